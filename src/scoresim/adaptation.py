@@ -1,0 +1,186 @@
+"""Adaptation (M6, M13): how people respond to the scoring system.
+
+- *Learning the rules*: in a transparent scheme an enrolled person knows a share
+  ``awareness`` of it at once; in an opaque one (M13) knowledge grows only from seeing their
+  own score change (``learning_rate_per_day``).
+- *Self-censorship*: the strategic rule of Daymude, Axelrod and Forrest (arXiv:2509.03731):
+  desired dissent ``d``, boldness ``beta``, surveillance ``nu`` (the chance a critical
+  statement is recorded and attributed), tolerance ``tau`` and perceived severity ``psi``
+  give the dissent a person expresses, ``a*``. ``private_opinion`` stays; the gap is
+  preference falsification.
+- *Gaming*: known points raise the rates of rewarded acts and lower those of punished ones.
+- *Ties*: people drop friends whose visible scores drag theirs down; ties dissolve at random;
+  new ties form by homophily of expressed opinion, more often for the dating-boosted.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from scoresim.events import EVENT_KINDS, KIND_INDEX, POLITICAL_KINDS
+from scoresim.network import Network
+from scoresim.people import People
+from scoresim.rng import Streams
+from scoresim.scenario import AdaptationConfig
+from scoresim.scoring import Scheme
+
+
+def strategic_dissent(
+    d: np.ndarray,
+    beta: np.ndarray,
+    nu: np.ndarray,
+    tau: float,
+    psi: np.ndarray,
+    punishment: str,
+) -> np.ndarray:
+    """Expressed dissent ``a*`` under the strategic rule (MODEL.md, Daymude et al. 2025)."""
+    d = np.asarray(d, np.float64)
+    beta = np.broadcast_to(np.asarray(beta, np.float64), d.shape)
+    nu = np.broadcast_to(np.asarray(nu, np.float64), d.shape)
+    psi = np.broadcast_to(np.asarray(psi, np.float64), d.shape)
+    free = d <= tau
+    if punishment == "uniform":
+        denom = beta - (1.0 - nu) * psi
+        with np.errstate(divide="ignore", invalid="ignore"):
+            d_uni = (beta * tau + nu * psi) / denom
+        defiant = (denom > 0) & (d >= d_uni)
+        return np.where(free | defiant, d, tau)
+    full = nu >= 1.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        d_pro = (tau + (beta - nu * psi) / ((1.0 - nu) * psi)) / 2.0
+    d_pro = np.where(psi > 0, d_pro, np.inf)
+    express = free | (full & (beta >= psi)) | (~full & (d <= d_pro))
+    silenced = ~free & ((full & (beta < psi)) | (~full & (tau >= d_pro)))
+    return np.where(express, d, np.where(silenced, tau, d_pro))
+
+
+class Adaptation:
+    def __init__(self, cfg: AdaptationConfig, people: People, schemes: dict[str, Scheme]):
+        self.cfg = cfg
+        self.schemes = schemes
+        self.prev_s = {name: sch.s.copy() for name, sch in schemes.items()}
+        counts = np.bincount(people.region)
+        self.region_order = np.argsort(people.region, kind="stable")
+        self.region_start = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        self.region_count = counts
+        self.gameable = [k.name for k in EVENT_KINDS if k.gameable]
+        self.political = [KIND_INDEX[k] for k in POLITICAL_KINDS]
+
+    # -------------------------------------------------------------- learning the rules
+
+    def learn(self) -> None:
+        cfg = self.cfg
+        for name, sch in self.schemes.items():
+            sees = sch.visible_to_self
+            if sch.cfg.opaque:
+                changed = sees & (np.abs(sch.s - self.prev_s[name]) > 1e-3)
+                k = sch.knowledge
+                k[changed] += cfg.learning_rate_per_day * (1.0 - k[changed])
+            else:
+                sch.knowledge = np.where(sees, np.float32(sch.cfg.awareness), 0.0).astype(
+                    np.float32
+                )
+            self.prev_s[name] = sch.s.copy()
+
+    # ------------------------------------------------------- gaming and self-censorship
+
+    def rate_multipliers(self, people: People, phase: str) -> dict[str, np.ndarray]:
+        """Per gameable kind: how much more (or less) of it people do, knowing the points."""
+        cfg = self.cfg
+        if not self.schemes or cfg.gaming_strength == 0:
+            return {}
+        perceived = {k: np.zeros(people.n, np.float32) for k in self.gameable}
+        for sch in self.schemes.values():
+            table = sch.points_table(phase)
+            know = np.where(sch.visible_to_self, sch.knowledge, 0.0)
+            for kind in self.gameable:
+                pts = table[:, KIND_INDEX[kind]]
+                if np.any(pts):
+                    perceived[kind] += know * pts[people.region]
+        out = {}
+        for kind, p in perceived.items():
+            if np.any(p):
+                x = np.clip(p / cfg.gaming_points_scale, -3.0, 3.0)
+                out[kind] = np.exp(cfg.gaming_strength * x).astype(np.float32)
+        return out
+
+    def severity(self, people: People, phase: str, active_sanctions: dict[str, int]):
+        """Perceived severity ``psi`` of dissent, per person."""
+        cfg = self.cfg
+        psi = np.zeros(people.n, np.float32)
+        for name, sch in self.schemes.items():
+            table = sch.points_table(phase)
+            penalty = np.maximum(-table[:, self.political], 0.0).sum(axis=1)
+            # Sanctions make dissent costlier only where dissent costs points at all.
+            stake = cfg.severity_per_sanction * active_sanctions.get(name, 0)
+            per_person = np.where(penalty > 0, cfg.severity_per_point * penalty + stake,
+                                  0.0)[people.region]
+            know = np.where(sch.visible_to_self, sch.knowledge, 0.0)
+            psi += know * per_person
+        return psi
+
+    def self_censor(self, people: People, nu: np.ndarray, psi: np.ndarray) -> np.ndarray:
+        """Set ``expressed_opinion``; returns expressed dissent a*."""
+        d = people.desired_dissent
+        if self.cfg.self_censorship == "none":
+            a = d
+        else:
+            a = strategic_dissent(d, people.boldness, nu, self.cfg.tolerance, psi,
+                                  self.cfg.punishment)
+        people.expressed_opinion = np.where(d > 0, -a, people.private_opinion).astype(
+            np.float32
+        )
+        return a
+
+    # ------------------------------------------------------------------------- ties
+
+    def rewire(
+        self,
+        people: People,
+        network: Network,
+        dating_weight: np.ndarray,
+        streams: Streams,
+        step: int,
+    ) -> dict[str, int]:
+        cfg = self.cfg
+        days = cfg.rewire_every_days
+        u, v = network.u, network.v
+        drop = np.zeros(u.shape[0], bool)
+        unfriended = 0
+        if cfg.unfriend_probability > 0 and self.schemes:
+            r = streams.gen("adaptation.unfriend", step).random((2, u.shape[0]))
+            p_u = cfg.unfriend_probability * (0.5 + people.risk_aversion[u])
+            p_v = cfg.unfriend_probability * (0.5 + people.risk_aversion[v])
+            for sch in self.schemes.values():
+                if sch.cfg.friend_weight == 0:
+                    continue
+                shown, scored, s = sch.visible_to_friends, sch.scored, sch.s
+                gap = cfg.unfriend_gap_points
+                u_drops = scored[u] & shown[v] & (s[v] < s[u] - gap) & (r[0] < p_u)
+                v_drops = scored[v] & shown[u] & (s[u] < s[v] - gap) & (r[1] < p_v)
+                drop |= u_drops | v_drops
+            unfriended = int(drop.sum())
+        dissolve = streams.gen("network.dissolve", step).random(u.shape[0])
+        drop |= dissolve < cfg.tie_dissolve_rate_per_day * days
+        removed = network.remove(drop)
+
+        m = int(round(cfg.new_tie_rate_per_day * days * people.n / 2))
+        added = 0
+        if m and people.n > 1:
+            cdf = np.cumsum(dating_weight, dtype=np.float64)
+            cdf /= cdf[-1]
+            a = np.searchsorted(cdf, streams.gen("network.proposers", step).random(m))
+            a = np.minimum(a, people.n - 1)
+            g = streams.gen("network.partners", step).random((3, m))
+            r = people.region[a]
+            same = self.region_order[
+                self.region_start[r] + (g[0] * self.region_count[r]).astype(np.int64)
+            ]
+            anywhere = (g[1] * people.n).astype(np.int64)
+            b = np.where(g[2] < 0.8, same, anywhere)
+            e = people.expressed_opinion
+            accept = streams.gen("network.accept", step).random(m) < np.exp(
+                -np.abs(e[a] - e[b]) / cfg.homophily
+            )
+            added = network.add(a[accept], b[accept])
+        return {"ties_removed": removed, "ties_unfriended": unfriended, "ties_added": added}

@@ -1,0 +1,124 @@
+"""Behaviour -> events: each step every person draws counts of each event kind (M1, M2, M14).
+
+Counts are Poisson with a per-person rate. They are drawn by inverting the Poisson CDF at one
+uniform per person and kind from the kind's own stream, so a person's count is monotone in
+their rate: when a policy lowers someone's rate (self-censorship), the same draw yields the
+same or a smaller count, which keeps counterfactual comparisons tight (common random numbers).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from scoresim.events import (
+    DISSENT_KINDS,
+    EVENT_KINDS,
+    KIND_INDEX,
+    LOYAL_KINDS,
+    SPENDING_KINDS,
+)
+from scoresim.people import People
+from scoresim.rng import Streams
+from scoresim.scenario import BehaviourConfig
+
+
+@dataclass
+class Events:
+    """Sparse event counts of one step: for each kind, who (ids) and how many."""
+
+    who: list[np.ndarray] = field(default_factory=list)  # per kind, int32 ids
+    count: list[np.ndarray] = field(default_factory=list)  # per kind, int32 counts
+
+    def total(self, kind: str) -> int:
+        return int(self.count[KIND_INDEX[kind]].sum())
+
+    def dense(self, kind: str, n: int) -> np.ndarray:
+        i = KIND_INDEX[kind]
+        out = np.zeros(n, dtype=np.int32)
+        out[self.who[i]] = self.count[i]
+        return out
+
+
+def poisson_from_uniform(u: np.ndarray, lam: np.ndarray) -> np.ndarray:
+    """Inverse-CDF Poisson draw: the smallest k with P(X <= k) >= u, vectorised."""
+    lam = np.asarray(lam, dtype=np.float64)
+    p = np.exp(-lam)
+    count = np.zeros(u.shape, dtype=np.int32)
+    live = np.flatnonzero(u > p)
+    cdf, pk, k = p[live], p[live], 0
+    while live.size:
+        k += 1
+        pk = pk * lam[live] / k
+        cdf = cdf + pk
+        count[live] = k
+        more = (u[live] > cdf) & (pk > 1e-15)
+        live, cdf, pk = live[more], cdf[more], pk[more]
+    return count
+
+
+def person_rates(
+    people: People, cfg: BehaviourConfig, multipliers: dict[str, np.ndarray]
+) -> dict[str, np.ndarray | float]:
+    """Each kind's daily rate for every person (scalar where it is the same for all)."""
+    base = cfg.rates_per_day
+    income = people.income_decile.astype(np.float32) / 9.0
+    spending = 0.5 + income  # 0.5 (poorest) .. 1.5 (richest)
+    hardship = (1.0 - people.bill_reliability) * (1.5 - income) * 4.0
+    loyalty = (1.0 + people.expressed_opinion) / 2.0
+    dissent = people.expressed_dissent
+
+    rates: dict[str, np.ndarray | float] = {}
+    for kind in EVENT_KINDS:
+        r: np.ndarray | float = getattr(base, kind.name)
+        if kind.name in SPENDING_KINDS:
+            r = r * spending
+        elif kind.name in LOYAL_KINDS:
+            r = r * loyalty
+        elif kind.name in DISSENT_KINDS:
+            r = r * dissent
+        elif kind.name in ("bill_default", "loan_default"):
+            r = r * hardship
+        elif kind.name == "bill_paid":
+            r = r * people.bill_reliability
+        if kind.name in multipliers:
+            r = r * multipliers[kind.name]
+        rates[kind.name] = r
+    return rates
+
+
+def draw_events(
+    people: People,
+    cfg: BehaviourConfig,
+    multipliers: dict[str, np.ndarray],
+    streams: Streams,
+    step: int,
+) -> Events:
+    n = people.n
+    rates = person_rates(people, cfg, multipliers)
+    events = Events()
+    for kind in EVENT_KINDS:
+        if kind.name == "court_listing":
+            loan = KIND_INDEX["loan_default"]
+            who, cnt = events.who[loan], events.count[loan]
+            listed = streams.gen("behaviour.court_listing", step).binomial(
+                cnt, cfg.court_listing_per_loan_default
+            )
+            keep = listed > 0
+            events.who.append(who[keep])
+            events.count.append(np.minimum(listed[keep], 1).astype(np.int32))
+            continue
+        rate = rates[kind.name]
+        u = streams.gen(f"behaviour.{kind.name}", step).random(n)
+        if np.isscalar(rate):
+            if rate == 0.0:
+                events.who.append(np.empty(0, np.int32))
+                events.count.append(np.empty(0, np.int32))
+                continue
+            rate = np.full(n, rate)
+        counts = poisson_from_uniform(u, rate)
+        who = np.flatnonzero(counts).astype(np.int32)
+        events.who.append(who)
+        events.count.append(counts[who])
+    return events

@@ -1,0 +1,205 @@
+"""Loading scenarios: presets and files, ``extends`` with deep merge, clear errors.
+
+Merge rule for ``extends``: tables merge key by key, everything else (numbers, strings,
+arrays) is replaced. ``replace = ["schemes", "sanctions"]`` drops those (dotted) keys of the
+parent before the merge: that is how ``baseline`` removes every scheme and sanction of
+``seed``, and how ``sesame`` keeps only its own.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+import typing
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from scoresim.errors import ScenarioError
+from scoresim.scenario import Scenario
+
+PRESET_DIR = "presets"
+
+
+def preset_names() -> list[str]:
+    files = resources.files("scoresim").joinpath(PRESET_DIR).iterdir()
+    return sorted(p.name[:-5] for p in files if p.name.endswith(".toml"))
+
+
+def _preset_path(name: str) -> Path:
+    return Path(str(resources.files("scoresim").joinpath(PRESET_DIR, f"{name}.toml")))
+
+
+def resolve_source(name_or_path: str | Path, relative_to: Path | None = None) -> Path:
+    """A preset name or a file path -> the file to read."""
+    text = str(name_or_path)
+    if text in preset_names():
+        return _preset_path(text)
+    path = Path(text)
+    if relative_to is not None and not path.is_absolute():
+        path = relative_to / path
+    if path.is_file():
+        return path
+    raise ScenarioError(
+        f"{text}: no such preset or scenario file. Presets are: {', '.join(preset_names())}; "
+        "a file path must point to an existing .toml file."
+    )
+
+
+def deep_merge(parent: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
+    out = dict(parent)
+    for key, value in child.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as f:
+            return tomllib.load(f)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{path}: not valid TOML: {exc}.") from None
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot read the file: {exc.strerror}.") from None
+
+
+def read_raw(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """Read a scenario file and everything it extends, merged (no validation yet)."""
+    path = path.resolve()
+    if path in _seen:
+        chain = " -> ".join(str(p) for p in (*_seen, path))
+        raise ScenarioError(f"{path}: `extends` forms a cycle: {chain}.")
+    raw = _read_toml(path)
+    parent_ref = raw.pop("extends", None)
+    replace = raw.pop("replace", [])
+    if parent_ref is None:
+        if replace:
+            raise ScenarioError(f"{path}: key `replace` needs `extends` (what to replace in).")
+        return raw
+    if not isinstance(replace, list) or not all(isinstance(k, str) for k in replace):
+        raise ScenarioError(
+            f"{path}: key `replace`: expected a list of dotted keys such as "
+            f'["schemes", "sanctions"], got {replace!r}.'
+        )
+    if not isinstance(parent_ref, str):
+        raise ScenarioError(
+            f"{path}: key `extends`: expected a preset name or a relative path (a string), "
+            f"got {parent_ref!r}."
+        )
+    parent_path = resolve_source(parent_ref, relative_to=path.parent)
+    parent = read_raw(parent_path, (*_seen, path))
+    for dotted in replace:
+        *head, last = dotted.split(".")
+        node = parent
+        for part in head:
+            node = node.get(part) if isinstance(node, dict) else None
+        if not isinstance(node, dict) or last not in node:
+            raise ScenarioError(
+                f"{path}: key `replace`: {dotted!r} is not a key of {parent_path.name}."
+            )
+        del node[last]
+    return deep_merge(parent, raw)
+
+
+def apply_overrides(raw: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """Set dotted keys (``people.count``) in a raw scenario mapping."""
+    out = deep_merge(raw, {})
+    for dotted, value in overrides.items():
+        parts = dotted.split(".")
+        node = out
+        for part in parts[:-1]:
+            child = node.get(part)
+            child = dict(child) if isinstance(child, dict) else {}
+            node[part] = child
+            node = child
+        node[parts[-1]] = value
+    return out
+
+
+def load_scenario(
+    name_or_path: str | Path, overrides: dict[str, Any] | None = None
+) -> Scenario:
+    """Load a preset by name or a TOML file by path, apply dotted overrides, validate."""
+    path = resolve_source(name_or_path)
+    raw = read_raw(path)
+    if overrides:
+        raw = apply_overrides(raw, overrides)
+    raw.setdefault("name", path.stem)
+    return validate(raw, path)
+
+
+def validate(raw: dict[str, Any], path: Path | str) -> Scenario:
+    try:
+        return Scenario.model_validate(raw)
+    except ValidationError as exc:
+        raise ScenarioError(_explain(exc, Path(path))) from None
+
+
+# ----------------------------------------------------------------------------- messages
+
+
+def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The pydantic model that holds the last key of ``loc``, for 'did you mean'."""
+    node: Any = Scenario
+    for part in loc[:-1]:
+        if isinstance(node, type) and issubclass(node, BaseModel):
+            field = node.model_fields.get(str(part))
+            if field is None:
+                return None
+            node = field.annotation
+        else:
+            args = typing.get_args(node)
+            node = args[-1] if args else None
+        while typing.get_origin(node) in (typing.Union, type(int | None)):
+            node = next(a for a in typing.get_args(node) if a is not type(None))
+        if typing.get_origin(node) is typing.Annotated:
+            node = typing.get_args(node)[0]
+    return node if isinstance(node, type) and issubclass(node, BaseModel) else None
+
+
+def _line_of(path: Path, key: str) -> int | None:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    pattern = re.compile(rf"^\s*(\[+\s*)?([\w.\"-]*\.)?{re.escape(key)}\s*(=|\]|\.)")
+    for number, line in enumerate(lines, start=1):
+        if pattern.match(line):
+            return number
+    return None
+
+
+def _explain(exc: ValidationError, path: Path) -> str:
+    parts = []
+    for err in exc.errors():
+        loc = tuple(p for p in err["loc"] if not str(p).startswith("function-after"))
+        dotted = ".".join(str(p) for p in loc) or "(top level)"
+        where = f"{path}"
+        key_for_line = next((str(p) for p in reversed(loc) if isinstance(p, str)), None)
+        line = _line_of(path, key_for_line) if key_for_line else None
+        if line is not None:
+            where += f", line {line}"
+        msg = err["msg"]
+        if msg.startswith("Value error, "):
+            msg = msg[len("Value error, ") :]
+        if err["type"] == "extra_forbidden":
+            model = _model_at(loc)
+            valid = sorted(model.model_fields) if model else []
+            guess = difflib.get_close_matches(str(loc[-1]), valid, n=1)
+            hint = f" Did you mean `{guess[0]}`?" if guess else ""
+            parts.append(
+                f"{where}: unknown key `{dotted}`.{hint} Valid keys here: {', '.join(valid)}."
+            )
+        elif err["type"] == "missing":
+            parts.append(f"{where}: key `{dotted}` is required but missing.")
+        else:
+            given = err.get("input")
+            shown = "" if isinstance(given, dict) else f", got {given!r}"
+            parts.append(f"{where}: key `{dotted}`: {msg}{shown}.")
+    return "\n".join(parts)

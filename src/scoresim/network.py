@@ -1,0 +1,172 @@
+"""The friendship network: undirected ties as two id arrays plus a CSR adjacency (M4, M6).
+
+Generators are vectorised (no per-node Python loop): Watts-Strogatz small world (default),
+a Chung-Lu graph with power-law expected degrees (scale free), a small world laid out by
+region (region clustered), or an edge list read from a file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+from scoresim.errors import ScenarioError
+from scoresim.scenario import NetworkConfig
+
+
+class Network:
+    """Undirected simple graph on ``n`` people; ``u < v`` for every stored edge."""
+
+    def __init__(self, n: int, u: np.ndarray, v: np.ndarray):
+        self.n = int(n)
+        self.u, self.v = _canonical(self.n, u, v)
+        self._build()
+
+    def _build(self) -> None:
+        rows = np.concatenate([self.u, self.v])
+        cols = np.concatenate([self.v, self.u])
+        data = np.ones(rows.shape[0], dtype=np.float32)
+        self.adjacency = sp.csr_array((data, (rows, cols)), shape=(self.n, self.n))
+        self.degree = np.diff(self.adjacency.indptr).astype(np.int32)
+
+    @property
+    def n_edges(self) -> int:
+        return int(self.u.shape[0])
+
+    def neighbour_sum(self, x: np.ndarray) -> np.ndarray:
+        """Sum of ``x`` over each person's friends."""
+        return self.adjacency @ x
+
+    def neighbours(self, person: int) -> np.ndarray:
+        a = self.adjacency
+        return a.indices[a.indptr[person] : a.indptr[person + 1]]
+
+    def remove(self, drop: np.ndarray) -> int:
+        """Remove the edges where ``drop`` (a mask over edges) is true."""
+        count = int(drop.sum())
+        if count:
+            self.u, self.v = self.u[~drop], self.v[~drop]
+            self._build()
+        return count
+
+    def add(self, u: np.ndarray, v: np.ndarray) -> int:
+        """Add ties (duplicates and self-ties are ignored); returns how many were new."""
+        before = self.n_edges
+        self.u, self.v = _canonical(
+            self.n, np.concatenate([self.u, u]), np.concatenate([self.v, v])
+        )
+        added = self.n_edges - before
+        if added:
+            self._build()
+        return added
+
+
+def _canonical(n: int, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    u = np.asarray(u, dtype=np.int64)
+    v = np.asarray(v, dtype=np.int64)
+    lo, hi = np.minimum(u, v), np.maximum(u, v)
+    keep = lo != hi
+    key = np.unique(lo[keep] * n + hi[keep])
+    return (key // n).astype(np.int32), (key % n).astype(np.int32)
+
+
+def small_world(n: int, mean_degree: float, p: float, rng: np.random.Generator) -> Network:
+    """Watts-Strogatz: a ring where each links to k/2 on each side; ends rewired with p."""
+    half = max(int(round(mean_degree / 2)), 0)
+    if n < 2 or half == 0:
+        return Network(n, np.empty(0, np.int64), np.empty(0, np.int64))
+    half = min(half, (n - 1) // 2) or 1
+    u = np.repeat(np.arange(n, dtype=np.int64), half)
+    v = (u + np.tile(np.arange(1, half + 1), n)) % n
+    rewire = rng.random(u.shape[0]) < p
+    v[rewire] = rng.integers(0, n, size=int(rewire.sum()))
+    return Network(n, u, v)
+
+
+def region_clustered(
+    n: int,
+    mean_degree: float,
+    p: float,
+    within: float,
+    region: np.ndarray,
+    rng: np.random.Generator,
+) -> Network:
+    """A small world laid out region by region; a rewired tie stays in the region with
+    probability ``within``."""
+    order = np.argsort(region, kind="stable")
+    base = small_world(n, mean_degree, 0.0, rng)
+    u, v = order[base.u], order[base.v]
+    rewire = rng.random(u.shape[0]) < p
+    idx = np.flatnonzero(rewire)
+    counts = np.bincount(region, minlength=int(region.max()) + 1)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    r = region[u[idx]]
+    same = order[starts[r] + (rng.random(idx.shape[0]) * counts[r]).astype(np.int64)]
+    anywhere = rng.integers(0, n, size=idx.shape[0])
+    v[idx] = np.where(rng.random(idx.shape[0]) < within, same, anywhere)
+    return Network(n, u, v)
+
+
+def scale_free(
+    n: int, mean_degree: float, exponent: float, rng: np.random.Generator
+) -> Network:
+    """Chung-Lu graph with Pareto expected degrees: P(k) ~ k^-exponent."""
+    if n < 2 or mean_degree <= 0:
+        return Network(n, np.empty(0, np.int64), np.empty(0, np.int64))
+    weights = (1.0 - rng.random(n)) ** (-1.0 / (exponent - 1.0))
+    cdf = np.cumsum(weights)
+    cdf /= cdf[-1]
+    m = int(round(n * mean_degree / 2))
+    u = np.searchsorted(cdf, rng.random(m), side="right")
+    v = np.searchsorted(cdf, rng.random(m), side="right")
+    return Network(n, np.minimum(u, n - 1), np.minimum(v, n - 1))
+
+
+def read_edgelist(path: Path, n: int) -> Network:
+    """Two whitespace- or comma-separated integer columns of person ids in [0, n)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot read the edge list: {exc.strerror}.") from None
+    pairs = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        line = line.split("#", 1)[0].replace(",", " ").strip()
+        if not line:
+            continue
+        cells = line.split()
+        if len(cells) != 2 or not all(c.lstrip("-").isdigit() for c in cells):
+            raise ScenarioError(
+                f"{path}, line {number}: expected two integer person ids, got {line!r}."
+            )
+        a, b = int(cells[0]), int(cells[1])
+        if not (0 <= a < n and 0 <= b < n):
+            raise ScenarioError(
+                f"{path}, line {number}: person ids must lie in [0, {n - 1}] for "
+                f"people.count = {n}, got {a} {b}."
+            )
+        pairs.append((a, b))
+    arr = np.array(pairs, dtype=np.int64).reshape(-1, 2)
+    return Network(n, arr[:, 0], arr[:, 1])
+
+
+def make_network(
+    cfg: NetworkConfig,
+    n: int,
+    region: np.ndarray,
+    rng: np.random.Generator,
+    base_dir: Path | None = None,
+) -> Network:
+    if cfg.kind == "small_world":
+        return small_world(n, cfg.mean_degree, cfg.rewire_probability, rng)
+    if cfg.kind == "region_clustered":
+        return region_clustered(
+            n, cfg.mean_degree, cfg.rewire_probability, cfg.within_region_share, region, rng
+        )
+    if cfg.kind == "scale_free":
+        return scale_free(n, cfg.mean_degree, cfg.power_law_exponent, rng)
+    path = Path(cfg.path or "")
+    if base_dir is not None and not path.is_absolute():
+        path = base_dir / path
+    return read_edgelist(path, n)

@@ -1,0 +1,95 @@
+"""People: one array per attribute, one entry per person (MODEL.md: People)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from scoresim.rng import Streams
+from scoresim.scenario import Scenario
+
+STUDENT, WORKING, RETIRED = 0, 1, 2
+AGE_BANDS = ("student", "working", "retired")
+NO_JOB, ORDINARY_JOB, GOOD_JOB = 0, 1, 2
+JOBS = ("none", "ordinary", "good")
+
+
+@dataclass
+class People:
+    region: np.ndarray  # int16, index into scenario.people.regions
+    age_band: np.ndarray  # int8: STUDENT, WORKING, RETIRED
+    income_decile: np.ndarray  # int8, 0 (poorest) .. 9
+    job: np.ndarray  # int8: NO_JOB, ORDINARY_JOB, GOOD_JOB
+    private_opinion: np.ndarray  # float32 in [-1, 1]; -1 critic, +1 loyal
+    expressed_opinion: np.ndarray  # float32; what they show
+    risk_aversion: np.ndarray  # float32 in [0, 1]
+    boldness: np.ndarray  # float32 > 0 (beta of the strategic dissent rule)
+    commerce_account: np.ndarray  # bool
+    social_account: np.ndarray  # bool
+    foreigner: np.ndarray  # bool
+    bill_reliability: np.ndarray  # float32 in [0, 1]
+    university: np.ndarray  # bool: admitted to university
+    blacklisted_until: np.ndarray  # int32 step; -1 never listed
+    blacklist_wrongful: np.ndarray  # bool: listed through a misattributed record
+
+    @property
+    def n(self) -> int:
+        return int(self.region.shape[0])
+
+    @property
+    def desired_dissent(self) -> np.ndarray:
+        return np.maximum(-self.private_opinion, 0.0)
+
+    @property
+    def expressed_dissent(self) -> np.ndarray:
+        return np.maximum(-self.expressed_opinion, 0.0)
+
+    def nbytes(self) -> int:
+        return sum(getattr(self, f.name).nbytes for f in fields(self))
+
+
+def make_people(scenario: Scenario, streams: Streams, n: int | None = None) -> People:
+    """Draw a synthetic population; each attribute from its own named stream."""
+    cfg = scenario.people
+    n = cfg.count if n is None else n
+
+    shares = np.array(list(cfg.regions.values()), dtype=float)
+    region = streams.gen("people.region").choice(len(shares), size=n, p=shares / shares.sum())
+    ages = np.array([cfg.age_shares.student, cfg.age_shares.working, cfg.age_shares.retired])
+    age_band = streams.gen("people.age_band").choice(3, size=n, p=ages / ages.sum())
+    income = streams.gen("people.income").integers(0, 10, size=n)
+
+    u_job = streams.gen("people.job").random(n)
+    p_good = np.minimum(cfg.good_job_base_share + cfg.good_job_share_per_decile * income, 1.0)
+    job = np.where(u_job < p_good, GOOD_JOB, ORDINARY_JOB)
+    job = np.where(u_job > 1.0 - cfg.no_job_share, NO_JOB, job)
+    job = np.where(age_band == WORKING, job, NO_JOB)
+
+    opinion = 2.0 * streams.gen("people.opinion").beta(cfg.opinion_beta_a, cfg.opinion_beta_b, n)
+    opinion = (opinion - 1.0).astype(np.float32)
+    risk = streams.gen("people.risk_aversion").beta(2.0, 2.0, n).astype(np.float32)
+    # Boldness falls with risk aversion; its mean over the population is boldness_mean.
+    boldness = (cfg.boldness_mean * 2.0 * (1.0 - risk) + 1e-3).astype(np.float32)
+
+    return People(
+        region=region.astype(np.int16),
+        age_band=age_band.astype(np.int8),
+        income_decile=income.astype(np.int8),
+        job=job.astype(np.int8),
+        private_opinion=opinion,
+        expressed_opinion=opinion.copy(),
+        risk_aversion=risk,
+        boldness=boldness,
+        commerce_account=streams.gen("people.commerce_account").random(n)
+        < cfg.commerce_account_share,
+        social_account=streams.gen("people.social_account").random(n)
+        < cfg.social_account_share,
+        foreigner=streams.gen("people.foreigner").random(n) < cfg.foreigner_share,
+        bill_reliability=streams.gen("people.bill_reliability")
+        .beta(cfg.bill_reliability_beta_a, cfg.bill_reliability_beta_b, n)
+        .astype(np.float32),
+        university=np.zeros(n, dtype=bool),
+        blacklisted_until=np.full(n, -1, dtype=np.int32),
+        blacklist_wrongful=np.zeros(n, dtype=bool),
+    )

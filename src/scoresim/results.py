@@ -1,0 +1,177 @@
+"""Results of a run: outcomes per step, final people, metadata; saved as a run folder.
+
+A run folder is written to ``<out>.partial-<pid>`` and renamed to ``<out>`` only when every
+file is in place, so an interrupted run never looks complete.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import tomli_w
+
+from scoresim import __version__
+from scoresim.errors import ScenarioError
+from scoresim.people import AGE_BANDS, JOBS
+from scoresim.scenario import Scenario
+from scoresim.scoring import ENROLMENT_STATES
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from scoresim.sim import Sim
+
+RUN_FILES = ("scenario.toml", "metadata.json", "outcomes.parquet")
+
+
+def scenario_toml(scenario: Scenario) -> str:
+    data = scenario.model_dump(mode="python", exclude_none=True)
+    return tomli_w.dumps(data)
+
+
+def scenario_hash(scenario: Scenario) -> str:
+    return hashlib.sha256(scenario_toml(scenario).encode()).hexdigest()
+
+
+def _categorical(codes: np.ndarray, labels: list[str] | tuple[str, ...]) -> pa.Array:
+    return pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int32)), pa.array(labels))
+
+
+def people_table(sim: Sim) -> pa.Table:
+    p = sim.people
+    cols: dict[str, Any] = {
+        "id": pa.array(np.arange(p.n, dtype=np.int32)),
+        "region": _categorical(p.region, list(sim.scenario.people.regions)),
+        "age_band": _categorical(p.age_band, AGE_BANDS),
+        "income_decile": p.income_decile,
+        "job": _categorical(p.job, JOBS),
+        "private_opinion": p.private_opinion,
+        "expressed_opinion": p.expressed_opinion,
+        "risk_aversion": p.risk_aversion,
+        "boldness": p.boldness,
+        "commerce_account": p.commerce_account,
+        "social_account": p.social_account,
+        "foreigner": p.foreigner,
+        "bill_reliability": p.bill_reliability,
+        "university": p.university,
+        "degree": sim.network.degree,
+        "blacklisted": p.blacklisted_until >= sim.t - 1,
+        "sanctions": sim.sanctions.received,
+        "sanctions_wrongful": sim.sanctions.received_wrongful,
+        "sanctions_association": sim.sanctions.received_association,
+    }
+    for name, sch in sim.schemes.items():
+        cols[f"{name}_state"] = _categorical(sch.state, ENROLMENT_STATES)
+        cols[f"{name}_enrol_step"] = sch.enrol_step
+        cols[f"{name}_early"] = sch.early
+        cols[f"{name}_own_score"] = sch.b
+        cols[f"{name}_score"] = sch.s
+        cols[f"{name}_visible"] = sch.visible_to_self
+        if sch.tier_names:
+            cols[f"{name}_tier"] = _categorical(sch.tier_index(), sch.tier_names)
+    return pa.table({k: v if isinstance(v, pa.Array) else pa.array(v) for k, v in cols.items()})
+
+
+@dataclass
+class Results:
+    scenario: Scenario
+    outcomes: pa.Table
+    people: pa.Table | None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_sim(cls, sim: Sim) -> Results:
+        sc = sim.scenario
+        meta = {
+            "scoresim_version": __version__,
+            "scenario": sc.name,
+            "seed": sim.seed,
+            "scenario_sha256": scenario_hash(sc),
+            "people": sim.people.n,
+            "days": sim.t,
+            "start": sc.start.isoformat(),
+            "end": sim.dates[sim.t - 1].isoformat() if sim.t else None,
+            "edges": sim.network.n_edges,
+            "timings": dict(sim.timings),
+            "python": platform.python_version(),
+            "numpy": np.__version__,
+            "platform": platform.platform(),
+        }
+        people = people_table(sim) if sc.output.people_table else None
+        return cls(sc, sim.outcomes.to_arrow(), people, meta)
+
+    # ------------------------------------------------------------------- frames
+
+    def outcomes_df(self) -> pd.DataFrame:
+        return self.outcomes.to_pandas()
+
+    def people_df(self) -> pd.DataFrame:
+        if self.people is None:
+            raise ValueError("this run kept no people table (output.people_table = false)")
+        return self.people.to_pandas()
+
+    def column(self, name: str) -> np.ndarray:
+        return self.outcomes.column(name).to_numpy()
+
+    def final(self, name: str) -> float:
+        return float(self.column(name)[-1])
+
+    # --------------------------------------------------------------------- disk
+
+    def save(self, out: Path, figures: bool | None = None) -> Path:
+        """Write the run folder atomically; refuse to overwrite an existing one."""
+        out = Path(out)
+        if out.exists():
+            raise ScenarioError(
+                f"{out}: the output folder exists already; choose another --out or remove it."
+            )
+        tmp = out.with_name(f"{out.name}.partial-{os.getpid()}")
+        if tmp.exists():
+            shutil.rmtree(tmp)
+        tmp.mkdir(parents=True)
+        try:
+            (tmp / "scenario.toml").write_text(scenario_toml(self.scenario), encoding="utf-8")
+            pq.write_table(self.outcomes, tmp / "outcomes.parquet")
+            if self.people is not None:
+                pq.write_table(self.people, tmp / "people.parquet")
+            if self.scenario.output.figures if figures is None else figures:
+                from scoresim.figures import write_figures
+
+                self.metadata["figures"] = write_figures(self, tmp)
+            (tmp / "metadata.json").write_text(
+                json.dumps(self.metadata, indent=2, default=str), encoding="utf-8"
+            )
+            tmp.rename(out)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return out
+
+    @classmethod
+    def load(cls, run_dir: Path | str) -> Results:
+        import tomllib
+
+        run_dir = Path(run_dir)
+        missing = [f for f in RUN_FILES if not (run_dir / f).is_file()]
+        if missing:
+            raise ScenarioError(f"{run_dir}: not a complete run folder (missing "
+                                f"{', '.join(missing)}).")
+        with (run_dir / "scenario.toml").open("rb") as f:
+            scenario = Scenario.model_validate(tomllib.load(f))
+        people_path = run_dir / "people.parquet"
+        return cls(
+            scenario=scenario,
+            outcomes=pq.read_table(run_dir / "outcomes.parquet"),
+            people=pq.read_table(people_path) if people_path.is_file() else None,
+            metadata=json.loads((run_dir / "metadata.json").read_text(encoding="utf-8")),
+        )

@@ -1,0 +1,160 @@
+"""Sanctions and privileges: rules from score, tier or blacklist to effects (M5, M7).
+
+Each active rule finds the people who meet its condition and acts on them:
+
+==================  ==============================================================
+job_loss            good-job holders lose it (with probability per day); income drops
+job_denied          job applicants are not hired
+university_denied   student applicants are not admitted
+housing_denied      house seekers (in the listed regions) are refused
+internet_throttled  online activity rates times ``factor`` while the condition holds
+travel_ban          travellers are stopped (typically: blacklisted)
+loan_denied         loan applicants are refused (no loan, so no loan default for a year)
+job_priority        privilege: job applicants hired with probability times ``factor``
+dating_boost        privilege: ``factor`` times the chance of forming new ties
+deposit_free        privilege (perk): spending rates times ``factor``
+==================  ==============================================================
+
+Every sanction applied is counted; it is *wrongful* when the person would not meet the
+condition without misattributed records, and by *association* when their own score ``b``
+does not meet it but the published score ``s``, pulled down by friends, does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from scoresim.life import LifeEvents, change_job
+from scoresim.people import GOOD_JOB, ORDINARY_JOB, People
+from scoresim.rng import Streams
+from scoresim.scenario import SANCTION_EFFECTS, LifeConfig, SanctionConfig, Scenario
+from scoresim.scoring import Scheme
+
+LOAN_REFUSAL_DAYS = 365
+
+
+@dataclass
+class SanctionStep:
+    """What sanctions and privileges did in one step."""
+
+    applied: dict[str, int] = field(default_factory=dict)  # effect -> count
+    wrongful: int = 0
+    association: int = 0
+    job_blocked: np.ndarray | None = None
+    job_factor: np.ndarray | None = None
+    uni_blocked: np.ndarray | None = None
+
+
+class Sanctions:
+    def __init__(self, scenario: Scenario, people: People, schemes: dict[str, Scheme]):
+        n = people.n
+        self.rules: list[tuple[str, SanctionConfig]] = list(scenario.sanctions.items())
+        self.schemes = schemes
+        self.region_names = list(scenario.people.regions)
+        self.life_cfg: LifeConfig = scenario.life
+        self.received = np.zeros(n, np.int32)
+        self.received_wrongful = np.zeros(n, np.int32)
+        self.received_association = np.zeros(n, np.int32)
+        self.loan_refused_until = np.full(n, -1, np.int32)
+        self.throttle = np.ones(n, np.float32)
+        self.dating_weight = np.ones(n, np.float32)
+        self.spending = np.ones(n, np.float32)
+        self.ongoing = {name: np.zeros(n, bool) for name, _ in self.rules}
+
+    def effects(self) -> list[str]:
+        return sorted({cfg.effect for _, cfg in self.rules})
+
+    def _condition(self, cfg: SanctionConfig, people: People, step: int):
+        """(meets, meets_without_errors, meets_by_own_score) masks over people."""
+        if cfg.blacklisted:
+            listed = people.blacklisted_until >= step
+            return listed, listed & ~people.blacklist_wrongful, listed
+        scheme = self.schemes[cfg.scheme]
+        scored = scheme.scored
+
+        def meets(score: np.ndarray) -> np.ndarray:
+            if cfg.below is not None:
+                return score < cfg.below
+            if cfg.above is not None:
+                return score >= cfg.above
+            wanted = [scheme.tier_names.index(t) for t in cfg.tiers]
+            return np.isin(scheme.tier_index(score), wanted)
+
+        return scored & meets(scheme.s), scored & meets(scheme.s_clean), scored & meets(
+            scheme.b
+        )
+
+    def apply(
+        self, people: People, life: LifeEvents, phase: str, step: int, streams: Streams
+    ) -> SanctionStep:
+        n = people.n
+        out = SanctionStep(
+            applied={cfg.effect: 0 for _, cfg in self.rules},
+            job_blocked=np.zeros(n, bool),
+            job_factor=np.ones(n, np.float32),
+            uni_blocked=np.zeros(n, bool),
+        )
+        throttle = np.ones(n, np.float32)
+        dating = np.ones(n, np.float32)
+        spending = np.ones(n, np.float32)
+        for name, cfg in self.rules:
+            if cfg.phases and phase not in cfg.phases:
+                continue
+            meets, clean, own = self._condition(cfg, people, step)
+            if cfg.regions:
+                ids = [self.region_names.index(r) for r in cfg.regions]
+                meets = meets & np.isin(people.region, ids)
+            hit = self._act(name, cfg, meets, people, life, step, streams, out,
+                            throttle, dating, spending)
+            out.applied[cfg.effect] += int(hit.size)
+            if cfg.effect in SANCTION_EFFECTS and hit.size:
+                wrongful = hit[~clean[hit]]
+                assoc = hit[~own[hit]]
+                out.wrongful += int(wrongful.size)
+                out.association += int(assoc.size)
+                np.add.at(self.received, hit, 1)
+                np.add.at(self.received_wrongful, wrongful, 1)
+                np.add.at(self.received_association, assoc, 1)
+        self.throttle, self.dating_weight, self.spending = throttle, dating, spending
+        return out
+
+    def _act(self, name, cfg, meets, people, life, step, streams, out,
+             throttle, dating, spending) -> np.ndarray:
+        """Carry out one rule's effect; return the ids it hit this step."""
+        effect = cfg.effect
+        if effect == "job_loss":
+            cand = np.flatnonzero(meets & (people.job == GOOD_JOB))
+            u = streams.gen(f"sanctions.{name}", step).random(cand.size)
+            hit = cand[u < cfg.probability_per_day]
+            change_job(people, hit, ORDINARY_JOB, self.life_cfg.income_deciles_per_job_change)
+            return hit
+        if effect in ("job_denied", "job_priority"):
+            ids = life.job_applicants[meets[life.job_applicants]]
+            if effect == "job_denied":
+                out.job_blocked[ids] = True
+            else:
+                out.job_factor[ids] *= cfg.factor
+            return ids
+        if effect == "university_denied":
+            ids = life.university_applicants[meets[life.university_applicants]]
+            out.uni_blocked[ids] = True
+            return ids
+        if effect == "housing_denied":
+            return life.housing_seekers[meets[life.housing_seekers]]
+        if effect == "travel_ban":
+            return life.travellers[meets[life.travellers]]
+        if effect == "loan_denied":
+            ids = life.loan_applicants[meets[life.loan_applicants]]
+            self.loan_refused_until[ids] = step + LOAN_REFUSAL_DAYS
+            return ids
+        if effect in ("internet_throttled", "dating_boost", "deposit_free"):
+            # Ongoing states: they act every day the condition holds; counted when they start.
+            target = {"internet_throttled": throttle, "dating_boost": dating,
+                      "deposit_free": spending}[effect]
+            target[meets] *= cfg.factor
+            new = np.flatnonzero(meets & ~self.ongoing[name])
+            self.ongoing[name] = meets
+            return new
+        raise AssertionError(f"unhandled effect {effect!r}")  # the scenario model forbids it

@@ -1,0 +1,286 @@
+"""The simulation: one society, one scenario, one seed.
+
+The order of a step, written once (``Sim.step``):
+
+1. **policy**: the day's phase; enrolment (voluntary, opt-out, mandatory from a date)
+2. **behaviour**: every person draws events from their rates
+3. **records**: data sources see, link and (mis)attribute events; court listings blacklist
+4. **scoring**: own score ``b`` from rules, bonus and decay
+5. **friend influence**: published score ``s`` from ``b`` and friends' previous ``s``
+6. **sanctions**: life events meet sanctions and privileges; jobs and income change
+7. **adaptation**: learning the rules, self-censorship, gaming, unfriending, new ties
+8. **outcomes**: one row of the outcome table
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from scoresim.adaptation import Adaptation
+from scoresim.behaviour import Events, draw_events
+from scoresim.enrolment import update_enrolment
+from scoresim.errors import ScenarioError
+from scoresim.events import KIND_INDEX, ONLINE_KINDS, SPENDING_KINDS
+from scoresim.life import draw_life_events, settle_applications
+from scoresim.loading import load_scenario
+from scoresim.network import make_network
+from scoresim.outcomes import OutcomeTable, correlation, histogram_stats, safe_ratio
+from scoresim.people import GOOD_JOB, WORKING, make_people
+from scoresim.results import Results
+from scoresim.rng import Streams
+from scoresim.sanctions import Sanctions, SanctionStep
+from scoresim.scenario import SANCTION_EFFECTS, Scenario
+from scoresim.scoring import ENROLLED, OPTED_OUT, Scheme
+from scoresim.sources import DataSources, Records
+
+
+def resize(scenario: Scenario, people: int | None = None, days: int | None = None,
+           seed: int | None = None) -> Scenario:
+    """The scenario with another population size, length (days from start) or seed."""
+    update: dict = {}
+    if people is not None:
+        if people < 1:
+            raise ScenarioError(f"--people: expected a whole number >= 1, got {people}.")
+        update["people"] = scenario.people.model_copy(update={"count": int(people)})
+    if days is not None:
+        if days < 1:
+            raise ScenarioError(f"--days: expected a whole number >= 1, got {days}.")
+        update["end"] = scenario.start + dt.timedelta(days=int(days) - 1)
+    if seed is not None:
+        if seed < 0:
+            raise ScenarioError(f"--seed: expected a whole number >= 0, got {seed}.")
+        update["seed"] = int(seed)
+    return scenario.model_copy(update=update) if update else scenario
+
+
+class Sim:
+    """``Sim(scenario, seed=...).run()`` -> :class:`Results`.
+
+    ``scenario`` is a :class:`Scenario` or a preset name / TOML path. ``seed`` defaults to
+    the scenario's own. ``base_dir`` resolves relative paths inside the scenario (an edge
+    list).
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario | str | Path,
+        seed: int | None = None,
+        *,
+        people: int | None = None,
+        days: int | None = None,
+        base_dir: Path | None = None,
+    ):
+        t0 = time.perf_counter()
+        if not isinstance(scenario, Scenario):
+            path = Path(str(scenario))
+            if base_dir is None and path.is_file():
+                base_dir = path.parent
+            scenario = load_scenario(scenario)
+        self.scenario = sc = resize(scenario, people, days, seed)
+        self.seed = sc.seed
+        self.streams = Streams(sc.seed)
+        self.people = make_people(sc, self.streams)
+        self.network = make_network(
+            sc.network, self.people.n, self.people.region, self.streams.gen("network.build"),
+            base_dir,
+        )
+        self.sources = DataSources(sc, self.people, self.streams)
+        self.schemes = {name: Scheme(name, cfg, sc, self.people)
+                        for name, cfg in sc.schemes.items()}
+        self.sanctions = Sanctions(sc, self.people, self.schemes)
+        self.adaptation = Adaptation(sc.adaptation, self.people, self.schemes)
+        self.blacklist_sources = np.array([list(sc.sources).index(s)
+                                           for s in sc.blacklist.sources], np.int16)
+        self.phase_names = sc.phase_names_in_order()
+        self.phase_starts = [sc.phases[p] for p in self.phase_names]
+        self.dates = sc.dates()
+        self.n_steps = len(self.dates)
+        self.outcomes = OutcomeTable(sc, self.n_steps)
+        self.multipliers: dict[str, np.ndarray] = {}
+        self.expressed_dissent = self.people.desired_dissent
+        self.t = 0
+        self.timings = {"init_s": time.perf_counter() - t0}
+
+    # --------------------------------------------------------------------- the step
+
+    def phase_at(self, date: dt.date) -> tuple[int, str]:
+        idx = int(np.searchsorted(np.array(self.phase_starts, dtype="datetime64[D]"),
+                                  np.datetime64(date), side="right")) - 1
+        if idx < 0:
+            return -1, ""
+        return idx, self.phase_names[idx]
+
+    def _mandatory(self, scheme: Scheme, phase_idx: int) -> bool:
+        ph = scheme.cfg.enrolment.mandatory_from_phase
+        return ph is not None and phase_idx >= self.phase_names.index(ph)
+
+    def step(self) -> None:
+        t, people, sc = self.t, self.people, self.scenario
+        date = self.dates[t]
+        phase_idx, phase = self.phase_at(date)
+
+        # 1. policy: enrolment
+        mandatory = {name: self._mandatory(s, phase_idx) for name, s in self.schemes.items()}
+        for name, scheme in self.schemes.items():
+            update_enrolment(scheme, people, mandatory[name], t, self.streams, sc.adaptation)
+
+        # 2. behaviour -> events
+        events = draw_events(people, sc.behaviour, self._rate_multipliers(t), self.streams, t)
+
+        # 3. sources -> records; court listings -> blacklist
+        records = self.sources.record(events, date, t)
+        self._blacklist(records, t)
+
+        # 4-5. scoring and friend influence
+        for name, scheme in self.schemes.items():
+            early = scheme.cfg.enrolment.mandatory_from_phase is not None and not mandatory[name]
+            scheme.update_own(records, people, phase, t, early)
+            scheme.publish(self.network)
+
+        # 6. sanctions and privileges on the day's life events
+        life = draw_life_events(people, sc.life, self.streams, t)
+        sanc = self.sanctions.apply(people, life, phase, t, self.streams)
+        settled = settle_applications(people, life, sc.life, sanc.job_blocked, sanc.job_factor,
+                                      sanc.uni_blocked)
+
+        # 7. adaptation
+        ad = self.adaptation
+        ad.learn()
+        self.multipliers = ad.rate_multipliers(people, phase)
+        nu = self.sources.attribution_probability("critical_statement", date)
+        psi = ad.severity(people, phase, self._active_sanctions(phase))
+        self.expressed_dissent = ad.self_censor(people, nu, psi)
+        ties = {"ties_removed": 0, "ties_unfriended": 0, "ties_added": 0}
+        if (t + 1) % sc.adaptation.rewire_every_days == 0:
+            ties = ad.rewire(people, self.network, self.sanctions.dating_weight, self.streams, t)
+
+        # 8. outcomes
+        self._outcomes(t, phase_idx, events, records, sanc, settled, ties)
+        self.t += 1
+
+    def _rate_multipliers(self, t: int) -> dict[str, np.ndarray]:
+        mult = dict(self.multipliers)
+        sanc = self.sanctions
+        for kind in ONLINE_KINDS:
+            mult[kind] = mult.get(kind, 1.0) * sanc.throttle
+        for kind in SPENDING_KINDS:
+            mult[kind] = mult.get(kind, 1.0) * sanc.spending
+        refused = sanc.loan_refused_until >= t
+        if refused.any():
+            mult["loan_default"] = np.where(refused, 0.0, 1.0).astype(np.float32)
+        return mult
+
+    def _blacklist(self, records: Records, t: int) -> None:
+        if self.blacklist_sources.size == 0:
+            return
+        sel = (records.kind == KIND_INDEX["court_listing"]) & np.isin(
+            records.source, self.blacklist_sources
+        )
+        who, wrong = records.person[sel], records.misattributed[sel]
+        p = self.people
+        was_listed = p.blacklisted_until >= t
+        p.blacklisted_until[who] = t + self.scenario.blacklist.days
+        # Wrongful if every listing record of a person this step was misattributed.
+        fresh = who[~was_listed[who]]
+        p.blacklist_wrongful[fresh] = True
+        p.blacklist_wrongful[who[~wrong]] = False
+
+    def _active_sanctions(self, phase: str) -> dict[str, int]:
+        active: dict[str, int] = {}
+        for cfg in self.scenario.sanctions.values():
+            if cfg.scheme and cfg.effect in SANCTION_EFFECTS and (
+                not cfg.phases or phase in cfg.phases
+            ):
+                active[cfg.scheme] = active.get(cfg.scheme, 0) + 1
+        return active
+
+    # ------------------------------------------------------------------ outcomes
+
+    def _outcomes(self, t: int, phase_idx: int, events: Events, records: Records,
+                  sanc: SanctionStep, settled: dict[str, int], ties: dict[str, int]) -> None:
+        p, net, sc = self.people, self.network, self.scenario
+        d = p.desired_dissent
+        a = self.expressed_dissent
+        tau = sc.adaptation.tolerance
+        critics = p.private_opinion < sc.people.critic_below
+        deg = net.degree
+        working = p.age_band == WORKING
+        good = p.job == GOOD_JOB
+        rich = working & (p.income_decile >= 7)
+        poor = working & (p.income_decile <= 2)
+        listed = p.blacklisted_until >= t
+        opted_any = np.zeros(p.n, bool)
+        row = {
+            "step": t,
+            "phase": phase_idx,
+            "critical_statements": events.total("critical_statement"),
+            "supportive_statements": events.total("supportive_statement"),
+            "expression_gap": float(np.abs(p.private_opinion - p.expressed_opinion).mean()),
+            "compliant_share": float((d <= tau).mean()),
+            "self_censoring_share": float(((d > tau) & (a < d - 1e-9)).mean()),
+            "defiant_share": float(((d > tau) & (a >= d - 1e-9)).mean()),
+            "critic_degree_ratio": safe_ratio(deg[critics].mean() if critics.any() else 0.0,
+                                              deg[~critics].mean() if (~critics).any() else 0),
+            "isolated_critics": float((deg[critics] == 0).mean()) if critics.any() else np.nan,
+            "mean_degree": float(deg.mean()),
+            "ties_unfriended": ties["ties_unfriended"],
+            "ties_added": ties["ties_added"],
+            "records": records.total,
+            "records_misattributed": records.total_misattributed,
+            "blacklisted": int(listed.sum()),
+            "blacklisted_wrongful": int((listed & p.blacklist_wrongful).sum()),
+            "sanctions_total": sum(v for k, v in sanc.applied.items() if k in SANCTION_EFFECTS),
+            "sanctions_wrongful": sanc.wrongful,
+            "sanctions_association": sanc.association,
+            "good_job_share": float(good[working].mean()) if working.any() else np.nan,
+            "good_job_gap_income": float(good[rich].mean() - good[poor].mean())
+            if rich.any() and poor.any() else np.nan,
+            **settled,
+        }
+        for effect, count in sanc.applied.items():
+            prefix = "sanctions" if effect in SANCTION_EFFECTS else "privileges"
+            row[f"{prefix}_{effect}"] = count
+        for name, sch in self.schemes.items():
+            scored = sch.scored
+            opted = sch.state == OPTED_OUT
+            opted_any |= opted
+            stats = histogram_stats(sch.s[scored], sch.cfg.min_score, sch.cfg.max_score)
+            row.update({f"{name}_{k}": v for k, v in stats.items()})
+            both = scored[net.u] & scored[net.v]
+            su, sv = sch.s[net.u[both]], sch.s[net.v[both]]
+            row[f"{name}_score_assortativity"] = correlation(np.concatenate([su, sv]),
+                                                             np.concatenate([sv, su]))
+            enrolled = sch.state == ENROLLED
+            row[f"{name}_enrolled_share"] = float(enrolled.mean())
+            row[f"{name}_opted_out"] = int(opted.sum())
+            row[f"{name}_shadow_scored"] = int((opted & scored).sum())
+            early, late = enrolled & sch.early, enrolled & ~sch.early
+            row[f"{name}_early_adopter_advantage"] = (
+                float(sch.s[early].mean() - sch.s[late].mean())
+                if early.any() and late.any() else np.nan
+            )
+            row[f"{name}_score_reliability_corr"] = correlation(sch.s[scored],
+                                                                p.bill_reliability[scored])
+            if sch.tier_names:
+                tiers = np.bincount(sch.tier_index()[scored], minlength=len(sch.tier_names))
+                share = tiers / max(int(scored.sum()), 1)
+                for tier, value in zip(sch.tier_names, share, strict=True):
+                    row[f"{name}_tier_{tier}"] = float(value)
+        row["opted_out"] = int(opted_any.sum())
+        self.outcomes.put(t, row)
+
+    # ----------------------------------------------------------------------- run
+
+    def run(self, progress: Callable[[int, int], None] | None = None) -> Results:
+        t0 = time.perf_counter()
+        while self.t < self.n_steps:
+            self.step()
+            if progress is not None:
+                progress(self.t, self.n_steps)
+        self.timings["run_s"] = time.perf_counter() - t0
+        return Results.from_sim(self)

@@ -1,0 +1,137 @@
+"""Data sources -> records: what the system sees and whom it attributes it to (M1, M11, M12).
+
+A source sees some event kinds of the people it covers (account holders), each event with
+probability ``coverage``. A record is attributed only if the account is linked to a real
+name; real-name registration (``real_name_from``) links every resident's account, and
+foreigners' accounts through passport checks (``foreigner_linked_share``). With probability
+``error_rate`` a record is misattributed: it lands on a random person instead.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+
+from scoresim.behaviour import Events
+from scoresim.events import KIND_INDEX
+from scoresim.people import People
+from scoresim.rng import Streams
+from scoresim.scenario import Scenario, SourceConfig
+
+
+@dataclass
+class Records:
+    """The records of one step, one row per (person, kind, source, misattributed)."""
+
+    person: np.ndarray  # int32
+    kind: np.ndarray  # int16, index into EVENT_KINDS
+    source: np.ndarray  # int16, index into the scenario's sources
+    count: np.ndarray  # int32
+    misattributed: np.ndarray  # bool
+
+    @property
+    def total(self) -> int:
+        return int(self.count.sum())
+
+    @property
+    def total_misattributed(self) -> int:
+        return int(self.count[self.misattributed].sum())
+
+
+def _empty_records() -> Records:
+    return Records(
+        np.empty(0, np.int32),
+        np.empty(0, np.int16),
+        np.empty(0, np.int16),
+        np.empty(0, np.int32),
+        np.empty(0, bool),
+    )
+
+
+class DataSources:
+    def __init__(self, scenario: Scenario, people: People, streams: Streams):
+        self.names = list(scenario.sources)
+        self.configs: list[SourceConfig] = list(scenario.sources.values())
+        self.index = {name: i for i, name in enumerate(self.names)}
+        self.streams = streams
+        self.n = people.n
+        self.foreigner = people.foreigner
+        self.accounts = {
+            "everyone": None,
+            "commerce": people.commerce_account,
+            "social": people.social_account,
+        }
+        # One persistent uniform per person and source: is this person's account linked?
+        self.link_u = [
+            streams.gen(f"sources.{name}.linkage").random(people.n).astype(np.float32)
+            for name in self.names
+        ]
+
+    def linked(self, i: int, date: dt.date, who: np.ndarray | slice = slice(None)) -> np.ndarray:
+        cfg = self.configs[i]
+        u = self.link_u[i][who]
+        if cfg.real_name_from is not None and date >= cfg.real_name_from:
+            return np.where(self.foreigner[who], u < cfg.foreigner_linked_share, True)
+        return u < cfg.linked_share
+
+    def covered(self, i: int, who: np.ndarray | slice = slice(None)) -> np.ndarray | bool:
+        acc = self.accounts[self.configs[i].accounts]
+        return True if acc is None else acc[who]
+
+    def attribution_probability(self, kind: str, date: dt.date) -> np.ndarray:
+        """Per person: the chance one event of ``kind`` is recorded and attributed to them
+        by at least one source (the surveillance ``nu`` of the strategic dissent rule)."""
+        missed = np.ones(self.n, dtype=np.float32)
+        for i, cfg in enumerate(self.configs):
+            if kind in cfg.kinds:
+                p = cfg.coverage * self.linked(i, date) * self.covered(i)
+                missed *= 1.0 - p
+        return 1.0 - missed
+
+    def record(self, events: Events, date: dt.date, step: int) -> Records:
+        parts = []
+        for i, (name, cfg) in enumerate(zip(self.names, self.configs, strict=True)):
+            kinds = [KIND_INDEX[k] for k in cfg.kinds]
+            who = np.concatenate([events.who[k] for k in kinds])
+            cnt = np.concatenate([events.count[k] for k in kinds])
+            kind = np.repeat(np.array(kinds, np.int16), [events.who[k].size for k in kinds])
+            ok = self.linked(i, date, who) & self.covered(i, who)
+            who, cnt, kind = who[ok], cnt[ok], kind[ok]
+            seen = streams_binomial(self.streams, f"sources.{name}.coverage", step, cnt,
+                                    cfg.coverage)
+            wrong = streams_binomial(self.streams, f"sources.{name}.error", step, seen,
+                                     cfg.error_rate)
+            right = seen - wrong
+            keep = right > 0
+            src = np.int16(i)
+            parts.append(
+                Records(who[keep], kind[keep], np.full(int(keep.sum()), src, np.int16),
+                        right[keep].astype(np.int32), np.zeros(int(keep.sum()), bool))
+            )
+            n_wrong = int(wrong.sum())
+            if n_wrong:
+                target = self.streams.gen(f"sources.{name}.target", step).integers(
+                    0, self.n, size=n_wrong
+                )
+                parts.append(
+                    Records(target.astype(np.int32), np.repeat(kind, wrong),
+                            np.full(n_wrong, src, np.int16), np.ones(n_wrong, np.int32),
+                            np.ones(n_wrong, bool))
+                )
+        if not parts:
+            return _empty_records()
+        return Records(*(np.concatenate([getattr(p, f) for p in parts])
+                         for f in ("person", "kind", "source", "count", "misattributed")))
+
+
+def streams_binomial(
+    streams: Streams, name: str, step: int, n: np.ndarray, p: float
+) -> np.ndarray:
+    """Binomial thinning with its own stream; no draw at all when p is 0 or 1."""
+    if p >= 1.0:
+        return n.astype(np.int32)
+    if p <= 0.0 or n.size == 0:
+        return np.zeros_like(n, dtype=np.int32)
+    return streams.gen(name, step).binomial(n, p).astype(np.int32)
