@@ -1,8 +1,8 @@
 """Adaptation (M6, M13): how people respond to the scoring system.
 
 - *Learning the rules*: in a transparent scheme an enrolled person knows a share
-  ``awareness`` of it at once; in an opaque one (M13) knowledge grows only from seeing their
-  own score change (``learning_rate_per_day``).
+  ``awareness`` of it at once; in an opaque one (M13) knowledge grows toward that share only
+  on days they see their own score change (``learning_rate_per_day``).
 - *Self-censorship*: the strategic rule of Daymude, Axelrod and Forrest (arXiv:2509.03731):
   desired dissent ``d``, boldness ``beta``, surveillance ``nu`` (the chance a critical
   statement is recorded and attributed), tolerance ``tau`` and perceived severity ``psi``
@@ -75,7 +75,7 @@ class Adaptation:
             if sch.cfg.opaque:
                 changed = sees & (np.abs(sch.s - self.prev_s[name]) > 1e-3)
                 k = sch.knowledge
-                k[changed] += cfg.learning_rate_per_day * (1.0 - k[changed])
+                k[changed] += cfg.learning_rate_per_day * (sch.cfg.awareness - k[changed])
             else:
                 sch.knowledge = np.where(sees, np.float32(sch.cfg.awareness), 0.0).astype(
                     np.float32

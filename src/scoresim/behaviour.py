@@ -1,9 +1,9 @@
 """Behaviour -> events: each step every person draws counts of each event kind (M1, M2, M14).
 
-Counts are Poisson with a per-person rate. They are drawn by inverting the Poisson CDF at one
-uniform per person and kind from the kind's own stream, so a person's count is monotone in
-their rate: when a policy lowers someone's rate (self-censorship), the same draw yields the
-same or a smaller count, which keeps counterfactual comparisons tight (common random numbers).
+Counts are Poisson with a per-person rate, drawn by inverting the CDF at one uniform per
+person and kind from the kind's own stream (:mod:`scoresim.sampling`): when a policy lowers
+someone's rate (self-censorship), the same draw yields the same or a smaller count, which
+keeps counterfactual comparisons tight (common random numbers).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from scoresim.events import (
 )
 from scoresim.people import People
 from scoresim.rng import Streams
+from scoresim.sampling import poisson_from_uniform
 from scoresim.scenario import BehaviourConfig
 
 
@@ -39,23 +40,6 @@ class Events:
         out = np.zeros(n, dtype=np.int32)
         out[self.who[i]] = self.count[i]
         return out
-
-
-def poisson_from_uniform(u: np.ndarray, lam: np.ndarray) -> np.ndarray:
-    """Inverse-CDF Poisson draw: the smallest k with P(X <= k) >= u, vectorised."""
-    lam = np.asarray(lam, dtype=np.float64)
-    p = np.exp(-lam)
-    count = np.zeros(u.shape, dtype=np.int32)
-    live = np.flatnonzero(u > p)
-    cdf, pk, k = p[live], p[live], 0
-    while live.size:
-        k += 1
-        pk = pk * lam[live] / k
-        cdf = cdf + pk
-        count[live] = k
-        more = (u[live] > cdf) & (pk > 1e-15)
-        live, cdf, pk = live[more], cdf[more], pk[more]
-    return count
 
 
 def person_rates(

@@ -43,9 +43,9 @@ def draw_life_events(people: People, cfg: LifeConfig, streams: Streams, step: in
     )
     return LifeEvents(
         job_applicants=job_applicants,
-        hire_u=streams.gen("life.hire", step).random(job_applicants.size),
+        hire_u=streams.uniform_for("life.hire", step, job_applicants),
         university_applicants=uni,
-        admit_u=streams.gen("life.admit", step).random(uni.size),
+        admit_u=streams.uniform_for("life.admit", step, uni),
         housing_seekers=who("housing", cfg.housing_search_rate_per_day, None),
         travellers=who("travel", cfg.travel_rate_per_day, None),
         loan_applicants=who("loan", cfg.loan_application_rate_per_day, None),

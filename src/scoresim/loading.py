@@ -131,14 +131,16 @@ def load_scenario(
     if overrides:
         raw = apply_overrides(raw, overrides)
     raw.setdefault("name", path.stem)
-    return validate(raw, path)
+    return validate(raw, path, overrides)
 
 
-def validate(raw: dict[str, Any], path: Path | str) -> Scenario:
+def validate(
+    raw: dict[str, Any], path: Path | str, overrides: dict[str, Any] | None = None
+) -> Scenario:
     try:
         return Scenario.model_validate(raw)
     except ValidationError as exc:
-        raise ScenarioError(_explain(exc, Path(path))) from None
+        raise ScenarioError(_explain(exc, Path(path), overrides or {})) from None
 
 
 # ----------------------------------------------------------------------------- messages
@@ -175,15 +177,19 @@ def _line_of(path: Path, key: str) -> int | None:
     return None
 
 
-def _explain(exc: ValidationError, path: Path) -> str:
+def _explain(exc: ValidationError, path: Path, overrides: dict[str, Any]) -> str:
     parts = []
     for err in exc.errors():
         loc = tuple(p for p in err["loc"] if not str(p).startswith("function-after"))
         dotted = ".".join(str(p) for p in loc) or "(top level)"
         where = f"{path}"
+        set_by = [k for k in overrides if k == dotted or k.startswith(dotted + ".")
+                  or dotted.startswith(k + ".")]
         key_for_line = next((str(p) for p in reversed(loc) if isinstance(p, str)), None)
         line = _line_of(path, key_for_line) if key_for_line else None
-        if line is not None:
+        if set_by:
+            where += f" with --set {set_by[0]}={overrides[set_by[0]]!r}"
+        elif line is not None:
             where += f", line {line}"
         msg = err["msg"]
         if msg.startswith("Value error, "):

@@ -56,6 +56,8 @@ def columns_for(scenario: Scenario) -> dict[str, str]:
     """Every outcome column of this scenario, with its meaning."""
     cols = {"step": "step (day index from start)", "phase": "phase index"}
     cols.update(GLOBAL_COLUMNS)
+    for source in scenario.sources:
+        cols[f"records_{source}"] = f"records attributed by source {source} this step"
     effects = {cfg.effect for cfg in scenario.sanctions.values()}
     for effect in SANCTION_EFFECTS:
         if effect in effects:

@@ -13,6 +13,10 @@ import zlib
 
 import numpy as np
 
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
+
 INIT_STEP = -1  # the 'step' of draws made while building the population
 
 
@@ -30,14 +34,31 @@ class Streams:
         self.seed = int(seed)
         self._used: dict[str, int] = {}
 
-    def gen(self, name: str, step: int = INIT_STEP) -> np.random.Generator:
-        """The generator of stream ``name`` at ``step``; ask for each pair once."""
-        key = (name, step)
+    def _seq(self, name: str, step: int) -> np.random.SeedSequence:
         if self._used.get(name) == step:
             raise RuntimeError(
                 f"stream {name!r} was asked for twice at step {step}: one decision, one "
                 "stream, one draw per step (give the second decision its own stream)"
             )
-        self._used[key[0]] = step
-        seq = np.random.SeedSequence(self.seed, spawn_key=(name_key(name), step + 1))
-        return np.random.Generator(np.random.PCG64(seq))
+        self._used[name] = step
+        return np.random.SeedSequence(self.seed, spawn_key=(name_key(name), step + 1))
+
+    def gen(self, name: str, step: int = INIT_STEP) -> np.random.Generator:
+        """The generator of stream ``name`` at ``step``; ask for each pair once."""
+        return np.random.Generator(np.random.PCG64(self._seq(name, step)))
+
+    def uniform_for(self, name: str, step: int, ids: np.ndarray) -> np.ndarray:
+        """One uniform in [0, 1) per id, a pure function of (seed, name, step, id).
+
+        For decisions taken on a varying subset of people (records a source sees, job
+        applicants): a person's draw does not depend on who else is in the subset, so two
+        scenarios that differ for some people share every other person's draws.
+        """
+        key = self._seq(name, step).generate_state(1, np.uint64)[0]
+        x = np.asarray(ids).astype(np.uint64) * _GOLDEN + key
+        x ^= x >> np.uint64(30)
+        x *= _MIX1
+        x ^= x >> np.uint64(27)
+        x *= _MIX2
+        x ^= x >> np.uint64(31)
+        return (x >> np.uint64(11)).astype(np.float64) * (1.0 / 9007199254740992.0)

@@ -126,7 +126,7 @@ class Sanctions:
         effect = cfg.effect
         if effect == "job_loss":
             cand = np.flatnonzero(meets & (people.job == GOOD_JOB))
-            u = streams.gen(f"sanctions.{name}", step).random(cand.size)
+            u = streams.uniform_for(f"sanctions.{name}", step, cand)
             hit = cand[u < cfg.probability_per_day]
             change_job(people, hit, ORDINARY_JOB, self.life_cfg.income_deciles_per_job_change)
             return hit

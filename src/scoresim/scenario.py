@@ -330,7 +330,7 @@ class AdaptationConfig(Strict):
     severity_per_sanction: Rate = 0.2
     gaming_strength: Rate = 0.5
     gaming_points_scale: Annotated[float, Field(gt=0)] = 10.0
-    learning_rate_per_day: Share = 0.02
+    learning_rate_per_day: Share = 0.005
     rewire_every_days: PositiveInt = 7
     unfriend_probability: Share = 0.02
     unfriend_gap_points: Rate = 25.0

@@ -272,6 +272,10 @@ class Sim:
                 for tier, value in zip(sch.tier_names, share, strict=True):
                     row[f"{name}_tier_{tier}"] = float(value)
         row["opted_out"] = int(opted_any.sum())
+        per_source = np.bincount(records.source, weights=records.count,
+                                 minlength=len(self.sources.names))
+        for name, count in zip(self.sources.names, per_source, strict=True):
+            row[f"records_{name}"] = count
         self.outcomes.put(t, row)
 
     # ----------------------------------------------------------------------- run

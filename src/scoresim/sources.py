@@ -15,9 +15,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from scoresim.behaviour import Events
-from scoresim.events import KIND_INDEX
+from scoresim.events import KIND_INDEX, N_KINDS
 from scoresim.people import People
 from scoresim.rng import Streams
+from scoresim.sampling import binomial_from_uniform
 from scoresim.scenario import Scenario, SourceConfig
 
 
@@ -90,6 +91,12 @@ class DataSources:
                 missed *= 1.0 - p
         return 1.0 - missed
 
+    def _thin(self, name: str, step: int, ids: np.ndarray, n: np.ndarray, p: float):
+        """Binomial thinning of counts ``n`` with probability ``p``."""
+        if p >= 1.0 or p <= 0.0 or n.size == 0:
+            return binomial_from_uniform(np.zeros(n.shape), n, p)
+        return binomial_from_uniform(self.streams.uniform_for(name, step, ids), n, p)
+
     def record(self, events: Events, date: dt.date, step: int) -> Records:
         parts = []
         for i, (name, cfg) in enumerate(zip(self.names, self.configs, strict=True)):
@@ -99,10 +106,10 @@ class DataSources:
             kind = np.repeat(np.array(kinds, np.int16), [events.who[k].size for k in kinds])
             ok = self.linked(i, date, who) & self.covered(i, who)
             who, cnt, kind = who[ok], cnt[ok], kind[ok]
-            seen = streams_binomial(self.streams, f"sources.{name}.coverage", step, cnt,
-                                    cfg.coverage)
-            wrong = streams_binomial(self.streams, f"sources.{name}.error", step, seen,
-                                     cfg.error_rate)
+            # Draws keyed by (person, kind): a person's records do not depend on others'.
+            ids = who.astype(np.int64) * N_KINDS + kind
+            seen = self._thin(f"sources.{name}.coverage", step, ids, cnt, cfg.coverage)
+            wrong = self._thin(f"sources.{name}.error", step, ids, seen, cfg.error_rate)
             right = seen - wrong
             keep = right > 0
             src = np.int16(i)
@@ -110,28 +117,17 @@ class DataSources:
                 Records(who[keep], kind[keep], np.full(int(keep.sum()), src, np.int16),
                         right[keep].astype(np.int32), np.zeros(int(keep.sum()), bool))
             )
-            n_wrong = int(wrong.sum())
-            if n_wrong:
-                target = self.streams.gen(f"sources.{name}.target", step).integers(
-                    0, self.n, size=n_wrong
-                )
-                parts.append(
-                    Records(target.astype(np.int32), np.repeat(kind, wrong),
-                            np.full(n_wrong, src, np.int16), np.ones(n_wrong, np.int32),
-                            np.ones(n_wrong, bool))
-                )
+            bad = wrong > 0
+            if bad.any():
+                # A misattributed record lands on a random person (all of one person's
+                # misattributed records of a kind on the same one).
+                u = self.streams.uniform_for(f"sources.{name}.target", step, ids[bad])
+                target = np.minimum((u * self.n).astype(np.int32), self.n - 1)
+                k = int(bad.sum())
+                parts.append(Records(target, kind[bad], np.full(k, src, np.int16),
+                                     wrong[bad].astype(np.int32), np.ones(k, bool)))
         if not parts:
             return _empty_records()
         return Records(*(np.concatenate([getattr(p, f) for p in parts])
                          for f in ("person", "kind", "source", "count", "misattributed")))
 
-
-def streams_binomial(
-    streams: Streams, name: str, step: int, n: np.ndarray, p: float
-) -> np.ndarray:
-    """Binomial thinning with its own stream; no draw at all when p is 0 or 1."""
-    if p >= 1.0:
-        return n.astype(np.int32)
-    if p <= 0.0 or n.size == 0:
-        return np.zeros_like(n, dtype=np.int32)
-    return streams.gen(name, step).binomial(n, p).astype(np.int32)

@@ -1,0 +1,345 @@
+"""One test (at least) per mechanism M1-M14 of MODEL.md: its effect, direction and size."""
+
+import numpy as np
+import pytest
+from conftest import run, scenario
+
+from scoresim import Sim
+from scoresim.events import KIND_INDEX
+from scoresim.network import Network
+from scoresim.people import GOOD_JOB, ORDINARY_JOB
+from scoresim.scoring import ENROLLED, OPTED_OUT
+from scoresim.sources import Records
+
+NO_ERRORS = {f"sources__{s}__error_rate": 0.0 for s in
+             ("commerce", "social", "court", "debtor_db", "credit_reference",
+              "public_security", "civil_registry")}
+EARLY_MANDATE = {"phases__mandatory": "2018-02-01"}
+
+
+def records(person, kind, count, source, misattributed=None):
+    n = len(person)
+    return Records(
+        np.array(person, np.int32),
+        np.array([KIND_INDEX[k] for k in kind], np.int16),
+        np.array(source, np.int16),
+        np.array(count, np.int32),
+        np.zeros(n, bool) if misattributed is None else np.array(misattributed, bool),
+    )
+
+
+# ------------------------------------------------------------------ M1, M2: rules
+
+
+def test_rules_add_and_cap_points():
+    sim = Sim(scenario("seed"), people=10, days=5)
+    gov = sim.schemes["government"]
+    gov.state[:] = ENROLLED
+    social = sim.sources.index["social"]
+    recs = records([0, 1, 2], ["share_conforming", "share_conforming", "critical_statement"],
+                   [2, 30, 1], [social] * 3)
+    total, clean, _ = gov.rule_points(recs, sim.people.region, "voluntary", step=0)
+    assert total[0] == 2.0          # +1 per share
+    assert total[1] == 20.0         # capped at 20 points per 30 days
+    assert total[2] == -8.0         # a critical statement costs 8 points
+    np.testing.assert_array_equal(total, clean)
+    # A later step of the same period: person 1's cap is spent.
+    again, _, _ = gov.rule_points(recs, sim.people.region, "voluntary", step=1)
+    assert again[1] == 0.0 and again[0] == 2.0
+
+
+def test_critics_end_with_lower_scores_than_loyal(any_seed):
+    sim, _ = run(days=200, seed=any_seed, **EARLY_MANDATE)
+    gov, p = sim.schemes["government"], sim.people
+    scored = gov.scored
+    critics = scored & (p.private_opinion < -0.3)
+    loyal = scored & (p.private_opinion > 0.3)
+    assert gov.b[critics].mean() < gov.b[loyal].mean() - 10
+
+
+# --------------------------------------------------------------- M3: regional rules
+
+
+def test_protest_rule_only_acts_in_its_region():
+    sim = Sim(scenario("seed"), people=400, days=5)
+    gov = sim.schemes["government"]
+    gov.state[:] = ENROLLED
+    regions = list(sim.scenario.people.regions)
+    beijing = np.flatnonzero(sim.people.region == regions.index("beijing"))[:3]
+    other = np.flatnonzero(sim.people.region == regions.index("other"))[:3]
+    who = np.concatenate([beijing, other])
+    police = sim.sources.index["public_security"]
+    recs = records(who, ["protest"] * 6, [1] * 6, [police] * 6)
+    total, _, _ = gov.rule_points(recs, sim.people.region, "voluntary", step=0)
+    assert np.all(total[beijing] == -50.0)
+    assert np.all(total[other] == 0.0)
+
+
+def test_protest_rule_changes_no_score_outside_its_region():
+    common = dict(people=2000, days=200, seed=3, sanctions={},
+                  schemes__government__friend_weight=0.0, **NO_ERRORS, **EARLY_MANDATE)
+    with_rule, _ = run(**common)
+    rules = [r.model_dump(exclude_none=True) for r in
+             with_rule.scenario.schemes["government"].rules if r.kind != "protest"]
+    without, _ = run(schemes__government__rules=rules, **common)
+    beijing = with_rule.people.region == list(with_rule.scenario.people.regions).index("beijing")
+    b_with, b_without = with_rule.schemes["government"].b, without.schemes["government"].b
+    np.testing.assert_array_equal(b_with[~beijing], b_without[~beijing])
+    assert np.any(b_with[beijing] != b_without[beijing])
+    # In Beijing the rule chills dissent: people there express less of it.
+    dissent_with = with_rule.people.expressed_dissent[beijing].mean()
+    assert dissent_with < without.people.expressed_dissent[beijing].mean()
+
+
+# -------------------------------------------------------------- M4: friends' scores
+
+
+def test_published_score_follows_the_formula():
+    sim = Sim(scenario("seed"), people=4, days=5)
+    gov = sim.schemes["government"]
+    sim.network = Network(4, np.array([0, 0]), np.array([1, 2]))
+    gov.state[:] = ENROLLED
+    gov.b[:] = [1000, 600, 900, 1100]
+    gov.s[:] = [1000, 600, 800, 1100]
+    gov.publish(sim.network)
+    w = sim.scenario.schemes["government"].friend_weight
+    assert gov.s[0] == pytest.approx((1 - w) * 1000 + w * (600 + 800) / 2)
+    assert gov.s[1] == pytest.approx((1 - w) * 600 + w * 1000)
+    assert gov.s[3] == 1100  # no friends: s = b
+
+
+def test_a_critic_friend_lowers_the_published_score(any_seed):
+    sim, _ = run(people=3000, days=200, seed=any_seed,
+                 schemes__government__friend_weight=0.3, **EARLY_MANDATE)
+    gov, p = sim.schemes["government"], sim.people
+    critic = (p.private_opinion < sim.scenario.people.critic_below).astype(np.float32)
+    critic_friends = sim.network.neighbour_sum(critic)
+    loyal = gov.scored & (p.private_opinion > 0.2)
+    pull = gov.s - gov.b
+    none, several = loyal & (critic_friends == 0), loyal & (critic_friends >= 2)
+    assert pull[several].mean() < pull[none].mean() - 0.5
+
+
+def test_no_friend_weight_means_published_equals_own():
+    sim, _ = run(days=60, schemes__government__friend_weight=0.0)
+    gov = sim.schemes["government"]
+    np.testing.assert_array_equal(gov.s, gov.b)
+
+
+# ----------------------------------------------------- M5, M7: sanctions by phase
+
+
+def test_penalties_appear_only_after_the_mandatory_date():
+    _, res = run(people=3000, days=240, phases__mandatory="2018-05-01",
+                 schemes__government__initial_score=955)
+    day = (np.datetime64("2018-05-01") - np.datetime64("2018-01-01")).astype(int)
+    for effect in ("job_denied", "university_denied", "job_loss"):
+        col = res.column(f"sanctions_{effect}")
+        assert col[:day].sum() == 0, effect
+    assert res.column("sanctions_job_denied")[day:].sum() > 0
+    # Positive reinforcement runs in the voluntary phase too.
+    assert res.column("privileges_deposit_free")[:day].sum() > 0
+
+
+def test_job_loss_lowers_income_and_raises_defaults():
+    sim = Sim(scenario("seed"), people=50, days=5)
+    p = sim.people
+    p.job[:] = GOOD_JOB
+    p.income_decile[:] = 5
+    from scoresim.behaviour import person_rates
+    from scoresim.life import change_job
+
+    before = person_rates(p, sim.scenario.behaviour, {})["bill_default"].copy()
+    change_job(p, np.arange(10), ORDINARY_JOB, 2)
+    assert np.all(p.income_decile[:10] == 3) and np.all(p.income_decile[10:] == 5)
+    after = person_rates(p, sim.scenario.behaviour, {})["bill_default"]
+    assert np.all(after[:10] > before[:10]) and np.all(after[10:] == before[10:])
+
+
+def test_low_scorers_lose_good_jobs_in_the_mandatory_phase():
+    sim, res = run(people=3000, days=200, schemes__government__initial_score=700,
+                   sanctions__job_loss__probability_per_day=0.05, **EARLY_MANDATE)
+    assert res.column("sanctions_job_loss").sum() > 20
+    base, base_res = run(name="baseline", people=3000, days=200, **EARLY_MANDATE)
+    assert res.final("good_job_share") < base_res.final("good_job_share")
+
+
+# ------------------------------------------------------------ M6: social pressure
+
+
+def test_unfriending_isolates_critics(any_seed):
+    common = dict(people=2000, days=300, seed=any_seed, adaptation__unfriend_probability=0.2,
+                  **EARLY_MANDATE)
+    _, scored = run(schemes__government__friend_weight=0.3, **common)
+    _, base = run(name="baseline", **common)
+    assert scored.final("critic_degree_ratio") < base.final("critic_degree_ratio") - 0.05
+    assert scored.column("ties_unfriended").sum() > 0
+    assert base.column("ties_unfriended").sum() == 0
+
+
+def test_scoring_makes_critics_self_censor(any_seed):
+    common = dict(people=2000, days=200, seed=any_seed, **EARLY_MANDATE)
+    _, scored = run(**common)
+    _, base = run(name="baseline", **common)
+    late = slice(100, None)
+    assert scored.column("critical_statements")[late].sum() < 0.9 * base.column(
+        "critical_statements")[late].sum()
+    assert scored.final("expression_gap") > 0
+    assert base.column("expression_gap").max() == 0
+    assert scored.final("self_censoring_share") > 0.05
+
+
+def test_gaming_raises_rewarded_acts():
+    common = dict(people=2000, days=150, seed=2, **EARLY_MANDATE)
+    _, gamed = run(adaptation__gaming_strength=1.0, **common)
+    _, plain = run(adaptation__gaming_strength=0.0, **common)
+    assert gamed.column("supportive_statements").sum() > 1.1 * plain.column(
+        "supportive_statements").sum()
+
+
+def test_dating_prominence_brings_new_ties():
+    common = dict(name="sesame", people=2000, days=300, seed=4,
+                  sanctions__dating_boost__above=605, adaptation__new_tie_rate_per_day=0.02,
+                  schemes__sesame__friend_weight=0.0)
+    boosted, _ = run(sanctions__dating_boost__factor=5.0, **common)
+    plain, _ = run(sanctions__dating_boost__factor=1.0, **common)
+    high = boosted.schemes["sesame"].s >= 605
+    assert 0.05 < high.mean() < 0.5
+
+    def gap(sim):  # mean degree of the high scorers minus the rest
+        return sim.network.degree[high].mean() - sim.network.degree[~high].mean()
+
+    assert gap(boosted) > gap(plain) + 0.8
+
+
+# ---------------------------------------------------------- M8: early enrolment
+
+
+def test_early_enrollees_lead_at_the_mandatory_date():
+    _, res = run(people=3000, days=200, phases__mandatory="2018-06-01")
+    day = (np.datetime64("2018-06-01") - np.datetime64("2018-01-01")).astype(int)
+    advantage = res.column("government_early_adopter_advantage")
+    assert np.isnan(advantage[day - 1])  # nobody is 'late' before the mandate
+    assert advantage[day] > 15
+
+
+# --------------------------------------------------------------- M9: inactivity
+
+
+def test_inactivity_decays_the_commercial_score():
+    idle = {f"behaviour__rates_per_day__{k}": 0.0 for k in
+            ("purchase_domestic", "purchase_foreign", "foreign_book_order",
+             "mobile_payment", "bill_paid", "bill_default", "loan_default")}
+    sim, _ = run(name="sesame", people=500, days=100, **idle)
+    sch = sim.schemes["sesame"]
+    # Enrolled at step 0; idle from step 61 (after 60 days) to 99: 39 days of 0.5 points.
+    np.testing.assert_allclose(sch.b[sch.scored], 600 - 39 * 0.5)
+    fresh, _ = run(name="sesame", people=500, days=100,
+                   schemes__sesame__inactivity__decay_points_per_day=0.0, **idle)
+    np.testing.assert_allclose(fresh.schemes["sesame"].b[fresh.schemes["sesame"].scored], 600)
+
+
+# ------------------------------------------------------- M10: opt-out, shadow score
+
+
+def test_opted_out_keep_a_shadow_score_that_nobody_sees():
+    sim, res = run(name="sesame", people=2000, days=150,
+                   schemes__sesame__enrolment__opt_out_rate_per_day=0.01)
+    sch = sim.schemes["sesame"]
+    out = sch.state == OPTED_OUT
+    assert out.sum() > 100
+    assert np.all(sch.scored[out])
+    assert not sch.visible_to_self[out].any() and not sch.visible_to_friends[out].any()
+    assert np.any(sch.b[out] != 600)  # the hidden score lives on
+    people = res.people_df()
+    assert not people.loc[people["sesame_state"] == "opted_out", "sesame_visible"].any()
+    assert res.final("sesame_shadow_scored") == out.sum()
+    critics = sim.people.private_opinion < -0.3
+    eligible = sim.people.commerce_account
+    assert out[critics & eligible].mean() > out[~critics & eligible].mean()
+
+
+def test_without_shadow_scores_opting_out_freezes_the_score():
+    sim, res = run(name="sesame", people=1000, days=100,
+                   schemes__sesame__enrolment__opt_out_rate_per_day=0.02,
+                   schemes__sesame__shadow_score=False)
+    sch = sim.schemes["sesame"]
+    out = sch.state == OPTED_OUT
+    assert out.any() and not sch.scored[out].any()
+    assert res.final("sesame_shadow_scored") == 0
+
+
+# ---------------------------------------------- M11: government data, blacklists
+
+
+def test_misattribution_causes_wrongful_sanctions_that_vanish_without_errors():
+    errors = {k: 0.05 for k in NO_ERRORS}
+    common = dict(people=3000, days=200, seed=5, **EARLY_MANDATE)
+    _, noisy = run(**errors, **common)
+    _, clean = run(**NO_ERRORS, **common)
+    assert noisy.column("sanctions_wrongful").sum() > 0
+    assert noisy.column("records_misattributed").sum() > 0
+    assert clean.column("sanctions_wrongful").sum() == 0
+    assert clean.column("records_misattributed").sum() == 0
+    assert clean.column("blacklisted_wrongful").max() == 0
+
+
+def test_court_listing_blacklists_and_bans_travel():
+    _, res = run(people=3000, days=200, behaviour__rates_per_day__loan_default=0.01)
+    assert res.final("blacklisted") > 0
+    assert res.column("sanctions_travel_ban").sum() > 0
+
+
+def test_association_sanctions_come_from_friends():
+    common = dict(people=3000, days=200, seed=6, schemes__government__initial_score=961,
+                  life__job_search_rate_per_day=0.02, **EARLY_MANDATE)
+    _, pulled = run(schemes__government__friend_weight=0.5, **common)
+    _, alone = run(schemes__government__friend_weight=0.0, **common)
+    assert pulled.column("sanctions_association").sum() > 0
+    assert alone.column("sanctions_association").sum() == 0
+
+
+# -------------------------------------------------------- M12: real-name linkage
+
+
+def test_real_name_registration_attributes_more_social_records():
+    _, res = run(name="baseline", people=2000, days=200,
+                 sources__social__linked_share=0.25,
+                 sources__social__real_name_from="2018-04-11")
+    social = res.column("records_social")
+    before, after = social[:100].mean(), social[100:].mean()
+    assert after > 2.5 * before
+
+
+def test_foreigners_are_linked_through_passport_checks():
+    sim = Sim(scenario("seed"), people=20000, days=2)
+    social = sim.sources.index["social"]
+    import datetime as dt
+
+    later = sim.sources.linked(social, dt.date(2020, 1, 1))
+    foreign = sim.people.foreigner
+    assert foreign.sum() > 50
+    assert later[~foreign].all()
+    assert 0.4 < later[foreign].mean() < 0.8  # foreigner_linked_share = 0.6
+
+
+# ------------------------------------------------------------ M13: opaque scoring
+
+
+def test_opaque_scheme_is_learned_slowly():
+    opaque, _ = run(name="sesame", people=1000, days=60)
+    clear, _ = run(name="sesame", people=1000, days=60, schemes__sesame__opaque=False)
+    def known(sim):
+        sch = sim.schemes["sesame"]
+        return sch.knowledge[sch.visible_to_self].mean()
+    assert known(clear) == pytest.approx(0.5)  # awareness, at once
+    assert 0.05 < known(opaque) < 0.4
+
+
+# ------------------------------------------------------------ M14: loan prediction
+
+
+def test_commercial_score_tracks_repayment_and_denies_loans():
+    _, res = run(name="sesame", people=3000, days=300)
+    assert res.final("sesame_score_reliability_corr") > 0.3
+    assert res.column("sanctions_loan_denied").sum() > 0

@@ -1,0 +1,162 @@
+"""Loading scenarios: presets, extends/replace, overrides, and errors that name the key."""
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from scoresim import ScenarioError, load_scenario, preset_names
+from scoresim.loading import deep_merge
+
+
+def write(tmp_path, text, name="bad.toml"):
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def error_of(path_or_name, overrides=None) -> str:
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path_or_name, overrides)
+    return str(info.value)
+
+
+def test_presets_all_load_and_cite_their_sources():
+    assert set(preset_names()) == {"baseline", "sesame", "government-pilot", "seed"}
+    for name in preset_names():
+        sc = load_scenario(name)
+        assert sc.name == name
+        assert sc.description
+
+
+def test_seed_runs_2018_to_2022_with_mandatory_phase_in_2020():
+    sc = load_scenario("seed")
+    assert sc.start.isoformat() == "2018-01-01" and sc.end.isoformat() == "2022-12-31"
+    assert sc.phases["mandatory"].isoformat() == "2020-01-01"
+    assert {"government", "sesame"} <= set(sc.schemes)
+
+
+def test_baseline_is_seed_without_scoring():
+    seed, base = load_scenario("seed"), load_scenario("baseline")
+    assert base.schemes == {} and base.sanctions == {}
+    assert base.people == seed.people and base.network == seed.network
+    assert base.sources == seed.sources and base.behaviour == seed.behaviour
+
+
+def test_extends_with_relative_path_and_override(tmp_path):
+    write(tmp_path, """
+        extends = "seed"
+        [people]
+        count = 321
+    """, "parent.toml")
+    child = write(tmp_path, """
+        extends = "parent.toml"
+        [schemes.government]
+        friend_weight = 0.3
+    """, "child.toml")
+    sc = load_scenario(child, {"schemes.sesame.initial_score": 650})
+    assert sc.people.count == 321
+    assert sc.schemes["government"].friend_weight == 0.3
+    assert sc.schemes["government"].initial_score == 1000  # merged, not replaced
+    assert sc.schemes["sesame"].initial_score == 650
+
+
+def test_deep_merge_merges_tables_and_replaces_the_rest():
+    assert deep_merge({"a": {"x": 1, "y": [1]}, "b": 2}, {"a": {"y": [3]}}) == {
+        "a": {"x": 1, "y": [3]}, "b": 2}
+
+
+def test_unknown_preset_lists_the_presets():
+    msg = error_of("sed")
+    assert "sed" in msg and "seed" in msg and "baseline" in msg
+
+
+def test_wrong_type_names_file_key_and_expectation(tmp_path):
+    path = write(tmp_path, """
+        extends = "seed"
+        [people]
+        count = "many"
+    """)
+    msg = error_of(path)
+    assert str(path) in msg and "people.count" in msg and "integer" in msg
+    assert "line 4" in msg
+
+
+def test_out_of_range_value(tmp_path):
+    path = write(tmp_path, """
+        extends = "seed"
+        [schemes.government]
+        friend_weight = 1.5
+    """)
+    msg = error_of(path)
+    assert "schemes.government.friend_weight" in msg and "less than or equal to 1" in msg
+
+
+def test_unknown_key_suggests_the_valid_one(tmp_path):
+    path = write(tmp_path, """
+        extends = "seed"
+        [schemes.government]
+        frend_weight = 0.3
+    """)
+    msg = error_of(path)
+    assert "unknown key `schemes.government.frend_weight`" in msg
+    assert "Did you mean `friend_weight`?" in msg
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({"schemes.government.tiers.C.max": 900}, "overlap"),
+        ({"schemes.government.tiers.C.max": 800}, "gap"),
+        ({"schemes.government.sources": ["social", "nsa"]}, "unknown source 'nsa'"),
+        ({"sanctions.job_loss.scheme": "gov"}, "unknown scheme 'gov'"),
+        ({"sanctions.job_loss.phases": ["later"]}, "unknown phase 'later'"),
+        ({"sanctions.housing_denied.regions": ["tokyo"]}, "unknown region 'tokyo'"),
+        ({"end": "2017-01-01"}, "before `start`"),
+        ({"people.regions.other": 0.6}, "must add up to 1"),
+        ({"schemes.government.initial_score": 5000}, "outside"),
+        ({"sanctions.job_loss.below": 900}, "exactly one condition"),
+        ({"behaviour.rates_per_day.comment": -1}, "greater than or equal to 0"),
+        ({"schemes.government.rules": [{"kind": "telepathy", "points": 1}]}, "telepathy"),
+    ],
+)
+def test_invalid_values_are_caught_before_the_run(overrides, expected):
+    assert expected in error_of("seed", overrides)
+
+
+def test_bad_toml_names_the_file(tmp_path):
+    path = write(tmp_path, "start = [\n")
+    msg = error_of(path)
+    assert str(path) in msg and "not valid TOML" in msg
+
+
+def test_extends_cycle_is_reported(tmp_path):
+    write(tmp_path, 'extends = "b.toml"\n', "a.toml")
+    write(tmp_path, 'extends = "a.toml"\n', "b.toml")
+    assert "cycle" in error_of(tmp_path / "a.toml")
+
+
+def test_replace_of_missing_key_is_reported(tmp_path):
+    path = write(tmp_path, 'extends = "seed"\nreplace = ["shemes"]\n')
+    assert "'shemes' is not a key" in error_of(path)
+
+
+def cli(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "scoresim.cli", *args], capture_output=True,
+                          text=True, cwd=cwd)
+
+
+def test_cli_bad_input_exits_2_with_one_paragraph_and_no_traceback(tmp_path):
+    path = write(tmp_path, """
+        extends = "seed"
+        [people]
+        count = -5
+    """)
+    for args in (["run", str(path)], ["run", "no-such-preset"], ["run", "seed", "--days", "0"],
+                 ["run", "seed", "--set", "people.count"]):
+        res = cli(*args, cwd=tmp_path)
+        assert res.returncode == 2, (args, res.stderr)
+        assert res.stderr.startswith("error:"), res.stderr
+        assert "Traceback" not in res.stderr
+    assert not (tmp_path / "runs").exists()
