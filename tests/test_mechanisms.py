@@ -2,8 +2,8 @@
 
 import numpy as np
 import pytest
-from conftest import run, scenario
 
+from conftest import run, scenario
 from scoresim import Sim
 from scoresim.events import KIND_INDEX
 from scoresim.network import Network

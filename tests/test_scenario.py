@@ -2,18 +2,12 @@
 
 import subprocess
 import sys
-import textwrap
 
 import pytest
+from tests_helpers import scenario_with as write
 
 from scoresim import ScenarioError, load_scenario, preset_names
 from scoresim.loading import deep_merge
-
-
-def write(tmp_path, text, name="bad.toml"):
-    path = tmp_path / name
-    path.write_text(textwrap.dedent(text), encoding="utf-8")
-    return path
 
 
 def error_of(path_or_name, overrides=None) -> str:

@@ -1,0 +1,62 @@
+"""The strategic dissent rule of Daymude, Axelrod and Forrest, case by case."""
+
+import numpy as np
+import pytest
+
+from scoresim.adaptation import strategic_dissent
+
+
+def a_star(d, beta, nu, tau, psi, punishment):
+    return float(strategic_dissent(np.array([d]), beta, nu, tau, psi, punishment)[0])
+
+
+@pytest.mark.parametrize("punishment", ["uniform", "proportional"])
+def test_dissent_within_tolerance_is_expressed(punishment):
+    assert a_star(0.05, 0.1, 0.9, 0.1, 5.0, punishment) == 0.05
+
+
+@pytest.mark.parametrize("punishment", ["uniform", "proportional"])
+def test_no_penalty_no_self_censorship(punishment):
+    d = np.linspace(0, 1, 11)
+    np.testing.assert_allclose(strategic_dissent(d, 0.5, 0.5, 0.1, 0.0, punishment), d)
+
+
+def test_uniform_bold_and_far_enough_is_defiant():
+    beta, nu, tau, psi = 1.0, 0.5, 0.1, 1.0
+    d_uni = (beta * tau + nu * psi) / (beta - (1 - nu) * psi)  # = 1.2 ... too far
+    assert d_uni > 1
+    assert a_star(0.9, beta, nu, tau, psi, "uniform") == tau  # not worth it: comply
+    beta = 3.0
+    d_uni = (beta * tau + nu * psi) / (beta - (1 - nu) * psi)  # = 0.32
+    assert a_star(d_uni + 0.01, beta, nu, tau, psi, "uniform") == pytest.approx(d_uni + 0.01)
+    assert a_star(d_uni - 0.01, beta, nu, tau, psi, "uniform") == tau
+
+
+def test_uniform_timid_complies():
+    # beta <= (1 - nu) * psi: never defiant, always at the tolerance.
+    assert a_star(0.9, 0.2, 0.5, 0.1, 1.0, "uniform") == 0.1
+
+
+def test_proportional_censors_to_d_pro():
+    beta, nu, tau, psi = 0.5, 0.5, 0.1, 1.0
+    d_pro = (tau + (beta - nu * psi) / ((1 - nu) * psi)) / 2  # = 0.05 < tau
+    assert a_star(0.8, beta, nu, tau, psi, "proportional") == tau
+    beta = 1.5
+    d_pro = (tau + (beta - nu * psi) / ((1 - nu) * psi)) / 2  # = 1.05
+    assert a_star(0.8, beta, nu, tau, psi, "proportional") == 0.8  # d <= d_pro
+    beta = 0.9
+    d_pro = (tau + (beta - nu * psi) / ((1 - nu) * psi)) / 2  # = 0.45
+    assert a_star(0.8, beta, nu, tau, psi, "proportional") == pytest.approx(d_pro)
+
+
+def test_proportional_full_surveillance():
+    assert a_star(0.8, 2.0, 1.0, 0.1, 1.0, "proportional") == 0.8  # beta >= psi
+    assert a_star(0.8, 0.5, 1.0, 0.1, 1.0, "proportional") == 0.1  # beta < psi
+
+
+def test_more_surveillance_never_raises_expression():
+    d = np.linspace(0, 1, 51)
+    for punishment in ("uniform", "proportional"):
+        low = strategic_dissent(d, 0.8, 0.2, 0.1, 1.0, punishment)
+        high = strategic_dissent(d, 0.8, 0.8, 0.1, 1.0, punishment)
+        assert np.all(high <= low + 1e-12)
