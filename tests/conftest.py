@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import pytest
 
 from scoresim import Sim, load_scenario
@@ -22,3 +24,10 @@ def run(name: str = "seed", people: int = 2000, days: int = 120, seed: int = 1, 
 def any_seed(request):
     """Statistical tests must hold for several seeds, not one that happened to work."""
     return request.param
+
+
+def scenario_with(tmp_path, text, name="scenario.toml"):
+    """Write a scenario file (dedented) into tmp_path; return its path."""
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
+from conftest import scenario_with
 from scoresim import ScenarioError, Sim
 from scoresim.network import Network, read_edgelist, region_clustered, scale_free, small_world
-from tests_helpers import scenario_with
 
 
 def test_network_is_simple_and_symmetric():

@@ -3,8 +3,8 @@ numbers) wherever their policies do not differ."""
 
 import numpy as np
 import pyarrow.parquet as pq
-from conftest import run, scenario
 
+from conftest import run, scenario
 from scoresim import Sim
 from scoresim.behaviour import draw_events
 from scoresim.cli import app

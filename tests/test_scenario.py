@@ -4,8 +4,8 @@ import subprocess
 import sys
 
 import pytest
-from tests_helpers import scenario_with as write
 
+from conftest import scenario_with as write
 from scoresim import ScenarioError, load_scenario, preset_names
 from scoresim.loading import deep_merge
 
