@@ -75,3 +75,16 @@ def test_edgelist_needs_a_path():
 
     with pytest.raises(ScenarioError, match="needs `path`"):
         load_scenario("seed", {"network.kind": "edgelist"})
+
+
+def test_adding_ties_equals_building_the_graph_at_once():
+    rng = np.random.default_rng(0)
+    net = small_world(1000, 10, 0.1, rng)
+    before = net.n_edges
+    a, b = rng.integers(0, 1000, 500), rng.integers(0, 1000, 500)
+    whole = Network(1000, np.concatenate([net.u, a]), np.concatenate([net.v, b]))
+    added = net.add(a, b)
+    np.testing.assert_array_equal(net.u, whole.u)
+    np.testing.assert_array_equal(net.v, whole.v)
+    assert added == whole.n_edges - before
+    np.testing.assert_array_equal(net.degree, whole.degree)

@@ -53,14 +53,18 @@ class Network:
 
     def add(self, u: np.ndarray, v: np.ndarray) -> int:
         """Add ties (duplicates and self-ties are ignored); returns how many were new."""
-        before = self.n_edges
-        self.u, self.v = _canonical(
-            self.n, np.concatenate([self.u, u]), np.concatenate([self.v, v])
-        )
-        added = self.n_edges - before
-        if added:
+        nu, nv = _canonical(self.n, u, v)
+        new = nu.astype(np.int64) * self.n + nv
+        old = self.u.astype(np.int64) * self.n + self.v  # sorted: edges stay canonical
+        pos = np.searchsorted(old, new)
+        known = (pos < old.size) & (old[np.minimum(pos, old.size - 1)] == new) \
+            if old.size else np.zeros(new.size, bool)
+        new, pos = new[~known], pos[~known]
+        if new.size:
+            key = np.insert(old, pos, new)
+            self.u, self.v = (key // self.n).astype(np.int32), (key % self.n).astype(np.int32)
             self._build()
-        return added
+        return int(new.size)
 
 
 def _canonical(n: int, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
