@@ -343,3 +343,31 @@ def test_commercial_score_tracks_repayment_and_denies_loans():
     _, res = run(name="sesame", people=3000, days=300)
     assert res.final("sesame_score_reliability_corr") > 0.3
     assert res.column("sanctions_loan_denied").sum() > 0
+
+
+def test_public_scores_make_new_ties_follow_scores():
+    def new_tie_score_gap(visibility):
+        sc = scenario(schemes__government__visibility=visibility,
+                      adaptation__new_tie_rate_per_day=0.03,
+                      adaptation__unfriend_probability=0.0,
+                      adaptation__score_homophily_points=5, **EARLY_MANDATE)
+        sim = Sim(sc, seed=8, people=2000, days=200)
+        first = sim.network.u.astype(np.int64) * 2000 + sim.network.v
+        res = sim.run()
+        net, s = sim.network, sim.schemes["government"].s
+        new = ~np.isin(net.u.astype(np.int64) * 2000 + net.v, first)
+        return np.abs(s[net.u[new]] - s[net.v[new]]).mean(), res.column("ties_added").sum()
+
+    public_gap, public_added = new_tie_score_gap("public")
+    friends_gap, friends_added = new_tie_score_gap("friends")
+    assert public_gap < 0.8 * friends_gap
+    assert public_added < friends_added
+
+
+def test_sanction_probability_thins_the_sanctioned():
+    common = dict(people=3000, days=150, seed=2, schemes__government__initial_score=955,
+                  life__job_search_rate_per_day=0.02, **EARLY_MANDATE)
+    _, full = run(**common)
+    _, half = run(sanctions__job_denied__probability_per_day=0.5, **common)
+    ratio = half.column("sanctions_job_denied").sum() / full.column("sanctions_job_denied").sum()
+    assert 0.35 < ratio < 0.65

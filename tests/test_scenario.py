@@ -154,3 +154,11 @@ def test_cli_bad_input_exits_2_with_one_paragraph_and_no_traceback(tmp_path):
         assert res.stderr.startswith("error:"), res.stderr
         assert "Traceback" not in res.stderr
     assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize(("overrides", "expected"), [
+    ({"sanctions.internet_throttled.probability_per_day": 0.5}, "holds every day"),
+    ({"sanctions.job_loss.factor": 2.0}, "`factor` has no meaning"),
+])
+def test_sanction_parameters_that_would_do_nothing_are_refused(overrides, expected):
+    assert expected in error_of("seed", overrides)

@@ -10,7 +10,8 @@
   preference falsification.
 - *Gaming*: known points raise the rates of rewarded acts and lower those of punished ones.
 - *Ties*: people drop friends whose visible scores drag theirs down; ties dissolve at random;
-  new ties form by homophily of expressed opinion, more often for the dating-boosted.
+  new ties form by homophily of expressed opinion (and of score, where scores are public),
+  more often for the dating-boosted.
 """
 
 from __future__ import annotations
@@ -179,8 +180,12 @@ class Adaptation:
             anywhere = (g[1] * people.n).astype(np.int64)
             b = np.where(g[2] < 0.8, same, anywhere)
             e = people.expressed_opinion
-            accept = streams.gen("network.accept", step).random(m) < np.exp(
-                -np.abs(e[a] - e[b]) / cfg.homophily
-            )
+            affinity = -np.abs(e[a] - e[b]) / cfg.homophily
+            for sch in self.schemes.values():
+                if sch.cfg.visibility == "public":  # strangers see each other's scores
+                    shown = sch.visible_to_friends[a] & sch.visible_to_friends[b]
+                    gap = np.abs(sch.s[a] - sch.s[b]) / cfg.score_homophily_points
+                    affinity -= np.where(shown, gap, 0.0)
+            accept = streams.gen("network.accept", step).random(m) < np.exp(affinity)
             added = network.add(a[accept], b[accept])
         return {"ties_removed": removed, "ties_unfriended": unfriended, "ties_added": added}

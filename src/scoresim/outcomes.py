@@ -33,6 +33,7 @@ GLOBAL_COLUMNS = {
     "opted_out": "people opted out of at least one scheme",
     "good_job_share": "share of working people with a good job",
     "good_job_gap_income": "good-job share of the top 3 income deciles minus the bottom 3",
+    "good_job_gap_region": "good-job share of the best region minus the worst",
     "good_job_hires": "hires into good jobs this step",
     "university_admissions": "students admitted this step",
 }

@@ -3,7 +3,7 @@
 Each active rule finds the people who meet its condition and acts on them:
 
 ==================  ==============================================================
-job_loss            good-job holders lose it (with probability per day); income drops
+job_loss            good-job holders lose it; income drops
 job_denied          job applicants are not hired
 university_denied   student applicants are not admitted
 housing_denied      house seekers (in the listed regions) are refused
@@ -14,6 +14,9 @@ job_priority        privilege: job applicants hired with probability times ``fac
 dating_boost        privilege: ``factor`` times the chance of forming new ties
 deposit_free        privilege (perk): spending rates times ``factor``
 ==================  ==============================================================
+
+Effects on events act on each person meeting the condition with ``probability_per_day``;
+states (throttling, dating boost, perks) hold every day the condition holds.
 
 Every sanction applied is counted; it is *wrongful* when the person would not meet the
 condition without misattributed records, and by *association* when their own score ``b``
@@ -29,7 +32,13 @@ import numpy as np
 from scoresim.life import LifeEvents, change_job
 from scoresim.people import GOOD_JOB, ORDINARY_JOB, People
 from scoresim.rng import Streams
-from scoresim.scenario import SANCTION_EFFECTS, LifeConfig, SanctionConfig, Scenario
+from scoresim.scenario import (
+    ONGOING_EFFECTS,
+    SANCTION_EFFECTS,
+    LifeConfig,
+    SanctionConfig,
+    Scenario,
+)
 from scoresim.scoring import Scheme
 
 LOAN_REFUSAL_DAYS = 365
@@ -101,6 +110,7 @@ class Sanctions:
         spending = np.ones(n, np.float32)
         for name, cfg in self.rules:
             if cfg.phases and phase not in cfg.phases:
+                self.ongoing[name][:] = False
                 continue
             meets, clean, own = self._condition(cfg, people, step)
             if cfg.regions:
@@ -130,31 +140,32 @@ class Sanctions:
             hit = cand[u < cfg.probability_per_day]
             change_job(people, hit, ORDINARY_JOB, self.life_cfg.income_deciles_per_job_change)
             return hit
-        if effect in ("job_denied", "job_priority"):
-            ids = life.job_applicants[meets[life.job_applicants]]
-            if effect == "job_denied":
-                out.job_blocked[ids] = True
-            else:
-                out.job_factor[ids] *= cfg.factor
-            return ids
-        if effect == "university_denied":
-            ids = life.university_applicants[meets[life.university_applicants]]
-            out.uni_blocked[ids] = True
-            return ids
-        if effect == "housing_denied":
-            return life.housing_seekers[meets[life.housing_seekers]]
-        if effect == "travel_ban":
-            return life.travellers[meets[life.travellers]]
-        if effect == "loan_denied":
-            ids = life.loan_applicants[meets[life.loan_applicants]]
-            self.loan_refused_until[ids] = step + LOAN_REFUSAL_DAYS
-            return ids
-        if effect in ("internet_throttled", "dating_boost", "deposit_free"):
-            # Ongoing states: they act every day the condition holds; counted when they start.
+        if effect in ONGOING_EFFECTS:
+            # States: they act every day the condition holds; counted when they start.
             target = {"internet_throttled": throttle, "dating_boost": dating,
                       "deposit_free": spending}[effect]
             target[meets] *= cfg.factor
             new = np.flatnonzero(meets & ~self.ongoing[name])
             self.ongoing[name] = meets
             return new
-        raise AssertionError(f"unhandled effect {effect!r}")  # the scenario model forbids it
+        applicants = {
+            "job_denied": life.job_applicants,
+            "job_priority": life.job_applicants,
+            "university_denied": life.university_applicants,
+            "housing_denied": life.housing_seekers,
+            "travel_ban": life.travellers,
+            "loan_denied": life.loan_applicants,
+        }[effect]
+        ids = applicants[meets[applicants]]
+        if cfg.probability_per_day < 1.0:
+            u = streams.uniform_for(f"sanctions.{name}", step, ids)
+            ids = ids[u < cfg.probability_per_day]
+        if effect == "job_denied":
+            out.job_blocked[ids] = True
+        elif effect == "job_priority":
+            out.job_factor[ids] *= cfg.factor
+        elif effect == "university_denied":
+            out.uni_blocked[ids] = True
+        elif effect == "loan_denied":
+            self.loan_refused_until[ids] = step + LOAN_REFUSAL_DAYS
+        return ids

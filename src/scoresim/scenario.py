@@ -264,6 +264,10 @@ SANCTION_EFFECTS = (
     "loan_denied",
 )
 PRIVILEGE_EFFECTS = ("job_priority", "dating_boost", "deposit_free")
+#: Effects that hold while the condition holds (a state), not on events.
+ONGOING_EFFECTS = ("internet_throttled", "dating_boost", "deposit_free")
+#: Effects scaled by ``factor``.
+FACTOR_EFFECTS = ("internet_throttled", "job_priority", "dating_boost", "deposit_free")
 
 
 class SanctionConfig(Strict):
@@ -303,6 +307,17 @@ class SanctionConfig(Strict):
             )
         if not self.blacklisted and self.scheme is None:
             raise ValueError("a score or tier condition needs `scheme`")
+        if self.effect in ONGOING_EFFECTS and self.probability_per_day != 1.0:
+            raise ValueError(
+                f"effect {self.effect!r} holds every day its condition holds; "
+                "`probability_per_day` applies only to effects on events (jobs, "
+                "applications, travel, loans)"
+            )
+        if self.effect not in FACTOR_EFFECTS and self.factor != 1.0:
+            raise ValueError(
+                f"`factor` has no meaning for effect {self.effect!r}; it scales "
+                f"{', '.join(FACTOR_EFFECTS)}"
+            )
         return self
 
     @property
@@ -337,6 +352,7 @@ class AdaptationConfig(Strict):
     new_tie_rate_per_day: Rate = 0.004
     tie_dissolve_rate_per_day: Rate = 0.0002
     homophily: Annotated[float, Field(gt=0)] = 0.5
+    score_homophily_points: Annotated[float, Field(gt=0)] = 50.0
     opt_out_critic_factor: Rate = 3.0
 
 

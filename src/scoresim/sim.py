@@ -240,6 +240,7 @@ class Sim:
             "good_job_share": float(good[working].mean()) if working.any() else np.nan,
             "good_job_gap_income": float(good[rich].mean() - good[poor].mean())
             if rich.any() and poor.any() else np.nan,
+            "good_job_gap_region": _spread(good[working], p.region[working]),
             **settled,
         }
         for effect, count in sanc.applied.items():
@@ -288,3 +289,11 @@ class Sim:
                 progress(self.t, self.n_steps)
         self.timings["run_s"] = time.perf_counter() - t0
         return Results.from_sim(self)
+
+
+def _spread(values: np.ndarray, group: np.ndarray) -> float:
+    """Largest minus smallest group mean (groups with members only)."""
+    counts = np.bincount(group)
+    sums = np.bincount(group, weights=values)
+    means = sums[counts > 0] / counts[counts > 0]
+    return float(means.max() - means.min()) if means.size else np.nan
