@@ -8,6 +8,7 @@ parent before the merge: that is how ``baseline`` removes every scheme and sanct
 
 from __future__ import annotations
 
+import copy
 import difflib
 import re
 import tomllib
@@ -108,17 +109,33 @@ def read_raw(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
 
 
 def apply_overrides(raw: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
-    """Set dotted keys (``people.count``) in a raw scenario mapping."""
-    out = deep_merge(raw, {})
+    """Set dotted keys in a raw scenario mapping: ``people.count``, or with a list index,
+    ``schemes.government.rules.3.points``. Missing tables are created."""
+    out = copy.deepcopy(raw)
     for dotted, value in overrides.items():
         parts = dotted.split(".")
-        node = out
-        for part in parts[:-1]:
-            child = node.get(part)
-            child = dict(child) if isinstance(child, dict) else {}
-            node[part] = child
-            node = child
-        node[parts[-1]] = value
+        node: Any = out
+        for i, part in enumerate(parts):
+            last = i == len(parts) - 1
+            if isinstance(node, list):
+                if not part.isdigit() or int(part) >= len(node):
+                    raise ScenarioError(
+                        f"--set {dotted}: {'.'.join(parts[:i])} is a list of {len(node)}; "
+                        f"expected an index from 0 to {len(node) - 1}, got {part!r}."
+                    )
+                key: Any = int(part)
+            elif isinstance(node, dict):
+                key = part
+                if not last and not isinstance(node.get(part), dict | list):
+                    node[part] = {}
+            else:
+                raise ScenarioError(
+                    f"--set {dotted}: {'.'.join(parts[:i])} is a value, not a table."
+                )
+            if last:
+                node[key] = value
+            else:
+                node = node[key]
     return out
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from scoresim.rng import Streams
-from scoresim.scenario import Scenario
+if TYPE_CHECKING:
+    from scoresim.rng import Streams
+    from scoresim.scenario import Scenario
 
 STUDENT, WORKING, RETIRED = 0, 1, 2
 AGE_BANDS = ("student", "working", "retired")

@@ -39,7 +39,7 @@ from scoresim.scenario import (
     SanctionConfig,
     Scenario,
 )
-from scoresim.scoring import Scheme
+from scoresim.scoring import Scheme, rule_condition
 
 LOAN_REFUSAL_DAYS = 365
 
@@ -71,6 +71,8 @@ class Sanctions:
         self.dating_weight = np.ones(n, np.float32)
         self.spending = np.ones(n, np.float32)
         self.ongoing = {name: np.zeros(n, bool) for name, _ in self.rules}
+        self.conditions = {name: rule_condition(cfg.regions, cfg.phases, cfg.when)
+                           for name, cfg in self.rules}
 
     def effects(self) -> list[str]:
         return sorted({cfg.effect for _, cfg in self.rules})
@@ -109,13 +111,14 @@ class Sanctions:
         dating = np.ones(n, np.float32)
         spending = np.ones(n, np.float32)
         for name, cfg in self.rules:
-            if cfg.phases and phase not in cfg.phases:
+            cond = self.conditions[name]
+            if not cond.holds_in_phase(phase):
                 self.ongoing[name][:] = False
                 continue
             meets, clean, own = self._condition(cfg, people, step)
-            if cfg.regions:
-                ids = [self.region_names.index(r) for r in cfg.regions]
-                meets = meets & np.isin(people.region, ids)
+            extra = cond.person_mask(people, self.schemes.get(cfg.scheme), self.region_names)
+            if extra is not None:
+                meets = meets & extra
             hit = self._act(name, cfg, meets, people, life, step, streams, out,
                             throttle, dating, spending)
             out.applied[cfg.effect] += int(hit.size)

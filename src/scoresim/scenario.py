@@ -11,8 +11,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from scoresim import conditions
 from scoresim.events import KIND_NAMES
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -24,7 +25,8 @@ EventKindName = Literal[KIND_NAMES]  # type: ignore[valid-type]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_default=True)
+    model_config = ConfigDict(extra="forbid", validate_default=True,
+                              use_attribute_docstrings=True)
 
 
 # --------------------------------------------------------------------------------- people
@@ -32,8 +34,11 @@ class Strict(BaseModel):
 
 class AgeShares(Strict):
     student: Share = 0.10
+    """Share of people who are students (university applicants)."""
     working: Share = 0.65
+    """Share of working age (job holders, job seekers)."""
     retired: Share = 0.25
+    """Share of retired people."""
 
     @model_validator(mode="after")
     def _sum_to_one(self) -> AgeShares:
@@ -47,20 +52,36 @@ class PeopleConfig(Strict):
     """Who lives in the synthetic society (MODEL.md: People)."""
 
     count: PositiveInt = 20_000
+    """Number of people in the synthetic society."""
     regions: dict[Name, Share] = Field(default_factory=lambda: {"other": 1.0})
+    """Region names and their population shares (adding up to 1); rules and sanctions can be
+    regional (M3)."""
     age_shares: AgeShares = Field(default_factory=AgeShares)
+    """Shares of the age bands."""
     opinion_beta_a: Annotated[float, Field(gt=0)] = 3.0
+    """Private opinion is 2*Beta(a, b) - 1 in [-1, 1]: parameter a (higher: more loyal)."""
     opinion_beta_b: Annotated[float, Field(gt=0)] = 2.0
+    """Parameter b of the opinion distribution (higher: more critical)."""
     critic_below: Annotated[float, Field(ge=-1.0, le=1.0)] = -0.2
+    """People whose private opinion is below this count as critics in the outcomes."""
     boldness_mean: Annotated[float, Field(gt=0)] = 0.5
+    """Mean boldness beta of the strategic dissent rule; boldness falls with risk aversion."""
     commerce_account_share: Share = 0.6
+    """Share with an account on the commerce platform (shop and payment app)."""
     social_account_share: Share = 0.8
+    """Share with accounts on the social networks."""
     foreigner_share: Share = 0.005
+    """Share of foreigners (linked to a name only through passport checks, M12)."""
     bill_reliability_beta_a: Annotated[float, Field(gt=0)] = 8.0
+    """Bill reliability is Beta(a, b) in [0, 1]: parameter a."""
     bill_reliability_beta_b: Annotated[float, Field(gt=0)] = 1.0
+    """Parameter b of bill reliability (higher: more defaults)."""
     good_job_base_share: Share = 0.05
+    """Chance of a good job for a working person in the poorest income decile."""
     good_job_share_per_decile: Share = 0.06
+    """Added chance of a good job per income decile."""
     no_job_share: Share = 0.05
+    """Share of working-age people without a job."""
 
     @model_validator(mode="after")
     def _regions_sum_to_one(self) -> PeopleConfig:
@@ -76,13 +97,21 @@ class LifeConfig(Strict):
     """Background life events that sanctions and privileges act on (M5)."""
 
     job_search_rate_per_day: Rate = 0.002
+    """Daily chance that a working person without a good job applies for one."""
     hire_probability: Share = 0.3
+    """Chance an application for a good job succeeds when no sanction blocks it."""
     income_deciles_per_job_change: Annotated[int, Field(ge=0, le=9)] = 2
+    """Income deciles lost with a good job, or gained with one."""
     university_application_rate_per_day: Rate = 0.002
+    """Daily chance that a student not yet admitted applies."""
     admission_probability: Share = 0.5
+    """Chance an application is admitted when no sanction blocks it."""
     housing_search_rate_per_day: Rate = 0.0005
+    """Daily chance a person seeks housing."""
     travel_rate_per_day: Rate = 0.01
+    """Daily chance a person buys a flight or rail ticket."""
     loan_application_rate_per_day: Rate = 0.002
+    """Daily chance a person applies for a loan."""
 
 
 # -------------------------------------------------------------------------------- network
@@ -92,11 +121,18 @@ class NetworkConfig(Strict):
     """The friendship network: generated, or read from an edge list (M4, M6)."""
 
     kind: Literal["small_world", "scale_free", "region_clustered", "edgelist"] = "small_world"
+    """small_world (Watts-Strogatz), scale_free (Chung-Lu, power-law degrees), region_clustered
+    (small world within regions) or edgelist (read from `path`)."""
     mean_degree: Annotated[float, Field(ge=0)] = 10.0
+    """Mean number of friends (generated networks)."""
     rewire_probability: Share = 0.1
+    """Small world: chance a lattice tie is rewired to a random person."""
     power_law_exponent: Annotated[float, Field(gt=2.0)] = 2.5
+    """Scale free: exponent of the degree distribution P(k) ~ k^-exponent."""
     within_region_share: Share = 0.9
+    """Region clustered: chance a rewired tie stays in the region."""
     path: str | None = None
+    """Edgelist: file of person-id pairs 'a b' (or 'a,b'), relative to the scenario file."""
 
     @model_validator(mode="after")
     def _path_for_edgelist(self) -> NetworkConfig:
@@ -114,22 +150,39 @@ class RatesPerDay(Strict):
     """Base daily rate of each event kind, before the person's own modifiers."""
 
     purchase_domestic: Rate = 0.15
+    """Events per person per day: online purchase of a domestic product (M1, M2)."""
     purchase_foreign: Rate = 0.03
+    """Events per person per day: online purchase of a foreign product."""
     foreign_book_order: Rate = 0.003
+    """Events per person per day: order of a book from abroad (M2: minus points)."""
     mobile_payment: Rate = 0.4
+    """Events per person per day: payment through the platform's payment app (M9)."""
     bill_paid: Rate = 0.05
+    """Events per person per day: a bill paid on time."""
     bill_default: Rate = 0.01
+    """Events per person per day: a bill not paid (M2, M11 debtor database)."""
     loan_default: Rate = 0.0004
+    """Events per person per day: a loan not repaid (M14)."""
     court_listing: Rate = 0.0
+    """Must stay 0: court listings follow loan defaults."""
     view_conforming: Rate = 0.3
+    """Events per person per day: viewing a regime-conforming link (M2)."""
     share_conforming: Rate = 0.05
+    """Events per person per day: sharing a regime-conforming link (M2)."""
     view_critic: Rate = 0.1
+    """Events per person per day: consuming a critic's speech (M2: minus points)."""
     comment: Rate = 0.5
+    """Events per person per day: a comment on a social platform (M1)."""
     supportive_statement: Rate = 0.05
+    """Events per person per day: a statement supporting the regime (M2)."""
     critical_statement: Rate = 0.08
+    """Events per person per day: a statement critical of the regime (M2)."""
     traffic_offence: Rate = 0.001
+    """Events per person per day: a minor traffic offence (M2)."""
     protest: Rate = 0.002
+    """Events per person per day: attending a protest (M3: Beijing rule)."""
     blood_donation: Rate = 0.0008
+    """Events per person per day: a blood donation (Suqian: +10 points)."""
 
     @model_validator(mode="after")
     def _court_listing_is_derived(self) -> RatesPerDay:
@@ -143,7 +196,9 @@ class RatesPerDay(Strict):
 
 class BehaviourConfig(Strict):
     rates_per_day: RatesPerDay = Field(default_factory=RatesPerDay)
+    """Base daily rate of each event kind."""
     court_listing_per_loan_default: Share = 0.5
+    """Chance a loan default leads to a court listing (M11)."""
 
 
 # -------------------------------------------------------------------------------- sources
@@ -153,13 +208,21 @@ class SourceConfig(Strict):
     """A data source that turns events into records attributed to people (M1, M11, M12)."""
 
     label: str = ""
+    """What the source stands for (shown in reports)."""
     kinds: list[EventKindName] = Field(min_length=1)
+    """Event kinds the source sees."""
     accounts: Literal["commerce", "social", "everyone"] = "everyone"
+    """Whom it covers: commerce account holders, social account holders, or everyone."""
     coverage: Share = 1.0
+    """Chance that one event of a covered person is seen."""
     linked_share: Share = 1.0
+    """Share of accounts linked to a real name; unlinked accounts' records are not attributed."""
     real_name_from: dt.date | None = None
+    """Date from which real-name registration links every resident's account (M12)."""
     foreigner_linked_share: Share = 0.0
+    """After real-name registration: share of foreigners linked by passport checks."""
     error_rate: Share = 0.0
+    """Chance a record is misattributed to a random other person."""
 
 
 # -------------------------------------------------------------------------------- schemes
@@ -169,55 +232,99 @@ class RuleConfig(Strict):
     """Points for records of one kind, optionally by source, region and phase (M2, M3)."""
 
     kind: EventKindName
+    """Event kind whose records earn the points."""
     points: float
+    """Points per record (negative: a deduction)."""
     source: Name | None = None
+    """Only records from this source (default: any of the scheme's sources)."""
     regions: list[Name] = Field(default_factory=list)
+    """Only for people in these regions (default: all) (M3)."""
     phases: list[Name] = Field(default_factory=list)
+    """Only in these phases (default: all)."""
+    when: str | None = None
+    """A further condition in the rule grammar (see Conditions), e.g. \"age_band == student and
+    score < 900\"."""
     cap_points: Annotated[float, Field(gt=0)] | None = None
+    """At most this many points (either sign) per person per period."""
     cap_period_days: PositiveInt = 30
+    """Length of the capping period in days."""
+
+    @field_validator("when")
+    @classmethod
+    def _parse_when(cls, text: str | None) -> str | None:
+        if text is not None:
+            conditions.parse(text)
+        return text
 
 
 class TierConfig(Strict):
     min: float
+    """Lowest score of the tier."""
     max: float
+    """Highest score of the tier."""
 
 
 class InactivityConfig(Strict):
     """No platform activity for ``after_days`` decays the own score (M9)."""
 
     after_days: PositiveInt = 30
+    """Days without platform activity after which the own score decays (M9)."""
     decay_points_per_day: Rate = 0.0
+    """Points lost per idle day (0: no decay)."""
 
 
 class EnrolmentConfig(Strict):
     """Who carries a score, from when (M7, M8, M10)."""
 
     mode: Literal["voluntary", "opt_out", "mandatory"] = "voluntary"
+    """voluntary (people enrol over time), opt_out (all eligible enrolled at the start; some opt
+    out) or mandatory (all from the start) (M7, M10)."""
     eligible: Literal["everyone", "commerce"] = "everyone"
+    """Who can be enrolled: everyone, or commerce account holders."""
     voluntary_rate_per_day: Rate = 0.001
+    """Voluntary mode: daily enrolment hazard, scaled by ambition (loyalty, income, job)."""
     mandatory_from_phase: Name | None = None
+    """From this phase on every eligible person is enrolled and cannot opt out (M7)."""
     opt_out_rate_per_day: Rate = 0.0
+    """Daily chance an enrolled person opts out (critics more often) while that is allowed."""
     head_start_points: float = 0.0
+    """Points given to those who enrol before the mandatory phase (M8)."""
     early_bonus_points_per_day: Rate = 0.0
+    """Points per day enrolled before the mandatory phase (M8)."""
 
 
 class SchemeConfig(Strict):
     """A scoring scheme: range, rules, friend influence, decay, tiers, visibility (MODEL.md)."""
 
     label: str = ""
+    """What the scheme stands for."""
     min_score: float = 0.0
+    """Lowest possible score."""
     max_score: float = 1000.0
+    """Highest possible score."""
     initial_score: float = 500.0
+    """Own score at enrolment."""
     friend_weight: Share = 0.0
+    """w in s = (1-w)*b + w*mean(friends' s) (M4)."""
     sources: list[Name] = Field(min_length=1)
+    """Data sources the scheme draws records from."""
     rules: list[RuleConfig] = Field(default_factory=list)
+    """Points by record kind, source, region, phase and condition."""
     tiers: dict[str, TierConfig] = Field(default_factory=dict)
+    """Named bands of the published score, contiguous over the whole range."""
     inactivity: InactivityConfig = Field(default_factory=InactivityConfig)
+    """Decay of the own score after platform inactivity (M9)."""
     enrolment: EnrolmentConfig = Field(default_factory=EnrolmentConfig)
+    """Who carries a score, from when."""
     visibility: Literal["hidden", "self", "friends", "public"] = "friends"
+    """Who sees a score: hidden (nobody), self, friends (also drives unfriending), public (also
+    strangers choosing new ties)."""
     shadow_score: bool = False
+    """Opted-out people keep a score that nobody sees and sanctions may still use (M10)."""
     opaque: bool = False
+    """Rules undisclosed: people learn them only from their own score changes (M13)."""
     awareness: Share = 0.5
+    """Share of the rules an enrolled person knows (at once if transparent, in time if opaque)."""
 
     @model_validator(mode="after")
     def _range_and_tiers(self) -> SchemeConfig:
@@ -278,15 +385,35 @@ class SanctionConfig(Strict):
     """
 
     effect: Literal[SANCTION_EFFECTS + PRIVILEGE_EFFECTS]  # type: ignore[valid-type]
+    """What happens: job_loss, job_denied, university_denied, housing_denied, internet_throttled,
+    travel_ban, loan_denied (sanctions); job_priority, dating_boost, deposit_free (privileges)."""
     scheme: Name | None = None
+    """Scheme whose score or tier the condition reads."""
     below: float | None = None
+    """Condition: published score below this."""
     above: float | None = None
+    """Condition: published score at least this."""
     tiers: list[str] = Field(default_factory=list)
+    """Condition: published score in one of these tiers."""
     blacklisted: bool = False
+    """Condition: on the court blacklist."""
     phases: list[Name] = Field(default_factory=list)
+    """Active only in these phases (default: all) (M7)."""
     regions: list[Name] = Field(default_factory=list)
+    """Only for people in these regions (default: all)."""
+    when: str | None = None
+    """A further condition in the rule grammar (see Conditions)."""
     probability_per_day: Share = 1.0
+    """Effects on events: chance the effect hits a person meeting the condition."""
     factor: Annotated[float, Field(ge=0)] = 1.0
+    """Multiplier of throttled online activity, hire chance, tie chance or spending."""
+
+    @field_validator("when")
+    @classmethod
+    def _parse_when(cls, text: str | None) -> str | None:
+        if text is not None:
+            conditions.parse(text)
+        return text
 
     @model_validator(mode="after")
     def _one_condition(self) -> SanctionConfig:
@@ -329,7 +456,9 @@ class BlacklistConfig(Strict):
     """Court listing records put a person on the blacklist for a while (M11)."""
 
     sources: list[Name] = Field(default_factory=list)
+    """Sources whose court_listing records put a person on the blacklist (M11)."""
     days: PositiveInt = 180
+    """Days a listing lasts."""
 
 
 # ----------------------------------------------------------------------------- adaptation
@@ -339,26 +468,44 @@ class AdaptationConfig(Strict):
     """How people respond to the system (M6): self-censorship, gaming, ties, opting out."""
 
     self_censorship: Literal["strategic", "none"] = "strategic"
+    """strategic (Daymude, Axelrod and Forrest) or none."""
     punishment: Literal["uniform", "proportional"] = "proportional"
+    """Punishment form of the strategic rule: uniform or proportional."""
     tolerance: Share = 0.1
+    """tau: dissent that costs nothing, in [0, 1]."""
     severity_per_point: Rate = 0.02
+    """Perceived severity psi per point deducted for a critical statement or protest."""
     severity_per_sanction: Rate = 0.2
+    """Added severity per active sanction rule of a scheme that punishes dissent."""
     gaming_strength: Rate = 0.5
+    """How strongly known points raise rewarded acts and lower punished ones (0: no gaming)."""
     gaming_points_scale: Annotated[float, Field(gt=0)] = 10.0
+    """Points that count as a strong incentive for gaming."""
     learning_rate_per_day: Share = 0.005
+    """Opaque schemes: knowledge gained per day one sees one's own score change."""
     rewire_every_days: PositiveInt = 7
+    """Ties are dropped and formed every this many days."""
     unfriend_probability: Share = 0.02
+    """Chance per rewiring to drop a friend whose visible score is well below one's own."""
     unfriend_gap_points: Rate = 25.0
+    """How far below one's own score a friend's must be to be dropped."""
     new_tie_rate_per_day: Rate = 0.004
+    """New tie proposals per person per day."""
     tie_dissolve_rate_per_day: Rate = 0.0002
+    """Daily chance any tie dissolves for no scoring reason."""
     homophily: Annotated[float, Field(gt=0)] = 0.5
+    """Opinion homophily: a proposed tie is accepted with exp(-|opinion gap| / homophily)."""
     score_homophily_points: Annotated[float, Field(gt=0)] = 50.0
+    """With public scores: acceptance also falls as exp(-|score gap| / this)."""
     opt_out_critic_factor: Rate = 3.0
+    """Critics opt out this many times more often (times desired dissent)."""
 
 
 class OutputConfig(Strict):
     figures: bool = True
+    """Write PNG figures into the run folder."""
     people_table: bool = True
+    """Write people.parquet (the final state of every person)."""
 
 
 # ------------------------------------------------------------------------------- scenario
@@ -368,21 +515,37 @@ class Scenario(Strict):
     """One scenario: the society, the data sources, the schemes and the time line."""
 
     name: str = "scenario"
+    """Scenario name (default: the file name)."""
     description: str = ""
+    """One line on what the scenario is."""
     start: dt.date
+    """First simulated day."""
     end: dt.date
+    """Last simulated day."""
     seed: int = Field(default=0, ge=0)
+    """Random seed (the command line's --seed overrides it)."""
     phases: dict[Name, dt.date] = Field(default_factory=dict)
+    """Phase names and their start dates (M7); the first must start on or before `start`."""
     people: PeopleConfig = Field(default_factory=PeopleConfig)
+    """The synthetic population."""
     life: LifeConfig = Field(default_factory=LifeConfig)
+    """Background life events that sanctions gate."""
     network: NetworkConfig = Field(default_factory=NetworkConfig)
+    """The friendship network."""
     behaviour: BehaviourConfig = Field(default_factory=BehaviourConfig)
+    """Event rates."""
     sources: dict[Name, SourceConfig] = Field(default_factory=dict)
+    """Data sources by name."""
     schemes: dict[Name, SchemeConfig] = Field(default_factory=dict)
+    """Scoring schemes by name."""
     sanctions: dict[Name, SanctionConfig] = Field(default_factory=dict)
+    """Sanctions and privileges by name."""
     blacklist: BlacklistConfig = Field(default_factory=BlacklistConfig)
+    """The court blacklist."""
     adaptation: AdaptationConfig = Field(default_factory=AdaptationConfig)
+    """How people respond."""
     output: OutputConfig = Field(default_factory=OutputConfig)
+    """What the run folder holds."""
 
     @property
     def days(self) -> int:
@@ -448,6 +611,9 @@ def _check_references(sc: Scenario) -> None:
             for p in rule.phases:
                 if p not in phases:
                     raise _unknown("phase", p, phases, f"{rwhere}.phases")
+            if rule.when:
+                conditions.check_names(conditions.parse(rule.when), regions, phases,
+                                       f"{rwhere}.when", has_scheme=True)
     for name, sanc in sc.sanctions.items():
         where = f"sanctions.{name}"
         if sanc.scheme is not None and sanc.scheme not in sc.schemes:
@@ -463,6 +629,9 @@ def _check_references(sc: Scenario) -> None:
         for p in sanc.phases:
             if p not in phases:
                 raise _unknown("phase", p, phases, f"{where}.phases")
+        if sanc.when:
+            conditions.check_names(conditions.parse(sanc.when), regions, phases,
+                                   f"{where}.when", has_scheme=sanc.scheme is not None)
         if sanc.blacklisted and not sc.blacklist.sources:
             raise ValueError(f"{where}: `blacklisted = true` but blacklist.sources is empty")
     for src in sc.blacklist.sources:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from scoresim import conditions
 from scoresim.events import EVENT_KINDS, KIND_INDEX, N_KINDS
 from scoresim.network import Network
 from scoresim.people import People
@@ -41,11 +42,16 @@ class CompiledRule:
             [src_names.index(s) for s in wanted if rule.kind in scenario.sources[s].kinds],
             dtype=np.int16,
         )
+        self.condition = rule_condition(rule.regions, rule.phases, rule.when)
+        self.regions = regions
+        # Regions where the rule applies, as a lookup table (None: everywhere).
+        region_clauses = [c for c in self.condition.clauses if c.name == "region"]
         self.region_ok = None
-        if rule.regions:
-            self.region_ok = np.isin(np.arange(len(regions)), [regions.index(r) for r in
-                                                                 rule.regions])
-        self.phases = set(rule.phases)
+        if region_clauses:
+            self.region_ok = np.array([all(c.test(r) for c in region_clauses)
+                                       for r in regions])
+        self.person_clauses = any(c.name not in ("region", "phase")
+                                  for c in self.condition.clauses)
         self.cap = rule.cap_points
         self.cap_period = rule.cap_period_days
         if self.cap is not None:
@@ -53,10 +59,7 @@ class CompiledRule:
             self.cum_clean = np.zeros(n, np.float32)
 
     def active(self, phase: str) -> bool:
-        return not self.phases or phase in self.phases
-
-    def applies_in_region(self, region: int) -> bool:
-        return self.region_ok is None or bool(self.region_ok[region])
+        return self.condition.holds_in_phase(phase)
 
 
 class Scheme:
@@ -117,7 +120,7 @@ class Scheme:
         return table
 
     def rule_points(
-        self, records: Records, region: np.ndarray, phase: str, step: int
+        self, records: Records, people: People, phase: str, step: int
     ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
         """Points this step from all rules: (with errors, without errors, per rule)."""
         n = self.n
@@ -133,7 +136,9 @@ class Scheme:
             sel = in_scheme & (records.kind == rule.kind) & np.isin(records.source,
                                                                      rule.sources)
             if rule.region_ok is not None:
-                sel &= rule.region_ok[region[records.person]]
+                sel &= rule.region_ok[people.region[records.person]]
+            if rule.person_clauses:
+                sel &= rule.condition.person_mask(people, self, rule.regions)[records.person]
             who = records.person[sel]
             pts = records.count[sel] * rule.points
             wrong = records.misattributed[sel]
@@ -160,7 +165,7 @@ class Scheme:
     ) -> dict[str, np.ndarray]:
         """Advance ``b``: rules, early-enrolment bonus, inactivity decay. Returns parts."""
         cfg = self.cfg
-        pts, pts_clean, _ = self.rule_points(records, people.region, phase, step)
+        pts, pts_clean, _ = self.rule_points(records, people, phase, step)
         scored = self.scored
 
         bonus = np.zeros(self.n, np.float32)
@@ -214,6 +219,18 @@ class Scheme:
         return (np.searchsorted(self.tier_mins, scores, side="right") - 1).clip(0).astype(
             np.int16
         )
+
+
+def rule_condition(regions: list[str], phases: list[str], when: str | None):
+    """One condition from a rule's (or sanction's) regions, phases and ``when``."""
+    clauses = []
+    if regions:
+        clauses.append(conditions.Clause("region", "in", tuple(regions)))
+    if phases:
+        clauses.append(conditions.Clause("phase", "in", tuple(phases)))
+    if when:
+        clauses.extend(conditions.parse(when).clauses)
+    return conditions.Condition(tuple(clauses))
 
 
 def _capped(cum: np.ndarray, got: np.ndarray, cap: float) -> np.ndarray:
