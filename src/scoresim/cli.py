@@ -1,4 +1,4 @@
-"""Command line: ``scoresim run SCENARIO``, ``scoresim scenarios``.
+"""Command line: ``scoresim run | scenarios | show | validate``.
 
 Bad input ends with one paragraph on stderr naming the file, the key and what was expected,
 and exit status 2; never a traceback.
@@ -104,6 +104,40 @@ def scenarios() -> None:
 
     for name in preset_names():
         typer.echo(f"{name:18s} {load_scenario(name).description}")
+
+
+@app.command()
+def show(
+    scenario: Annotated[str, typer.Argument(help="preset name or scenario TOML file")],
+    set_: Annotated[list[str] | None, typer.Option("--set", help="override a key")] = None,
+) -> None:
+    """Print the fully resolved scenario (what would run) as TOML."""
+    from scoresim.loading import load_scenario
+    from scoresim.results import scenario_toml
+
+    try:
+        typer.echo(scenario_toml(load_scenario(scenario, parse_sets(set_ or []))), nl=False)
+    except ScenarioError as exc:
+        _fail(str(exc))
+
+
+@app.command()
+def validate(
+    files: Annotated[list[str], typer.Argument(help="scenario files or preset names")],
+) -> None:
+    """Check scenario files; exit 0 if all are valid, 2 if any is not."""
+    from scoresim.loading import load_scenario
+
+    bad = 0
+    for name in files:
+        try:
+            load_scenario(name)
+            typer.echo(f"ok: {name}")
+        except ScenarioError as exc:
+            bad += 1
+            typer.echo(f"error: {exc}", err=True)
+    if bad:
+        raise typer.Exit(code=2)
 
 
 def main() -> None:

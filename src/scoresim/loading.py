@@ -93,7 +93,10 @@ def read_raw(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
             f"{path}: key `extends`: expected a preset name or a relative path (a string), "
             f"got {parent_ref!r}."
         )
-    parent_path = resolve_source(parent_ref, relative_to=path.parent)
+    try:
+        parent_path = resolve_source(parent_ref, relative_to=path.parent)
+    except ScenarioError as exc:
+        raise ScenarioError(f"{path}: key `extends`: {exc}") from None
     parent = read_raw(parent_path, (*_seen, path))
     for dotted in replace:
         *head, last = dotted.split(".")
@@ -197,7 +200,8 @@ def _line_of(path: Path, key: str) -> int | None:
 def _explain(exc: ValidationError, path: Path, overrides: dict[str, Any]) -> str:
     parts = []
     for err in exc.errors():
-        loc = tuple(p for p in err["loc"] if not str(p).startswith("function-after"))
+        loc = tuple(p for p in err["loc"]
+                    if not str(p).startswith("function-after") and p != "[key]")
         dotted = ".".join(str(p) for p in loc) or "(top level)"
         where = f"{path}"
         set_by = [k for k in overrides if k == dotted or k.startswith(dotted + ".")
@@ -211,6 +215,8 @@ def _explain(exc: ValidationError, path: Path, overrides: dict[str, Any]) -> str
         msg = err["msg"]
         if msg.startswith("Value error, "):
             msg = msg[len("Value error, ") :]
+        if err["type"] == "string_pattern_mismatch":
+            msg = "a name is lower-case letters, digits and _, starting with a letter"
         if err["type"] == "extra_forbidden":
             model = _model_at(loc)
             valid = sorted(model.model_fields) if model else []
@@ -223,6 +229,6 @@ def _explain(exc: ValidationError, path: Path, overrides: dict[str, Any]) -> str
             parts.append(f"{where}: key `{dotted}` is required but missing.")
         else:
             given = err.get("input")
-            shown = "" if isinstance(given, dict) else f", got {given!r}"
+            shown = "" if isinstance(given, dict) or repr(given) in msg else f", got {given!r}"
             parts.append(f"{where}: key `{dotted}`: {msg}{shown}.")
     return "\n".join(parts)

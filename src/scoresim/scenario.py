@@ -25,7 +25,7 @@ EventKindName = Literal[KIND_NAMES]  # type: ignore[valid-type]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_default=True,
+    model_config = ConfigDict(extra="forbid", validate_default=True, allow_inf_nan=False,
                               use_attribute_docstrings=True)
 
 
@@ -146,42 +146,45 @@ class NetworkConfig(Strict):
 # ------------------------------------------------------------------------------ behaviour
 
 
+EventRate = Annotated[float, Field(ge=0.0, le=100.0)]
+
+
 class RatesPerDay(Strict):
     """Base daily rate of each event kind, before the person's own modifiers."""
 
-    purchase_domestic: Rate = 0.15
+    purchase_domestic: EventRate = 0.15
     """Events per person per day: online purchase of a domestic product (M1, M2)."""
-    purchase_foreign: Rate = 0.03
+    purchase_foreign: EventRate = 0.03
     """Events per person per day: online purchase of a foreign product."""
-    foreign_book_order: Rate = 0.003
+    foreign_book_order: EventRate = 0.003
     """Events per person per day: order of a book from abroad (M2: minus points)."""
-    mobile_payment: Rate = 0.4
+    mobile_payment: EventRate = 0.4
     """Events per person per day: payment through the platform's payment app (M9)."""
-    bill_paid: Rate = 0.05
+    bill_paid: EventRate = 0.05
     """Events per person per day: a bill paid on time."""
-    bill_default: Rate = 0.01
+    bill_default: EventRate = 0.01
     """Events per person per day: a bill not paid (M2, M11 debtor database)."""
-    loan_default: Rate = 0.0004
+    loan_default: EventRate = 0.0004
     """Events per person per day: a loan not repaid (M14)."""
-    court_listing: Rate = 0.0
+    court_listing: EventRate = 0.0
     """Must stay 0: court listings follow loan defaults."""
-    view_conforming: Rate = 0.3
+    view_conforming: EventRate = 0.3
     """Events per person per day: viewing a regime-conforming link (M2)."""
-    share_conforming: Rate = 0.05
+    share_conforming: EventRate = 0.05
     """Events per person per day: sharing a regime-conforming link (M2)."""
-    view_critic: Rate = 0.1
+    view_critic: EventRate = 0.1
     """Events per person per day: consuming a critic's speech (M2: minus points)."""
-    comment: Rate = 0.5
+    comment: EventRate = 0.5
     """Events per person per day: a comment on a social platform (M1)."""
-    supportive_statement: Rate = 0.05
+    supportive_statement: EventRate = 0.05
     """Events per person per day: a statement supporting the regime (M2)."""
-    critical_statement: Rate = 0.08
+    critical_statement: EventRate = 0.08
     """Events per person per day: a statement critical of the regime (M2)."""
-    traffic_offence: Rate = 0.001
+    traffic_offence: EventRate = 0.001
     """Events per person per day: a minor traffic offence (M2)."""
-    protest: Rate = 0.002
+    protest: EventRate = 0.002
     """Events per person per day: attending a protest (M3: Beijing rule)."""
-    blood_donation: Rate = 0.0008
+    blood_donation: EventRate = 0.0008
     """Events per person per day: a blood donation (Suqian: +10 points)."""
 
     @model_validator(mode="after")
