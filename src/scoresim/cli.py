@@ -49,9 +49,12 @@ def run(
     out: Annotated[Path | None, typer.Option(help="run folder to write")] = None,
     set_: Annotated[list[str] | None, typer.Option(
         "--set", help="override a key: --set schemes.government.friend_weight=0.3")] = None,
+    trace: Annotated[int, typer.Option(help="keep a ledger for K people drawn at random")] = 0,
+    trace_ids: Annotated[str | None, typer.Option(
+        help="keep a ledger for these people: --trace-ids 3,17")] = None,
     quiet: Annotated[bool, typer.Option(help="no progress bar")] = False,
 ) -> None:
-    """Run a scenario and write a run folder (scenario, outcomes, people, figures)."""
+    """Run a scenario and write a run folder (scenario, outcomes, people, figures, report)."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     from scoresim.loading import load_scenario
@@ -60,7 +63,8 @@ def run(
     try:
         sc = load_scenario(scenario, parse_sets(set_ or []))
         base = Path(scenario).parent if Path(scenario).is_file() else None
-        sim = Sim(sc, seed=seed, people=people, days=days, base_dir=base)
+        sim = Sim(sc, seed=seed, people=people, days=days, base_dir=base, trace=trace,
+                  trace_ids=parse_ids(trace_ids))
         if out is None:
             stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
             out = Path("runs") / f"{sim.scenario.name}-seed{sim.seed}-{stamp}"
@@ -95,6 +99,100 @@ def _summary(results, folder: Path) -> None:
     typer.echo(f"  sanctions: {int(col('sanctions_total').sum()):,} "
                f"(wrongful {int(col('sanctions_wrongful').sum()):,}, "
                f"by association {int(col('sanctions_association').sum()):,})")
+
+
+def parse_ids(text: str | None) -> list[int]:
+    if not text:
+        return []
+    try:
+        return [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise ScenarioError(f"--trace-ids: expected person ids like 3,17, got {text!r}.") \
+            from None
+
+
+@app.command()
+def explain(
+    run_dir: Annotated[Path, typer.Argument(help="a run folder")],
+    person: Annotated[int, typer.Option(help="the person's id")],
+    scheme: Annotated[str | None, typer.Option(help="only this scheme")] = None,
+    format_: Annotated[str, typer.Option("--format", help="table, csv or json")] = "table",
+) -> None:
+    """Explain a traced person's score: rules, sources, friends, decay, errors, sanctions."""
+    import json
+
+    from scoresim.explain import contributions_frame, explain, print_account
+    from scoresim.results import Results
+
+    try:
+        if format_ not in ("table", "csv", "json"):
+            raise ScenarioError(f"--format: expected table, csv or json, got {format_!r}.")
+        account = explain(Results.load(run_dir), person, scheme)
+    except ScenarioError as exc:
+        _fail(str(exc))
+        return
+    if format_ == "json":
+        typer.echo(json.dumps(account, indent=2, default=str))
+    elif format_ == "csv":
+        typer.echo(contributions_frame(account).to_csv(index=False), nl=False)
+    else:
+        print_account(account)
+
+
+@app.command()
+def compare(
+    a: Annotated[str, typer.Argument(help="the reference scenario, e.g. baseline")],
+    b: Annotated[str, typer.Argument(help="the scenario whose effect is measured")],
+    replicates: Annotated[int, typer.Option(help="replicate seeds")] = 5,
+    people: Annotated[int | None, typer.Option(help="number of people")] = None,
+    days: Annotated[int | None, typer.Option(help="days to simulate, from the start")] = None,
+    seed: Annotated[int, typer.Option(help="first replicate seed")] = 0,
+    workers: Annotated[int | None, typer.Option(help="processes (default: all cores)")] = None,
+    out: Annotated[Path | None, typer.Option(help="comparison folder to write")] = None,
+) -> None:
+    """Effect of B against A with common random numbers, over replicate seeds."""
+    from scoresim.compare import compare as run_compare
+    from scoresim.loading import load_scenario
+    from scoresim.report import write_report
+
+    try:
+        if replicates < 1:
+            raise ScenarioError(f"--replicates: expected a number >= 1, got {replicates}.")
+        if workers is not None and workers < 1:
+            raise ScenarioError(f"--workers: expected a number >= 1, got {workers}.")
+        sa, sb = load_scenario(a), load_scenario(b)
+        if out is None:
+            stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+            out = Path("runs") / f"compare-{sa.name}-vs-{sb.name}-{stamp}"
+        if out.exists():
+            raise ScenarioError(f"{out}: the output folder exists already; choose another "
+                                "--out or remove it.")
+        typer.echo(f"comparing {sb.name} against {sa.name}: {replicates} seeds ...", err=True)
+        result = run_compare(sa, sb, replicates, people, days, seed, workers)
+        result.save(out)
+        write_report(out)
+    except ScenarioError as exc:
+        _fail(str(exc))
+        return
+    typer.echo(f"wrote {out}")
+    for row in result.effects.itertuples():
+        typer.echo(f"  {row.label:36s} {row.a_mean:12.4g} -> {row.b_mean:12.4g}  effect "
+                   f"{row.effect:+.4g} [{row.ci_low:+.4g}, {row.ci_high:+.4g}]")
+
+
+@app.command()
+def report(
+    folder: Annotated[Path, typer.Argument(help="a run or comparison folder")],
+) -> None:
+    """Write report.html (self-contained) into a run or comparison folder."""
+    from scoresim.report import write_report
+
+    try:
+        path = write_report(folder)
+    except ScenarioError as exc:
+        _fail(str(exc))
+        return
+    typer.echo(f"wrote {path}")
 
 
 @app.command()

@@ -11,6 +11,8 @@ import json
 import os
 import platform
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
     from scoresim.sim import Sim
 
 RUN_FILES = ("scenario.toml", "metadata.json", "outcomes.parquet")
+OPTIONAL_TABLES = ("people", "ledger", "ledger_friends", "network")
 
 
 def scenario_toml(scenario: Scenario) -> str:
@@ -82,12 +85,43 @@ def people_table(sim: Sim) -> pa.Table:
     return pa.table({k: v if isinstance(v, pa.Array) else pa.array(v) for k, v in cols.items()})
 
 
+def network_table(sim: Sim) -> pa.Table:
+    return pa.table({"a": pa.array(sim.network.u), "b": pa.array(sim.network.v)})
+
+
+@contextmanager
+def atomic_folder(out: Path | str) -> Iterator[Path]:
+    """Yield a temporary folder beside ``out``; rename it to ``out`` only if the block
+    finishes. An existing ``out`` is never overwritten; an interrupted block leaves
+    nothing behind."""
+    out = Path(out)
+    if out.exists():
+        raise ScenarioError(
+            f"{out}: the output folder exists already; choose another --out or remove it."
+        )
+    tmp = out.with_name(f"{out.name}.partial-{os.getpid()}")
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir(parents=True)
+    try:
+        yield tmp
+        tmp.rename(out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
 @dataclass
 class Results:
+    """A run's tables (pyarrow; ``*_df()`` give pandas) and metadata."""
+
     scenario: Scenario
     outcomes: pa.Table
     people: pa.Table | None
     metadata: dict[str, Any] = field(default_factory=dict)
+    ledger: pa.Table | None = None
+    ledger_friends: pa.Table | None = None
+    network: pa.Table | None = None
 
     @classmethod
     def from_sim(cls, sim: Sim) -> Results:
@@ -108,7 +142,12 @@ class Results:
             "platform": platform.platform(),
         }
         people = people_table(sim) if sc.output.people_table else None
-        return cls(sc, sim.outcomes.to_arrow(), people, meta)
+        ledger = friends = None
+        if sim.tracer is not None:
+            ledger, friends = sim.tracer.table(), sim.tracer.friends_table()
+            meta["traced"] = sim.tracer.ids.tolist()
+        network = network_table(sim) if sc.output.network else None
+        return cls(sc, sim.outcomes.to_arrow(), people, meta, ledger, friends, network)
 
     # ------------------------------------------------------------------- frames
 
@@ -120,6 +159,11 @@ class Results:
             raise ValueError("this run kept no people table (output.people_table = false)")
         return self.people.to_pandas()
 
+    def ledger_df(self) -> pd.DataFrame:
+        if self.ledger is None:
+            raise ValueError("this run traced nobody (run with --trace K or --trace-ids)")
+        return self.ledger.to_pandas()
+
     def column(self, name: str) -> np.ndarray:
         return self.outcomes.column(name).to_numpy()
 
@@ -128,22 +172,14 @@ class Results:
 
     # --------------------------------------------------------------------- disk
 
-    def save(self, out: Path, figures: bool | None = None) -> Path:
+    def save(self, out: Path, figures: bool | None = None, report: bool | None = None) -> Path:
         """Write the run folder atomically; refuse to overwrite an existing one."""
-        out = Path(out)
-        if out.exists():
-            raise ScenarioError(
-                f"{out}: the output folder exists already; choose another --out or remove it."
-            )
-        tmp = out.with_name(f"{out.name}.partial-{os.getpid()}")
-        if tmp.exists():
-            shutil.rmtree(tmp)
-        tmp.mkdir(parents=True)
-        try:
+        with atomic_folder(out) as tmp:
             (tmp / "scenario.toml").write_text(scenario_toml(self.scenario), encoding="utf-8")
             pq.write_table(self.outcomes, tmp / "outcomes.parquet")
-            if self.people is not None:
-                pq.write_table(self.people, tmp / "people.parquet")
+            for name in OPTIONAL_TABLES:
+                if getattr(self, name) is not None:
+                    pq.write_table(getattr(self, name), tmp / f"{name}.parquet")
             if self.scenario.output.figures if figures is None else figures:
                 from scoresim.figures import write_figures
 
@@ -151,11 +187,11 @@ class Results:
             (tmp / "metadata.json").write_text(
                 json.dumps(self.metadata, indent=2, default=str), encoding="utf-8"
             )
-            tmp.rename(out)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        return out
+            if self.scenario.output.report if report is None else report:
+                from scoresim.report import write_report
+
+                write_report(tmp)
+        return Path(out)
 
     @classmethod
     def load(cls, run_dir: Path | str) -> Results:
@@ -168,10 +204,12 @@ class Results:
                                 f"{', '.join(missing)}).")
         with (run_dir / "scenario.toml").open("rb") as f:
             scenario = Scenario.model_validate(tomllib.load(f))
-        people_path = run_dir / "people.parquet"
+        tables = {name: pq.read_table(run_dir / f"{name}.parquet")
+                  for name in OPTIONAL_TABLES if (run_dir / f"{name}.parquet").is_file()}
         return cls(
             scenario=scenario,
             outcomes=pq.read_table(run_dir / "outcomes.parquet"),
-            people=pq.read_table(people_path) if people_path.is_file() else None,
+            people=tables.pop("people", None),
             metadata=json.loads((run_dir / "metadata.json").read_text(encoding="utf-8")),
+            **tables,
         )

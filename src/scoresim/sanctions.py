@@ -49,6 +49,7 @@ class SanctionStep:
     """What sanctions and privileges did in one step."""
 
     applied: dict[str, int] = field(default_factory=dict)  # effect -> count
+    hits: dict[str, np.ndarray] = field(default_factory=dict)  # rule name -> ids hit
     wrongful: int = 0
     association: int = 0
     job_blocked: np.ndarray | None = None
@@ -122,6 +123,7 @@ class Sanctions:
             hit = self._act(name, cfg, meets, people, life, step, streams, out,
                             throttle, dating, spending)
             out.applied[cfg.effect] += int(hit.size)
+            out.hits[name] = hit
             if cfg.effect in SANCTION_EFFECTS and hit.size:
                 wrongful = hit[~clean[hit]]
                 assoc = hit[~own[hit]]

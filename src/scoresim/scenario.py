@@ -509,6 +509,10 @@ class OutputConfig(Strict):
     """Write PNG figures into the run folder."""
     people_table: bool = True
     """Write people.parquet (the final state of every person)."""
+    network: bool = True
+    """Write network.parquet (the final friendship ties: person ids a, b)."""
+    report: bool = True
+    """Write report.html (self-contained: figures inline, no network needed to view it)."""
 
 
 # ------------------------------------------------------------------------------- scenario

@@ -162,10 +162,11 @@ class Scheme:
         phase: str,
         step: int,
         early_phase: bool,
-    ) -> dict[str, np.ndarray]:
-        """Advance ``b``: rules, early-enrolment bonus, inactivity decay. Returns parts."""
+    ) -> dict:
+        """Advance ``b``: rules, early-enrolment bonus, inactivity decay. Returns the parts
+        (for the ledger of traced people)."""
         cfg = self.cfg
-        pts, pts_clean, _ = self.rule_points(records, people, phase, step)
+        pts, pts_clean, per_rule = self.rule_points(records, people, phase, step)
         scored = self.scored
 
         bonus = np.zeros(self.n, np.float32)
@@ -186,7 +187,7 @@ class Scheme:
         self.b_clean = np.where(
             scored, np.clip(self.b_clean + delta_clean, lo, hi), self.b_clean
         ).astype(np.float32)
-        return {"points": pts, "bonus": bonus, "decay": decay}
+        return {"points": pts, "per_rule": per_rule, "bonus": bonus, "decay": decay}
 
     def publish(self, network: Network) -> None:
         """Published score: own score pulled toward scored friends' previous scores (M4)."""

@@ -37,6 +37,7 @@ from scoresim.sanctions import Sanctions, SanctionStep
 from scoresim.scenario import SANCTION_EFFECTS, Scenario
 from scoresim.scoring import ENROLLED, OPTED_OUT, Scheme
 from scoresim.sources import DataSources, Records
+from scoresim.trace import Tracer
 
 
 def resize(scenario: Scenario, people: int | None = None, days: int | None = None,
@@ -63,7 +64,8 @@ class Sim:
 
     ``scenario`` is a :class:`Scenario` or a preset name / TOML path. ``seed`` defaults to
     the scenario's own. ``base_dir`` resolves relative paths inside the scenario (an edge
-    list).
+    list). ``trace`` people drawn at random and ``trace_ids`` get a ledger row for every
+    change to their scores (:mod:`scoresim.trace`); tracing changes no result.
     """
 
     def __init__(
@@ -74,6 +76,8 @@ class Sim:
         people: int | None = None,
         days: int | None = None,
         base_dir: Path | None = None,
+        trace: int = 0,
+        trace_ids: list[int] | None = None,
     ):
         t0 = time.perf_counter()
         if not isinstance(scenario, Scenario):
@@ -104,6 +108,16 @@ class Sim:
         self.multipliers: dict[str, np.ndarray] = {}
         self.expressed_dissent = self.people.desired_dissent
         self.t = 0
+        self.tracer = None
+        if trace or trace_ids:
+            ids = list(trace_ids or [])
+            if trace:
+                if trace < 0:
+                    raise ScenarioError(f"--trace: expected a number >= 0, got {trace}.")
+                pick = self.streams.gen("trace.sample").choice(
+                    self.people.n, size=min(trace, self.people.n), replace=False)
+                ids += pick.tolist()
+            self.tracer = Tracer(self, np.array(ids, dtype=np.int64))
         self.timings = {"init_s": time.perf_counter() - t0}
 
     # --------------------------------------------------------------------- the step
@@ -128,6 +142,8 @@ class Sim:
         mandatory = {name: self._mandatory(s, phase_idx) for name, s in self.schemes.items()}
         for name, scheme in self.schemes.items():
             update_enrolment(scheme, people, mandatory[name], t, self.streams, sc.adaptation)
+        if self.tracer:
+            self.tracer.snapshot()
 
         # 2. behaviour -> events
         events = draw_events(people, sc.behaviour, self._rate_multipliers(t), self.streams, t)
@@ -137,16 +153,21 @@ class Sim:
         self._blacklist(records, t)
 
         # 4-5. scoring and friend influence
+        parts = {}
         for name, scheme in self.schemes.items():
             early = scheme.cfg.enrolment.mandatory_from_phase is not None and not mandatory[name]
-            scheme.update_own(records, people, phase, t, early)
+            parts[name] = scheme.update_own(records, people, phase, t, early)
             scheme.publish(self.network)
+        if self.tracer:
+            self.tracer.after_scoring(t, records, parts)
 
         # 6. sanctions and privileges on the day's life events
         life = draw_life_events(people, sc.life, self.streams, t)
         sanc = self.sanctions.apply(people, life, phase, t, self.streams)
         settled = settle_applications(people, life, sc.life, sanc.job_blocked, sanc.job_factor,
                                       sanc.uni_blocked)
+        if self.tracer:
+            self.tracer.after_sanctions(t, sanc)
 
         # 7. adaptation
         ad = self.adaptation
@@ -288,6 +309,8 @@ class Sim:
             if progress is not None:
                 progress(self.t, self.n_steps)
         self.timings["run_s"] = time.perf_counter() - t0
+        if self.tracer:
+            self.tracer.flush()
         return Results.from_sim(self)
 
 

@@ -1,0 +1,173 @@
+"""The ledger of traced people: one row per change to a score, so every point is explained.
+
+Row kinds: ``initial`` (the score at enrolment), ``head_start`` (M8), ``rule`` (points from
+records of one rule and source; ``records`` and ``misattributed`` count them), ``bonus``
+(early enrolment, M8), ``decay`` (inactivity, M9), ``range`` (clipped at the scheme's range),
+``friends`` (the change of the friends' pull ``s - b``, M4) and ``sanction`` (a sanction or
+privilege that hit the person; zero points). For every traced person and scheme the
+points of all rows add up to the published score at the end of the run.
+
+Tracing only reads the simulation's state: it changes no result.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pyarrow as pa
+
+from scoresim.events import KIND_NAMES
+from scoresim.scoring import NOT_ENROLLED
+
+if TYPE_CHECKING:
+    from scoresim.sanctions import SanctionStep
+    from scoresim.sim import Sim
+    from scoresim.sources import Records
+
+SMALL = 1e-4  # points below this are rounding, not a change
+
+COLUMNS = ("person", "step", "date", "scheme", "kind", "source", "rule", "records",
+           "misattributed", "points", "own_score", "score", "tier", "sanctions")
+
+
+class Tracer:
+    def __init__(self, sim: Sim, ids: np.ndarray):
+        self.sim = sim
+        self.ids = np.unique(np.asarray(ids, dtype=np.int64))
+        bad = self.ids[(self.ids < 0) | (self.ids >= sim.people.n)]
+        if bad.size:
+            from scoresim.errors import ScenarioError
+
+            raise ScenarioError(f"--trace-ids: person ids must lie in [0, {sim.people.n - 1}], "
+                                f"got {', '.join(map(str, bad[:5]))}.")
+        self.rows: dict[str, list] = {c: [] for c in COLUMNS}
+        self.started = {name: np.zeros(self.ids.size, bool) for name in sim.schemes}
+        # Changes too small to show are carried until they add up (or the run ends), so
+        # that the rows still add up to the score.
+        self.carry = {(name, kind): np.zeros(self.ids.size)
+                      for name in sim.schemes for kind in ("range", "friends")}
+        self.last_common: dict[tuple[str, int], dict] = {}
+        self.before: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+    def _row(self, **values) -> None:
+        for c in COLUMNS:
+            self.rows[c].append(values.get(c))
+
+    def snapshot(self) -> None:
+        """Before the step: each traced person's own and published score."""
+        for name, sch in self.sim.schemes.items():
+            self.before[name] = (sch.b[self.ids].astype(np.float64),
+                                 sch.s[self.ids].astype(np.float64))
+
+    def after_scoring(self, t: int, records: Records, parts: dict[str, dict]) -> None:
+        sim, ids = self.sim, self.ids
+        date = sim.dates[t]
+        mine = np.isin(records.person, ids)
+        rec = (records.person[mine], records.kind[mine], records.source[mine],
+               records.count[mine], records.misattributed[mine])
+        for name, sch in sim.schemes.items():
+            b0, s0 = self.before[name]
+            b1, s1 = sch.b[ids].astype(np.float64), sch.s[ids].astype(np.float64)
+            scored = sch.state[ids] != NOT_ENROLLED
+            tiers = sch.tier_index(sch.s[ids])
+            part = parts[name]
+            for j, person in enumerate(ids):
+                if not sch.scored[person]:
+                    continue
+                common = dict(person=int(person), step=t, date=date, scheme=name,
+                              own_score=float(b1[j]), score=float(s1[j]),
+                              tier=sch.tier_names[tiers[j]] if sch.tier_names else "")
+                moved = 0.0
+                if not self.started[name][j] and scored[j]:
+                    self.started[name][j] = True
+                    initial = float(sch.cfg.initial_score)
+                    self._row(kind="initial", points=initial, **common)
+                    head = b0[j] - initial
+                    if abs(head) > SMALL:
+                        self._row(kind="head_start", points=head, **common)
+                    s0[j] = b0[j]
+                moved += self._rule_rows(sch, part["per_rule"], j, person, rec, common)
+                for kind in ("bonus", "decay"):
+                    value = float(part[kind][person]) * (-1 if kind == "decay" else 1)
+                    if abs(value) > SMALL:
+                        self._row(kind=kind, points=value, **common)
+                        moved += value
+                self._carry(name, "range", j, b1[j] - b0[j] - moved, common)
+                self._carry(name, "friends", j, (s1[j] - b1[j]) - (s0[j] - b0[j]), common)
+                self.last_common[(name, j)] = common
+
+    def _carry(self, name: str, kind: str, j: int, value: float, common: dict) -> None:
+        carry = self.carry[(name, kind)]
+        carry[j] += value
+        if abs(carry[j]) > SMALL:
+            self._row(kind=kind, points=float(carry[j]), **common)
+            carry[j] = 0.0
+
+    def flush(self) -> None:
+        """At the end of the run: write out what is still carried."""
+        for (name, kind), carry in self.carry.items():
+            for j in np.flatnonzero(carry):
+                self._row(kind=kind, points=float(carry[j]), **self.last_common[(name, j)])
+                carry[j] = 0.0
+
+    def _rule_rows(self, sch, per_rule, j, person, rec, common) -> float:
+        who, kind, source, count, wrong = rec
+        total = 0.0
+        for r, rule in enumerate(sch.rules):
+            got = per_rule[r]
+            if got is None:
+                continue
+            sel = (who == person) & (kind == rule.kind) & np.isin(source, rule.sources)
+            if not sel.any():
+                continue
+            applied = float(got[person])
+            raw = count[sel] * rule.points
+            scale = applied / raw.sum() if raw.sum() else 0.0
+            for src in np.unique(source[sel]):
+                this = sel & (source == src)
+                self._row(kind="rule", source=self.sim.sources.names[src],
+                          rule=f"{r}:{KIND_NAMES[rule.kind]}", records=int(count[this].sum()),
+                          misattributed=int(count[this & wrong].sum()),
+                          points=float((count[this] * rule.points).sum() * scale), **common)
+            total += applied
+        return total
+
+    def after_sanctions(self, t: int, sanc: SanctionStep) -> None:
+        sim = self.sim
+        for name, hit in sanc.hits.items():
+            cfg = sim.scenario.sanctions[name]
+            for person in np.intersect1d(hit, self.ids):
+                scheme = cfg.scheme or ""
+                sch = sim.schemes.get(scheme)
+                self._row(person=int(person), step=t, date=sim.dates[t], scheme=scheme,
+                          kind="sanction", points=0.0, sanctions=f"{name} ({cfg.effect})",
+                          own_score=float(sch.b[person]) if sch else None,
+                          score=float(sch.s[person]) if sch else None)
+
+    def table(self) -> pa.Table:
+        schema = pa.schema([
+            ("person", pa.int64()), ("step", pa.int32()), ("date", pa.date32()),
+            ("scheme", pa.string()), ("kind", pa.string()), ("source", pa.string()),
+            ("rule", pa.string()), ("records", pa.int32()), ("misattributed", pa.int32()),
+            ("points", pa.float64()), ("own_score", pa.float64()), ("score", pa.float64()),
+            ("tier", pa.string()), ("sanctions", pa.string()),
+        ])
+        return pa.table({c: pa.array(self.rows[c], schema.field(c).type) for c in COLUMNS},
+                        schema=schema)
+
+    def friends_table(self) -> pa.Table:
+        """The traced people's friends at the end, with their published scores."""
+        net = self.sim.network
+        rows: dict[str, list] = {"person": [], "friend": []}
+        for person in self.ids:
+            for friend in net.neighbours(int(person)):
+                rows["person"].append(int(person))
+                rows["friend"].append(int(friend))
+        table = {"person": pa.array(rows["person"], pa.int64()),
+                 "friend": pa.array(rows["friend"], pa.int64())}
+        friends = np.array(rows["friend"], dtype=np.int64)
+        for name, sch in self.sim.schemes.items():
+            table[f"{name}_score"] = pa.array(sch.s[friends].astype(np.float64))
+            table[f"{name}_scored"] = pa.array(sch.scored[friends])
+        return pa.table(table)
