@@ -196,6 +196,58 @@ def report(
 
 
 @app.command()
+def sweep(
+    sweep_file: Annotated[Path, typer.Argument(help="a sweep TOML file")],
+    out: Annotated[Path | None, typer.Option(help="sweep folder (resumes if it exists)")] = None,
+    workers: Annotated[int | None, typer.Option(help="local processes (default: all cores)")]
+    = None,
+    scheduler: Annotated[str | None, typer.Option(
+        help="address of a dask.distributed scheduler, e.g. tcp://10.0.0.5:8786")] = None,
+    quiet: Annotated[bool, typer.Option(help="no progress bar")] = False,
+) -> None:
+    """Run a sweep: a design of parameter values times replicate seeds; resumable."""
+    from scoresim.sweep import Sweep
+
+    try:
+        if workers is not None and workers < 1:
+            raise ScenarioError(f"--workers: expected a number >= 1, got {workers}.")
+        sw = Sweep.load(sweep_file)
+        out = out or Path("runs") / f"sweep-{sweep_file.stem}"
+        report = sw.run(out, workers=workers, scheduler=scheduler, progress=not quiet)
+    except ScenarioError as exc:
+        _fail(str(exc))
+        return
+    typer.echo(f"wrote {out}: {report.computed} runs computed, {report.skipped} found done, "
+               f"{len(report.failed)} failed, of {report.total} ({report.seconds:.1f} s)")
+    if report.failed:
+        typer.echo(f"failed runs are listed in {out / 'failures.json'}", err=True)
+        raise typer.Exit(code=1)
+
+
+@app.command()
+def sensitivity(
+    folder: Annotated[Path, typer.Argument(help="a finished sweep folder")],
+    outcome: Annotated[str, typer.Option(help="outcome, e.g. critical_statements:final")],
+) -> None:
+    """Sobol indices (or Morris mu*, sigma) of one outcome, as a table and a figure."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from scoresim.sensitivity import sensitivity as analyse
+
+    try:
+        table, figure = analyse(folder, outcome)
+    except ScenarioError as exc:
+        _fail(str(exc))
+        return
+    view = Table(*table.columns)
+    for row in table.itertuples(index=False):
+        view.add_row(*(f"{v:.3f}" if isinstance(v, float) else str(v) for v in row))
+    Console().print(view)
+    typer.echo(f"wrote {figure} and {figure.with_suffix('.csv')}")
+
+
+@app.command()
 def scenarios() -> None:
     """List the shipped presets."""
     from scoresim.loading import load_scenario, preset_names

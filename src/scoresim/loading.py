@@ -160,15 +160,15 @@ def validate(
     try:
         return Scenario.model_validate(raw)
     except ValidationError as exc:
-        raise ScenarioError(_explain(exc, Path(path), overrides or {})) from None
+        raise ScenarioError(explain_validation(exc, Path(path), overrides)) from None
 
 
 # ----------------------------------------------------------------------------- messages
 
 
-def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
+def _model_at(loc: tuple[Any, ...], root: type[BaseModel]) -> type[BaseModel] | None:
     """The pydantic model that holds the last key of ``loc``, for 'did you mean'."""
-    node: Any = Scenario
+    node: Any = root
     for part in loc[:-1]:
         if isinstance(node, type) and issubclass(node, BaseModel):
             field = node.model_fields.get(str(part))
@@ -197,7 +197,10 @@ def _line_of(path: Path, key: str) -> int | None:
     return None
 
 
-def _explain(exc: ValidationError, path: Path, overrides: dict[str, Any]) -> str:
+def explain_validation(exc: ValidationError, path: Path, overrides: dict[str, Any] | None = None,
+                       root: type[BaseModel] = Scenario) -> str:
+    """One paragraph per problem: file, line, dotted key, what was given and expected."""
+    overrides = overrides or {}
     parts = []
     for err in exc.errors():
         loc = tuple(p for p in err["loc"]
@@ -218,7 +221,7 @@ def _explain(exc: ValidationError, path: Path, overrides: dict[str, Any]) -> str
         if err["type"] == "string_pattern_mismatch":
             msg = "a name is lower-case letters, digits and _, starting with a letter"
         if err["type"] == "extra_forbidden":
-            model = _model_at(loc)
+            model = _model_at(loc, root)
             valid = sorted(model.model_fields) if model else []
             guess = difflib.get_close_matches(str(loc[-1]), valid, n=1)
             hint = f" Did you mean `{guess[0]}`?" if guess else ""
