@@ -25,6 +25,16 @@ def _fail(message: str) -> None:
     raise typer.Exit(code=2)
 
 
+def _new_folder(out: Path | None, name: str) -> Path:
+    """The output folder: as given, or runs/NAME-TIMESTAMP; never an existing one."""
+    if out is None:
+        out = Path("runs") / f"{name}-{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}"
+    if out.exists():
+        raise ScenarioError(f"{out}: the output folder exists already; choose another --out "
+                            "or remove it.")
+    return out
+
+
 def parse_sets(items: list[str]) -> dict[str, Any]:
     """``key.path=value`` pairs; values are parsed as TOML (strings may go unquoted)."""
     out: dict[str, Any] = {}
@@ -65,12 +75,7 @@ def run(
         base = Path(scenario).parent if Path(scenario).is_file() else None
         sim = Sim(sc, seed=seed, people=people, days=days, base_dir=base, trace=trace,
                   trace_ids=parse_ids(trace_ids))
-        if out is None:
-            stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-            out = Path("runs") / f"{sim.scenario.name}-seed{sim.seed}-{stamp}"
-        if out.exists():
-            raise ScenarioError(f"{out}: the output folder exists already; choose another "
-                                "--out or remove it.")
+        out = _new_folder(out, f"{sim.scenario.name}-seed{sim.seed}")
         with Progress(TextColumn("[bold]{task.description}"), BarColumn(),
                       TextColumn("day {task.completed:.0f}/{task.total:.0f}"),
                       TimeRemainingColumn(), disable=quiet, transient=False) as bar:
@@ -161,12 +166,7 @@ def compare(
         if workers is not None and workers < 1:
             raise ScenarioError(f"--workers: expected a number >= 1, got {workers}.")
         sa, sb = load_scenario(a), load_scenario(b)
-        if out is None:
-            stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-            out = Path("runs") / f"compare-{sa.name}-vs-{sb.name}-{stamp}"
-        if out.exists():
-            raise ScenarioError(f"{out}: the output folder exists already; choose another "
-                                "--out or remove it.")
+        out = _new_folder(out, f"compare-{sa.name}-vs-{sb.name}")
         typer.echo(f"comparing {sb.name} against {sa.name}: {replicates} seeds ...", err=True)
         result = run_compare(sa, sb, replicates, people, days, seed, workers)
         result.save(out)

@@ -24,6 +24,13 @@ Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
 EventKindName = Literal[KIND_NAMES]  # type: ignore[valid-type]
 
 
+def _valid_condition(text: str | None) -> str | None:
+    """A `when` condition must parse (names are checked against the scenario later)."""
+    if text is not None:
+        conditions.parse(text)
+    return text
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_default=True, allow_inf_nan=False,
                               use_attribute_docstrings=True)
@@ -252,12 +259,7 @@ class RuleConfig(Strict):
     cap_period_days: PositiveInt = 30
     """Length of the capping period in days."""
 
-    @field_validator("when")
-    @classmethod
-    def _parse_when(cls, text: str | None) -> str | None:
-        if text is not None:
-            conditions.parse(text)
-        return text
+    _parse_when = field_validator("when")(_valid_condition)
 
 
 class TierConfig(Strict):
@@ -411,12 +413,7 @@ class SanctionConfig(Strict):
     factor: Annotated[float, Field(ge=0)] = 1.0
     """Multiplier of throttled online activity, hire chance, tie chance or spending."""
 
-    @field_validator("when")
-    @classmethod
-    def _parse_when(cls, text: str | None) -> str | None:
-        if text is not None:
-            conditions.parse(text)
-        return text
+    _parse_when = field_validator("when")(_valid_condition)
 
     @model_validator(mode="after")
     def _one_condition(self) -> SanctionConfig:
