@@ -34,7 +34,7 @@ def records(person, kind, count, source, misattributed=None):
 def test_rules_add_and_cap_points():
     sim = Sim(scenario("seed"), people=10, days=5)
     gov = sim.schemes["government"]
-    gov.state[:] = ENROLLED
+    gov.set_state(np.arange(gov.n), ENROLLED)
     social = sim.sources.index["social"]
     recs = records([0, 1, 2], ["share_conforming", "share_conforming", "critical_statement"],
                    [2, 30, 1], [social] * 3)
@@ -63,7 +63,7 @@ def test_critics_end_with_lower_scores_than_loyal(any_seed):
 def test_protest_rule_only_acts_in_its_region():
     sim = Sim(scenario("seed"), people=400, days=5)
     gov = sim.schemes["government"]
-    gov.state[:] = ENROLLED
+    gov.set_state(np.arange(gov.n), ENROLLED)
     regions = list(sim.scenario.people.regions)
     beijing = np.flatnonzero(sim.people.region == regions.index("beijing"))[:3]
     other = np.flatnonzero(sim.people.region == regions.index("other"))[:3]
@@ -98,7 +98,7 @@ def test_published_score_follows_the_formula():
     sim = Sim(scenario("seed"), people=4, days=5)
     gov = sim.schemes["government"]
     sim.network = Network(4, np.array([0, 0]), np.array([1, 2]))
-    gov.state[:] = ENROLLED
+    gov.set_state(np.arange(gov.n), ENROLLED)
     gov.b[:] = [1000, 600, 900, 1100]
     gov.s[:] = [1000, 600, 800, 1100]
     gov.publish(sim.network)

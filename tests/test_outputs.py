@@ -95,3 +95,18 @@ def test_histogram_stats_match_exact_statistics():
 
 def test_gini_of_equal_scores_is_zero():
     assert histogram_stats(np.full(100, 700.0, np.float32), 350, 950)["score_gini"] == 0
+
+
+def test_assortativity_from_the_sparse_product_equals_pearson_over_ties():
+    from scoresim.network import small_world
+    from scoresim.outcomes import assortativity, correlation
+
+    rng = np.random.default_rng(0)
+    net = small_world(3000, 10, 0.1, rng)
+    s = rng.normal(1000, 30, 3000).astype(np.float32)
+    s[:1500] += np.linspace(0, 60, 1500).astype(np.float32)
+    scored = rng.random(3000) < 0.8
+    both = scored[net.u] & scored[net.v]
+    su, sv = s[net.u[both]], s[net.v[both]]
+    exact = correlation(np.concatenate([su, sv]), np.concatenate([sv, su]))
+    assert assortativity(net, s, scored) == pytest.approx(exact, abs=1e-6)

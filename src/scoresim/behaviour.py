@@ -94,14 +94,12 @@ def draw_events(
             events.count.append(np.minimum(listed[keep], 1).astype(np.int32))
             continue
         rate = rates[kind.name]
+        if np.isscalar(rate) and rate == 0.0:  # no draw: the kind's stream stays unused
+            events.who.append(np.empty(0, np.int32))
+            events.count.append(np.empty(0, np.int32))
+            continue
         u = streams.gen(f"behaviour.{kind.name}", step).random(n)
-        if np.isscalar(rate):
-            if rate == 0.0:
-                events.who.append(np.empty(0, np.int32))
-                events.count.append(np.empty(0, np.int32))
-                continue
-            rate = np.full(n, rate)
-        counts = poisson_from_uniform(u, rate)
+        counts = poisson_from_uniform(u, np.broadcast_to(rate, (n,)))
         who = np.flatnonzero(counts).astype(np.int32)
         events.who.append(who)
         events.count.append(counts[who])

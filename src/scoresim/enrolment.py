@@ -35,7 +35,7 @@ def ambition(people: People) -> np.ndarray:
 
 
 def _enrol(scheme: Scheme, who: np.ndarray, step: int, early: bool) -> None:
-    scheme.state[who] = ENROLLED
+    scheme.set_state(who, ENROLLED)
     scheme.enrol_step[who] = step
     scheme.last_active[who] = step
     if early:
@@ -79,6 +79,6 @@ def update_enrolment(
         )
         u = streams.gen(f"enrolment.{scheme.name}.opt_out", step).random(people.n)
         who = np.flatnonzero((scheme.state == ENROLLED) & (u < rate))
-        scheme.state[who] = OPTED_OUT
+        scheme.set_state(who, OPTED_OUT)
         counts["opted_out_new"] += who.size
     return counts

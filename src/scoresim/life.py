@@ -28,6 +28,8 @@ def draw_life_events(people: People, cfg: LifeConfig, streams: Streams, step: in
     n = people.n
 
     def who(name: str, rate: float, among: np.ndarray | None) -> np.ndarray:
+        if rate == 0.0:
+            return np.empty(0, np.int64)
         hit = streams.gen(f"life.{name}", step).random(n) < rate
         return np.flatnonzero(hit if among is None else hit & among)
 

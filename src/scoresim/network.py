@@ -25,6 +25,7 @@ class Network:
         self._build()
 
     def _build(self) -> None:
+        self.version = getattr(self, "version", -1) + 1  # lets observers cache by version
         rows = np.concatenate([self.u, self.v])
         cols = np.concatenate([self.v, self.u])
         data = np.ones(rows.shape[0], dtype=np.float32)

@@ -69,7 +69,10 @@ class Scheme:
         self.source_ids = np.array([list(scenario.sources).index(s) for s in cfg.sources],
                                    dtype=np.int16)
         self.rules = [CompiledRule(r, scenario, cfg, n) for r in cfg.rules]
-        self.state = np.zeros(n, np.int8)
+        self.state = np.zeros(n, np.int8)  # change through set_state
+        self.state_version = 0
+        self._scored_friends_key: tuple[int, int] | None = None
+        self._scored_friends = np.zeros(n, np.float32)
         self.enrol_step = np.full(n, -1, np.int32)
         self.early = np.zeros(n, bool)
         self.b = np.full(n, cfg.initial_score, np.float32)
@@ -197,7 +200,7 @@ class Scheme:
             self.s, self.s_clean = self.b.copy(), self.b_clean.copy()
             return
         weight = scored.astype(np.float32)
-        n_friends = network.neighbour_sum(weight)
+        n_friends = self.scored_friends(network)
         friends_sum = network.neighbour_sum(self.s * weight)
         has = scored & (n_friends > 0)
         mean = np.divide(friends_sum, n_friends, out=np.zeros(self.n, np.float32),
@@ -209,9 +212,19 @@ class Scheme:
         self.s = self.s.astype(np.float32)
         self.s_clean = self.s_clean.astype(np.float32)
 
-    def friend_part(self) -> np.ndarray:
-        """How much friends moved the published score: ``s - b``."""
-        return self.s - self.b
+    def scored_friends(self, network: Network) -> np.ndarray:
+        """How many scored friends each person has (cached until ties or enrolment change)."""
+        key = (network.version, self.state_version)
+        if self._scored_friends_key != key:
+            self._scored_friends = network.neighbour_sum(self.scored.astype(np.float32))
+            self._scored_friends_key = key
+        return self._scored_friends
+
+    def set_state(self, who: np.ndarray, state: int) -> None:
+        """Change the enrolment state of ``who`` (keeps caches honest)."""
+        if who.size:
+            self.state[who] = state
+            self.state_version += 1
 
     def tier_index(self, scores: np.ndarray | None = None) -> np.ndarray:
         scores = self.s if scores is None else scores

@@ -22,20 +22,20 @@ from pathlib import Path
 import numpy as np
 
 from scoresim.adaptation import Adaptation
-from scoresim.behaviour import Events, draw_events
+from scoresim.behaviour import draw_events
 from scoresim.enrolment import update_enrolment
 from scoresim.errors import ScenarioError
 from scoresim.events import KIND_INDEX, ONLINE_KINDS, SPENDING_KINDS
 from scoresim.life import draw_life_events, settle_applications
 from scoresim.loading import load_scenario
 from scoresim.network import make_network
-from scoresim.outcomes import OutcomeTable, correlation, histogram_stats, safe_ratio
-from scoresim.people import GOOD_JOB, WORKING, make_people
+from scoresim.outcomes import Observer, OutcomeTable
+from scoresim.people import make_people
 from scoresim.results import Results
 from scoresim.rng import Streams
-from scoresim.sanctions import Sanctions, SanctionStep
+from scoresim.sanctions import Sanctions
 from scoresim.scenario import SANCTION_EFFECTS, Scenario
-from scoresim.scoring import ENROLLED, OPTED_OUT, Scheme
+from scoresim.scoring import Scheme
 from scoresim.sources import DataSources, Records
 from scoresim.trace import Tracer
 
@@ -105,6 +105,7 @@ class Sim:
         self.dates = sc.dates()
         self.n_steps = len(self.dates)
         self.outcomes = OutcomeTable(sc, self.n_steps)
+        self.observer = Observer(self)
         self.multipliers: dict[str, np.ndarray] = {}
         self.expressed_dissent = self.people.desired_dissent
         self.t = 0
@@ -181,7 +182,8 @@ class Sim:
             ties = ad.rewire(people, self.network, self.sanctions.dating_weight, self.streams, t)
 
         # 8. outcomes
-        self._outcomes(t, phase_idx, events, records, sanc, settled, ties)
+        self.outcomes.put(t, self.observer.row(t, phase_idx, events, records, sanc, settled,
+                                               ties))
         self.t += 1
 
     def _rate_multipliers(self, t: int) -> dict[str, np.ndarray]:
@@ -220,86 +222,6 @@ class Sim:
                 active[cfg.scheme] = active.get(cfg.scheme, 0) + 1
         return active
 
-    # ------------------------------------------------------------------ outcomes
-
-    def _outcomes(self, t: int, phase_idx: int, events: Events, records: Records,
-                  sanc: SanctionStep, settled: dict[str, int], ties: dict[str, int]) -> None:
-        p, net, sc = self.people, self.network, self.scenario
-        d = p.desired_dissent
-        a = self.expressed_dissent
-        tau = sc.adaptation.tolerance
-        critics = p.private_opinion < sc.people.critic_below
-        deg = net.degree
-        working = p.age_band == WORKING
-        good = p.job == GOOD_JOB
-        rich = working & (p.income_decile >= 7)
-        poor = working & (p.income_decile <= 2)
-        listed = p.blacklisted_until >= t
-        opted_any = np.zeros(p.n, bool)
-        row = {
-            "step": t,
-            "phase": phase_idx,
-            "critical_statements": events.total("critical_statement"),
-            "supportive_statements": events.total("supportive_statement"),
-            "expression_gap": float(np.abs(p.private_opinion - p.expressed_opinion).mean()),
-            "compliant_share": float((d <= tau).mean()),
-            "self_censoring_share": float(((d > tau) & (a < d - 1e-9)).mean()),
-            "defiant_share": float(((d > tau) & (a >= d - 1e-9)).mean()),
-            "critic_degree_ratio": safe_ratio(deg[critics].mean() if critics.any() else 0.0,
-                                              deg[~critics].mean() if (~critics).any() else 0),
-            "isolated_critics": float((deg[critics] == 0).mean()) if critics.any() else np.nan,
-            "mean_degree": float(deg.mean()),
-            "ties_unfriended": ties["ties_unfriended"],
-            "ties_added": ties["ties_added"],
-            "records": records.total,
-            "records_misattributed": records.total_misattributed,
-            "blacklisted": int(listed.sum()),
-            "blacklisted_wrongful": int((listed & p.blacklist_wrongful).sum()),
-            "sanctions_total": sum(v for k, v in sanc.applied.items() if k in SANCTION_EFFECTS),
-            "sanctions_wrongful": sanc.wrongful,
-            "sanctions_association": sanc.association,
-            "good_job_share": float(good[working].mean()) if working.any() else np.nan,
-            "good_job_gap_income": float(good[rich].mean() - good[poor].mean())
-            if rich.any() and poor.any() else np.nan,
-            "good_job_gap_region": _spread(good[working], p.region[working]),
-            **settled,
-        }
-        for effect, count in sanc.applied.items():
-            prefix = "sanctions" if effect in SANCTION_EFFECTS else "privileges"
-            row[f"{prefix}_{effect}"] = count
-        for name, sch in self.schemes.items():
-            scored = sch.scored
-            opted = sch.state == OPTED_OUT
-            opted_any |= opted
-            stats = histogram_stats(sch.s[scored], sch.cfg.min_score, sch.cfg.max_score)
-            row.update({f"{name}_{k}": v for k, v in stats.items()})
-            both = scored[net.u] & scored[net.v]
-            su, sv = sch.s[net.u[both]], sch.s[net.v[both]]
-            row[f"{name}_score_assortativity"] = correlation(np.concatenate([su, sv]),
-                                                             np.concatenate([sv, su]))
-            enrolled = sch.state == ENROLLED
-            row[f"{name}_enrolled_share"] = float(enrolled.mean())
-            row[f"{name}_opted_out"] = int(opted.sum())
-            row[f"{name}_shadow_scored"] = int((opted & scored).sum())
-            early, late = enrolled & sch.early, enrolled & ~sch.early
-            row[f"{name}_early_adopter_advantage"] = (
-                float(sch.s[early].mean() - sch.s[late].mean())
-                if early.any() and late.any() else np.nan
-            )
-            row[f"{name}_score_reliability_corr"] = correlation(sch.s[scored],
-                                                                p.bill_reliability[scored])
-            if sch.tier_names:
-                tiers = np.bincount(sch.tier_index()[scored], minlength=len(sch.tier_names))
-                share = tiers / max(int(scored.sum()), 1)
-                for tier, value in zip(sch.tier_names, share, strict=True):
-                    row[f"{name}_tier_{tier}"] = float(value)
-        row["opted_out"] = int(opted_any.sum())
-        per_source = np.bincount(records.source, weights=records.count,
-                                 minlength=len(self.sources.names))
-        for name, count in zip(self.sources.names, per_source, strict=True):
-            row[f"records_{name}"] = count
-        self.outcomes.put(t, row)
-
     # ----------------------------------------------------------------------- run
 
     def run(self, progress: Callable[[int, int], None] | None = None) -> Results:
@@ -313,10 +235,3 @@ class Sim:
             self.tracer.flush()
         return Results.from_sim(self)
 
-
-def _spread(values: np.ndarray, group: np.ndarray) -> float:
-    """Largest minus smallest group mean (groups with members only)."""
-    counts = np.bincount(group)
-    sums = np.bincount(group, weights=values)
-    means = sums[counts > 0] / counts[counts > 0]
-    return float(means.max() - means.min()) if means.size else np.nan
