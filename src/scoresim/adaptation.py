@@ -163,10 +163,9 @@ class Adaptation:
             unfriended = int(drop.sum())
         dissolve = streams.gen("network.dissolve", step).random(u.shape[0])
         drop |= dissolve < cfg.tie_dissolve_rate_per_day * days
-        removed = network.remove(drop)
 
         m = int(round(cfg.new_tie_rate_per_day * days * people.n / 2))
-        added = 0
+        new_a = new_b = np.empty(0, np.int64)
         if m and people.n > 1:
             cdf = np.cumsum(dating_weight, dtype=np.float64)
             cdf /= cdf[-1]
@@ -187,5 +186,6 @@ class Adaptation:
                     gap = np.abs(sch.s[a] - sch.s[b]) / cfg.score_homophily_points
                     affinity -= np.where(shown, gap, 0.0)
             accept = streams.gen("network.accept", step).random(m) < np.exp(affinity)
-            added = network.add(a[accept], b[accept])
+            new_a, new_b = a[accept], b[accept]
+        removed, added = network.update(drop, new_a, new_b)
         return {"ties_removed": removed, "ties_unfriended": unfriended, "ties_added": added}

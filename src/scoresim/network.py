@@ -46,26 +46,29 @@ class Network:
 
     def remove(self, drop: np.ndarray) -> int:
         """Remove the edges where ``drop`` (a mask over edges) is true."""
-        count = int(drop.sum())
-        if count:
-            self.u, self.v = self.u[~drop], self.v[~drop]
-            self._build()
-        return count
+        return self.update(drop, np.empty(0, np.int64), np.empty(0, np.int64))[0]
 
     def add(self, u: np.ndarray, v: np.ndarray) -> int:
         """Add ties (duplicates and self-ties are ignored); returns how many were new."""
+        return self.update(np.zeros(self.n_edges, bool), u, v)[1]
+
+    def update(self, drop: np.ndarray, u: np.ndarray, v: np.ndarray) -> tuple[int, int]:
+        """Remove the edges masked by ``drop``, then add ties ``u``-``v``; one rebuild.
+        Returns (removed, added)."""
+        removed = int(drop.sum())
+        old = (self.u[~drop].astype(np.int64) * self.n + self.v[~drop])  # sorted
         nu, nv = _canonical(self.n, u, v)
         new = nu.astype(np.int64) * self.n + nv
-        old = self.u.astype(np.int64) * self.n + self.v  # sorted: edges stay canonical
         pos = np.searchsorted(old, new)
-        known = (pos < old.size) & (old[np.minimum(pos, old.size - 1)] == new) \
-            if old.size else np.zeros(new.size, bool)
+        known = np.zeros(new.size, bool)
+        if old.size:
+            known = (pos < old.size) & (old[np.minimum(pos, old.size - 1)] == new)
         new, pos = new[~known], pos[~known]
-        if new.size:
+        if removed or new.size:
             key = np.insert(old, pos, new)
             self.u, self.v = (key // self.n).astype(np.int32), (key % self.n).astype(np.int32)
             self._build()
-        return int(new.size)
+        return removed, int(new.size)
 
 
 def _canonical(n: int, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -64,6 +64,7 @@ class DataSources:
             "commerce": people.commerce_account,
             "social": people.social_account,
         }
+        self._attribution: dict[tuple, np.ndarray] = {}
         # One persistent uniform per person and source: is this person's account linked?
         self.link_u = [
             streams.gen(f"sources.{name}.linkage").random(people.n).astype(np.float32)
@@ -83,7 +84,15 @@ class DataSources:
 
     def attribution_probability(self, kind: str, date: dt.date) -> np.ndarray:
         """Per person: the chance one event of ``kind`` is recorded and attributed to them
-        by at least one source (the surveillance ``nu`` of the strategic dissent rule)."""
+        by at least one source (the surveillance ``nu`` of the strategic dissent rule).
+        It changes only when a real-name registration starts, so it is cached."""
+        key = (kind, tuple(c.real_name_from is not None and date >= c.real_name_from
+                           for c in self.configs))
+        if key not in self._attribution:
+            self._attribution = {key: self._attribution_now(kind, date)}
+        return self._attribution[key]
+
+    def _attribution_now(self, kind: str, date: dt.date) -> np.ndarray:
         missed = np.ones(self.n, dtype=np.float32)
         for i, cfg in enumerate(self.configs):
             if kind in cfg.kinds:
