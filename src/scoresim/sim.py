@@ -214,11 +214,11 @@ class Sim:
         p.blacklist_wrongful[who[~wrong]] = False
 
     def _active_sanctions(self, phase: str) -> dict[str, int]:
+        """Per scheme: how many of its sanction rules are in force in this phase."""
         active: dict[str, int] = {}
-        for cfg in self.scenario.sanctions.values():
-            if cfg.scheme and cfg.effect in SANCTION_EFFECTS and (
-                not cfg.phases or phase in cfg.phases
-            ):
+        for name, cfg in self.scenario.sanctions.items():
+            if (cfg.scheme and cfg.effect in SANCTION_EFFECTS
+                    and self.sanctions.conditions[name].holds_in_phase(phase)):
                 active[cfg.scheme] = active.get(cfg.scheme, 0) + 1
         return active
 
