@@ -162,3 +162,24 @@ def test_cli_bad_input_exits_2_with_one_paragraph_and_no_traceback(tmp_path):
 ])
 def test_sanction_parameters_that_would_do_nothing_are_refused(overrides, expected):
     assert expected in error_of("seed", overrides)
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (["run", "seed", "--trace", "-1", "--people", "50", "--days", "2"], "--trace"),
+    (["run", "seed", "--trace-ids", "a,b", "--people", "50", "--days", "2"], "--trace-ids"),
+    (["run", "seed", "--trace-ids", "77", "--people", "50", "--days", "2"], "must lie in"),
+    (["run", "seed", "--people", "0"], "--people"),
+    (["run", "seed", "--seed", "-3"], "--seed"),
+    (["compare", "baseline", "seed", "--workers", "0"], "--workers"),
+    (["show", "seed", "--set", "=3"], "expected KEY=VALUE"),
+])
+def test_bad_command_line_values_are_explained(tmp_path, args, expected):
+    from typer.testing import CliRunner
+
+    from scoresim.cli import app
+
+    res = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "o")] if args[0] in (
+        "run", "compare") else args)
+    assert res.exit_code == 2, res.output
+    assert expected in res.output
+    assert not (tmp_path / "o").exists()
