@@ -35,12 +35,6 @@ class Events:
     def total(self, kind: str) -> int:
         return int(self.count[KIND_INDEX[kind]].sum())
 
-    def dense(self, kind: str, n: int) -> np.ndarray:
-        i = KIND_INDEX[kind]
-        out = np.zeros(n, dtype=np.int32)
-        out[self.who[i]] = self.count[i]
-        return out
-
 
 def person_rates(
     people: People, cfg: BehaviourConfig, multipliers: dict[str, np.ndarray]

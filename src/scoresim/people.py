@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -46,9 +46,6 @@ class People:
     @property
     def expressed_dissent(self) -> np.ndarray:
         return np.maximum(-self.expressed_opinion, 0.0)
-
-    def nbytes(self) -> int:
-        return sum(getattr(self, f.name).nbytes for f in fields(self))
 
 
 def make_people(scenario: Scenario, streams: Streams, n: int | None = None) -> People:

@@ -447,10 +447,6 @@ class SanctionConfig(Strict):
             )
         return self
 
-    @property
-    def is_privilege(self) -> bool:
-        return self.effect in PRIVILEGE_EFFECTS
-
 
 class BlacklistConfig(Strict):
     """Court listing records put a person on the blacklist for a while (M11)."""
