@@ -158,7 +158,6 @@ def compare(
     """Effect of B against A with common random numbers, over replicate seeds."""
     from scoresim.compare import compare as run_compare
     from scoresim.loading import load_scenario
-    from scoresim.report import write_report
 
     try:
         if replicates < 1:
@@ -170,7 +169,6 @@ def compare(
         typer.echo(f"comparing {sb.name} against {sa.name}: {replicates} seeds ...", err=True)
         result = run_compare(sa, sb, replicates, people, days, seed, workers)
         result.save(out)
-        write_report(out)
     except ScenarioError as exc:
         _fail(str(exc))
         return

@@ -97,6 +97,9 @@ class Comparison:
             (tmp / "comparison.json").write_text(
                 json.dumps({**self.metadata, "figures": figures}, indent=2, default=str),
                 encoding="utf-8")
+            from scoresim.report import write_report
+
+            write_report(tmp)
         return out
 
     @classmethod
