@@ -60,3 +60,34 @@ def test_more_surveillance_never_raises_expression():
         low = strategic_dissent(d, 0.8, 0.2, 0.1, 1.0, punishment)
         high = strategic_dissent(d, 0.8, 0.8, 0.1, 1.0, punishment)
         assert np.all(high <= low + 1e-12)
+
+
+def test_threshold_rule_speaks_up_once_enough_friends_do():
+    from scoresim.adaptation import threshold_dissent
+    from scoresim.network import Network
+
+    # Person 0 has friends 1, 2, 3; two of them voiced dissent yesterday.
+    net = Network(5, np.array([0, 0, 0]), np.array([1, 2, 3]))
+    expressed = np.array([0.0, 0.8, 0.9, 0.0, 0.0])
+    d = np.full(5, 0.7)
+    psi = np.full(5, 1.0)
+    low = threshold_dissent(d, np.full(5, 0.5), psi, 0.1, net, expressed)
+    high = threshold_dissent(d, np.full(5, 0.9), psi, 0.1, net, expressed)
+    assert low[0] == 0.7 and high[0] == 0.1   # 2/3 of friends: enough for 0.5, not 0.9
+    assert low[4] == 0.1                       # no friends: nobody to follow
+    free = threshold_dissent(d, np.full(5, 0.9), np.zeros(5), 0.1, net, expressed)
+    np.testing.assert_array_equal(free, d)     # no penalty: no self-censorship
+
+
+def test_threshold_rule_in_a_run_censors_and_clusters():
+    from conftest import run
+
+    sim, res = run(people=2000, days=120, adaptation__self_censorship="threshold",
+                   phases__mandatory="2018-02-01")
+    assert res.final("self_censoring_share") > 0.05
+    p = sim.people
+    voiced = (p.expressed_dissent > 0.1).astype(np.float32)
+    share = sim.network.neighbour_sum(voiced) / np.maximum(sim.network.degree, 1)
+    critics = p.desired_dissent > 0.1
+    # Critics who speak have more outspoken friends than critics who keep quiet.
+    assert share[critics & (voiced > 0)].mean() > share[critics & (voiced == 0)].mean()

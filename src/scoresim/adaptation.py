@@ -7,7 +7,8 @@
   desired dissent ``d``, boldness ``beta``, surveillance ``nu`` (the chance a critical
   statement is recorded and attributed), tolerance ``tau`` and perceived severity ``psi``
   give the dissent a person expresses, ``a*``. ``private_opinion`` stays; the gap is
-  preference falsification.
+  preference falsification. Option ``threshold``: a cascade rule after Granovetter and
+  Kuran, where people voice punished dissent once enough of their friends do.
 - *Gaming*: known points raise the rates of rewarded acts and lower those of punished ones.
 - *Ties*: people drop friends whose visible scores drag theirs down; ties dissolve at random;
   new ties form by homophily of expressed opinion (and of score, where scores are public),
@@ -53,6 +54,25 @@ def strategic_dissent(
     express = free | (full & (beta >= psi)) | (~full & (d <= d_pro))
     silenced = ~free & ((full & (beta < psi)) | (~full & (tau >= d_pro)))
     return np.where(express, d, np.where(silenced, tau, d_pro))
+
+
+def threshold_dissent(
+    d: np.ndarray,
+    threshold: np.ndarray,
+    psi: np.ndarray,
+    tau: float,
+    network: Network,
+    expressed: np.ndarray,
+) -> np.ndarray:
+    """A cascade rule in the manner of Granovetter and Kuran: where dissent is punished
+    (``psi > 0``), a person voices dissent beyond the tolerance only once the share of
+    their friends who voiced dissent the day before reaches their own threshold (here their
+    risk aversion); otherwise they keep to the tolerance."""
+    voiced = (expressed > tau).astype(np.float32)
+    friends = np.maximum(network.degree, 1).astype(np.float32)
+    share = network.neighbour_sum(voiced) / friends
+    speaks = (psi <= 0) | (d <= tau) | (share >= threshold)
+    return np.where(speaks, d, tau)
 
 
 class Adaptation:
@@ -120,11 +140,16 @@ class Adaptation:
             psi += know * per_person
         return psi
 
-    def self_censor(self, people: People, nu: np.ndarray, psi: np.ndarray) -> np.ndarray:
+    def self_censor(self, people: People, nu: np.ndarray, psi: np.ndarray,
+                    network: Network) -> np.ndarray:
         """Set ``expressed_opinion``; returns expressed dissent a*."""
         d = people.desired_dissent
-        if self.cfg.self_censorship == "none":
+        rule = self.cfg.self_censorship
+        if rule == "none":
             a = d
+        elif rule == "threshold":
+            a = threshold_dissent(d, people.risk_aversion, psi, self.cfg.tolerance,
+                                  network, people.expressed_dissent)
         else:
             a = strategic_dissent(d, people.boldness, nu, self.cfg.tolerance, psi,
                                   self.cfg.punishment)

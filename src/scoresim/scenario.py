@@ -463,8 +463,9 @@ class BlacklistConfig(Strict):
 class AdaptationConfig(Strict):
     """How people respond to the system (M6): self-censorship, gaming, ties, opting out."""
 
-    self_censorship: Literal["strategic", "none"] = "strategic"
-    """strategic (Daymude, Axelrod and Forrest) or none."""
+    self_censorship: Literal["strategic", "threshold", "none"] = "strategic"
+    """strategic (Daymude, Axelrod and Forrest), threshold (a Granovetter/Kuran cascade:
+    speak once enough friends do) or none."""
     punishment: Literal["uniform", "proportional"] = "proportional"
     """Punishment form of the strategic rule: uniform or proportional."""
     tolerance: Share = 0.1

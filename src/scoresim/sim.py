@@ -176,7 +176,7 @@ class Sim:
         self.multipliers = ad.rate_multipliers(people, phase)
         nu = self.sources.attribution_probability("critical_statement", date)
         psi = ad.severity(people, phase, self._active_sanctions(phase))
-        self.expressed_dissent = ad.self_censor(people, nu, psi)
+        self.expressed_dissent = ad.self_censor(people, nu, psi, self.network)
         ties = {"ties_removed": 0, "ties_unfriended": 0, "ties_added": 0}
         if (t + 1) % sc.adaptation.rewire_every_days == 0:
             ties = ad.rewire(people, self.network, self.sanctions.dating_weight, self.streams, t)
