@@ -20,6 +20,9 @@ Share = Annotated[float, Field(ge=0.0, le=1.0)]
 Rate = Annotated[float, Field(ge=0.0)]
 PositiveInt = Annotated[int, Field(ge=1)]
 Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+#: Scores and points: bounded so that they stay exact in the engine's float32 arrays.
+Points = Annotated[float, Field(ge=-1e6, le=1e6)]
+PointsRate = Annotated[float, Field(ge=0.0, le=1e6)]
 
 EventKindName = Literal[KIND_NAMES]  # type: ignore[valid-type]
 
@@ -243,7 +246,7 @@ class RuleConfig(Strict):
 
     kind: EventKindName
     """Event kind whose records earn the points."""
-    points: float
+    points: Points
     """Points per record (negative: a deduction)."""
     source: Name | None = None
     """Only records from this source (default: any of the scheme's sources)."""
@@ -254,7 +257,7 @@ class RuleConfig(Strict):
     when: str | None = None
     """A further condition in the rule grammar (see Conditions), e.g. \"age_band == student and
     score < 900\"."""
-    cap_points: Annotated[float, Field(gt=0)] | None = None
+    cap_points: Annotated[float, Field(gt=0, le=1e6)] | None = None
     """At most this many points (either sign) per person per period."""
     cap_period_days: PositiveInt = 30
     """Length of the capping period in days."""
@@ -263,9 +266,9 @@ class RuleConfig(Strict):
 
 
 class TierConfig(Strict):
-    min: float
+    min: Points
     """Lowest score of the tier."""
-    max: float
+    max: Points
     """Highest score of the tier."""
 
 
@@ -274,7 +277,7 @@ class InactivityConfig(Strict):
 
     after_days: PositiveInt = 30
     """Days without platform activity after which the own score decays (M9)."""
-    decay_points_per_day: Rate = 0.0
+    decay_points_per_day: PointsRate = 0.0
     """Points lost per idle day (0: no decay)."""
 
 
@@ -292,9 +295,9 @@ class EnrolmentConfig(Strict):
     """From this phase on every eligible person is enrolled and cannot opt out (M7)."""
     opt_out_rate_per_day: Rate = 0.0
     """Daily chance an enrolled person opts out (critics more often) while that is allowed."""
-    head_start_points: float = 0.0
+    head_start_points: Points = 0.0
     """Points given to those who enrol before the mandatory phase (M8)."""
-    early_bonus_points_per_day: Rate = 0.0
+    early_bonus_points_per_day: PointsRate = 0.0
     """Points per day enrolled before the mandatory phase (M8)."""
 
 
@@ -303,11 +306,11 @@ class SchemeConfig(Strict):
 
     label: str = ""
     """What the scheme stands for."""
-    min_score: float = 0.0
+    min_score: Points = 0.0
     """Lowest possible score."""
-    max_score: float = 1000.0
+    max_score: Points = 1000.0
     """Highest possible score."""
-    initial_score: float = 500.0
+    initial_score: Points = 500.0
     """Own score at enrolment."""
     friend_weight: Share = 0.0
     """w in s = (1-w)*b + w*mean(friends' s) (M4)."""
@@ -394,9 +397,9 @@ class SanctionConfig(Strict):
     travel_ban, loan_denied (sanctions); job_priority, dating_boost, deposit_free (privileges)."""
     scheme: Name | None = None
     """Scheme whose score or tier the condition reads."""
-    below: float | None = None
+    below: Points | None = None
     """Condition: published score below this."""
-    above: float | None = None
+    above: Points | None = None
     """Condition: published score at least this."""
     tiers: list[str] = Field(default_factory=list)
     """Condition: published score in one of these tiers."""
@@ -476,7 +479,7 @@ class AdaptationConfig(Strict):
     """Added severity per active sanction rule of a scheme that punishes dissent."""
     gaming_strength: Rate = 0.5
     """How strongly known points raise rewarded acts and lower punished ones (0: no gaming)."""
-    gaming_points_scale: Annotated[float, Field(gt=0)] = 10.0
+    gaming_points_scale: Annotated[float, Field(gt=0, le=1e6)] = 10.0
     """Points that count as a strong incentive for gaming."""
     learning_rate_per_day: Share = 0.005
     """Opaque schemes: knowledge gained per day one sees one's own score change."""
@@ -484,7 +487,7 @@ class AdaptationConfig(Strict):
     """Ties are dropped and formed every this many days."""
     unfriend_probability: Share = 0.02
     """Chance per rewiring to drop a friend whose visible score is well below one's own."""
-    unfriend_gap_points: Rate = 25.0
+    unfriend_gap_points: PointsRate = 25.0
     """How far below one's own score a friend's must be to be dropped."""
     new_tie_rate_per_day: Rate = 0.004
     """New tie proposals per person per day."""
@@ -492,7 +495,7 @@ class AdaptationConfig(Strict):
     """Daily chance any tie dissolves for no scoring reason."""
     homophily: Annotated[float, Field(gt=0)] = 0.5
     """Opinion homophily: a proposed tie is accepted with exp(-|opinion gap| / homophily)."""
-    score_homophily_points: Annotated[float, Field(gt=0)] = 50.0
+    score_homophily_points: Annotated[float, Field(gt=0, le=1e6)] = 50.0
     """With public scores: acceptance also falls as exp(-|score gap| / this)."""
     opt_out_critic_factor: Rate = 3.0
     """Critics opt out this many times more often (times desired dissent)."""
