@@ -205,3 +205,39 @@ def test_sensitivity_needs_a_sobol_or_morris_design(tmp_path):
     res = CliRunner().invoke(app, ["sensitivity", str(tmp_path / "out"), "--outcome",
                                    "records_misattributed"])
     assert res.exit_code == 2 and "needs a sobol or morris design" in res.output
+
+
+def test_a_dying_local_worker_is_retried(tmp_path, monkeypatch):
+    """The first time any run starts, its worker process dies; the sweep still finishes."""
+    import scoresim.sweep as sweep_module
+
+    marker = tmp_path / "died"
+    real = sweep_module.run_point
+
+    def dies_once(*args):
+        if not marker.exists():
+            marker.touch()
+            os._exit(1)  # the worker process dies without a word
+        return real(*args)
+
+    monkeypatch.setattr(sweep_module, "run_point", dies_once)
+    sw = grid_sweep(tmp_path)
+    report = sw.run(tmp_path / "out", workers=2)
+    assert marker.exists()
+    assert not report.failed and report.computed == 12
+    assert len(load_results(tmp_path / "out")[1]) == 12
+
+
+def test_a_run_that_keeps_failing_is_reported(tmp_path, monkeypatch):
+    import scoresim.sweep as sweep_module
+
+    def always_dies(*args):
+        os._exit(1)
+
+    monkeypatch.setattr(sweep_module, "run_point", always_dies)
+    sw = grid_sweep(tmp_path)
+    report = sw.run(tmp_path / "out", workers=2)
+    assert len(report.failed) == 12
+    assert "BrokenProcessPool" in next(iter(report.failed.values()))
+    assert (tmp_path / "out" / "failures.json").is_file()
+    assert not list((tmp_path / "out" / "runs").glob("*.parquet"))

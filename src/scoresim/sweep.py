@@ -22,7 +22,6 @@ import time
 import tomllib
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -333,15 +332,16 @@ def _run_local(todo, args, cfg, workers, finished, failed) -> None:
     while pending:
         batch, pending = pending, []
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = {pool.submit(run_point, *args, j.overrides, j.seed, cfg.people, cfg.days,
-                                   cfg.outcomes): j for j in batch}
+            # Looked up at call time, so that a test can stand in for run_point.
+            futures = {pool.submit(_run_point_in_worker, *args, j.overrides, j.seed,
+                                   cfg.people, cfg.days, cfg.outcomes): j for j in batch}
             for fut in as_completed(futures):
                 job = futures[fut]
                 try:
                     row = fut.result()
                 except ScenarioError as exc:
                     failed(job, str(exc))  # a wrong scenario fails the same every time
-                except (BrokenProcessPool, Exception) as exc:  # noqa: BLE001
+                except Exception as exc:  # noqa: BLE001  (a dead worker: BrokenProcessPool)
                     attempts[job.key] = attempts.get(job.key, 0) + 1
                     if attempts[job.key] > cfg.max_retries:
                         failed(job, f"{type(exc).__name__}: {exc}")
@@ -349,6 +349,10 @@ def _run_local(todo, args, cfg, workers, finished, failed) -> None:
                         pending.append(job)
                 else:
                     finished(job, row)
+
+
+def _run_point_in_worker(*args):
+    return run_point(*args)
 
 
 def _run_dask(todo, args, cfg, scheduler, finished, failed) -> None:
