@@ -169,7 +169,7 @@ def test_low_scorers_lose_good_jobs_in_the_mandatory_phase():
 
 def test_unfriending_isolates_critics(any_seed):
     common = dict(people=2000, days=300, seed=any_seed, adaptation__unfriend_probability=0.2,
-                  **EARLY_MANDATE)
+                  adaptation__unfriend_drag_points=0.5, **EARLY_MANDATE)
     _, scored = run(schemes__government__friend_weight=0.3, **common)
     _, base = run(name="baseline", **common)
     assert scored.final("critic_degree_ratio") < base.final("critic_degree_ratio") - 0.05

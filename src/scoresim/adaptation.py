@@ -10,7 +10,9 @@
   preference falsification. Option ``threshold``: a cascade rule after Granovetter and
   Kuran, where people voice punished dissent once enough of their friends do.
 - *Gaming*: known points raise the rates of rewarded acts and lower those of punished ones.
-- *Ties*: people drop friends whose visible scores drag theirs down; ties dissolve at random;
+- *Ties*: people drop friends whose visible scores drag theirs down (by more than
+  ``unfriend_drag_points`` a day: ``w * (own score - friend's) / number of friends``);
+  ties dissolve at random;
   new ties form by homophily of expressed opinion (and of score, where scores are public),
   more often for the dating-boosted.
 """
@@ -177,13 +179,18 @@ class Adaptation:
             r = streams.gen("adaptation.unfriend", step).random((2, u.shape[0]))
             p_u = cfg.unfriend_probability * (0.5 + people.risk_aversion[u])
             p_v = cfg.unfriend_probability * (0.5 + people.risk_aversion[v])
+            friends = np.maximum(network.degree, 1).astype(np.float32)
             for sch in self.schemes.values():
-                if sch.cfg.friend_weight == 0:
+                w = sch.cfg.friend_weight
+                if w == 0:
                     continue
                 shown, scored, s = sch.visible_to_friends, sch.scored, sch.s
-                gap = cfg.unfriend_gap_points
-                u_drops = scored[u] & shown[v] & (s[v] < s[u] - gap) & (r[0] < p_u)
-                v_drops = scored[v] & shown[u] & (s[u] < s[v] - gap) & (r[1] < p_v)
+                # How many points friend v costs u each day: w * (s_u - s_v) / u's friends.
+                drag_on_u = w * (s[u] - s[v]) / friends[u]
+                drag_on_v = w * (s[v] - s[u]) / friends[v]
+                limit = cfg.unfriend_drag_points
+                u_drops = scored[u] & shown[v] & (drag_on_u > limit) & (r[0] < p_u)
+                v_drops = scored[v] & shown[u] & (drag_on_v > limit) & (r[1] < p_v)
                 drop |= u_drops | v_drops
             unfriended = int(drop.sum())
         dissolve = streams.gen("network.dissolve", step).random(u.shape[0])

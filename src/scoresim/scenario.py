@@ -487,8 +487,9 @@ class AdaptationConfig(Strict):
     """Ties are dropped and formed every this many days."""
     unfriend_probability: Share = 0.02
     """Chance per rewiring to drop a friend whose visible score is well below one's own."""
-    unfriend_gap_points: PointsRate = 25.0
-    """How far below one's own score a friend's must be to be dropped."""
+    unfriend_drag_points: PointsRate = 2.0
+    """Drop a friend whose score pulls one's own down by more than this many points: the
+    friend's share of the friends' pull, friend_weight * (own score - friend's) / friends."""
     new_tie_rate_per_day: Rate = 0.004
     """New tie proposals per person per day."""
     tie_dissolve_rate_per_day: Rate = 0.0002
