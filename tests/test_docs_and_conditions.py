@@ -131,3 +131,15 @@ def test_conditions_never_evaluate_code():
     with pytest.raises(ScenarioError):
         Sim(scenario("seed", **{"sanctions__job_loss__when": "__import__('os').getcwd()"}))
     assert np.True_  # reached only without side effects
+
+
+def test_the_readme_scenario_example_loads(tmp_path):
+    import re
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    block = re.findall(r"```toml\n(.*?)```", readme, flags=re.S)[0]
+    path = tmp_path / "harsh.toml"
+    path.write_text(block, encoding="utf-8")
+    sc = load_scenario(path)
+    assert sc.schemes["government"].friend_weight == 0.4
+    assert [r.kind for r in sc.schemes["government"].rules] == ["critical_statement"]
