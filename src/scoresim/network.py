@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numba
 import numpy as np
 import scipy.sparse as sp
 
@@ -26,23 +27,36 @@ class Network:
 
     def _build(self) -> None:
         self.version = getattr(self, "version", -1) + 1  # lets observers cache by version
-        rows = np.concatenate([self.u, self.v])
-        cols = np.concatenate([self.v, self.u])
-        data = np.ones(rows.shape[0], dtype=np.float32)
-        self.adjacency = sp.csr_array((data, (rows, cols)), shape=(self.n, self.n))
-        self.degree = np.diff(self.adjacency.indptr).astype(np.int32)
+        self.degree = (np.bincount(self.u, minlength=self.n)
+                       + np.bincount(self.v, minlength=self.n)).astype(np.int32)
+        self.indptr = np.zeros(self.n + 1, np.int64)
+        np.cumsum(self.degree, out=self.indptr[1:])
+        self.indices = _fill_csr(self.indptr, self.u, self.v)
+
+    @property
+    def adjacency(self) -> sp.csr_array:
+        """The adjacency matrix (both directions, sorted column indices), for inspection."""
+        data = np.ones(self.indices.shape[0], np.float32)
+        return sp.csr_array((data, self.indices, self.indptr), shape=(self.n, self.n))
 
     @property
     def n_edges(self) -> int:
         return int(self.u.shape[0])
 
     def neighbour_sum(self, x: np.ndarray) -> np.ndarray:
-        """Sum of ``x`` over each person's friends."""
-        return self.adjacency @ x
+        """Sum of ``x`` over each person's friends (float32 at least; in the order of the
+        sorted friend ids, so the result does not depend on the number of threads)."""
+        x = np.asarray(x)
+        x = x.astype(np.result_type(np.float32, x.dtype), copy=False)
+        return _row_sums(self.indptr, self.indices, x)
+
+    def add_to_friends(self, total: np.ndarray, who: np.ndarray, value: np.ndarray) -> None:
+        """``total[f] += value[i]`` for every friend ``f`` of ``who[i]``, in place: the
+        change of a neighbour sum when a few people's values change."""
+        _scatter_to_friends(self.indptr, self.indices, total, who, value)
 
     def neighbours(self, person: int) -> np.ndarray:
-        a = self.adjacency
-        return a.indices[a.indptr[person] : a.indptr[person + 1]]
+        return self.indices[self.indptr[person] : self.indptr[person + 1]]
 
     def remove(self, drop: np.ndarray) -> int:
         """Remove the edges where ``drop`` (a mask over edges) is true."""
@@ -56,19 +70,84 @@ class Network:
         """Remove the edges masked by ``drop``, then add ties ``u``-``v``; one rebuild.
         Returns (removed, added)."""
         removed = int(drop.sum())
-        old = (self.u[~drop].astype(np.int64) * self.n + self.v[~drop])  # sorted
         nu, nv = _canonical(self.n, u, v)
-        new = nu.astype(np.int64) * self.n + nv
-        pos = np.searchsorted(old, new)
-        known = np.zeros(new.size, bool)
-        if old.size:
-            known = (pos < old.size) & (old[np.minimum(pos, old.size - 1)] == new)
-        new, pos = new[~known], pos[~known]
-        if removed or new.size:
-            key = np.insert(old, pos, new)
-            self.u, self.v = (key // self.n).astype(np.int32), (key % self.n).astype(np.int32)
+        if not removed and not nu.size:
+            return 0, 0
+        self.u, self.v, added = _merge_edges(self.u, self.v, drop, nu, nv)
+        if removed or added:
             self._build()
-        return removed, int(new.size)
+        return removed, added
+
+
+@numba.njit(cache=True, nogil=True)
+def _fill_csr(indptr, u, v):
+    """Column indices of the symmetric adjacency, sorted within each row: for edges sorted
+    by (u, v), a row's smaller friends arrive in order from the first pass, its larger
+    friends from the second."""
+    indices = np.empty(indptr[-1], np.int32)
+    pos = indptr[:-1].copy()
+    for e in range(u.shape[0]):
+        indices[pos[v[e]]] = u[e]
+        pos[v[e]] += 1
+    for e in range(u.shape[0]):
+        indices[pos[u[e]]] = v[e]
+        pos[u[e]] += 1
+    return indices
+
+
+@numba.njit(cache=True, nogil=True, parallel=True)
+def _row_sums(indptr, indices, x):
+    n = indptr.shape[0] - 1
+    out = np.zeros(n, x.dtype)
+    chunks = 64  # rows in a few contiguous blocks: cheap scheduling, same sums
+    for c in numba.prange(chunks):
+        for i in range(n * c // chunks, n * (c + 1) // chunks):
+            acc = out[i]
+            for k in range(indptr[i], indptr[i + 1]):
+                acc += x[indices[k]]
+            out[i] = acc
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _scatter_to_friends(indptr, indices, total, who, value):
+    for i in range(who.shape[0]):
+        p = who[i]
+        for k in range(indptr[p], indptr[p + 1]):
+            total[indices[k]] += value[i]
+
+
+@numba.njit(cache=True, nogil=True)
+def _merge_edges(u, v, drop, nu, nv):
+    """Kept edges (``~drop``) merged with new ones, both sorted by (u, v); a new edge that
+    is already kept is skipped. Returns (u, v, how many were added)."""
+    out_u = np.empty(u.shape[0] + nu.shape[0], np.int32)
+    out_v = np.empty(u.shape[0] + nu.shape[0], np.int32)
+    i = j = k = added = 0
+    while i < u.shape[0] or j < nu.shape[0]:
+        if i < u.shape[0] and drop[i]:
+            i += 1
+            continue
+        if j >= nu.shape[0]:
+            take_old = True
+        elif i >= u.shape[0]:
+            take_old = False
+        elif u[i] != nu[j]:
+            take_old = u[i] < nu[j]
+        elif v[i] == nv[j]:  # already a tie
+            j += 1
+            continue
+        else:
+            take_old = v[i] < nv[j]
+        if take_old:
+            out_u[k], out_v[k] = u[i], v[i]
+            i += 1
+        else:
+            out_u[k], out_v[k] = nu[j], nv[j]
+            j += 1
+            added += 1
+        k += 1
+    return out_u[:k].copy(), out_v[:k].copy(), added
 
 
 def _canonical(n: int, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

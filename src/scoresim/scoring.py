@@ -71,8 +71,9 @@ class Scheme:
         self.rules = [CompiledRule(r, scenario, cfg, n) for r in cfg.rules]
         self.state = np.zeros(n, np.int8)  # change through set_state
         self.state_version = 0
-        self._scored_friends_key: tuple[int, int] | None = None
+        self._scored_friends_version: int | None = None  # network version it counts
         self._scored_friends = np.zeros(n, np.float32)
+        self._scored_changed: list[tuple[np.ndarray, np.ndarray]] = []
         self.enrol_step = np.full(n, -1, np.int32)
         self.early = np.zeros(n, bool)
         self.b = np.full(n, cfg.initial_score, np.float32)
@@ -91,9 +92,12 @@ class Scheme:
     @property
     def scored(self) -> np.ndarray:
         """Carries a score: enrolled, or opted out with a shadow score (M10)."""
+        return self._is_scored(self.state)
+
+    def _is_scored(self, state: np.ndarray) -> np.ndarray:
         if self.cfg.shadow_score:
-            return self.state != NOT_ENROLLED
-        return self.state == ENROLLED
+            return state != NOT_ENROLLED
+        return state == ENROLLED
 
     @property
     def visible_to_self(self) -> np.ndarray:
@@ -213,18 +217,29 @@ class Scheme:
         self.s_clean = self.s_clean.astype(np.float32)
 
     def scored_friends(self, network: Network) -> np.ndarray:
-        """How many scored friends each person has (cached until ties or enrolment change)."""
-        key = (network.version, self.state_version)
-        if self._scored_friends_key != key:
+        """How many scored friends each person has. Recounted when ties change; between
+        rewirings kept up to date from the enrolment changes alone (exact: whole counts)."""
+        if self._scored_friends_version != network.version:
             self._scored_friends = network.neighbour_sum(self.scored.astype(np.float32))
-            self._scored_friends_key = key
+            self._scored_friends_version = network.version
+        else:
+            for who, delta in self._scored_changed:
+                network.add_to_friends(self._scored_friends, who, delta)
+        self._scored_changed = []
         return self._scored_friends
 
     def set_state(self, who: np.ndarray, state: int) -> None:
         """Change the enrolment state of ``who`` (keeps caches honest)."""
         if who.size:
+            who = np.unique(who)
+            before = self._is_scored(self.state[who])
             self.state[who] = state
             self.state_version += 1
+            delta = (self._is_scored(self.state[who]).astype(np.float32)
+                     - before.astype(np.float32))
+            moved = delta != 0
+            if moved.any():
+                self._scored_changed.append((who[moved], delta[moved]))
 
     def tier_index(self, scores: np.ndarray | None = None) -> np.ndarray:
         scores = self.s if scores is None else scores
