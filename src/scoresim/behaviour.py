@@ -8,6 +8,7 @@ keeps counterfactual comparisons tight (common random numbers).
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,8 +22,9 @@ from scoresim.events import (
 )
 from scoresim.people import People
 from scoresim.rng import Streams
-from scoresim.sampling import poisson_from_uniform
+from scoresim.sampling import poisson_nonzero_product
 from scoresim.scenario import BehaviourConfig
+from scoresim.threads import map_threads
 
 
 @dataclass
@@ -36,10 +38,11 @@ class Events:
         return int(self.count[KIND_INDEX[kind]].sum())
 
 
-def person_rates(
+def rate_factors(
     people: People, cfg: BehaviourConfig, multipliers: dict[str, np.ndarray]
-) -> dict[str, np.ndarray | float]:
-    """Each kind's daily rate for every person (scalar where it is the same for all)."""
+) -> dict[str, tuple[float, list[np.ndarray]]]:
+    """Each kind's daily rate as its base rate and the per-person factors it is
+    multiplied by, in order (see :func:`person_rates`)."""
     base = cfg.rates_per_day
     income = people.income_decile.astype(np.float32) / 9.0
     spending = 0.5 + income  # 0.5 (poorest) .. 1.5 (richest)
@@ -47,23 +50,66 @@ def person_rates(
     loyalty = (1.0 + people.expressed_opinion) / 2.0
     dissent = people.expressed_dissent
 
-    rates: dict[str, np.ndarray | float] = {}
+    out: dict[str, tuple[float, list[np.ndarray]]] = {}
     for kind in EVENT_KINDS:
-        r: np.ndarray | float = getattr(base, kind.name)
+        factors = []
         if kind.name in SPENDING_KINDS:
-            r = r * spending
+            factors.append(spending)
         elif kind.name in LOYAL_KINDS:
-            r = r * loyalty
+            factors.append(loyalty)
         elif kind.name in DISSENT_KINDS:
-            r = r * dissent
+            factors.append(dissent)
         elif kind.name in ("bill_default", "loan_default"):
-            r = r * hardship
+            factors.append(hardship)
         elif kind.name == "bill_paid":
-            r = r * people.bill_reliability
+            factors.append(people.bill_reliability)
         if kind.name in multipliers:
-            r = r * multipliers[kind.name]
-        rates[kind.name] = r
+            factors.append(multipliers[kind.name])
+        out[kind.name] = (float(getattr(base, kind.name)), factors)
+    return out
+
+
+def person_rates(
+    people: People, cfg: BehaviourConfig, multipliers: dict[str, np.ndarray]
+) -> dict[str, np.ndarray | float]:
+    """Each kind's daily rate for every person (scalar where it is the same for all)."""
+    rates: dict[str, np.ndarray | float] = {}
+    for kind, (base, factors) in rate_factors(people, cfg, multipliers).items():
+        r: np.ndarray | float = base
+        for f in factors:
+            r = r * f
+        rates[kind] = r
     return rates
+
+
+_CHUNK = 1 << 16  # uniforms drawn and used while they are in cache
+_local = threading.local()
+
+
+def _draw_kind(gen: np.random.Generator, base: float, factors: list[np.ndarray], n: int):
+    """Nonzero Poisson counts of one kind for all ``n`` people: (ids, counts). The
+    uniforms are the generator's first ``n`` doubles, drawn chunk by chunk into a buffer
+    of the thread's own; the rate ``base * factors...`` is formed person by person with
+    numpy's types and order (the same numbers as :func:`person_rates`)."""
+    buf = getattr(_local, "uniforms", None)
+    if buf is None:
+        buf = _local.uniforms = np.empty(_CHUNK)
+    if any(np.ndim(f) != 1 or f.shape[0] != n for f in factors) or len(factors) > 2:
+        r = base  # unusual shapes: the product in numpy, then one factor
+        for f in factors:
+            r = r * f
+        base, factors = 1.0, [np.broadcast_to(r, (n,))]
+    who, count = [], []
+    for lo in range(0, n, _CHUNK):
+        hi = min(lo + _CHUNK, n)
+        u = buf[: hi - lo]
+        gen.random(out=u)
+        w, c = poisson_nonzero_product(u, base, [f[lo:hi] for f in factors])
+        who.append(w + np.int32(lo))
+        count.append(c)
+    if len(who) == 1:
+        return who[0], count[0]
+    return np.concatenate(who), np.concatenate(count)
 
 
 def draw_events(
@@ -74,7 +120,13 @@ def draw_events(
     step: int,
 ) -> Events:
     n = people.n
-    rates = person_rates(people, cfg, multipliers)
+    rates = rate_factors(people, cfg, multipliers)
+    # Each kind from its own stream; kinds are independent, so they run side by side.
+    drawn = [k.name for k in EVENT_KINDS if k.name != "court_listing"
+             and (rates[k.name][0] != 0.0 or rates[k.name][1])]
+    gens = {kind: streams.gen(f"behaviour.{kind}", step) for kind in drawn}
+    results = dict(zip(drawn, map_threads(
+        lambda kind: _draw_kind(gens[kind], *rates[kind], n), drawn), strict=True))
     events = Events()
     for kind in EVENT_KINDS:
         if kind.name == "court_listing":
@@ -86,15 +138,11 @@ def draw_events(
             keep = listed > 0
             events.who.append(who[keep])
             events.count.append(np.minimum(listed[keep], 1).astype(np.int32))
-            continue
-        rate = rates[kind.name]
-        if np.isscalar(rate) and rate == 0.0:  # no draw: the kind's stream stays unused
+        elif kind.name in results:
+            who, count = results[kind.name]
+            events.who.append(who)
+            events.count.append(count)
+        else:  # a rate of zero: no draw, the kind's stream stays unused
             events.who.append(np.empty(0, np.int32))
             events.count.append(np.empty(0, np.int32))
-            continue
-        u = streams.gen(f"behaviour.{kind.name}", step).random(n)
-        counts = poisson_from_uniform(u, np.broadcast_to(rate, (n,)))
-        who = np.flatnonzero(counts).astype(np.int32)
-        events.who.append(who)
-        events.count.append(counts[who])
     return events

@@ -4,28 +4,146 @@ Counts drawn this way are monotone in their rate: when a policy lowers someone's
 same uniform gives the same or a smaller count. With uniforms tied to people (see
 :meth:`scoresim.rng.Streams.uniform_for`) two scenarios stay coupled person by person
 (common random numbers).
+
+The loops are compiled (numba): one pass per kind of event, no temporary arrays, and no
+``exp`` for the many people whose uniform already lies below ``1 - rate`` (a lower bound
+of ``exp(-rate)``), so the cost is about that of reading the uniforms.
 """
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
+# 1 - lam - _MARGIN < exp(-lam) holds with room for rounding (exp's error is < 1e-16 here).
+_MARGIN = 1e-15
 
-def poisson_from_uniform(u: np.ndarray, lam: np.ndarray) -> np.ndarray:
-    """The smallest k with P(X <= k) >= u for X ~ Poisson(lam), elementwise."""
-    lam = np.asarray(lam, dtype=np.float64)
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _poisson_one(u: float, lam: float) -> int:
+    if u < 1.0 - lam - _MARGIN:
+        return 0
     p = np.exp(-lam)
-    count = np.zeros(u.shape, dtype=np.int32)
-    live = np.flatnonzero(u > p)
-    cdf, pk, k = p[live], p[live], 0
-    while live.size:
+    if not u > p:
+        return 0
+    cdf = p
+    pk = p
+    k = 0
+    while True:
         k += 1
-        pk = pk * lam[live] / k
+        pk = pk * lam / k
         cdf = cdf + pk
-        count[live] = k
-        more = (u[live] > cdf) & (pk > 1e-15)
-        live, cdf, pk = live[more], cdf[more], pk[more]
-    return count
+        if not (u > cdf and pk > 1e-15):
+            return k
+
+
+@numba.njit(cache=True, nogil=True)
+def _poisson(u, lam):
+    out = np.empty(u.shape[0], np.int32)
+    scalar = lam.shape[0] == 1
+    for i in range(u.shape[0]):
+        out[i] = _poisson_one(u[i], np.float64(lam[0] if scalar else lam[i]))
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _poisson_nonzero(u, lam):
+    counts = _poisson(u, lam)
+    m = 0
+    for i in range(counts.shape[0]):
+        if counts[i]:
+            m += 1
+    who = np.empty(m, np.int32)
+    count = np.empty(m, np.int32)
+    j = 0
+    for i in range(counts.shape[0]):
+        if counts[i]:
+            who[j] = i
+            count[j] = counts[i]
+            j += 1
+    return who, count
+
+
+@numba.njit(cache=True, nogil=True)
+def _poisson_nonzero_product(u, base, f1, f2):
+    """Nonzero counts at rates ``base[0] * f1[i] * f2[i]`` (a factor of length 1 is the
+    same for everyone), multiplied in the factors' own precision."""
+    s1 = f1.shape[0] == 1
+    s2 = f2.shape[0] == 1
+    who = np.empty(u.shape[0], np.int32)
+    count = np.empty(u.shape[0], np.int32)
+    m = 0
+    for i in range(u.shape[0]):
+        lam = base[0] * f1[0 if s1 else i]
+        lam = lam * f2[0 if s2 else i]
+        k = _poisson_one(u[i], np.float64(lam))
+        if k:
+            who[m] = i
+            count[m] = k
+            m += 1
+    return who[:m].copy(), count[:m].copy()
+
+
+def poisson_nonzero_product(u: np.ndarray, base: float, factors: list[np.ndarray]):
+    """Nonzero Poisson counts at rates ``base * factors[0] * factors[1]`` elementwise,
+    with numpy's types: ``base`` takes the first factor's precision (a Python float meeting
+    a float32 array), and a missing factor is an exact 1 of the same precision."""
+    if len(factors) > 2:
+        raise ValueError("at most two rate factors")
+    u = np.ascontiguousarray(u, np.float64)
+    if not factors:
+        one = np.ones(1)
+        return _poisson_nonzero_product(u, np.array([base]), one, one)
+    f = [np.ascontiguousarray(x) for x in factors]
+    if f[0].dtype.kind != "f":  # a Python float meeting integers: float64
+        f[0] = f[0].astype(np.float64)
+    b = np.array([base], dtype=f[0].dtype)
+    if len(f) == 1:
+        f.append(np.ones(1, dtype=f[0].dtype))
+    return _poisson_nonzero_product(u, b, f[0], f[1])
+
+
+def _rates(lam, size: int) -> np.ndarray:
+    lam = np.asarray(lam)
+    if lam.ndim == 0 or lam.size == 1:
+        return np.asarray(lam, np.float64).reshape(1)
+    if lam.shape != (size,):
+        raise ValueError(f"rates of shape {lam.shape} for {size} uniforms")
+    return lam if lam.dtype in (np.float32, np.float64) else lam.astype(np.float64)
+
+
+def poisson_from_uniform(u: np.ndarray, lam: np.ndarray | float) -> np.ndarray:
+    """The smallest k with P(X <= k) >= u for X ~ Poisson(lam), elementwise."""
+    u = np.ascontiguousarray(u, np.float64)
+    return _poisson(u, _rates(lam, u.shape[0]))
+
+
+def poisson_nonzero(u: np.ndarray, lam: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
+    """Like :func:`poisson_from_uniform`, but only the nonzero counts: (indices, counts)."""
+    u = np.ascontiguousarray(u, np.float64)
+    return _poisson_nonzero(u, _rates(lam, u.shape[0]))
+
+
+@numba.njit(cache=True, nogil=True)
+def _binomial(u, n, p):
+    out = np.zeros(n.shape[0], np.int32)
+    odds = p / (1.0 - p)
+    for i in range(n.shape[0]):
+        if n[i] <= 0:
+            continue
+        pk = (1.0 - p) ** np.float64(n[i])
+        if not u[i] > pk:
+            continue
+        cdf = pk
+        k = 0
+        while True:
+            k += 1
+            pk = pk * (n[i] - k + 1) / k * odds
+            cdf = cdf + pk
+            if not (u[i] > cdf and k < n[i]):
+                break
+        out[i] = k
+    return out
 
 
 def binomial_from_uniform(u: np.ndarray, n: np.ndarray, p: float) -> np.ndarray:
@@ -35,16 +153,5 @@ def binomial_from_uniform(u: np.ndarray, n: np.ndarray, p: float) -> np.ndarray:
         return n.astype(np.int32)
     if p <= 0.0:
         return np.zeros(n.shape, np.int32)
-    odds = p / (1.0 - p)
-    pk = (1.0 - p) ** n.astype(np.float64)
-    count = np.zeros(n.shape, dtype=np.int32)
-    live = np.flatnonzero((u > pk) & (n > 0))
-    cdf, pk, k = pk[live], pk[live], 0
-    while live.size:
-        k += 1
-        pk = pk * (n[live] - k + 1) / k * odds
-        cdf = cdf + pk
-        count[live] = k
-        more = (u[live] > cdf) & (k < n[live])
-        live, cdf, pk = live[more], cdf[more], pk[more]
-    return count
+    u = np.broadcast_to(np.asarray(u, np.float64), n.shape)
+    return _binomial(np.ascontiguousarray(u), np.ascontiguousarray(n), float(p))

@@ -229,9 +229,8 @@ class Scheme:
         return self._scored_friends
 
     def set_state(self, who: np.ndarray, state: int) -> None:
-        """Change the enrolment state of ``who`` (keeps caches honest)."""
+        """Change the enrolment state of ``who`` (distinct ids; keeps caches honest)."""
         if who.size:
-            who = np.unique(who)
             before = self._is_scored(self.state[who])
             self.state[who] = state
             self.state_version += 1

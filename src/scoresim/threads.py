@@ -1,0 +1,41 @@
+"""A small pool of threads for independent pieces of one step (the kinds of events, the
+schemes), each a numpy or compiled call that releases the GIL.
+
+Every piece writes only its own result, and results are collected in submission order, so
+a run's results do not depend on the number of threads. ``SCORESIM_THREADS`` sets it (by
+default numba's thread count, the machine's cores); sweep workers use one each.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
+import numba
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+_pool: ThreadPoolExecutor | None = None
+_size = 0
+
+
+def thread_count() -> int:
+    env = os.environ.get("SCORESIM_THREADS")
+    return max(int(env), 1) if env else numba.get_num_threads()
+
+
+def map_threads(fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
+    """``[fn(x) for x in items]``, spread over the pool's threads."""
+    global _pool, _size
+    items = list(items)
+    n = thread_count()
+    if n <= 1 or len(items) <= 1:
+        return [fn(x) for x in items]
+    if _pool is None or _size != n:
+        if _pool is not None:
+            _pool.shutdown(wait=False)
+        _pool, _size = ThreadPoolExecutor(n, thread_name_prefix="scoresim"), n
+    return list(_pool.map(fn, items))
