@@ -19,6 +19,7 @@
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 from scoresim.events import EVENT_KINDS, KIND_INDEX, POLITICAL_KINDS
@@ -175,26 +176,27 @@ class Adaptation:
         u, v = network.u, network.v
         drop = np.zeros(u.shape[0], bool)
         unfriended = 0
+        judging = [sch for sch in self.schemes.values() if sch.cfg.friend_weight != 0]
         if cfg.unfriend_probability > 0 and self.schemes:
-            r = streams.gen("adaptation.unfriend", step).random((2, u.shape[0]))
-            p_u = cfg.unfriend_probability * (0.5 + people.risk_aversion[u])
-            p_v = cfg.unfriend_probability * (0.5 + people.risk_aversion[v])
-            friends = np.maximum(network.degree, 1).astype(np.float32)
-            for sch in self.schemes.values():
-                w = sch.cfg.friend_weight
-                if w == 0:
-                    continue
-                shown, scored, s = sch.visible_to_friends, sch.scored, sch.s
-                # How many points friend v costs u each day: w * (s_u - s_v) / u's friends.
-                drag_on_u = w * (s[u] - s[v]) / friends[u]
-                drag_on_v = w * (s[v] - s[u]) / friends[v]
-                limit = cfg.unfriend_drag_points
-                u_drops = scored[u] & shown[v] & (drag_on_u > limit) & (r[0] < p_u)
-                v_drops = scored[v] & shown[u] & (drag_on_v > limit) & (r[1] < p_v)
-                drop |= u_drops | v_drops
+            gen = streams.gen("adaptation.unfriend", step)
+            if judging:
+                friends = np.maximum(network.degree, 1).astype(np.float32)
+                w = np.array([sch.cfg.friend_weight for sch in judging], np.float32)
+                s = np.stack([sch.s for sch in judging])
+                scored = np.stack([sch.scored for sch in judging])
+                shown = np.stack([sch.visible_to_friends for sch in judging])
+                p = np.float32(cfg.unfriend_probability)
+                limit = np.float32(cfg.unfriend_drag_points)
+                # The first E draws decide for the lower end of each tie, the next E for
+                # the higher end.
+                for a_end, b_end in ((u, v), (v, u)):
+                    for lo, r in _chunks(gen, u.shape[0]):
+                        _unfriend(lo, r, a_end, b_end, p, people.risk_aversion, friends, w,
+                                  s, scored, shown, limit, drop)
             unfriended = int(drop.sum())
-        dissolve = streams.gen("network.dissolve", step).random(u.shape[0])
-        drop |= dissolve < cfg.tie_dissolve_rate_per_day * days
+        threshold = cfg.tie_dissolve_rate_per_day * days
+        for lo, r in _chunks(streams.gen("network.dissolve", step), u.shape[0]):
+            drop[lo:lo + r.shape[0]] |= r < threshold
 
         m = int(round(cfg.new_tie_rate_per_day * days * people.n / 2))
         new_a = new_b = np.empty(0, np.int64)
@@ -221,3 +223,33 @@ class Adaptation:
             new_a, new_b = a[accept], b[accept]
         removed, added = network.update(drop, new_a, new_b)
         return {"ties_removed": removed, "ties_unfriended": unfriended, "ties_added": added}
+
+
+_CHUNK = 1 << 16
+
+
+def _chunks(gen: np.random.Generator, total: int):
+    """The generator's next ``total`` uniforms, chunk by chunk: (offset, chunk)."""
+    buf = np.empty(min(_CHUNK, max(total, 1)))
+    for lo in range(0, total, _CHUNK):
+        r = buf[: min(_CHUNK, total - lo)]
+        gen.random(out=r)
+        yield lo, r
+
+
+@numba.njit(cache=True, nogil=True)
+def _unfriend(lo, r, a_end, b_end, p, risk, friends, w, s, scored, shown, limit, drop):
+    """For ties ``lo..``: the ``a`` end drops the ``b`` end if (with probability
+    ``p * (0.5 + risk aversion)``) the friend's visible score drags a's scored score down by
+    more than ``limit`` points a day in any scheme (float32 throughout, as numpy would)."""
+    half = np.float32(0.5)
+    for i in range(r.shape[0]):
+        e = lo + i
+        a = a_end[e]
+        b = b_end[e]
+        if not r[i] < p * (half + risk[a]):
+            continue
+        for k in range(w.shape[0]):
+            if scored[k, a] and shown[k, b] and w[k] * (s[k, a] - s[k, b]) / friends[a] > limit:
+                drop[e] = True
+                break

@@ -22,6 +22,7 @@ import pyarrow.parquet as pq
 
 from scoresim.results import atomic_folder
 from scoresim.scenario import Scenario
+from scoresim.threads import single_thread
 
 #: Headline outcomes: column -> (summary, label). Summaries: the final value, the mean
 #: over the last 365 days (or the whole run if shorter), or the sum over the run.
@@ -135,7 +136,7 @@ def compare(a: Scenario, b: Scenario, replicates: int = 5, people: int | None = 
     if workers == 1:
         results = [replicate(j) for j in jobs]
     else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        with ProcessPoolExecutor(max_workers=workers, initializer=single_thread) as pool:
             results = list(pool.map(replicate, jobs))
 
     rows = []

@@ -15,6 +15,7 @@ import scipy.sparse as sp
 
 from scoresim.errors import ScenarioError
 from scoresim.scenario import NetworkConfig
+from scoresim.threads import map_threads, thread_count
 
 
 class Network:
@@ -95,18 +96,24 @@ def _fill_csr(indptr, u, v):
     return indices
 
 
-@numba.njit(cache=True, nogil=True, parallel=True)
-def _row_sums(indptr, indices, x):
+def _row_sums(indptr: np.ndarray, indices: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Each row's sum of ``x`` over its column indices, rows split among the threads."""
     n = indptr.shape[0] - 1
     out = np.zeros(n, x.dtype)
-    chunks = 64  # rows in a few contiguous blocks: cheap scheduling, same sums
-    for c in numba.prange(chunks):
-        for i in range(n * c // chunks, n * (c + 1) // chunks):
-            acc = out[i]
-            for k in range(indptr[i], indptr[i + 1]):
-                acc += x[indices[k]]
-            out[i] = acc
+    parts = thread_count() if n >= 50_000 else 1
+    bounds = [n * c // parts for c in range(parts + 1)]
+    map_threads(lambda c: _row_sums_part(indptr, indices, x, out, bounds[c], bounds[c + 1]),
+                range(parts))
     return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _row_sums_part(indptr, indices, x, out, lo, hi):
+    for i in range(lo, hi):
+        acc = out[i]
+        for k in range(indptr[i], indptr[i + 1]):
+            acc += x[indices[k]]
+        out[i] = acc
 
 
 @numba.njit(cache=True, nogil=True)

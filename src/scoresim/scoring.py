@@ -14,6 +14,7 @@ clean score would not have triggered is counted as wrongful.
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 from scoresim import conditions
@@ -69,6 +70,7 @@ class Scheme:
         self.source_ids = np.array([list(scenario.sources).index(s) for s in cfg.sources],
                                    dtype=np.int16)
         self.rules = [CompiledRule(r, scenario, cfg, n) for r in cfg.rules]
+        self.n_sources = len(scenario.sources)
         self.state = np.zeros(n, np.int8)  # change through set_state
         self.state_version = 0
         self._scored_friends_version: int | None = None  # network version it counts
@@ -127,40 +129,56 @@ class Scheme:
         return table
 
     def rule_points(
-        self, records: Records, people: People, phase: str, step: int
-    ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
-        """Points this step from all rules: (with errors, without errors, per rule)."""
+        self, records: Records, people: People, phase: str, step: int,
+        keep_per_rule: bool = True,
+    ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray | None]]:
+        """Points this step from all rules: (with errors, without errors, per rule).
+
+        Each rule walks only the records of its kind; capped rules clip only the people
+        who have records. ``per_rule`` (dense, one array per rule; None for rules not in
+        force) is filled when ``keep_per_rule``, for the ledger of traced people."""
         n = self.n
         total = np.zeros(n, np.float64)
         clean = np.zeros(n, np.float64)
-        per_rule = []
+        per_rule: list[np.ndarray | None] = []
         scored = self.scored
-        in_scheme = np.isin(records.source, self.source_ids) & scored[records.person]
+        order, starts = records.by_kind()
+        in_scheme = np.zeros(self.n_sources, bool)
+        in_scheme[self.source_ids] = True
+        none_bool, none_f64 = np.zeros(0, bool), np.zeros(0, np.float64)
         for rule in self.rules:
             if not rule.active(phase):
                 per_rule.append(None)
                 continue
-            sel = in_scheme & (records.kind == rule.kind) & np.isin(records.source,
-                                                                     rule.sources)
-            if rule.region_ok is not None:
-                sel &= rule.region_ok[people.region[records.person]]
-            if rule.person_clauses:
-                sel &= rule.condition.person_mask(people, self, rule.regions)[records.person]
-            who = records.person[sel]
-            pts = records.count[sel] * rule.points
-            wrong = records.misattributed[sel]
-            got = np.bincount(who, weights=pts, minlength=n)
-            got_clean = np.bincount(who[~wrong], weights=pts[~wrong], minlength=n)
-            if rule.cap is not None:
-                if step % rule.cap_period == 0:
-                    rule.cum[:] = 0.0
-                    rule.cum_clean[:] = 0.0
-                got = _capped(rule.cum, got, rule.cap)
-                got_clean = _capped(rule.cum_clean, got_clean, rule.cap)
-            total += got
-            clean += got_clean
-            per_rule.append(got)
+            rule_src = np.zeros(self.n_sources, bool)
+            rule_src[rule.sources] = True
+            rule_src &= in_scheme
+            mask = (rule.condition.person_mask(people, self, rule.regions)
+                    if rule.person_clauses else None)
+            extra = np.zeros(n, np.float64) if keep_per_rule else none_f64
+            idx = order[starts[rule.kind]:starts[rule.kind + 1]]
+            if rule.cap is not None and step % rule.cap_period == 0:
+                rule.cum[:] = 0.0
+                rule.cum_clean[:] = 0.0
+            _add_rule_points(
+                idx, records.person, records.source, records.count, records.misattributed,
+                rule_src, scored,
+                none_bool if rule.region_ok is None else rule.region_ok, people.region,
+                none_bool if mask is None else mask, rule.points,
+                rule.cap if rule.cap is not None else -1.0,
+                rule.cum if rule.cap is not None else none_f64.astype(np.float32),
+                rule.cum_clean if rule.cap is not None else none_f64.astype(np.float32),
+                self._scratch(), total, clean, extra,
+            )
+            per_rule.append(extra if keep_per_rule else None)
         return total, clean, per_rule
+
+    def _scratch(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per-person sums of one capped rule (zero between uses) and who was touched."""
+        if getattr(self, "_scratch_arrays", None) is None:
+            self._scratch_arrays = (np.zeros(self.n, np.float64), np.zeros(self.n, np.float64),
+                                    np.zeros(self.n, bool))
+        return self._scratch_arrays
 
     def update_own(
         self,
@@ -169,32 +187,37 @@ class Scheme:
         phase: str,
         step: int,
         early_phase: bool,
+        keep_per_rule: bool = True,
     ) -> dict:
         """Advance ``b``: rules, early-enrolment bonus, inactivity decay. Returns the parts
         (for the ledger of traced people)."""
         cfg = self.cfg
-        pts, pts_clean, per_rule = self.rule_points(records, people, phase, step)
+        pts, pts_clean, per_rule = self.rule_points(records, people, phase, step,
+                                                    keep_per_rule)
         scored = self.scored
 
-        bonus = np.zeros(self.n, np.float32)
+        bonus = np.float32(0.0)
         if early_phase and cfg.enrolment.early_bonus_points_per_day:
-            bonus[scored] = cfg.enrolment.early_bonus_points_per_day
+            bonus = np.float32(cfg.enrolment.early_bonus_points_per_day)
 
-        platform = PLATFORM_KINDS[records.kind] & np.isin(records.source, self.source_ids)
-        self.last_active[records.person[platform]] = step
-        decay = np.zeros(self.n, np.float32)
-        if cfg.inactivity.decay_points_per_day:
-            idle = scored & (step - self.last_active > cfg.inactivity.after_days)
-            decay[idle] = cfg.inactivity.decay_points_per_day
+        order, starts = records.by_kind()
+        in_scheme = np.zeros(self.n_sources, bool)
+        in_scheme[self.source_ids] = True
+        for k in np.flatnonzero(PLATFORM_KINDS):
+            _mark_active(order[starts[k]:starts[k + 1]], records.person, records.source,
+                         in_scheme, self.last_active, step)
+        decay_points = np.float32(cfg.inactivity.decay_points_per_day)
+        decay_after = cfg.inactivity.after_days if cfg.inactivity.decay_points_per_day else -1
 
-        lo, hi = cfg.min_score, cfg.max_score
-        delta = (pts + bonus - decay).astype(np.float32)
-        self.b = np.where(scored, np.clip(self.b + delta, lo, hi), self.b).astype(np.float32)
-        delta_clean = (pts_clean + bonus - decay).astype(np.float32)
-        self.b_clean = np.where(
-            scored, np.clip(self.b_clean + delta_clean, lo, hi), self.b_clean
-        ).astype(np.float32)
-        return {"points": pts, "per_rule": per_rule, "bonus": bonus, "decay": decay}
+        lo, hi = np.float32(cfg.min_score), np.float32(cfg.max_score)
+        _advance_own(self.b, self.b_clean, pts, pts_clean, scored, bonus, self.last_active,
+                     step, decay_after, decay_points, lo, hi)
+        parts = {"points": pts, "per_rule": per_rule, "bonus": None, "decay": None}
+        if keep_per_rule:
+            idle = scored & (decay_after >= 0) & (step - self.last_active > decay_after)
+            parts["bonus"] = np.where(scored, bonus, np.float32(0.0))
+            parts["decay"] = np.where(idle, decay_points, np.float32(0.0))
+        return parts
 
     def publish(self, network: Network) -> None:
         """Published score: own score pulled toward scored friends' previous scores (M4)."""
@@ -261,9 +284,79 @@ def rule_condition(regions: list[str], phases: list[str], when: str | None):
     return conditions.Condition(tuple(clauses))
 
 
-def _capped(cum: np.ndarray, got: np.ndarray, cap: float) -> np.ndarray:
-    """Clip each person's running total within [-cap, cap]; return what may be added."""
-    new = np.clip(cum + got, -cap, cap)
-    allowed = new - cum
-    cum[:] = new
-    return allowed
+@numba.njit(cache=True, nogil=True)
+def _mark_active(idx, person, source, in_scheme, last_active, step):
+    for j in idx:
+        if in_scheme[source[j]]:
+            last_active[person[j]] = step
+
+
+@numba.njit(cache=True, nogil=True)
+def _advance_own(b, b_clean, pts, pts_clean, scored, bonus, last_active, step, decay_after,
+                 decay_points, lo, hi):
+    """``b += points + bonus - decay`` for the scored, within [lo, hi], in place; the sum
+    is taken in float64 and rounded to float32 once, as numpy would."""
+    zero = np.float32(0.0)
+    for i in range(b.shape[0]):
+        if not scored[i]:
+            continue
+        decay = decay_points if decay_after >= 0 and step - last_active[i] > decay_after \
+            else zero
+        d = np.float32(pts[i] + np.float64(bonus) - np.float64(decay))
+        b[i] = min(max(b[i] + d, lo), hi)
+        d = np.float32(pts_clean[i] + np.float64(bonus) - np.float64(decay))
+        b_clean[i] = min(max(b_clean[i] + d, lo), hi)
+
+
+@numba.njit(cache=True, nogil=True)
+def _add_rule_points(idx, person, source, count, wrong, rule_src, scored, region_ok, region,
+                     mask, points, cap, cum, cum_clean, scratch, total, clean, extra):
+    """One rule's points over the records ``idx`` (all of the rule's kind), added to
+    ``total`` (all records), ``clean`` (no misattributed ones) and ``extra`` (if sized).
+
+    A capped rule first sums each person's points, then clips the person's running total
+    within [-cap, cap] (``cum``) and adds what the cap allows."""
+    capped = cap >= 0.0
+    got, got_clean, seen = scratch
+    touched = np.empty(idx.shape[0] if capped else 0, np.int64)
+    m = 0
+    for j in idx:
+        p = person[j]
+        if not (rule_src[source[j]] and scored[p]):
+            continue
+        if region_ok.shape[0] and not region_ok[region[p]]:
+            continue
+        if mask.shape[0] and not mask[p]:
+            continue
+        pts = count[j] * points
+        if capped:
+            got[p] += pts
+            if not wrong[j]:
+                got_clean[p] += pts
+            if not seen[p]:
+                seen[p] = True
+                touched[m] = p
+                m += 1
+            continue
+        total[p] += pts
+        if not wrong[j]:
+            clean[p] += pts
+        if extra.shape[0]:
+            extra[p] += pts
+    if not capped:
+        return
+    for i in range(m):
+        p = touched[i]
+        new = min(max(cum[p] + got[p], -cap), cap)
+        allowed = new - cum[p]
+        cum[p] = new
+        new_clean = min(max(cum_clean[p] + got_clean[p], -cap), cap)
+        allowed_clean = new_clean - cum_clean[p]
+        cum_clean[p] = new_clean
+        total[p] += allowed
+        clean[p] += allowed_clean
+        if extra.shape[0]:
+            extra[p] += allowed
+        got[p] = 0.0
+        got_clean[p] = 0.0
+        seen[p] = False

@@ -157,7 +157,8 @@ class Sim:
         parts = {}
         for name, scheme in self.schemes.items():
             early = scheme.cfg.enrolment.mandatory_from_phase is not None and not mandatory[name]
-            parts[name] = scheme.update_own(records, people, phase, t, early)
+            parts[name] = scheme.update_own(records, people, phase, t, early,
+                                            keep_per_rule=self.tracer is not None)
             scheme.publish(self.network)
         if self.tracer:
             self.tracer.after_scoring(t, records, parts)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 
 from scoresim.behaviour import Events
@@ -36,9 +37,31 @@ class Records:
     def total(self) -> int:
         return int(self.count.sum())
 
+    def by_kind(self) -> tuple[np.ndarray, np.ndarray]:
+        """Row numbers grouped by kind (in row order within a kind) and where each kind's
+        rows start: kind ``k`` is ``order[starts[k]:starts[k + 1]]``."""
+        if getattr(self, "_by_kind", None) is None:
+            self._by_kind = _group_by_kind(self.kind, N_KINDS)
+        return self._by_kind
+
     @property
     def total_misattributed(self) -> int:
         return int(self.count[self.misattributed].sum())
+
+
+@numba.njit(cache=True, nogil=True)
+def _group_by_kind(kind, n_kinds):
+    starts = np.zeros(n_kinds + 1, np.int64)
+    for k in kind:
+        starts[k + 1] += 1
+    for k in range(n_kinds):
+        starts[k + 1] += starts[k]
+    pos = starts[:-1].copy()
+    order = np.empty(kind.shape[0], np.int64)
+    for j in range(kind.shape[0]):
+        order[pos[kind[j]]] = j
+        pos[kind[j]] += 1
+    return order, starts
 
 
 def _empty_records() -> Records:

@@ -35,6 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from scoresim.errors import ScenarioError
 from scoresim.loading import apply_overrides, explain_validation, read_raw, resolve_source
 from scoresim.loading import validate as validate_scenario
+from scoresim.threads import single_thread
 
 STATS = ("final", "mean", "mean_last_year", "sum", "min", "max")
 
@@ -331,7 +332,7 @@ def _run_local(todo, args, cfg, workers, finished, failed) -> None:
     pending = list(todo)
     while pending:
         batch, pending = pending, []
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        with ProcessPoolExecutor(max_workers=workers, initializer=single_thread) as pool:
             # Looked up at call time, so that a test can stand in for run_point.
             futures = {pool.submit(_run_point_in_worker, *args, j.overrides, j.seed,
                                    cfg.people, cfg.days, cfg.outcomes): j for j in batch}

@@ -3,7 +3,8 @@ schemes), each a numpy or compiled call that releases the GIL.
 
 Every piece writes only its own result, and results are collected in submission order, so
 a run's results do not depend on the number of threads. ``SCORESIM_THREADS`` sets it (by
-default numba's thread count, the machine's cores); sweep workers use one each.
+default the cores this process may use); the worker processes of sweeps and comparisons
+use one each, as they already share the cores among themselves.
 """
 
 from __future__ import annotations
@@ -13,8 +14,6 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
-import numba
-
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -22,9 +21,23 @@ _pool: ThreadPoolExecutor | None = None
 _size = 0
 
 
+def _forget_pool() -> None:
+    """A forked child has none of the parent's threads: it starts a pool of its own."""
+    global _pool, _size
+    _pool, _size = None, 0
+
+
+os.register_at_fork(after_in_child=_forget_pool)
+
+
 def thread_count() -> int:
     env = os.environ.get("SCORESIM_THREADS")
-    return max(int(env), 1) if env else numba.get_num_threads()
+    return max(int(env), 1) if env else len(os.sched_getaffinity(0))
+
+
+def single_thread() -> None:
+    """Initializer of worker processes: one thread each."""
+    os.environ["SCORESIM_THREADS"] = "1"
 
 
 def map_threads(fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
