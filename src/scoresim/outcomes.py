@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numba
 import numpy as np
 import pyarrow as pa
 
 from scoresim.people import GOOD_JOB, WORKING
 from scoresim.scenario import PRIVILEGE_EFFECTS, SANCTION_EFFECTS, Scenario
-from scoresim.scoring import ENROLLED, OPTED_OUT
+from scoresim.scoring import ENROLLED, NOT_ENROLLED, OPTED_OUT
 
 if TYPE_CHECKING:
     from scoresim.behaviour import Events
@@ -114,16 +115,23 @@ class OutcomeTable:
 
 def histogram_stats(scores: np.ndarray, lo: float, hi: float) -> dict[str, float]:
     """Mean, p10/p50/p90 and Gini of scores in [lo, hi], from 1-point bins."""
-    if scores.size == 0:
-        return {k: np.nan for k in ("score_mean", "score_p10", "score_p50", "score_p90",
-                                    "score_gini")}
     nbins = max(int(np.ceil(hi - lo)) + 1, 1)
     idx = np.clip((scores - lo).astype(np.int64), 0, nbins - 1)
-    counts = np.bincount(idx, minlength=nbins).astype(np.float64)
-    values = lo + np.arange(nbins) + 0.5
-    values[-1] = min(values[-1], hi)
+    counts = np.bincount(idx, minlength=nbins)
+    return stats_from_histogram(counts, lo, hi, float(scores.sum(dtype=np.float64)))
+
+
+def stats_from_histogram(counts: np.ndarray, lo: float, hi: float,
+                         score_sum: float) -> dict[str, float]:
+    """:func:`histogram_stats` from the bin counts and the exact sum of the scores."""
+    counts = counts.astype(np.float64)
     cum = np.cumsum(counts)
-    total = cum[-1]
+    total = cum[-1] if cum.size else 0.0
+    if total == 0:
+        return {k: np.nan for k in ("score_mean", "score_p10", "score_p50", "score_p90",
+                                    "score_gini")}
+    values = lo + np.arange(counts.size) + 0.5
+    values[-1] = min(values[-1], hi)
     q = {f"score_p{p}": float(values[np.searchsorted(cum, total * p / 100.0)])
          for p in (10, 50, 90)}
     wealth = counts * values
@@ -133,7 +141,7 @@ def histogram_stats(scores: np.ndarray, lo: float, hi: float) -> dict[str, float
     if sw > 0:
         prev = np.concatenate([[0.0], cum_w[:-1]])
         gini = float(1.0 - np.sum(counts * (prev + cum_w)) / (total * sw))
-    return {"score_mean": float(scores.mean(dtype=np.float64)), **q, "score_gini": gini}
+    return {"score_mean": score_sum / total, **q, "score_gini": gini}
 
 
 def correlation(x: np.ndarray, y: np.ndarray) -> float:
@@ -151,37 +159,53 @@ def correlation(x: np.ndarray, y: np.ndarray) -> float:
 
 
 def assortativity(network: Network, score: np.ndarray, scored: np.ndarray,
-                  friends: np.ndarray | None = None) -> float:
+                  friends: np.ndarray | None = None, centre: float | None = None) -> float:
     """Pearson correlation of scores across ties between scored people (both directions),
-    from one sparse product instead of gathering every tie's two ends. ``friends``: each
-    person's number of scored friends, if known."""
-    w = scored.astype(np.float32)
+    from one neighbour sum instead of gathering every tie's two ends. ``friends``: each
+    person's number of scored friends, if known; ``centre``: the mean scored score, if
+    known (any value near the mean will do: it only keeps float32 sums exact)."""
     if friends is None:
-        friends = network.neighbour_sum(w)
-    pairs = float(np.dot(w, friends))
+        friends = network.neighbour_sum(scored.astype(np.float32))
+    if centre is None:
+        centre = float(score[scored].mean()) if scored.any() else 0.0
+    x = _centred(score, scored, np.float32(centre))
+    nx = network.neighbour_sum(x)
+    pairs, sx, sxx, sxn = _weighted_sums(x, scored, friends, nx)
     if pairs < 3:
         return np.nan
-    centre = float(score[scored].mean())
-    x = np.where(scored, score - centre, 0.0).astype(np.float32)  # centred: exact in float32
-    nx = network.neighbour_sum(x).astype(np.float64)
-    x64, f64 = x.astype(np.float64), friends.astype(np.float64)
-    mean = np.dot(x64, f64) / pairs
-    var = np.dot(x64 * x64, f64) / pairs - mean * mean
+    mean = sx / pairs
+    var = sxx / pairs - mean * mean
     if var <= 1e-12:
         return np.nan
-    return float((np.dot(x64, nx) / pairs - mean * mean) / var)
+    return float((sxn / pairs - mean * mean) / var)
+
+
+@numba.njit(cache=True, nogil=True)
+def _centred(score, scored, centre):
+    x = np.zeros(score.shape[0], np.float32)
+    for i in range(score.shape[0]):
+        if scored[i]:
+            x[i] = score[i] - centre
+    return x
+
+
+@numba.njit(cache=True, nogil=True)
+def _weighted_sums(x, scored, friends, nx):
+    """Over the scored: sum of friends, of x * friends, x^2 * friends and x * (friends' x)."""
+    pairs = sx = sxx = sxn = 0.0
+    for i in range(x.shape[0]):
+        if scored[i]:
+            f = np.float64(friends[i])
+            xi = np.float64(x[i])
+            pairs += f
+            sx += xi * f
+            sxx += xi * xi * f
+            sxn += xi * np.float64(nx[i])
+    return pairs, sx, sxx, sxn
 
 
 def safe_ratio(a: float, b: float) -> float:
     return float(a / b) if b else np.nan
-
-
-def spread(values: np.ndarray, group: np.ndarray) -> float:
-    """Largest minus smallest group mean (groups with members only)."""
-    counts = np.bincount(group)
-    sums = np.bincount(group, weights=values)
-    means = sums[counts > 0] / counts[counts > 0]
-    return float(means.max() - means.min()) if means.size else np.nan
 
 
 class Observer:
@@ -217,67 +241,70 @@ class Observer:
 
     def row(self, t: int, phase_idx: int, events: Events, records: Records,
             sanc: SanctionStep, settled: dict[str, int], ties: dict[str, int]) -> dict:
+        """The step's outcome row: one compiled pass over people, one per scheme."""
         sim = self.sim
         p, net = sim.people, sim.network
-        d, a = self.desired, sim.expressed_dissent
-        censoring = self.above_tolerance & (a < d - 1e-9)
-        good = p.job == GOOD_JOB
-        working = self.working
-        rich = working & (p.income_decile >= 7)
-        poor = working & (p.income_decile <= 2)
-        listed = p.blacklisted_until >= t
+        n = p.n
+        n_regions = len(sim.scenario.people.regions)
+        (gap_sum, censoring, working_n, good_n, rich_n, rich_good, poor_n, poor_good,
+         region_working, region_good, listed, listed_wrongful) = _people_summary(
+            p.private_opinion, p.expressed_opinion, self.above_tolerance,
+            np.asarray(sim.expressed_dissent), self.desired, p.job, self.working,
+            p.income_decile, p.region, n_regions, p.blacklisted_until, p.blacklist_wrongful, t)
+        censoring_share = censoring / n
+        has = region_working > 0
+        region_means = region_good[has] / region_working[has]
         row = {
             "step": t,
             "phase": phase_idx,
             "critical_statements": events.total("critical_statement"),
             "supportive_statements": events.total("supportive_statement"),
-            "expression_gap": float(np.abs(p.private_opinion - p.expressed_opinion).mean()),
+            "expression_gap": gap_sum / n,
             "compliant_share": self.compliant_share,
-            "self_censoring_share": float(censoring.mean()),
-            "defiant_share": 1.0 - self.compliant_share - float(censoring.mean()),
+            "self_censoring_share": censoring_share,
+            "defiant_share": 1.0 - self.compliant_share - censoring_share,
             **self._degree_stats(),
             "ties_unfriended": ties["ties_unfriended"],
             "ties_added": ties["ties_added"],
             "records": records.total,
             "records_misattributed": records.total_misattributed,
-            "blacklisted": int(listed.sum()),
-            "blacklisted_wrongful": int((listed & p.blacklist_wrongful).sum()),
+            "blacklisted": listed,
+            "blacklisted_wrongful": listed_wrongful,
             "sanctions_total": sum(v for k, v in sanc.applied.items() if k in SANCTION_EFFECTS),
             "sanctions_wrongful": sanc.wrongful,
             "sanctions_association": sanc.association,
-            "good_job_share": float(good[working].mean()) if working.any() else np.nan,
-            "good_job_gap_income": float(good[rich].mean() - good[poor].mean())
-            if rich.any() and poor.any() else np.nan,
-            "good_job_gap_region": spread(good[working], p.region[working]),
+            "good_job_share": good_n / working_n if working_n else np.nan,
+            "good_job_gap_income": rich_good / rich_n - poor_good / poor_n
+            if rich_n and poor_n else np.nan,
+            "good_job_gap_region": float(region_means.max() - region_means.min())
+            if region_means.size else np.nan,
             **settled,
         }
         for effect, count in sanc.applied.items():
             prefix = "sanctions" if effect in SANCTION_EFFECTS else "privileges"
             row[f"{prefix}_{effect}"] = count
-        opted_any = np.zeros(p.n, bool)
+        opted_any = np.zeros(n, bool)
         for name, sch in sim.schemes.items():
-            scored = sch.scored
-            opted = sch.state == OPTED_OUT
-            opted_any |= opted
-            s_scored = sch.s[scored]
-            stats = histogram_stats(s_scored, sch.cfg.min_score, sch.cfg.max_score)
+            lo, hi = sch.cfg.min_score, sch.cfg.max_score
+            nbins = max(int(np.ceil(hi - lo)) + 1, 1)
+            tier_mins = sch.tier_mins if sch.tier_names else np.zeros(1, np.float32)
+            (hist, tiers, n_scored, score_sum, enrolled, opted, shadow, early_sum, early_n,
+             late_sum, late_n, corr) = _scheme_summary(
+                sch.s, sch.state, bool(sch.cfg.shadow_score), sch.early, p.bill_reliability,
+                np.float32(lo), nbins, tier_mins, opted_any)
+            stats = stats_from_histogram(hist, lo, hi, score_sum)
             row.update({f"{name}_{k}": v for k, v in stats.items()})
-            row[f"{name}_score_assortativity"] = assortativity(net, sch.s, scored,
-                                                               sch.scored_friends(net))
-            enrolled = sch.state == ENROLLED
-            row[f"{name}_enrolled_share"] = float(enrolled.mean())
-            row[f"{name}_opted_out"] = int(opted.sum())
-            row[f"{name}_shadow_scored"] = int((opted & scored).sum())
-            early, late = enrolled & sch.early, enrolled & ~sch.early
+            row[f"{name}_score_assortativity"] = assortativity(
+                net, sch.s, sch.scored, sch.scored_friends(net),
+                centre=score_sum / n_scored if n_scored else 0.0)
+            row[f"{name}_enrolled_share"] = enrolled / n
+            row[f"{name}_opted_out"] = opted
+            row[f"{name}_shadow_scored"] = shadow
             row[f"{name}_early_adopter_advantage"] = (
-                float(sch.s[early].mean() - sch.s[late].mean())
-                if early.any() and late.any() else np.nan
-            )
-            row[f"{name}_score_reliability_corr"] = correlation(s_scored,
-                                                                p.bill_reliability[scored])
+                early_sum / early_n - late_sum / late_n if early_n and late_n else np.nan)
+            row[f"{name}_score_reliability_corr"] = corr
             if sch.tier_names:
-                tiers = np.bincount(sch.tier_index(s_scored), minlength=len(sch.tier_names))
-                share = tiers / max(s_scored.size, 1)
+                share = tiers / max(n_scored, 1)
                 for tier, value in zip(sch.tier_names, share, strict=True):
                     row[f"{name}_tier_{tier}"] = float(value)
         row["opted_out"] = int(opted_any.sum())
@@ -286,3 +313,96 @@ class Observer:
         for name, count in zip(sim.sources.names, per_source, strict=True):
             row[f"records_{name}"] = count
         return row
+
+
+@numba.njit(cache=True, nogil=True)
+def _people_summary(private, expressed, above_tolerance, dissent, desired, job, working,
+                    income, region, n_regions, blacklisted_until, wrongful, t):
+    """Sums over people for the step's row (see :meth:`Observer.row`)."""
+    gap = 0.0
+    censoring = working_n = good_n = rich_n = rich_good = poor_n = poor_good = 0
+    listed = listed_wrongful = 0
+    region_working = np.zeros(n_regions, np.int64)
+    region_good = np.zeros(n_regions, np.int64)
+    eps = np.float32(1e-9)
+    for i in range(private.shape[0]):
+        gap += abs(private[i] - expressed[i])
+        if above_tolerance[i] and dissent[i] < desired[i] - eps:
+            censoring += 1
+        if blacklisted_until[i] >= t:
+            listed += 1
+            if wrongful[i]:
+                listed_wrongful += 1
+        if not working[i]:
+            continue
+        good = job[i] == GOOD_JOB
+        working_n += 1
+        good_n += good
+        region_working[region[i]] += 1
+        region_good[region[i]] += good
+        if income[i] >= 7:
+            rich_n += 1
+            rich_good += good
+        elif income[i] <= 2:
+            poor_n += 1
+            poor_good += good
+    return (gap, censoring, working_n, good_n, rich_n, rich_good, poor_n, poor_good,
+            region_working, region_good, listed, listed_wrongful)
+
+
+@numba.njit(cache=True, nogil=True)
+def _scheme_summary(s, state, shadow_score, early, reliability, lo, nbins, tier_mins,
+                    opted_any):
+    """One scheme's sums for the step's row: score histogram (1-point bins from ``lo``),
+    tier counts, enrolment counts, early/late score sums, and the correlation of scores
+    with bill reliability over the scored (two passes: means, then centred sums)."""
+    hist = np.zeros(nbins, np.int64)
+    tiers = np.zeros(tier_mins.shape[0], np.int64)
+    n_scored = enrolled = opted = shadow = early_n = late_n = 0
+    score_sum = rel_sum = early_sum = late_sum = 0.0
+    for i in range(s.shape[0]):
+        st = state[i]
+        is_opted = st == OPTED_OUT
+        scored = st != NOT_ENROLLED if shadow_score else st == ENROLLED
+        if is_opted:
+            opted += 1
+            opted_any[i] = True
+            if scored:
+                shadow += 1
+        if st == ENROLLED:
+            enrolled += 1
+            if early[i]:
+                early_sum += s[i]
+                early_n += 1
+            else:
+                late_sum += s[i]
+                late_n += 1
+        if not scored:
+            continue
+        n_scored += 1
+        score_sum += s[i]
+        rel_sum += reliability[i]
+        b = np.int64(s[i] - lo)
+        hist[min(max(b, 0), nbins - 1)] += 1
+        k = 0
+        for j in range(1, tier_mins.shape[0]):
+            if tier_mins[j] <= s[i]:
+                k = j
+        tiers[k] += 1
+    corr = np.nan
+    if n_scored >= 3:
+        mx = score_sum / n_scored
+        my = rel_sum / n_scored
+        sxx = syy = sxy = 0.0
+        for i in range(s.shape[0]):
+            st = state[i]
+            if (st != NOT_ENROLLED) if shadow_score else (st == ENROLLED):
+                dx = np.float64(s[i]) - mx
+                dy = np.float64(reliability[i]) - my
+                sxx += dx * dx
+                syy += dy * dy
+                sxy += dx * dy
+        if sxx > 0 and syy > 0:
+            corr = sxy / np.sqrt(sxx * syy)
+    return (hist, tiers, n_scored, score_sum, enrolled, opted, shadow, early_sum, early_n,
+            late_sum, late_n, corr)

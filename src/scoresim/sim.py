@@ -59,6 +59,19 @@ def resize(scenario: Scenario, people: int | None = None, days: int | None = Non
     return scenario.model_copy(update=update) if update else scenario
 
 
+class _Clock:
+    """Adds the time since the last call to ``seconds[part]``."""
+
+    def __init__(self, seconds: dict[str, float]):
+        self.seconds = seconds
+        self.last = time.perf_counter()
+
+    def __call__(self, part: str) -> None:
+        now = time.perf_counter()
+        self.seconds[part] = self.seconds.get(part, 0.0) + now - self.last
+        self.last = now
+
+
 class Sim:
     """``Sim(scenario, seed=...).run()`` -> :class:`Results`.
 
@@ -119,6 +132,7 @@ class Sim:
                     self.people.n, size=min(trace, self.people.n), replace=False)
                 ids += pick.tolist()
             self.tracer = Tracer(self, np.array(ids, dtype=np.int64))
+        self.phase_seconds: dict[str, float] = {}  # time spent in each part of the step
         self.timings = {"init_s": time.perf_counter() - t0}
 
     # --------------------------------------------------------------------- the step
@@ -139,6 +153,7 @@ class Sim:
         date = self.dates[t]
         phase_idx, phase = self.phase_at(date)
 
+        clock = _Clock(self.phase_seconds)
         # 1. policy: enrolment
         mandatory = {name: self._mandatory(s, phase_idx) for name, s in self.schemes.items()}
         for name, scheme in self.schemes.items():
@@ -146,12 +161,16 @@ class Sim:
         if self.tracer:
             self.tracer.snapshot()
 
+        clock("policy")
+
         # 2. behaviour -> events
         events = draw_events(people, sc.behaviour, self._rate_multipliers(t), self.streams, t)
+        clock("behaviour")
 
         # 3. sources -> records; court listings -> blacklist
         records = self.sources.record(events, date, t)
         self._blacklist(records, t)
+        clock("records")
 
         # 4-5. scoring and friend influence
         parts = {}
@@ -159,9 +178,12 @@ class Sim:
             early = scheme.cfg.enrolment.mandatory_from_phase is not None and not mandatory[name]
             parts[name] = scheme.update_own(records, people, phase, t, early,
                                             keep_per_rule=self.tracer is not None)
+        clock("scoring")
+        for scheme in self.schemes.values():
             scheme.publish(self.network)
         if self.tracer:
             self.tracer.after_scoring(t, records, parts)
+        clock("friends")
 
         # 6. sanctions and privileges on the day's life events
         life = draw_life_events(people, sc.life, self.streams, t)
@@ -170,6 +192,7 @@ class Sim:
                                       sanc.uni_blocked)
         if self.tracer:
             self.tracer.after_sanctions(t, sanc)
+        clock("sanctions")
 
         # 7. adaptation
         ad = self.adaptation
@@ -180,11 +203,15 @@ class Sim:
         self.expressed_dissent = ad.self_censor(people, nu, psi, self.network)
         ties = {"ties_removed": 0, "ties_unfriended": 0, "ties_added": 0}
         if (t + 1) % sc.adaptation.rewire_every_days == 0:
+            clock("adaptation")
             ties = ad.rewire(people, self.network, self.sanctions.dating_weight, self.streams, t)
+            clock("rewiring")
+        clock("adaptation")
 
         # 8. outcomes
         self.outcomes.put(t, self.observer.row(t, phase_idx, events, records, sanc, settled,
                                                ties))
+        clock("outcomes")
         self.t += 1
 
     def _rate_multipliers(self, t: int) -> dict[str, np.ndarray]:
