@@ -38,25 +38,33 @@ def strategic_dissent(
     psi: np.ndarray,
     punishment: str,
 ) -> np.ndarray:
-    """Expressed dissent ``a*`` under the strategic rule (MODEL.md, Daymude et al. 2025)."""
-    d = np.asarray(d, np.float64)
-    beta = np.broadcast_to(np.asarray(beta, np.float64), d.shape)
-    nu = np.broadcast_to(np.asarray(nu, np.float64), d.shape)
-    psi = np.broadcast_to(np.asarray(psi, np.float64), d.shape)
-    free = d <= tau
-    if punishment == "uniform":
-        denom = beta - (1.0 - nu) * psi
-        with np.errstate(divide="ignore", invalid="ignore"):
-            d_uni = (beta * tau + nu * psi) / denom
-        defiant = (denom > 0) & (d >= d_uni)
-        return np.where(free | defiant, d, tau)
-    full = nu >= 1.0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        d_pro = (tau + (beta - nu * psi) / ((1.0 - nu) * psi)) / 2.0
-    d_pro = np.where(psi > 0, d_pro, np.inf)
-    express = free | (full & (beta >= psi)) | (~full & (d <= d_pro))
-    silenced = ~free & ((full & (beta < psi)) | (~full & (tau >= d_pro)))
-    return np.where(express, d, np.where(silenced, tau, d_pro))
+    """Expressed dissent ``a*`` under the strategic rule (MODEL.md, Daymude et al. 2025),
+    person by person in float64."""
+    d = np.asarray(d)
+    shape = d.shape
+    args = [np.ascontiguousarray(np.broadcast_to(np.asarray(x), shape)).reshape(-1)
+            for x in (d, beta, nu, psi)]
+    return _strategic(*args, float(tau), punishment == "uniform").reshape(shape)
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _strategic(d, beta, nu, psi, tau, uniform):
+    out = np.empty(d.shape[0], np.float64)
+    for i in range(d.shape[0]):
+        di, bi, ni, pi = np.float64(d[i]), np.float64(beta[i]), np.float64(nu[i]), \
+            np.float64(psi[i])
+        free = di <= tau
+        if uniform:
+            denom = bi - (1.0 - ni) * pi
+            d_uni = (bi * tau + ni * pi) / denom
+            out[i] = di if free or (denom > 0 and di >= d_uni) else tau
+            continue
+        full = ni >= 1.0
+        d_pro = (tau + (bi - ni * pi) / ((1.0 - ni) * pi)) / 2.0 if pi > 0 else np.inf
+        express = free or (full and bi >= pi) or (not full and di <= d_pro)
+        silenced = not free and ((full and bi < pi) or (not full and tau >= d_pro))
+        out[i] = di if express else (tau if silenced else d_pro)
+    return out
 
 
 def threshold_dissent(
@@ -97,51 +105,58 @@ class Adaptation:
         for name, sch in self.schemes.items():
             sees = sch.visible_to_self
             if sch.cfg.opaque:
-                changed = sees & (np.abs(sch.s - self.prev_s[name]) > 1e-3)
-                k = sch.knowledge
-                k[changed] += cfg.learning_rate_per_day * (sch.cfg.awareness - k[changed])
+                _learn_opaque(sch.knowledge, sees, sch.s, self.prev_s[name],
+                              np.float32(cfg.learning_rate_per_day),
+                              np.float32(sch.cfg.awareness))
             else:
                 sch.knowledge = np.where(sees, np.float32(sch.cfg.awareness), 0.0).astype(
                     np.float32
                 )
-            self.prev_s[name] = sch.s.copy()
+                self.prev_s[name][:] = sch.s
 
     # ------------------------------------------------------- gaming and self-censorship
+
+    def _perceived(self, people: People, tables: dict[str, np.ndarray]) -> np.ndarray:
+        """Per column of the per-region ``tables`` (one per scheme) and person: the sum over
+        schemes of what the person knows of the scheme times the table's value for their
+        region (float32, schemes in order)."""
+        columns = next(iter(tables.values())).shape[1]
+        out = np.zeros((columns, people.n), np.float32)
+        for name, sch in self.schemes.items():
+            _add_known(out, sch.knowledge, sch.visible_to_self, tables[name], people.region)
+        return out
 
     def rate_multipliers(self, people: People, phase: str) -> dict[str, np.ndarray]:
         """Per gameable kind: how much more (or less) of it people do, knowing the points."""
         cfg = self.cfg
-        if not self.schemes or cfg.gaming_strength == 0:
+        if not self.schemes or cfg.gaming_strength == 0 or not self.gameable:
             return {}
-        perceived = {k: np.zeros(people.n, np.float32) for k in self.gameable}
-        for sch in self.schemes.values():
-            table = sch.points_table(phase)
-            know = np.where(sch.visible_to_self, sch.knowledge, 0.0)
-            for kind in self.gameable:
-                pts = table[:, KIND_INDEX[kind]]
-                if np.any(pts):
-                    perceived[kind] += know * pts[people.region]
+        cols = [KIND_INDEX[k] for k in self.gameable]
+        tables = {name: np.ascontiguousarray(sch.points_table(phase)[:, cols])
+                  for name, sch in self.schemes.items()}
+        perceived = self._perceived(people, tables)
+        # strength * clip(points / scale, -3, 3), in float32; kinds nobody games: dropped
+        moved = _gaming_exponent(perceived, np.float32(cfg.gaming_points_scale),
+                                 np.float32(cfg.gaming_strength))
         out = {}
-        for kind, p in perceived.items():
-            if np.any(p):
-                x = np.clip(p / cfg.gaming_points_scale, -3.0, 3.0)
-                out[kind] = np.exp(cfg.gaming_strength * x).astype(np.float32)
+        for r in np.flatnonzero(moved):
+            out[self.gameable[r]] = np.exp(perceived[r], out=perceived[r])
         return out
 
     def severity(self, people: People, phase: str, active_sanctions: dict[str, int]):
         """Perceived severity ``psi`` of dissent, per person."""
         cfg = self.cfg
-        psi = np.zeros(people.n, np.float32)
+        if not self.schemes:
+            return np.zeros(people.n, np.float32)
+        tables = {}
         for name, sch in self.schemes.items():
             table = sch.points_table(phase)
             penalty = np.maximum(-table[:, self.political], 0.0).sum(axis=1)
             # Sanctions make dissent costlier only where dissent costs points at all.
             stake = cfg.severity_per_sanction * active_sanctions.get(name, 0)
-            per_person = np.where(penalty > 0, cfg.severity_per_point * penalty + stake,
-                                  0.0)[people.region]
-            know = np.where(sch.visible_to_self, sch.knowledge, 0.0)
-            psi += know * per_person
-        return psi
+            per_region = np.where(penalty > 0, cfg.severity_per_point * penalty + stake, 0.0)
+            tables[name] = per_region.astype(np.float32).reshape(-1, 1)
+        return self._perceived(people, tables)[0]
 
     def self_censor(self, people: People, nu: np.ndarray, psi: np.ndarray,
                     network: Network) -> np.ndarray:
@@ -156,9 +171,7 @@ class Adaptation:
         else:
             a = strategic_dissent(d, people.boldness, nu, self.cfg.tolerance, psi,
                                   self.cfg.punishment)
-        people.expressed_opinion = np.where(d > 0, -a, people.private_opinion).astype(
-            np.float32
-        )
+        people.expressed_opinion = _expressed(d, a, people.private_opinion)
         return a
 
     # ------------------------------------------------------------------------- ties
@@ -253,3 +266,49 @@ def _unfriend(lo, r, a_end, b_end, p, risk, friends, w, s, scored, shown, limit,
             if scored[k, a] and shown[k, b] and w[k] * (s[k, a] - s[k, b]) / friends[a] > limit:
                 drop[e] = True
                 break
+
+
+@numba.njit(cache=True, nogil=True)
+def _learn_opaque(knowledge, sees, s, prev_s, rate, awareness):
+    """Knowledge of an opaque scheme grows toward ``awareness`` on days a person sees their
+    own score move; remembers today's scores for tomorrow."""
+    moved = np.float32(1e-3)
+    for i in range(s.shape[0]):
+        if sees[i] and abs(s[i] - prev_s[i]) > moved:
+            knowledge[i] = knowledge[i] + rate * (awareness - knowledge[i])
+        prev_s[i] = s[i]
+
+
+@numba.njit(cache=True, nogil=True)
+def _add_known(out, knowledge, visible, table, region):
+    """``out[c, i] += known_i * table[region_i, c]``, known = knowledge where visible
+    (knowledge is finite and >= 0, so multiplying by 0 or 1 selects it exactly)."""
+    for c in range(table.shape[1]):
+        row = out[c]
+        column = table[:, c].copy()
+        for i in range(region.shape[0]):
+            row[i] += (knowledge[i] * np.float32(visible[i])) * column[region[i]]
+
+
+@numba.njit(cache=True, nogil=True)
+def _gaming_exponent(perceived, scale, strength):
+    """In place: ``strength * clip(points / scale, -3, 3)``; per row, whether any was
+    nonzero before."""
+    moved = np.zeros(perceived.shape[0], np.bool_)
+    lo, hi = np.float32(-3.0), np.float32(3.0)
+    for c in range(perceived.shape[0]):
+        for i in range(perceived.shape[1]):
+            p = perceived[c, i]
+            if p != 0:
+                moved[c] = True
+            perceived[c, i] = strength * min(max(p / scale, lo), hi)
+    return moved
+
+
+@numba.njit(cache=True, nogil=True)
+def _expressed(desired, dissent, private):
+    """Expressed opinion: minus the expressed dissent for those who dissent at all."""
+    out = np.empty(desired.shape[0], np.float32)
+    for i in range(desired.shape[0]):
+        out[i] = np.float32(-dissent[i]) if desired[i] > 0 else private[i]
+    return out
