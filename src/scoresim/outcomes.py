@@ -325,27 +325,24 @@ def _people_summary(private, expressed, above_tolerance, dissent, desired, job, 
     region_working = np.zeros(n_regions, np.int64)
     region_good = np.zeros(n_regions, np.int64)
     eps = np.float32(1e-9)
-    for i in range(private.shape[0]):
+    for i in range(private.shape[0]):  # counts by arithmetic on 0/1: few branches
         gap += abs(private[i] - expressed[i])
-        if above_tolerance[i] and dissent[i] < desired[i] - eps:
-            censoring += 1
-        if blacklisted_until[i] >= t:
-            listed += 1
-            if wrongful[i]:
-                listed_wrongful += 1
-        if not working[i]:
-            continue
-        good = job[i] == GOOD_JOB
-        working_n += 1
+        censoring += above_tolerance[i] & (dissent[i] < desired[i] - eps)
+        listed_i = np.int64(blacklisted_until[i] >= t)
+        listed += listed_i
+        listed_wrongful += listed_i & wrongful[i]
+        w = np.int64(working[i])
+        good = w & np.int64(job[i] == GOOD_JOB)
+        working_n += w
         good_n += good
-        region_working[region[i]] += 1
+        region_working[region[i]] += w
         region_good[region[i]] += good
-        if income[i] >= 7:
-            rich_n += 1
-            rich_good += good
-        elif income[i] <= 2:
-            poor_n += 1
-            poor_good += good
+        rich = w & np.int64(income[i] >= 7)
+        poor = w & np.int64(income[i] <= 2)
+        rich_n += rich
+        rich_good += rich & good
+        poor_n += poor
+        poor_good += poor & good
     return (gap, censoring, working_n, good_n, rich_n, rich_good, poor_n, poor_good,
             region_working, region_good, listed, listed_wrongful)
 
@@ -369,14 +366,13 @@ def _scheme_summary(s, state, shadow_score, early, reliability, lo, nbins, tier_
             opted_any[i] = True
             if scored:
                 shadow += 1
-        if st == ENROLLED:
+        if st == ENROLLED:  # early or late, without a branch on a coin flip
+            e = np.int64(early[i])
             enrolled += 1
-            if early[i]:
-                early_sum += s[i]
-                early_n += 1
-            else:
-                late_sum += s[i]
-                late_n += 1
+            early_n += e
+            late_n += 1 - e
+            early_sum += s[i] * e
+            late_sum += s[i] * (1 - e)
         if not scored:
             continue
         n_scored += 1

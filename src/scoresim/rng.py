@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import zlib
 
+import numba
 import numpy as np
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
@@ -47,6 +48,10 @@ class Streams:
         """The generator of stream ``name`` at ``step``; ask for each pair once."""
         return np.random.Generator(np.random.PCG64(self._seq(name, step)))
 
+    def key(self, name: str, step: int) -> np.uint64:
+        """The 64-bit key of stream ``name`` at ``step`` for :func:`counter_uniform`."""
+        return self._seq(name, step).generate_state(1, np.uint64)[0]
+
     def uniform_for(self, name: str, step: int, ids: np.ndarray) -> np.ndarray:
         """One uniform in [0, 1) per id, a pure function of (seed, name, step, id).
 
@@ -54,7 +59,7 @@ class Streams:
         applicants): a person's draw does not depend on who else is in the subset, so two
         scenarios that differ for some people share every other person's draws.
         """
-        key = self._seq(name, step).generate_state(1, np.uint64)[0]
+        key = self.key(name, step)
         x = np.asarray(ids).astype(np.uint64) * _GOLDEN + key
         x ^= x >> np.uint64(30)
         x *= _MIX1
@@ -62,3 +67,16 @@ class Streams:
         x *= _MIX2
         x ^= x >> np.uint64(31)
         return (x >> np.uint64(11)).astype(np.float64) * (1.0 / 9007199254740992.0)
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def counter_uniform(key: np.uint64, i: int) -> float:
+    """The uniform :meth:`Streams.uniform_for` gives id ``i`` under ``key``, in compiled
+    code (the same splitmix64 finaliser, bit for bit)."""
+    x = np.uint64(i) * _GOLDEN + key
+    x ^= x >> np.uint64(30)
+    x *= _MIX1
+    x ^= x >> np.uint64(27)
+    x *= _MIX2
+    x ^= x >> np.uint64(31)
+    return np.float64(x >> np.uint64(11)) * (1.0 / 9007199254740992.0)

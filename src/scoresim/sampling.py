@@ -124,25 +124,30 @@ def poisson_nonzero(u: np.ndarray, lam: np.ndarray | float) -> tuple[np.ndarray,
     return _poisson_nonzero(u, _rates(lam, u.shape[0]))
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def binomial_one(u: float, n: int, p: float) -> int:
+    """The smallest k with P(X <= k) >= u for X ~ Binomial(n, p), 0 < p < 1."""
+    if n <= 0:
+        return 0
+    pk = (1.0 - p) ** np.float64(n)
+    if not u > pk:
+        return 0
+    odds = p / (1.0 - p)
+    cdf = pk
+    k = 0
+    while True:
+        k += 1
+        pk = pk * (n - k + 1) / k * odds
+        cdf = cdf + pk
+        if not (u > cdf and k < n):
+            return k
+
+
 @numba.njit(cache=True, nogil=True)
 def _binomial(u, n, p):
     out = np.zeros(n.shape[0], np.int32)
-    odds = p / (1.0 - p)
     for i in range(n.shape[0]):
-        if n[i] <= 0:
-            continue
-        pk = (1.0 - p) ** np.float64(n[i])
-        if not u[i] > pk:
-            continue
-        cdf = pk
-        k = 0
-        while True:
-            k += 1
-            pk = pk * (n[i] - k + 1) / k * odds
-            cdf = cdf + pk
-            if not (u[i] > cdf and k < n[i]):
-                break
-        out[i] = k
+        out[i] = binomial_one(u[i], n[i], p)
     return out
 
 

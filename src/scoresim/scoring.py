@@ -226,18 +226,11 @@ class Scheme:
         if w == 0.0 or network.n_edges == 0:
             self.s, self.s_clean = self.b.copy(), self.b_clean.copy()
             return
-        weight = scored.astype(np.float32)
         n_friends = self.scored_friends(network)
-        friends_sum = network.neighbour_sum(self.s * weight)
-        has = scored & (n_friends > 0)
-        mean = np.divide(friends_sum, n_friends, out=np.zeros(self.n, np.float32),
-                         where=n_friends > 0)
-        lo, hi = self.cfg.min_score, self.cfg.max_score
-        self.s = np.where(has, np.clip((1 - w) * self.b + w * mean, lo, hi), self.b)
-        self.s_clean = np.where(has, np.clip((1 - w) * self.b_clean + w * mean, lo, hi),
-                                self.b_clean)
-        self.s = self.s.astype(np.float32)
-        self.s_clean = self.s_clean.astype(np.float32)
+        friends_sum = network.neighbour_sum(_masked(self.s, scored))
+        self.s, self.s_clean = _pull_to_friends(
+            self.b, self.b_clean, friends_sum, n_friends, scored, np.float32(1.0 - w),
+            np.float32(w), np.float32(self.cfg.min_score), np.float32(self.cfg.max_score))
 
     def scored_friends(self, network: Network) -> np.ndarray:
         """How many scored friends each person has. Recounted when ties change; between
@@ -282,6 +275,29 @@ def rule_condition(regions: list[str], phases: list[str], when: str | None):
     if when:
         clauses.extend(conditions.parse(when).clauses)
     return conditions.Condition(tuple(clauses))
+
+
+@numba.njit(cache=True, nogil=True)
+def _masked(x, keep):
+    out = np.zeros(x.shape[0], np.float32)
+    for i in range(x.shape[0]):
+        if keep[i]:
+            out[i] = x[i]
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _pull_to_friends(b, b_clean, friends_sum, n_friends, scored, own, pull, lo, hi):
+    """``s = clip(own * b + pull * mean of scored friends' s)`` for the scored with scored
+    friends, ``s = b`` for the rest; the same for the clean scores (float32, as numpy)."""
+    s = b.copy()
+    s_clean = b_clean.copy()
+    for i in range(b.shape[0]):
+        if scored[i] and n_friends[i] > 0:
+            mean = friends_sum[i] / n_friends[i]
+            s[i] = min(max(own * b[i] + pull * mean, lo), hi)
+            s_clean[i] = min(max(own * b_clean[i] + pull * mean, lo), hi)
+    return s, s_clean
 
 
 @numba.njit(cache=True, nogil=True)

@@ -18,8 +18,8 @@ import numpy as np
 from scoresim.behaviour import Events
 from scoresim.events import KIND_INDEX, N_KINDS
 from scoresim.people import People
-from scoresim.rng import Streams
-from scoresim.sampling import binomial_from_uniform
+from scoresim.rng import Streams, counter_uniform
+from scoresim.sampling import binomial_one
 from scoresim.scenario import Scenario, SourceConfig
 
 
@@ -123,11 +123,12 @@ class DataSources:
                 missed *= 1.0 - p
         return 1.0 - missed
 
-    def _thin(self, name: str, step: int, ids: np.ndarray, n: np.ndarray, p: float):
-        """Binomial thinning of counts ``n`` with probability ``p``."""
-        if p >= 1.0 or p <= 0.0 or n.size == 0:
-            return binomial_from_uniform(np.zeros(n.shape), n, p)
-        return binomial_from_uniform(self.streams.uniform_for(name, step, ids), n, p)
+    def _key(self, name: str, step: int, p: float, needed: bool) -> np.uint64:
+        """The stream key of a thinning with probability ``p`` (none is drawn when p is
+        0 or 1, or nobody is thinned)."""
+        if needed and 0.0 < p < 1.0:
+            return self.streams.key(name, step)
+        return np.uint64(0)
 
     def record(self, events: Events, date: dt.date, step: int) -> Records:
         parts = []
@@ -136,30 +137,78 @@ class DataSources:
             who = np.concatenate([events.who[k] for k in kinds])
             cnt = np.concatenate([events.count[k] for k in kinds])
             kind = np.repeat(np.array(kinds, np.int16), [events.who[k].size for k in kinds])
-            ok = self.linked(i, date, who) & self.covered(i, who)
-            who, cnt, kind = who[ok], cnt[ok], kind[ok]
+            account = self.accounts[cfg.accounts]
+            real_name = cfg.real_name_from is not None and date >= cfg.real_name_from
             # Draws keyed by (person, kind): a person's records do not depend on others'.
-            ids = who.astype(np.int64) * N_KINDS + kind
-            seen = self._thin(f"sources.{name}.coverage", step, ids, cnt, cfg.coverage)
-            wrong = self._thin(f"sources.{name}.error", step, ids, seen, cfg.error_rate)
-            right = seen - wrong
-            keep = right > 0
+            keys = np.array([
+                self._key(f"sources.{name}.coverage", step, cfg.coverage, who.size > 0),
+                self._key(f"sources.{name}.error", step, cfg.error_rate, who.size > 0),
+                self.streams.key(f"sources.{name}.target", step)
+                if who.size and cfg.error_rate > 0 else np.uint64(0),
+            ], dtype=np.uint64)
+            right, bad = _record_source(
+                who, cnt, kind, self.link_u[i], self.foreigner, real_name,
+                np.float32(cfg.foreigner_linked_share), np.float32(cfg.linked_share),
+                np.zeros(0, bool) if account is None else account,
+                float(cfg.coverage), float(cfg.error_rate), keys, self.n, N_KINDS)
             src = np.int16(i)
-            parts.append(
-                Records(who[keep], kind[keep], np.full(int(keep.sum()), src, np.int16),
-                        right[keep].astype(np.int32), np.zeros(int(keep.sum()), bool))
-            )
-            bad = wrong > 0
-            if bad.any():
-                # A misattributed record lands on a random person (all of one person's
-                # misattributed records of a kind on the same one).
-                u = self.streams.uniform_for(f"sources.{name}.target", step, ids[bad])
-                target = np.minimum((u * self.n).astype(np.int32), self.n - 1)
-                k = int(bad.sum())
-                parts.append(Records(target, kind[bad], np.full(k, src, np.int16),
-                                     wrong[bad].astype(np.int32), np.ones(k, bool)))
+            for (p_who, p_kind, p_count), wrong in ((right, False), (bad, True)):
+                if p_who.size or not wrong:
+                    parts.append(Records(p_who, p_kind, np.full(p_who.size, src, np.int16),
+                                         p_count, np.full(p_who.size, wrong, bool)))
         if not parts:
             return _empty_records()
         return Records(*(np.concatenate([getattr(p, f) for p in parts])
                          for f in ("person", "kind", "source", "count", "misattributed")))
 
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _thin(n, p, key, i):
+    """Binomial(n, p) at the person-and-kind uniform ``i`` of stream ``key``."""
+    if p >= 1.0:
+        return n
+    if p <= 0.0 or n <= 0:
+        return 0
+    return binomial_one(counter_uniform(key, i), n, p)
+
+
+@numba.njit(cache=True, nogil=True)
+def _record_source(who, cnt, kind, link_u, foreigner, real_name, foreigner_share,
+                   linked_share, account, coverage, error_rate, keys, n_people, n_kinds):
+    """One source's records of the step's events: linked accounts it covers, each event
+    seen with probability ``coverage``, misattributed with ``error_rate`` to a random
+    person. Returns (who, kind, count) of the attributed and of the misattributed."""
+    m = who.shape[0]
+    r_who = np.empty(m, np.int32)
+    r_kind = np.empty(m, np.int16)
+    r_cnt = np.empty(m, np.int32)
+    b_who = np.empty(m, np.int32)
+    b_kind = np.empty(m, np.int16)
+    b_cnt = np.empty(m, np.int32)
+    nr = nb = 0
+    for j in range(m):
+        p = who[j]
+        u = link_u[p]
+        if real_name:
+            linked = (u < foreigner_share) if foreigner[p] else True
+        else:
+            linked = u < linked_share
+        if not linked or (account.shape[0] and not account[p]):
+            continue
+        i = np.int64(p) * n_kinds + kind[j]
+        seen = _thin(np.int64(cnt[j]), coverage, keys[0], i)
+        wrong = _thin(seen, error_rate, keys[1], i)
+        right = seen - wrong
+        if right > 0:
+            r_who[nr] = p
+            r_kind[nr] = kind[j]
+            r_cnt[nr] = right
+            nr += 1
+        if wrong > 0:
+            target = np.int32(counter_uniform(keys[2], i) * n_people)
+            b_who[nb] = min(target, n_people - 1)
+            b_kind[nb] = kind[j]
+            b_cnt[nb] = wrong
+            nb += 1
+    return ((r_who[:nr].copy(), r_kind[:nr].copy(), r_cnt[:nr].copy()),
+            (b_who[:nb].copy(), b_kind[:nb].copy(), b_cnt[:nb].copy()))
