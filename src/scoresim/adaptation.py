@@ -25,7 +25,7 @@ import numpy as np
 from scoresim.events import EVENT_KINDS, KIND_INDEX, POLITICAL_KINDS
 from scoresim.network import Network
 from scoresim.people import People
-from scoresim.rng import Streams
+from scoresim.rng import Streams, chunked_uniforms
 from scoresim.scenario import AdaptationConfig
 from scoresim.scoring import Scheme
 
@@ -203,12 +203,13 @@ class Adaptation:
                 # The first E draws decide for the lower end of each tie, the next E for
                 # the higher end.
                 for a_end, b_end in ((u, v), (v, u)):
-                    for lo, r in _chunks(gen, u.shape[0]):
+                    for lo, r in chunked_uniforms(gen, u.shape[0]):
                         _unfriend(lo, r, a_end, b_end, p, people.risk_aversion, friends, w,
                                   s, scored, shown, limit, drop)
             unfriended = int(drop.sum())
         threshold = cfg.tie_dissolve_rate_per_day * days
-        for lo, r in _chunks(streams.gen("network.dissolve", step), u.shape[0]):
+        for lo, r in chunked_uniforms(streams.gen("network.dissolve", step),
+                                      u.shape[0]):
             drop[lo:lo + r.shape[0]] |= r < threshold
 
         m = int(round(cfg.new_tie_rate_per_day * days * people.n / 2))
@@ -236,18 +237,6 @@ class Adaptation:
             new_a, new_b = a[accept], b[accept]
         removed, added = network.update(drop, new_a, new_b)
         return {"ties_removed": removed, "ties_unfriended": unfriended, "ties_added": added}
-
-
-_CHUNK = 1 << 16
-
-
-def _chunks(gen: np.random.Generator, total: int):
-    """The generator's next ``total`` uniforms, chunk by chunk: (offset, chunk)."""
-    buf = np.empty(min(_CHUNK, max(total, 1)))
-    for lo in range(0, total, _CHUNK):
-        r = buf[: min(_CHUNK, total - lo)]
-        gen.random(out=r)
-        yield lo, r
 
 
 @numba.njit(cache=True, nogil=True)

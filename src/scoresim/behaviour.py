@@ -8,7 +8,6 @@ keeps counterfactual comparisons tight (common random numbers).
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,7 +20,7 @@ from scoresim.events import (
     SPENDING_KINDS,
 )
 from scoresim.people import People
-from scoresim.rng import Streams
+from scoresim.rng import Streams, chunked_uniforms
 from scoresim.sampling import poisson_nonzero_product
 from scoresim.scenario import BehaviourConfig
 from scoresim.threads import map_threads
@@ -82,29 +81,19 @@ def person_rates(
     return rates
 
 
-_CHUNK = 1 << 16  # uniforms drawn and used while they are in cache
-_local = threading.local()
-
-
 def _draw_kind(gen: np.random.Generator, base: float, factors: list[np.ndarray], n: int):
     """Nonzero Poisson counts of one kind for all ``n`` people: (ids, counts). The
-    uniforms are the generator's first ``n`` doubles, drawn chunk by chunk into a buffer
-    of the thread's own; the rate ``base * factors...`` is formed person by person with
-    numpy's types and order (the same numbers as :func:`person_rates`)."""
-    buf = getattr(_local, "uniforms", None)
-    if buf is None:
-        buf = _local.uniforms = np.empty(_CHUNK)
+    uniforms are the generator's first ``n`` doubles, drawn chunk by chunk; the rate
+    ``base * factors...`` is formed person by person with numpy's types and order (the
+    same numbers as :func:`person_rates`)."""
     if any(np.ndim(f) != 1 or f.shape[0] != n for f in factors) or len(factors) > 2:
         r = base  # unusual shapes: the product in numpy, then one factor
         for f in factors:
             r = r * f
         base, factors = 1.0, [np.broadcast_to(r, (n,))]
     who, count = [], []
-    for lo in range(0, n, _CHUNK):
-        hi = min(lo + _CHUNK, n)
-        u = buf[: hi - lo]
-        gen.random(out=u)
-        w, c = poisson_nonzero_product(u, base, [f[lo:hi] for f in factors])
+    for lo, u in chunked_uniforms(gen, n):
+        w, c = poisson_nonzero_product(u, base, [f[lo:lo + u.shape[0]] for f in factors])
         who.append(w + np.int32(lo))
         count.append(c)
     if len(who) == 1:

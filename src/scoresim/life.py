@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 
 from scoresim.people import GOOD_JOB, STUDENT, WORKING, People
-from scoresim.rng import Streams
+from scoresim.rng import Streams, chunked_uniforms
 from scoresim.scenario import LifeConfig
+from scoresim.threads import map_threads
 
 
 @dataclass
@@ -30,27 +32,30 @@ def draw_life_events(people: People, cfg: LifeConfig, streams: Streams, step: in
     def who(name: str, rate: float, among: np.ndarray | None) -> np.ndarray:
         if rate == 0.0:
             return np.empty(0, np.int64)
-        hit = streams.gen(f"life.{name}", step).random(n) < rate
-        return np.flatnonzero(hit if among is None else hit & among)
+        gen = streams.gen(f"life.{name}", step)
+        among = np.ones(0, bool) if among is None else among
+        return np.concatenate([_below(u, rate, among, lo)
+                               for lo, u in chunked_uniforms(gen, n)] or [np.empty(0, np.int64)])
 
-    job_applicants = who(
-        "job_search",
-        cfg.job_search_rate_per_day,
-        (people.age_band == WORKING) & (people.job != GOOD_JOB),
-    )
-    uni = who(
-        "university",
-        cfg.university_application_rate_per_day,
-        (people.age_band == STUDENT) & ~people.university,
-    )
+    # Five independent draws, each from its own stream: side by side.
+    kinds = [
+        ("job_search", cfg.job_search_rate_per_day,
+         (people.age_band == WORKING) & (people.job != GOOD_JOB)),
+        ("university", cfg.university_application_rate_per_day,
+         (people.age_band == STUDENT) & ~people.university),
+        ("housing", cfg.housing_search_rate_per_day, None),
+        ("travel", cfg.travel_rate_per_day, None),
+        ("loan", cfg.loan_application_rate_per_day, None),
+    ]
+    jobs, uni, housing, travel, loan = map_threads(lambda k: who(*k), kinds)
     return LifeEvents(
-        job_applicants=job_applicants,
-        hire_u=streams.uniform_for("life.hire", step, job_applicants),
+        job_applicants=jobs,
+        hire_u=streams.uniform_for("life.hire", step, jobs),
         university_applicants=uni,
         admit_u=streams.uniform_for("life.admit", step, uni),
-        housing_seekers=who("housing", cfg.housing_search_rate_per_day, None),
-        travellers=who("travel", cfg.travel_rate_per_day, None),
-        loan_applicants=who("loan", cfg.loan_application_rate_per_day, None),
+        housing_seekers=housing,
+        travellers=travel,
+        loan_applicants=loan,
     )
 
 
@@ -83,3 +88,15 @@ def settle_applications(
     people.university[admitted] = True
     return {"good_job_hires": int(hired.size), "university_admissions": int(admitted.size)}
 
+
+
+@numba.njit(cache=True, nogil=True)
+def _below(u, rate, among, lo):
+    """Ids ``lo + i`` with ``u[i] < rate`` (and ``among[lo + i]``, if given)."""
+    out = np.empty(u.shape[0], np.int64)
+    m = 0
+    for i in range(u.shape[0]):
+        if u[i] < rate and (among.shape[0] == 0 or among[lo + i]):
+            out[m] = lo + i
+            m += 1
+    return out[:m].copy()

@@ -9,6 +9,7 @@ same seed therefore share every draw their policies do not change.
 
 from __future__ import annotations
 
+import threading
 import zlib
 
 import numba
@@ -67,6 +68,23 @@ class Streams:
         x *= _MIX2
         x ^= x >> np.uint64(31)
         return (x >> np.uint64(11)).astype(np.float64) * (1.0 / 9007199254740992.0)
+
+
+_CHUNK = 1 << 16  # uniforms drawn and used while they are in cache
+_local = threading.local()
+
+
+def chunked_uniforms(gen: np.random.Generator, total: int):
+    """The generator's next ``total`` uniforms, chunk by chunk, as (offset, chunk): the same
+    numbers as ``gen.random(total)``, in a buffer of the calling thread's own (a chunk is
+    valid until the next one is asked for)."""
+    buf = getattr(_local, "uniforms", None)
+    if buf is None:
+        buf = _local.uniforms = np.empty(_CHUNK)
+    for lo in range(0, total, _CHUNK):
+        u = buf[: min(_CHUNK, total - lo)]
+        gen.random(out=u)
+        yield lo, u
 
 
 @numba.njit(cache=True, nogil=True, inline="always")

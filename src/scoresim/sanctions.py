@@ -72,21 +72,26 @@ class Sanctions:
         self.dating_weight = np.ones(n, np.float32)
         self.spending = np.ones(n, np.float32)
         self.ongoing = {name: np.zeros(n, bool) for name, _ in self.rules}
+        self.in_force: set[str] = set()  # ongoing effects that reach someone today
         self.conditions = {name: rule_condition(cfg.regions, cfg.phases, cfg.when)
                            for name, cfg in self.rules}
 
     def effects(self) -> list[str]:
         return sorted({cfg.effect for _, cfg in self.rules})
 
-    def _condition(self, cfg: SanctionConfig, people: People, step: int):
-        """(meets, meets_without_errors, meets_by_own_score) masks over people."""
+    def _condition(self, cfg: SanctionConfig, people: People, step: int,
+                   ids: np.ndarray | None = None):
+        """(meets, meets_without_errors, meets_by_own_score) masks over ``ids`` (over
+        everyone when None)."""
+        pick = slice(None) if ids is None else ids
         if cfg.blacklisted:
-            listed = people.blacklisted_until >= step
-            return listed, listed & ~people.blacklist_wrongful, listed
+            listed = people.blacklisted_until[pick] >= step
+            return listed, listed & ~people.blacklist_wrongful[pick], listed
         scheme = self.schemes[cfg.scheme]
-        scored = scheme.scored
+        scored = scheme.scored[pick]
 
         def meets(score: np.ndarray) -> np.ndarray:
+            score = score[pick]
             if cfg.below is not None:
                 return score < cfg.below
             if cfg.above is not None:
@@ -111,22 +116,26 @@ class Sanctions:
         throttle = np.ones(n, np.float32)
         dating = np.ones(n, np.float32)
         spending = np.ones(n, np.float32)
+        self.in_force = set()
         for name, cfg in self.rules:
             cond = self.conditions[name]
             if not cond.holds_in_phase(phase):
                 self.ongoing[name][:] = False
                 continue
-            meets, clean, own = self._condition(cfg, people, step)
+            # Rules on applicants look at the applicants only.
+            among = _applicants(cfg.effect, life)
+            meets = self._condition(cfg, people, step, among)[0]
             extra = cond.person_mask(people, self.schemes.get(cfg.scheme), self.region_names)
             if extra is not None:
-                meets = meets & extra
-            hit = self._act(name, cfg, meets, people, life, step, streams, out,
+                meets = meets & (extra if among is None else extra[among])
+            hit = self._act(name, cfg, meets, among, people, step, streams, out,
                             throttle, dating, spending)
             out.applied[cfg.effect] += int(hit.size)
             out.hits[name] = hit
             if cfg.effect in SANCTION_EFFECTS and hit.size:
-                wrongful = hit[~clean[hit]]
-                assoc = hit[~own[hit]]
+                _, clean, own = self._condition(cfg, people, step, hit)
+                wrongful = hit[~clean]
+                assoc = hit[~own]
                 out.wrongful += int(wrongful.size)
                 out.association += int(assoc.size)
                 np.add.at(self.received, hit, 1)
@@ -135,9 +144,10 @@ class Sanctions:
         self.throttle, self.dating_weight, self.spending = throttle, dating, spending
         return out
 
-    def _act(self, name, cfg, meets, people, life, step, streams, out,
+    def _act(self, name, cfg, meets, among, people, step, streams, out,
              throttle, dating, spending) -> np.ndarray:
-        """Carry out one rule's effect; return the ids it hit this step."""
+        """Carry out one rule's effect on those who meet its condition (``meets``, over
+        ``among`` or over everyone); return the ids it hit this step."""
         effect = cfg.effect
         if effect == "job_loss":
             cand = np.flatnonzero(meets & (people.job == GOOD_JOB))
@@ -149,19 +159,13 @@ class Sanctions:
             # States: they act every day the condition holds; counted when they start.
             target = {"internet_throttled": throttle, "dating_boost": dating,
                       "deposit_free": spending}[effect]
-            target[meets] *= cfg.factor
+            if meets.any():
+                target[meets] *= cfg.factor
+                self.in_force.add(effect)
             new = np.flatnonzero(meets & ~self.ongoing[name])
             self.ongoing[name] = meets
             return new
-        applicants = {
-            "job_denied": life.job_applicants,
-            "job_priority": life.job_applicants,
-            "university_denied": life.university_applicants,
-            "housing_denied": life.housing_seekers,
-            "travel_ban": life.travellers,
-            "loan_denied": life.loan_applicants,
-        }[effect]
-        ids = applicants[meets[applicants]]
+        ids = among[meets]
         if cfg.probability_per_day < 1.0:
             u = streams.uniform_for(f"sanctions.{name}", step, ids)
             ids = ids[u < cfg.probability_per_day]
@@ -174,3 +178,15 @@ class Sanctions:
         elif effect == "loan_denied":
             self.loan_refused_until[ids] = step + LOAN_REFUSAL_DAYS
         return ids
+
+
+def _applicants(effect: str, life: LifeEvents) -> np.ndarray | None:
+    """The people a rule's effect can reach this step (None: anyone)."""
+    return {
+        "job_denied": life.job_applicants,
+        "job_priority": life.job_applicants,
+        "university_denied": life.university_applicants,
+        "housing_denied": life.housing_seekers,
+        "travel_ban": life.travellers,
+        "loan_denied": life.loan_applicants,
+    }.get(effect)

@@ -217,10 +217,13 @@ class Sim:
     def _rate_multipliers(self, t: int) -> dict[str, np.ndarray]:
         mult = dict(self.multipliers)
         sanc = self.sanctions
-        for kind in ONLINE_KINDS:
-            mult[kind] = mult.get(kind, 1.0) * sanc.throttle
-        for kind in SPENDING_KINDS:
-            mult[kind] = mult.get(kind, 1.0) * sanc.spending
+        # Factors of 1 for everyone change no rate: left out.
+        if "internet_throttled" in sanc.in_force:
+            for kind in ONLINE_KINDS:
+                mult[kind] = mult.get(kind, 1.0) * sanc.throttle
+        if "deposit_free" in sanc.in_force:
+            for kind in SPENDING_KINDS:
+                mult[kind] = mult.get(kind, 1.0) * sanc.spending
         refused = sanc.loan_refused_until >= t
         if refused.any():
             mult["loan_default"] = np.where(refused, 0.0, 1.0).astype(np.float32)
