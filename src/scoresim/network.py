@@ -28,11 +28,7 @@ class Network:
 
     def _build(self) -> None:
         self.version = getattr(self, "version", -1) + 1  # lets observers cache by version
-        self.degree = (np.bincount(self.u, minlength=self.n)
-                       + np.bincount(self.v, minlength=self.n)).astype(np.int32)
-        self.indptr = np.zeros(self.n + 1, np.int64)
-        np.cumsum(self.degree, out=self.indptr[1:])
-        self.indices = _fill_csr(self.indptr, self.u, self.v)
+        self.degree, self.indptr, self.indices = _csr(self.n, self.u, self.v)
 
     @property
     def adjacency(self) -> sp.csr_array:
@@ -81,11 +77,18 @@ class Network:
 
 
 @numba.njit(cache=True, nogil=True)
-def _fill_csr(indptr, u, v):
-    """Column indices of the symmetric adjacency, sorted within each row: for edges sorted
-    by (u, v), a row's smaller friends arrive in order from the first pass, its larger
-    friends from the second."""
-    indices = np.empty(indptr[-1], np.int32)
+def _csr(n, u, v):
+    """Degrees and the symmetric adjacency in CSR form, column indices sorted within each
+    row: for edges sorted by (u, v), a row's smaller friends arrive in order from the first
+    pass, its larger friends from the second."""
+    degree = np.zeros(n, np.int32)
+    for e in range(u.shape[0]):
+        degree[u[e]] += 1
+        degree[v[e]] += 1
+    indptr = np.zeros(n + 1, np.int64)
+    for i in range(n):
+        indptr[i + 1] = indptr[i] + degree[i]
+    indices = np.empty(indptr[n], np.int32)
     pos = indptr[:-1].copy()
     for e in range(u.shape[0]):
         indices[pos[v[e]]] = u[e]
@@ -93,7 +96,7 @@ def _fill_csr(indptr, u, v):
     for e in range(u.shape[0]):
         indices[pos[u[e]]] = v[e]
         pos[u[e]] += 1
-    return indices
+    return degree, indptr, indices
 
 
 def _row_sums(indptr: np.ndarray, indices: np.ndarray, x: np.ndarray) -> np.ndarray:

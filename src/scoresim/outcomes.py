@@ -15,6 +15,7 @@ import pyarrow as pa
 from scoresim.people import GOOD_JOB, WORKING
 from scoresim.scenario import PRIVILEGE_EFFECTS, SANCTION_EFFECTS, Scenario
 from scoresim.scoring import ENROLLED, NOT_ENROLLED, OPTED_OUT
+from scoresim.threads import map_threads
 
 if TYPE_CHECKING:
     from scoresim.behaviour import Events
@@ -246,11 +247,29 @@ class Observer:
         p, net = sim.people, sim.network
         n = p.n
         n_regions = len(sim.scenario.people.regions)
+        schemes = list(sim.schemes.values())
+        opted = {sch.name: np.zeros(n, bool) for sch in schemes}
+
+        def people_sums():
+            return _people_summary(
+                p.private_opinion, p.expressed_opinion, self.above_tolerance,
+                np.asarray(sim.expressed_dissent), self.desired, p.job, self.working,
+                p.income_decile, p.region, n_regions, p.blacklisted_until,
+                p.blacklist_wrongful, t)
+
+        def scheme_sums(sch):
+            lo, hi = sch.cfg.min_score, sch.cfg.max_score
+            nbins = max(int(np.ceil(hi - lo)) + 1, 1)
+            tier_mins = sch.tier_mins if sch.tier_names else np.zeros(1, np.float32)
+            return _scheme_summary(sch.s, sch.state, bool(sch.cfg.shadow_score), sch.early,
+                                   p.bill_reliability, np.float32(lo), nbins, tier_mins,
+                                   opted[sch.name])
+
+        # The passes are independent: side by side.
+        sums = map_threads(lambda job: job(), [people_sums] + [
+            (lambda sch=sch: scheme_sums(sch)) for sch in schemes])
         (gap_sum, censoring, working_n, good_n, rich_n, rich_good, poor_n, poor_good,
-         region_working, region_good, listed, listed_wrongful) = _people_summary(
-            p.private_opinion, p.expressed_opinion, self.above_tolerance,
-            np.asarray(sim.expressed_dissent), self.desired, p.job, self.working,
-            p.income_decile, p.region, n_regions, p.blacklisted_until, p.blacklist_wrongful, t)
+         region_working, region_good, listed, listed_wrongful) = sums[0]
         censoring_share = censoring / n
         has = region_working > 0
         region_means = region_good[has] / region_working[has]
@@ -284,21 +303,18 @@ class Observer:
             prefix = "sanctions" if effect in SANCTION_EFFECTS else "privileges"
             row[f"{prefix}_{effect}"] = count
         opted_any = np.zeros(n, bool)
-        for name, sch in sim.schemes.items():
-            lo, hi = sch.cfg.min_score, sch.cfg.max_score
-            nbins = max(int(np.ceil(hi - lo)) + 1, 1)
-            tier_mins = sch.tier_mins if sch.tier_names else np.zeros(1, np.float32)
-            (hist, tiers, n_scored, score_sum, enrolled, opted, shadow, early_sum, early_n,
-             late_sum, late_n, corr) = _scheme_summary(
-                sch.s, sch.state, bool(sch.cfg.shadow_score), sch.early, p.bill_reliability,
-                np.float32(lo), nbins, tier_mins, opted_any)
+        for sch, summary in zip(schemes, sums[1:], strict=True):
+            name, lo, hi = sch.name, sch.cfg.min_score, sch.cfg.max_score
+            (hist, tiers, n_scored, score_sum, enrolled, n_opted, shadow, early_sum, early_n,
+             late_sum, late_n, corr) = summary
+            opted_any |= opted[name]
             stats = stats_from_histogram(hist, lo, hi, score_sum)
             row.update({f"{name}_{k}": v for k, v in stats.items()})
             row[f"{name}_score_assortativity"] = assortativity(
                 net, sch.s, sch.scored, sch.scored_friends(net),
                 centre=score_sum / n_scored if n_scored else 0.0)
             row[f"{name}_enrolled_share"] = enrolled / n
-            row[f"{name}_opted_out"] = opted
+            row[f"{name}_opted_out"] = n_opted
             row[f"{name}_shadow_scored"] = shadow
             row[f"{name}_early_adopter_advantage"] = (
                 early_sum / early_n - late_sum / late_n if early_n and late_n else np.nan)

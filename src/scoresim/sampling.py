@@ -129,7 +129,7 @@ def binomial_one(u: float, n: int, p: float) -> int:
     """The smallest k with P(X <= k) >= u for X ~ Binomial(n, p), 0 < p < 1."""
     if n <= 0:
         return 0
-    pk = (1.0 - p) ** np.float64(n)
+    pk = 1.0 - p if n == 1 else (1.0 - p) ** np.float64(n)  # x ** 1 == x exactly
     if not u > pk:
         return 0
     odds = p / (1.0 - p)

@@ -37,6 +37,7 @@ from scoresim.sanctions import Sanctions
 from scoresim.scenario import SANCTION_EFFECTS, Scenario
 from scoresim.scoring import Scheme
 from scoresim.sources import DataSources, Records
+from scoresim.threads import map_threads
 from scoresim.trace import Tracer
 
 
@@ -173,11 +174,15 @@ class Sim:
         clock("records")
 
         # 4-5. scoring and friend influence
-        parts = {}
-        for name, scheme in self.schemes.items():
-            early = scheme.cfg.enrolment.mandatory_from_phase is not None and not mandatory[name]
-            parts[name] = scheme.update_own(records, people, phase, t, early,
-                                            keep_per_rule=self.tracer is not None)
+        records.by_kind()  # (shared by the schemes, which score side by side)
+
+        def score(scheme: Scheme) -> dict:
+            early = (scheme.cfg.enrolment.mandatory_from_phase is not None
+                     and not mandatory[scheme.name])
+            return scheme.update_own(records, people, phase, t, early,
+                                     keep_per_rule=self.tracer is not None)
+
+        parts = dict(zip(self.schemes, map_threads(score, self.schemes.values()), strict=True))
         clock("scoring")
         for scheme in self.schemes.values():
             scheme.publish(self.network)

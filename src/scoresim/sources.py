@@ -21,6 +21,7 @@ from scoresim.people import People
 from scoresim.rng import Streams, counter_uniform
 from scoresim.sampling import binomial_one
 from scoresim.scenario import Scenario, SourceConfig
+from scoresim.threads import map_threads
 
 
 @dataclass
@@ -131,14 +132,12 @@ class DataSources:
         return np.uint64(0)
 
     def record(self, events: Events, date: dt.date, step: int) -> Records:
-        parts = []
+        """The step's records, source by source (sources side by side on threads; the
+        records come out in source order)."""
+        jobs = []
         for i, (name, cfg) in enumerate(zip(self.names, self.configs, strict=True)):
             kinds = [KIND_INDEX[k] for k in cfg.kinds]
             who = np.concatenate([events.who[k] for k in kinds])
-            cnt = np.concatenate([events.count[k] for k in kinds])
-            kind = np.repeat(np.array(kinds, np.int16), [events.who[k].size for k in kinds])
-            account = self.accounts[cfg.accounts]
-            real_name = cfg.real_name_from is not None and date >= cfg.real_name_from
             # Draws keyed by (person, kind): a person's records do not depend on others'.
             keys = np.array([
                 self._key(f"sources.{name}.coverage", step, cfg.coverage, who.size > 0),
@@ -146,16 +145,27 @@ class DataSources:
                 self.streams.key(f"sources.{name}.target", step)
                 if who.size and cfg.error_rate > 0 else np.uint64(0),
             ], dtype=np.uint64)
+            jobs.append((i, cfg, kinds, who, keys))
+
+        def one(job) -> list[Records]:
+            i, cfg, kinds, who, keys = job
+            cnt = np.concatenate([events.count[k] for k in kinds])
+            kind = np.repeat(np.array(kinds, np.int16), [events.who[k].size for k in kinds])
+            account = self.accounts[cfg.accounts]
+            real_name = cfg.real_name_from is not None and date >= cfg.real_name_from
             right, bad = _record_source(
                 who, cnt, kind, self.link_u[i], self.foreigner, real_name,
                 np.float32(cfg.foreigner_linked_share), np.float32(cfg.linked_share),
                 np.zeros(0, bool) if account is None else account,
                 float(cfg.coverage), float(cfg.error_rate), keys, self.n, N_KINDS)
-            src = np.int16(i)
+            out = []
             for (p_who, p_kind, p_count), wrong in ((right, False), (bad, True)):
                 if p_who.size or not wrong:
-                    parts.append(Records(p_who, p_kind, np.full(p_who.size, src, np.int16),
-                                         p_count, np.full(p_who.size, wrong, bool)))
+                    out.append(Records(p_who, p_kind, np.full(p_who.size, i, np.int16),
+                                       p_count, np.full(p_who.size, wrong, bool)))
+            return out
+
+        parts = [r for rs in map_threads(one, jobs) for r in rs]
         if not parts:
             return _empty_records()
         return Records(*(np.concatenate([getattr(p, f) for p in parts])

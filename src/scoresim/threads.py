@@ -10,6 +10,7 @@ use one each, as they already share the cores among themselves.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -18,6 +19,7 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 _pool: ThreadPoolExecutor | None = None
+_local = threading.local()
 _size = 0
 
 
@@ -45,10 +47,17 @@ def map_threads(fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
     global _pool, _size
     items = list(items)
     n = thread_count()
-    if n <= 1 or len(items) <= 1:
-        return [fn(x) for x in items]
+    if n <= 1 or len(items) <= 1 or getattr(_local, "in_pool", False):
+        return [fn(x) for x in items]  # (inside a pool thread: no nesting, no deadlock)
     if _pool is None or _size != n:
         if _pool is not None:
             _pool.shutdown(wait=False)
         _pool, _size = ThreadPoolExecutor(n, thread_name_prefix="scoresim"), n
-    return list(_pool.map(fn, items))
+    return list(_pool.map(_marked(fn), items))
+
+
+def _marked(fn: Callable[[T], R]) -> Callable[[T], R]:
+    def run(x: T) -> R:
+        _local.in_pool = True
+        return fn(x)
+    return run
