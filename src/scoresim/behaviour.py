@@ -111,11 +111,12 @@ def draw_events(
     n = people.n
     rates = rate_factors(people, cfg, multipliers)
     # Each kind from its own stream; kinds are independent, so they run side by side.
+    # A base rate of 0 gives 0 events whatever the (finite) factors: nothing to draw.
     drawn = [k.name for k in EVENT_KINDS if k.name != "court_listing"
-             and (rates[k.name][0] != 0.0 or rates[k.name][1])]
+             and rates[k.name][0] != 0.0]
     gens = {kind: streams.gen(f"behaviour.{kind}", step) for kind in drawn}
     results = dict(zip(drawn, map_threads(
-        lambda kind: _draw_kind(gens[kind], *rates[kind], n), drawn), strict=True))
+        lambda kind: _draw_kind(gens[kind], *rates[kind], n), drawn, n), strict=True))
     events = Events()
     for kind in EVENT_KINDS:
         if kind.name == "court_listing":

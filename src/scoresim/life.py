@@ -47,7 +47,7 @@ def draw_life_events(people: People, cfg: LifeConfig, streams: Streams, step: in
         ("travel", cfg.travel_rate_per_day, None),
         ("loan", cfg.loan_application_rate_per_day, None),
     ]
-    jobs, uni, housing, travel, loan = map_threads(lambda k: who(*k), kinds)
+    jobs, uni, housing, travel, loan = map_threads(lambda k: who(*k), kinds, n)
     return LifeEvents(
         job_applicants=jobs,
         hire_u=streams.uniform_for("life.hire", step, jobs),

@@ -103,10 +103,10 @@ def _row_sums(indptr: np.ndarray, indices: np.ndarray, x: np.ndarray) -> np.ndar
     """Each row's sum of ``x`` over its column indices, rows split among the threads."""
     n = indptr.shape[0] - 1
     out = np.zeros(n, x.dtype)
-    parts = thread_count() if n >= 50_000 else 1
+    parts = thread_count()
     bounds = [n * c // parts for c in range(parts + 1)]
     map_threads(lambda c: _row_sums_part(indptr, indices, x, out, bounds[c], bounds[c + 1]),
-                range(parts))
+                range(parts), n)
     return out
 
 

@@ -267,7 +267,7 @@ class Observer:
 
         # The passes are independent: side by side.
         sums = map_threads(lambda job: job(), [people_sums] + [
-            (lambda sch=sch: scheme_sums(sch)) for sch in schemes])
+            (lambda sch=sch: scheme_sums(sch)) for sch in schemes], n)
         (gap_sum, censoring, working_n, good_n, rich_n, rich_good, poor_n, poor_good,
          region_working, region_good, listed, listed_wrongful) = sums[0]
         censoring_share = censoring / n

@@ -182,7 +182,8 @@ class Sim:
             return scheme.update_own(records, people, phase, t, early,
                                      keep_per_rule=self.tracer is not None)
 
-        parts = dict(zip(self.schemes, map_threads(score, self.schemes.values()), strict=True))
+        parts = dict(zip(self.schemes, map_threads(score, self.schemes.values(), people.n),
+                         strict=True))
         clock("scoring")
         for scheme in self.schemes.values():
             scheme.publish(self.network)

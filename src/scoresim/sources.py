@@ -165,7 +165,7 @@ class DataSources:
                                        p_count, np.full(p_who.size, wrong, bool)))
             return out
 
-        parts = [r for rs in map_threads(one, jobs) for r in rs]
+        parts = [r for rs in map_threads(one, jobs, self.n) for r in rs]
         if not parts:
             return _empty_records()
         return Records(*(np.concatenate([getattr(p, f) for p in parts])

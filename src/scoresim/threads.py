@@ -42,12 +42,18 @@ def single_thread() -> None:
     os.environ["SCORESIM_THREADS"] = "1"
 
 
-def map_threads(fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
-    """``[fn(x) for x in items]``, spread over the pool's threads."""
+# Below this many people a piece of work is too small to be worth handing to a thread.
+PARALLEL_FROM = 200_000
+
+
+def map_threads(fn: Callable[[T], R], items: Iterable[T], people: int) -> list[R]:
+    """``[fn(x) for x in items]``, spread over the pool's threads when each piece covers
+    ``people`` >= :data:`PARALLEL_FROM` people."""
     global _pool, _size
     items = list(items)
     n = thread_count()
-    if n <= 1 or len(items) <= 1 or getattr(_local, "in_pool", False):
+    if (n <= 1 or len(items) <= 1 or people < PARALLEL_FROM
+            or getattr(_local, "in_pool", False)):
         return [fn(x) for x in items]  # (inside a pool thread: no nesting, no deadlock)
     if _pool is None or _size != n:
         if _pool is not None:
