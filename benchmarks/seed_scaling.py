@@ -1,7 +1,9 @@
 """Benchmark: the `seed` preset at several population sizes.
 
 Each size runs in a fresh process so that its peak resident memory is its own. Prints wall
-time, person-days per second, peak RSS and bytes per person.
+time, person-days per second, peak RSS and bytes per person, then where the time of the
+largest run went (the parts of a step, ``Sim.phase_seconds``). Compiled code is loaded by a
+tiny run first (as it is once per installation), so the figures are of the simulation.
 
     .venv/bin/python benchmarks/seed_scaling.py                      # 10^4, 10^5 for 365 days
     .venv/bin/python benchmarks/seed_scaling.py --people 100000 --days 730
@@ -20,6 +22,7 @@ import time
 def one(people: int, days: int, scenario: str) -> dict:
     from scoresim import Sim
 
+    Sim(scenario, seed=0, people=300, days=3).run()  # loads the compiled kernels
     t0 = time.perf_counter()
     sim = Sim(scenario, seed=0, people=people, days=days)
     t1 = time.perf_counter()
@@ -28,7 +31,8 @@ def one(people: int, days: int, scenario: str) -> dict:
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {"scenario": scenario, "people": people, "days": days, "init_s": t1 - t0,
             "run_s": t2 - t1, "person_days_per_s": people * days / (t2 - t1),
-            "peak_rss_mib": peak_kib / 1024, "bytes_per_person": peak_kib * 1024 / people}
+            "peak_rss_mib": peak_kib / 1024, "bytes_per_person": peak_kib * 1024 / people,
+            "parts": {k: v / (t2 - t1) for k, v in sim.phase_seconds.items()}}
 
 
 def main() -> None:
@@ -43,6 +47,7 @@ def main() -> None:
         return
     print(f"{'scenario':10s} {'people':>11s} {'days':>5s} {'init s':>7s} {'run s':>8s} "
           f"{'person-days/s':>14s} {'peak MiB':>9s} {'B/person':>9s}")
+    r = None
     for n in args.people:
         out = subprocess.run(
             [sys.executable, __file__, "--one", "--people", str(n), "--days", str(args.days),
@@ -53,6 +58,10 @@ def main() -> None:
         print(f"{r['scenario']:10s} {r['people']:>11,d} {r['days']:>5d} {r['init_s']:>7.2f} "
               f"{r['run_s']:>8.1f} {r['person_days_per_s']:>14,.0f} {r['peak_rss_mib']:>9.0f} "
               f"{r['bytes_per_person']:>9.0f}", flush=True)
+    if r is not None:
+        parts = sorted(r["parts"].items(), key=lambda kv: -kv[1])
+        print(f"share of the step at {r['people']:,d} people: "
+              + ", ".join(f"{k} {v:.0%}" for k, v in parts))
 
 
 if __name__ == "__main__":
