@@ -11,7 +11,7 @@ import scipy.sparse as sp
 
 from scoresim import Sim, threads
 from scoresim.adaptation import strategic_dissent
-from scoresim.network import Network, small_world
+from scoresim.network import small_world
 from scoresim.outcomes import _scheme_summary, histogram_stats, stats_from_histogram
 from scoresim.rng import Streams, chunked_uniforms
 from scoresim.sampling import poisson_from_uniform, poisson_nonzero_product
