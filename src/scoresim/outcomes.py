@@ -6,6 +6,7 @@ the scheme's range (exact to one point, O(n) per step instead of a sort).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numba
@@ -163,26 +164,58 @@ def assortativity(network: Network, score: np.ndarray, scored: np.ndarray,
                   friends: np.ndarray | None = None, centre: float | None = None) -> float:
     """Pearson correlation of scores across ties between scored people (both directions),
     from one neighbour sum instead of gathering every tie's two ends. ``friends``: each
-    person's number of scored friends, if known; ``centre``: the mean scored score, if
-    known (any value near the mean will do: it only keeps float32 sums exact)."""
+    person's number of scored friends, if known; ``centre``: a value near the mean scored
+    score, if known (it only keeps the sums well conditioned)."""
     if friends is None:
         friends = network.neighbour_sum(scored.astype(np.float32))
     if centre is None:
         centre = float(score[scored].mean()) if scored.any() else 0.0
-    x = _centred(score, scored, np.float32(centre))
-    nx = network.neighbour_sum(x)
-    pairs, sx, sxx, sxn = _weighted_sums(x, scored, friends, nx)
+    centre = np.float32(centre)
+    moments = _weighted_sums(score, centre, scored, friends)
+    sums = network.neighbour_sum(_centred(score, scored, centre))
+    return _assortativity(moments, _cross(score, centre, scored, sums)
+                          + float(centre) * moments[1], centre)
+
+
+FLOAT32_EPS = 2.0**-24
+# Above this estimate of its error the assortativity is not taken from the publishing pass.
+ASSORTATIVITY_TOLERANCE = 1e-6
+
+
+def _assortativity(moments: tuple[float, ...], cross: float, centre) -> float:
+    """From the sums over scored people i, with x = score - centre and f = scored friends:
+    pairs = sum f, sx = sum x f, sxx = sum x^2 f, and cross = sum x * (friends' scores)."""
+    pairs, sx, sxx = moments[:3]
     if pairs < 3:
         return np.nan
     mean = sx / pairs
     var = sxx / pairs - mean * mean
     if var <= 1e-12:
         return np.nan
+    sxn = cross - float(centre) * sx  # sum x * (friends' x)
     return float((sxn / pairs - mean * mean) / var)
 
 
 @numba.njit(cache=True, nogil=True)
+def _weighted_sums(score, centre, scored, friends):
+    """Over the scored, x = score - centre: sum of friends, of x * friends, x^2 * friends,
+    and the largest |score|."""
+    pairs = sx = sxx = top = 0.0
+    c = np.float64(centre)
+    for i in range(score.shape[0]):
+        if scored[i]:
+            f = np.float64(friends[i])
+            x = np.float64(score[i]) - c
+            pairs += f
+            sx += x * f
+            sxx += x * x * f
+            top = max(top, abs(np.float64(score[i])))
+    return pairs, sx, sxx, top
+
+
+@numba.njit(cache=True, nogil=True)
 def _centred(score, scored, centre):
+    """score - centre for the scored, 0 for the rest (float32)."""
     x = np.zeros(score.shape[0], np.float32)
     for i in range(score.shape[0]):
         if scored[i]:
@@ -191,22 +224,30 @@ def _centred(score, scored, centre):
 
 
 @numba.njit(cache=True, nogil=True)
-def _weighted_sums(x, scored, friends, nx):
-    """Over the scored: sum of friends, of x * friends, x^2 * friends and x * (friends' x)."""
-    pairs = sx = sxx = sxn = 0.0
-    for i in range(x.shape[0]):
+def _cross(score, centre, scored, sums):
+    """Over the scored: sum of (score - centre) times the sum of scored friends' scores."""
+    total = 0.0
+    c = np.float64(centre)
+    for i in range(score.shape[0]):
         if scored[i]:
-            f = np.float64(friends[i])
-            xi = np.float64(x[i])
-            pairs += f
-            sx += xi * f
-            sxx += xi * xi * f
-            sxn += xi * np.float64(nx[i])
-    return pairs, sx, sxx, sxn
+            total += (np.float64(score[i]) - c) * np.float64(sums[i])
+    return total
 
 
 def safe_ratio(a: float, b: float) -> float:
     return float(a / b) if b else np.nan
+
+
+@dataclass
+class _PendingAssortativity:
+    """A step's score assortativity, to be finished from the next publishing pass."""
+
+    step: int
+    scores: np.ndarray
+    scored: np.ndarray
+    centre: np.float32
+    moments: tuple[float, float, float, float]
+    network_version: int
 
 
 class Observer:
@@ -224,6 +265,58 @@ class Observer:
         self.compliant_share = float((~self.above_tolerance).mean())
         self._degree_version = -1
         self._degree: dict[str, float] = {}
+        self._pending: dict[str, _PendingAssortativity] = {}
+
+    # The score assortativity of a step needs the sum of friends' scores, which the next
+    # step's publishing pass computes anyway (for everyone scored then): the column is
+    # finished one step later from that pass (corrected for who enrolled or left in
+    # between), or by :meth:`finish` at the end of the run. One neighbour sum per scheme
+    # and step instead of two.
+
+    def _assortativity(self, t: int, sch, centre: np.float32) -> float:
+        net = self.sim.network
+        scored = sch.scored
+        moments = _weighted_sums(sch.s, centre, scored, sch.scored_friends(net))
+        if sch.cfg.friend_weight == 0.0 or net.n_edges == 0:  # no publishing pass to share
+            return assortativity(net, sch.s, scored, sch.scored_friends(net), centre)
+        pairs, sx, sxx, top = moments
+        var_sum = sxx - sx * sx / pairs if pairs > 0 else 0.0  # pairs x variance
+        # Rounding in float32 sums of raw scores moves the cross term by about
+        # eps * top * sqrt(sum x^2 f) (errors of random sign); ten times that must stay
+        # below the tolerance, relative to the covariance's scale.
+        error = 10.0 * FLOAT32_EPS * top * np.sqrt(max(sxx, 0.0))
+        if var_sum <= 0 or error > ASSORTATIVITY_TOLERANCE * var_sum:
+            # Scores too alike for float32 sums of raw scores: centred sums, now.
+            return assortativity(net, sch.s, scored, sch.scored_friends(net), centre)
+        self._pending[sch.name] = _PendingAssortativity(t, sch.s, scored, centre, moments,
+                                                        net.version)
+        return np.nan
+
+    def finish_pending(self, final: bool = False) -> None:
+        """Finish the previous step's assortativity (right after publishing, before ties
+        change)."""
+        net = self.sim.network
+        for name, p in list(self._pending.items()):
+            sch = self.sim.schemes[name]
+            fs = sch.friend_sums
+            if (not final and fs is not None and fs.scores is p.scores
+                    and fs.network_version == p.network_version == net.version):
+                sums = fs.sums.copy()
+                changed = np.flatnonzero(fs.scored != p.scored)
+                if changed.size:  # friends' scores as they were counted at step p.step
+                    back = (p.scored[changed].astype(np.float32)
+                            - fs.scored[changed].astype(np.float32)) * p.scores[changed]
+                    net.add_to_friends(sums, changed, back)
+                value = _assortativity(p.moments, _cross(p.scores, p.centre, p.scored, sums),
+                                       p.centre)
+            else:
+                value = assortativity(net, p.scores, p.scored, None, p.centre)
+            self.sim.outcomes.data[f"{name}_score_assortativity"][p.step] = value
+            del self._pending[name]
+
+    def finish(self) -> None:
+        """Finish what the last step left open (call once the run is over)."""
+        self.finish_pending(final=True)
 
     def _degree_stats(self) -> dict[str, float]:
         net = self.sim.network
@@ -244,7 +337,7 @@ class Observer:
             sanc: SanctionStep, settled: dict[str, int], ties: dict[str, int]) -> dict:
         """The step's outcome row: one compiled pass over people, one per scheme."""
         sim = self.sim
-        p, net = sim.people, sim.network
+        p = sim.people
         n = p.n
         n_regions = len(sim.scenario.people.regions)
         schemes = list(sim.schemes.values())
@@ -310,9 +403,8 @@ class Observer:
             opted_any |= opted[name]
             stats = stats_from_histogram(hist, lo, hi, score_sum)
             row.update({f"{name}_{k}": v for k, v in stats.items()})
-            row[f"{name}_score_assortativity"] = assortativity(
-                net, sch.s, sch.scored, sch.scored_friends(net),
-                centre=score_sum / n_scored if n_scored else 0.0)
+            row[f"{name}_score_assortativity"] = self._assortativity(
+                t, sch, np.float32(score_sum / n_scored if n_scored else 0.0))
             row[f"{name}_enrolled_share"] = enrolled / n
             row[f"{name}_opted_out"] = n_opted
             row[f"{name}_shadow_scored"] = shadow

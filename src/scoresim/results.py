@@ -125,6 +125,7 @@ class Results:
 
     @classmethod
     def from_sim(cls, sim: Sim) -> Results:
+        sim.observer.finish()
         sc = sim.scenario
         meta = {
             "scoresim_version": __version__,

@@ -14,6 +14,8 @@ clean score would not have triggered is counted as wrongful.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numba
 import numpy as np
 
@@ -63,6 +65,17 @@ class CompiledRule:
         return self.condition.holds_in_phase(phase)
 
 
+@dataclass(frozen=True)
+class FriendSums:
+    """One publishing pass: per person, the sum of ``scores`` over friends who were
+    ``scored`` (on the network of version ``network_version``)."""
+
+    network_version: int
+    scores: np.ndarray
+    scored: np.ndarray
+    sums: np.ndarray
+
+
 class Scheme:
     def __init__(self, name: str, cfg: SchemeConfig, scenario: Scenario, people: People):
         n = people.n
@@ -73,6 +86,7 @@ class Scheme:
         self.n_sources = len(scenario.sources)
         self.state = np.zeros(n, np.int8)  # change through set_state
         self.state_version = 0
+        self.friend_sums: FriendSums | None = None
         self._scored_friends_version: int | None = None  # network version it counts
         self._scored_friends = np.zeros(n, np.float32)
         self._scored_changed: list[tuple[np.ndarray, np.ndarray]] = []
@@ -228,6 +242,8 @@ class Scheme:
             return
         n_friends = self.scored_friends(network)
         friends_sum = network.neighbour_sum(_masked(self.s, scored))
+        # Kept for the outcome table: the same sum gives yesterday's score assortativity.
+        self.friend_sums = FriendSums(network.version, self.s, scored, friends_sum)
         self.s, self.s_clean = _pull_to_friends(
             self.b, self.b_clean, friends_sum, n_friends, scored, np.float32(1.0 - w),
             np.float32(w), np.float32(self.cfg.min_score), np.float32(self.cfg.max_score))

@@ -187,6 +187,7 @@ class Sim:
         clock("scoring")
         for scheme in self.schemes.values():
             scheme.publish(self.network)
+        self.observer.finish_pending()
         if self.tracer:
             self.tracer.after_scoring(t, records, parts)
         clock("friends")
@@ -267,6 +268,7 @@ class Sim:
             self.step()
             if progress is not None:
                 progress(self.t, self.n_steps)
+        self.observer.finish()
         self.timings["run_s"] = time.perf_counter() - t0
         if self.tracer:
             self.tracer.flush()
