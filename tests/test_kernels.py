@@ -231,3 +231,22 @@ def test_assortativity_from_the_publishing_pass_matches_the_direct_one():
         got = sim.outcomes.data[f"{name}_score_assortativity"]
         assert np.isfinite(got).sum() > 60
         np.testing.assert_allclose(got, direct[name], rtol=0, atol=1e-5, err_msg=name)
+
+
+@pytest.mark.parametrize("value", ["two", "0", "-1", "1.5"])
+def test_a_bad_thread_count_is_a_clear_error(monkeypatch, tmp_path, value):
+    from typer.testing import CliRunner
+
+    from scoresim import ScenarioError
+    from scoresim.cli import app
+
+    monkeypatch.setenv("SCORESIM_THREADS", value)
+    message = f"SCORESIM_THREADS: expected a whole number >= 1, got '{value}'."
+    with pytest.raises(ScenarioError, match="SCORESIM_THREADS: expected a whole number"):
+        Sim("seed", people=300, days=2).run()
+    res = CliRunner().invoke(app, ["run", "seed", "--people", "300", "--days", "2",
+                                   "--out", str(tmp_path / "run"), "--quiet"])
+    assert res.exit_code == 2
+    assert message in res.output
+    assert "Traceback" not in res.output
+    assert not (tmp_path / "run").exists()

@@ -47,24 +47,6 @@ def _poisson(u, lam):
 
 
 @numba.njit(cache=True, nogil=True)
-def _poisson_nonzero(u, lam):
-    counts = _poisson(u, lam)
-    m = 0
-    for i in range(counts.shape[0]):
-        if counts[i]:
-            m += 1
-    who = np.empty(m, np.int32)
-    count = np.empty(m, np.int32)
-    j = 0
-    for i in range(counts.shape[0]):
-        if counts[i]:
-            who[j] = i
-            count[j] = counts[i]
-            j += 1
-    return who, count
-
-
-@numba.njit(cache=True, nogil=True)
 def _poisson_nonzero_product(u, base, f1, f2):
     """Nonzero counts at rates ``base[0] * f1[i] * f2[i]`` (a factor of length 1 is the
     same for everyone), multiplied in the factors' own precision."""
@@ -116,12 +98,6 @@ def poisson_from_uniform(u: np.ndarray, lam: np.ndarray | float) -> np.ndarray:
     """The smallest k with P(X <= k) >= u for X ~ Poisson(lam), elementwise."""
     u = np.ascontiguousarray(u, np.float64)
     return _poisson(u, _rates(lam, u.shape[0]))
-
-
-def poisson_nonzero(u: np.ndarray, lam: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
-    """Like :func:`poisson_from_uniform`, but only the nonzero counts: (indices, counts)."""
-    u = np.ascontiguousarray(u, np.float64)
-    return _poisson_nonzero(u, _rates(lam, u.shape[0]))
 
 
 @numba.njit(cache=True, nogil=True, inline="always")

@@ -84,6 +84,8 @@ class Scheme:
                                    dtype=np.int16)
         self.rules = [CompiledRule(r, scenario, cfg, n) for r in cfg.rules]
         self.n_sources = len(scenario.sources)
+        # A capped rule's per-person sums (zero between uses) and who has some.
+        self._scratch = (np.zeros(n, np.float64), np.zeros(n, np.float64), np.zeros(n, bool))
         self.state = np.zeros(n, np.int8)  # change through set_state
         self.state_version = 0
         self.friend_sums: FriendSums | None = None
@@ -182,17 +184,10 @@ class Scheme:
                 rule.cap if rule.cap is not None else -1.0,
                 rule.cum if rule.cap is not None else none_f64.astype(np.float32),
                 rule.cum_clean if rule.cap is not None else none_f64.astype(np.float32),
-                self._scratch(), total, clean, extra,
+                self._scratch, total, clean, extra,
             )
             per_rule.append(extra if keep_per_rule else None)
         return total, clean, per_rule
-
-    def _scratch(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Per-person sums of one capped rule (zero between uses) and who was touched."""
-        if getattr(self, "_scratch_arrays", None) is None:
-            self._scratch_arrays = (np.zeros(self.n, np.float64), np.zeros(self.n, np.float64),
-                                    np.zeros(self.n, bool))
-        return self._scratch_arrays
 
     def update_own(
         self,

@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
+from scoresim.errors import ScenarioError
+
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -33,8 +35,12 @@ os.register_at_fork(after_in_child=_forget_pool)
 
 
 def thread_count() -> int:
-    env = os.environ.get("SCORESIM_THREADS")
-    return max(int(env), 1) if env else len(os.sched_getaffinity(0))
+    env = os.environ.get("SCORESIM_THREADS", "").strip()
+    if not env:
+        return len(os.sched_getaffinity(0))
+    if not env.isdigit() or int(env) < 1:
+        raise ScenarioError(f"SCORESIM_THREADS: expected a whole number >= 1, got {env!r}.")
+    return int(env)
 
 
 def single_thread() -> None:
