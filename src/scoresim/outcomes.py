@@ -273,7 +273,7 @@ class Observer:
     # between), or by :meth:`finish` at the end of the run. One neighbour sum per scheme
     # and step instead of two.
 
-    def _assortativity(self, t: int, sch, centre: np.float32) -> float:
+    def _score_assortativity(self, t: int, sch, centre: np.float32) -> float:
         net = self.sim.network
         scored = sch.scored
         moments = _weighted_sums(sch.s, centre, scored, sch.scored_friends(net))
@@ -403,7 +403,7 @@ class Observer:
             opted_any |= opted[name]
             stats = stats_from_histogram(hist, lo, hi, score_sum)
             row.update({f"{name}_{k}": v for k, v in stats.items()})
-            row[f"{name}_score_assortativity"] = self._assortativity(
+            row[f"{name}_score_assortativity"] = self._score_assortativity(
                 t, sch, np.float32(score_sum / n_scored if n_scored else 0.0))
             row[f"{name}_enrolled_share"] = enrolled / n
             row[f"{name}_opted_out"] = n_opted
