@@ -150,6 +150,9 @@ class Sim:
         return ph is not None and phase_idx >= self.phase_names.index(ph)
 
     def step(self) -> None:
+        """One day. A day's score assortativity is filled in by the next step (from its
+        publishing pass) or by ``observer.finish()``, which :meth:`run` and
+        :meth:`Results.from_sim` call."""
         t, people, sc = self.t, self.people, self.scenario
         date = self.dates[t]
         phase_idx, phase = self.phase_at(date)
