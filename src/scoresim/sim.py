@@ -164,7 +164,6 @@ class Sim:
             update_enrolment(scheme, people, mandatory[name], t, self.streams, sc.adaptation)
         if self.tracer:
             self.tracer.snapshot()
-
         clock("policy")
 
         # 2. behaviour -> events
@@ -273,6 +272,7 @@ class Sim:
                 progress(self.t, self.n_steps)
         self.observer.finish()
         self.timings["run_s"] = time.perf_counter() - t0
+        self.timings["step_parts_s"] = dict(self.phase_seconds)
         if self.tracer:
             self.tracer.flush()
         return Results.from_sim(self)
