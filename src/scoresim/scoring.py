@@ -84,6 +84,8 @@ class Scheme:
                                    dtype=np.int16)
         self.rules = [CompiledRule(r, scenario, cfg, n) for r in cfg.rules]
         self.n_sources = len(scenario.sources)
+        self.in_scheme_source = np.zeros(self.n_sources, bool)  # per source: one of ours?
+        self.in_scheme_source[self.source_ids] = True
         # A capped rule's per-person sums (zero between uses) and who has some.
         self._scratch = (np.zeros(n, np.float64), np.zeros(n, np.float64), np.zeros(n, bool))
         self.state = np.zeros(n, np.int8)  # change through set_state
@@ -159,8 +161,7 @@ class Scheme:
         per_rule: list[np.ndarray | None] = []
         scored = self.scored
         order, starts = records.by_kind()
-        in_scheme = np.zeros(self.n_sources, bool)
-        in_scheme[self.source_ids] = True
+        in_scheme = self.in_scheme_source
         none_bool, none_f64 = np.zeros(0, bool), np.zeros(0, np.float64)
         for rule in self.rules:
             if not rule.active(phase):
@@ -210,8 +211,7 @@ class Scheme:
             bonus = np.float32(cfg.enrolment.early_bonus_points_per_day)
 
         order, starts = records.by_kind()
-        in_scheme = np.zeros(self.n_sources, bool)
-        in_scheme[self.source_ids] = True
+        in_scheme = self.in_scheme_source
         for k in np.flatnonzero(PLATFORM_KINDS):
             _mark_active(order[starts[k]:starts[k + 1]], records.person, records.source,
                          in_scheme, self.last_active, step)
