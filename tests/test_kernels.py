@@ -13,8 +13,12 @@ from scoresim import Sim, threads
 from scoresim.adaptation import strategic_dissent
 from scoresim.network import small_world
 from scoresim.outcomes import _scheme_summary, histogram_stats, stats_from_histogram
-from scoresim.rng import Streams, chunked_uniforms
-from scoresim.sampling import poisson_from_uniform, poisson_nonzero_product
+from scoresim.rng import Streams, chunked_uniforms, pcg64_state, pcg64_store
+from scoresim.sampling import (
+    poisson_from_uniform,
+    poisson_nonzero_pcg,
+    poisson_nonzero_product,
+)
 from scoresim.scoring import ENROLLED, NOT_ENROLLED, OPTED_OUT
 
 HERE = Path(__file__).parent
@@ -54,6 +58,27 @@ def test_poisson_with_factors_matches_numpy(dtype):
         np.testing.assert_array_equal(count, expected[expected > 0])
     assert expected.max() >= 5  # the tail was exercised
     np.testing.assert_array_equal(poisson_from_uniform(u, f1), numpy_poisson(u, f1))
+
+
+def test_compiled_pcg64_draws_the_generators_numbers():
+    n = 100_003
+    rng = np.random.default_rng(3)
+    f1 = (rng.random(n) * 2).astype(np.float32)
+    for seed in range(3):
+        gen = Streams(seed).gen("behaviour.comment", 5)
+        twin = Streams(seed).gen("behaviour.comment", 5)
+        state = pcg64_state(gen)
+        who, count = poisson_nonzero_pcg(state, n, 0.3, [f1])
+        pcg64_store(gen, state)
+        u = twin.random(n)
+        ref_who, ref_count = poisson_nonzero_product(u, 0.3, [f1])
+        np.testing.assert_array_equal(who, ref_who)
+        np.testing.assert_array_equal(count, ref_count)
+        # the generator goes on where the compiled loop stopped
+        np.testing.assert_array_equal(gen.random(10), twin.random(10))
+    buffered = np.random.default_rng(0)
+    buffered.integers(0, 2**32, dtype=np.uint32)  # a 32-bit half is kept for later
+    assert pcg64_state(buffered) is None
 
 
 def test_chunked_uniforms_are_the_generators_numbers():

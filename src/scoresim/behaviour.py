@@ -20,8 +20,8 @@ from scoresim.events import (
     SPENDING_KINDS,
 )
 from scoresim.people import People
-from scoresim.rng import Streams, chunked_uniforms
-from scoresim.sampling import poisson_nonzero_product
+from scoresim.rng import Streams, chunked_uniforms, pcg64_state, pcg64_store
+from scoresim.sampling import poisson_nonzero_pcg, poisson_nonzero_product
 from scoresim.scenario import BehaviourConfig
 from scoresim.threads import map_threads
 
@@ -83,14 +83,19 @@ def person_rates(
 
 def _draw_kind(gen: np.random.Generator, base: float, factors: list[np.ndarray], n: int):
     """Nonzero Poisson counts of one kind for all ``n`` people: (ids, counts). The
-    uniforms are the generator's first ``n`` doubles, drawn chunk by chunk; the rate
-    ``base * factors...`` is formed person by person with numpy's types and order (the
-    same numbers as :func:`person_rates`)."""
+    uniforms are the generator's first ``n`` doubles, drawn in the compiled loop (or
+    chunk by chunk from the generator); the rate ``base * factors...`` is formed person by
+    person with numpy's types and order (the same numbers as :func:`person_rates`)."""
     if any(np.ndim(f) != 1 or f.shape[0] != n for f in factors) or len(factors) > 2:
         r = base  # unusual shapes: the product in numpy, then one factor
         for f in factors:
             r = r * f
-        base, factors = 1.0, [np.broadcast_to(r, (n,))]
+        base, factors = 1.0, [np.ascontiguousarray(np.broadcast_to(r, (n,)))]
+    state = pcg64_state(gen)
+    if state is not None:
+        out = poisson_nonzero_pcg(state, n, base, factors)
+        pcg64_store(gen, state)
+        return out
     who, count = [], []
     for lo, u in chunked_uniforms(gen, n):
         w, c = poisson_nonzero_product(u, base, [f[lo:lo + u.shape[0]] for f in factors])

@@ -70,6 +70,55 @@ class Streams:
         return (x >> np.uint64(11)).astype(np.float64) * (1.0 / 9007199254740992.0)
 
 
+# numpy's PCG64 (XSL-RR 128/64), compiled: the same numbers as ``Generator.random``, drawn
+# inside the loops that use them (no buffer of uniforms, no call per number).
+_PCG_MULT_HI = np.uint64(2549297995355413924)
+_PCG_MULT_LO = np.uint64(4865540595714422341)
+_LOW32 = np.uint64(0xFFFFFFFF)
+
+
+def pcg64_state(gen: np.random.Generator) -> np.ndarray | None:
+    """The generator's PCG64 state as (state high, state low, increment high, increment
+    low) for :func:`pcg64_double`, or None where it is not a PCG64 with no buffered 32-bit
+    half (use the generator itself then)."""
+    st = gen.bit_generator.state
+    if st.get("bit_generator") != "PCG64" or st.get("has_uint32"):
+        return None
+    s, inc = st["state"]["state"], st["state"]["inc"]
+    return np.array([s >> 64, s & (2**64 - 1), inc >> 64, inc & (2**64 - 1)], np.uint64)
+
+
+def pcg64_store(gen: np.random.Generator, state: np.ndarray) -> None:
+    """Put a state advanced by compiled code back into the generator."""
+    st = gen.bit_generator.state
+    st["state"]["state"] = (int(state[0]) << 64) | int(state[1])
+    gen.bit_generator.state = st
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _mulhi(a, b):
+    """The high 64 bits of the 128-bit product of two uint64."""
+    a0, a1 = a & _LOW32, a >> np.uint64(32)
+    b0, b1 = b & _LOW32, b >> np.uint64(32)
+    p00, p01, p10 = a0 * b0, a0 * b1, a1 * b0
+    mid = (p00 >> np.uint64(32)) + (p01 & _LOW32) + (p10 & _LOW32)
+    return a1 * b1 + (p01 >> np.uint64(32)) + (p10 >> np.uint64(32)) + (mid >> np.uint64(32))
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def pcg64_double(s_hi, s_lo, i_hi, i_lo):
+    """One step of PCG64 from state (s_hi, s_lo) with increment (i_hi, i_lo): returns the
+    new state and the double in [0, 1) that ``Generator.random`` makes of it."""
+    lo = s_lo * _PCG_MULT_LO
+    hi = _mulhi(s_lo, _PCG_MULT_LO) + s_lo * _PCG_MULT_HI + s_hi * _PCG_MULT_LO
+    s_lo = lo + i_lo
+    s_hi = hi + i_hi + (np.uint64(1) if s_lo < lo else np.uint64(0))
+    x = s_hi ^ s_lo
+    r = s_hi >> np.uint64(58)
+    x = (x >> r) | (x << ((np.uint64(64) - r) & np.uint64(63)))
+    return s_hi, s_lo, np.float64(x >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+
+
 _CHUNK = 1 << 16  # uniforms drawn and used while they are in cache
 _local = threading.local()
 

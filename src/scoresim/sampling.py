@@ -15,6 +15,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from scoresim.rng import pcg64_double
+
 # 1 - lam - _MARGIN < exp(-lam) holds with room for rounding (exp's error is < 1e-16 here).
 _MARGIN = 1e-15
 
@@ -66,23 +68,59 @@ def _poisson_nonzero_product(u, base, f1, f2):
     return who[:m].copy(), count[:m].copy()
 
 
-def poisson_nonzero_product(u: np.ndarray, base: float, factors: list[np.ndarray]):
-    """Nonzero Poisson counts at rates ``base * factors[0] * factors[1]`` elementwise,
-    with numpy's types: ``base`` takes the first factor's precision (a Python float meeting
-    a float32 array), and a missing factor is an exact 1 of the same precision."""
+@numba.njit(cache=True, nogil=True)
+def _poisson_nonzero_pcg(state, n, base, f1, f2):
+    """:func:`_poisson_nonzero_product` at the next ``n`` uniforms of a PCG64 generator
+    (``state``: see :func:`scoresim.rng.pcg64_state`, advanced in place)."""
+    s1 = f1.shape[0] == 1
+    s2 = f2.shape[0] == 1
+    s_hi, s_lo, i_hi, i_lo = state[0], state[1], state[2], state[3]
+    who = np.empty(n, np.int32)
+    count = np.empty(n, np.int32)
+    m = 0
+    for i in range(n):
+        s_hi, s_lo, u = pcg64_double(s_hi, s_lo, i_hi, i_lo)
+        lam = base[0] * f1[0 if s1 else i]
+        lam = lam * f2[0 if s2 else i]
+        k = _poisson_one(u, np.float64(lam))
+        if k:
+            who[m] = i
+            count[m] = k
+            m += 1
+    state[0], state[1] = s_hi, s_lo
+    return who[:m].copy(), count[:m].copy()
+
+
+def _typed_factors(base: float, factors: list[np.ndarray]):
+    """(base, f1, f2) for the kernels, with numpy's types: ``base`` takes the first
+    factor's precision (a Python float meeting a float32 array), and a missing factor is
+    an exact 1 of the same precision."""
     if len(factors) > 2:
         raise ValueError("at most two rate factors")
-    u = np.ascontiguousarray(u, np.float64)
     if not factors:
         one = np.ones(1)
-        return _poisson_nonzero_product(u, np.array([base]), one, one)
+        return np.array([base]), one, one
     f = [np.ascontiguousarray(x) for x in factors]
     if f[0].dtype.kind != "f":  # a Python float meeting integers: float64
         f[0] = f[0].astype(np.float64)
     b = np.array([base], dtype=f[0].dtype)
     if len(f) == 1:
         f.append(np.ones(1, dtype=f[0].dtype))
-    return _poisson_nonzero_product(u, b, f[0], f[1])
+    return b, f[0], f[1]
+
+
+def poisson_nonzero_pcg(state: np.ndarray, n: int, base: float, factors: list[np.ndarray]):
+    """:func:`poisson_nonzero_product` at the next ``n`` uniforms of a PCG64 generator
+    whose state (:func:`scoresim.rng.pcg64_state`) is advanced in place."""
+    return _poisson_nonzero_pcg(state, n, *_typed_factors(base, factors))
+
+
+def poisson_nonzero_product(u: np.ndarray, base: float, factors: list[np.ndarray]):
+    """Nonzero Poisson counts at rates ``base * factors[0] * factors[1]`` elementwise,
+    with numpy's types: ``base`` takes the first factor's precision (a Python float meeting
+    a float32 array), and a missing factor is an exact 1 of the same precision."""
+    u = np.ascontiguousarray(u, np.float64)
+    return _poisson_nonzero_product(u, *_typed_factors(base, factors))
 
 
 def _rates(lam, size: int) -> np.ndarray:

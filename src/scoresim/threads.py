@@ -49,7 +49,7 @@ def single_thread() -> None:
 
 
 # Below this many people a piece of work is too small to be worth handing to a thread.
-PARALLEL_FROM = 200_000
+PARALLEL_FROM = 50_000
 
 
 def map_threads(fn: Callable[[T], R], items: Iterable[T], people: int) -> list[R]:
