@@ -11,7 +11,7 @@ import scipy.sparse as sp
 
 from scoresim import Sim, threads
 from scoresim.adaptation import strategic_dissent
-from scoresim.network import small_world
+from scoresim.network import Network, scale_free, small_world
 from scoresim.outcomes import _scheme_summary, histogram_stats, stats_from_histogram
 from scoresim.rng import Streams, chunked_uniforms, pcg64_state, pcg64_store
 from scoresim.sampling import (
@@ -113,6 +113,37 @@ def test_csr_matches_scipy_and_merge_matches_sets():
     assert after == (before - dropped) | new
     assert removed == len(dropped) and added == len(new - (before - dropped))
     assert np.all(np.diff(net.u.astype(np.int64) * 5000 + net.v) > 0)  # sorted, unique
+
+
+def serial_row_sums(net, x):
+    """Each person's float32 sum of x over friends, one addition at a time in the order of
+    the sorted friend ids (the pure-numpy engine's order)."""
+    out = np.zeros(net.n, np.float32)
+    for i in range(net.n):
+        acc = np.float32(0)
+        for f in net.neighbours(i):
+            acc = np.float32(acc + x[f])
+        out[i] = acc
+    return out
+
+
+@pytest.mark.parametrize("kind", ["small_world", "scale_free", "empty", "star"])
+def test_sliced_neighbour_sums_add_in_the_serial_order(kind):
+    rng = np.random.default_rng(2)
+    n = 3001  # not a whole number of slices
+    if kind == "small_world":
+        net = small_world(n, 12, 0.2, rng)
+    elif kind == "scale_free":
+        net = scale_free(n, 10, 2.2, rng)  # uneven degrees: rows sorted by degree
+        assert net._sliced()[2].tolist() != list(range(n))
+    elif kind == "empty":
+        net = Network(n, np.empty(0, np.int64), np.empty(0, np.int64))
+    else:
+        net = Network(n, np.zeros(n - 1, np.int64), np.arange(1, n))
+    x = (rng.random(n) * 1000 + 0.1234567).astype(np.float32)
+    np.testing.assert_array_equal(net.neighbour_sum(x), serial_row_sums(net, x))
+    np.testing.assert_array_equal(net.neighbour_sum(x.astype(np.float64)),
+                                  net.adjacency @ x.astype(np.float64))
 
 
 def test_friend_counts_follow_enrolment_changes_exactly():

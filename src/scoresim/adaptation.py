@@ -208,9 +208,10 @@ class Adaptation:
                                   s, scored, shown, limit, drop)
             unfriended = int(drop.sum())
         threshold = cfg.tie_dissolve_rate_per_day * days
-        for lo, r in chunked_uniforms(streams.gen("network.dissolve", step),
-                                      u.shape[0]):
-            drop[lo:lo + r.shape[0]] |= r < threshold
+        if threshold > 0:  # (at a rate of 0 no tie dissolves: nothing to draw)
+            for lo, r in chunked_uniforms(streams.gen("network.dissolve", step),
+                                          u.shape[0]):
+                drop[lo:lo + r.shape[0]] |= r < threshold
 
         m = int(round(cfg.new_tie_rate_per_day * days * people.n / 2))
         new_a = new_b = np.empty(0, np.int64)

@@ -43,28 +43,39 @@ def rate_factors(
     """Each kind's daily rate as its base rate and the per-person factors it is
     multiplied by, in order (see :func:`person_rates`)."""
     base = cfg.rates_per_day
-    income = people.income_decile.astype(np.float32) / 9.0
-    spending = 0.5 + income  # 0.5 (poorest) .. 1.5 (richest)
-    hardship = (1.0 - people.bill_reliability) * (1.5 - income) * 4.0
-    loyalty = (1.0 + people.expressed_opinion) / 2.0
-    dissent = people.expressed_dissent
+    made: dict[str, np.ndarray] = {}
+
+    def factor(name: str) -> np.ndarray:
+        """A person-level factor, computed once and only if some drawn kind needs it."""
+        if name not in made:
+            income = people.income_decile.astype(np.float32) / 9.0
+            made[name] = {
+                "spending": lambda: 0.5 + income,  # 0.5 (poorest) .. 1.5 (richest)
+                "hardship": lambda: (1.0 - people.bill_reliability) * (1.5 - income) * 4.0,
+                "loyalty": lambda: (1.0 + people.expressed_opinion) / 2.0,
+                "dissent": lambda: people.expressed_dissent,
+            }[name]()
+        return made[name]
 
     out: dict[str, tuple[float, list[np.ndarray]]] = {}
     for kind in EVENT_KINDS:
+        rate = float(getattr(base, kind.name))
         factors = []
-        if kind.name in SPENDING_KINDS:
-            factors.append(spending)
+        if rate == 0.0:  # nobody does it, whatever the factors: none computed
+            pass
+        elif kind.name in SPENDING_KINDS:
+            factors.append(factor("spending"))
         elif kind.name in LOYAL_KINDS:
-            factors.append(loyalty)
+            factors.append(factor("loyalty"))
         elif kind.name in DISSENT_KINDS:
-            factors.append(dissent)
+            factors.append(factor("dissent"))
         elif kind.name in ("bill_default", "loan_default"):
-            factors.append(hardship)
+            factors.append(factor("hardship"))
         elif kind.name == "bill_paid":
             factors.append(people.bill_reliability)
-        if kind.name in multipliers:
+        if rate != 0.0 and kind.name in multipliers:
             factors.append(multipliers[kind.name])
-        out[kind.name] = (float(getattr(base, kind.name)), factors)
+        out[kind.name] = (rate, factors)
     return out
 
 

@@ -29,6 +29,22 @@ class Network:
     def _build(self) -> None:
         self.version = getattr(self, "version", -1) + 1  # lets observers cache by version
         self.degree, self.indptr, self.indices = _csr(self.n, self.u, self.v)
+        self._slices: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+
+    def _sliced(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The adjacency in sliced ELLPACK form (built on first use after each change):
+        rows taken :data:`SLICE` at a time, each slice's k-th friends side by side, padded
+        to its longest row with the id ``n`` (a zero appended to the summed values). The
+        rows of a slice are summed side by side, each in the order of its sorted friend
+        ids, as in the CSR form. Rows in id order, or, where that would pad the slices by
+        more than a fifth (uneven degrees), in order of degree within windows of 256."""
+        if self._slices is None:
+            order = np.arange(self.n, dtype=np.int64)
+            if _padded_cells(self.degree, order) > 1.2 * max(self.indices.shape[0], 1):
+                window = order // 256
+                order = np.lexsort((-self.degree.astype(np.int64), window))
+            self._slices = (*_slice(self.indptr, self.indices, order), order)
+        return self._slices
 
     @property
     def adjacency(self) -> sp.csr_array:
@@ -44,8 +60,12 @@ class Network:
         """Sum of ``x`` over each person's friends (float32 at least; in the order of the
         sorted friend ids, so the result does not depend on the number of threads)."""
         x = np.asarray(x)
-        x = x.astype(np.result_type(np.float32, x.dtype), copy=False)
-        return _row_sums(self.indptr, self.indices, x)
+        dtype = np.result_type(np.float32, x.dtype)
+        ptr, cols, order = self._sliced()
+        padded = np.empty(self.n + 1, dtype)  # index n: the padding's zero
+        padded[: self.n] = x
+        padded[self.n] = 0
+        return _slice_sums(ptr, cols, order, padded)
 
     def add_to_friends(self, total: np.ndarray, who: np.ndarray, value: np.ndarray) -> None:
         """``total[f] += value[i]`` for every friend ``f`` of ``who[i]``, in place: the
@@ -99,24 +119,95 @@ def _csr(n, u, v):
     return degree, indptr, indices
 
 
-def _row_sums(indptr: np.ndarray, indices: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """Each row's sum of ``x`` over its column indices, rows split among the threads."""
-    n = indptr.shape[0] - 1
-    out = np.zeros(n, x.dtype)
+SLICE = 8  # rows summed side by side (independent additions keep the core busy)
+
+
+@numba.njit(cache=True, nogil=True)
+def _padded_cells(degree, order):
+    """Cells of the sliced form for rows in ``order``."""
+    total = 0
+    for c in range(0, order.shape[0], SLICE):
+        width = 0
+        for j in range(c, min(c + SLICE, order.shape[0])):
+            width = max(width, degree[order[j]])
+        total += width * SLICE
+    return total
+
+
+@numba.njit(cache=True, nogil=True)
+def _slice(indptr, indices, order):
+    """(slice offsets, friend ids) of the sliced form; see :meth:`Network._sliced`."""
+    n = order.shape[0]
+    slices = (n + SLICE - 1) // SLICE
+    ptr = np.zeros(slices + 1, np.int64)
+    for c in range(slices):
+        width = 0
+        for j in range(c * SLICE, min(c * SLICE + SLICE, n)):
+            r = order[j]
+            width = max(width, indptr[r + 1] - indptr[r])
+        ptr[c + 1] = ptr[c] + width * SLICE
+    cols = np.empty(ptr[slices], np.int32)
+    for c in range(slices):
+        base = ptr[c]
+        width = (ptr[c + 1] - base) // SLICE
+        for lane in range(SLICE):
+            j = c * SLICE + lane
+            filled = 0
+            if j < n:
+                r = order[j]
+                for e in range(indptr[r], indptr[r + 1]):
+                    cols[base + filled * SLICE + lane] = indices[e]
+                    filled += 1
+            for k in range(filled, width):
+                cols[base + k * SLICE + lane] = n
+    return ptr, cols
+
+
+def _slice_sums(ptr: np.ndarray, cols: np.ndarray, order: np.ndarray,
+                padded: np.ndarray) -> np.ndarray:
+    """Each row's sum of ``padded`` over its friends, the slices split among the threads
+    in parts of about equal size."""
+    n = order.shape[0]
+    out = np.empty(n, padded.dtype)
+    slices = ptr.shape[0] - 1
     parts = thread_count()
-    bounds = [n * c // parts for c in range(parts + 1)]
-    map_threads(lambda c: _row_sums_part(indptr, indices, x, out, bounds[c], bounds[c + 1]),
-                range(parts), n)
+    bounds = np.searchsorted(ptr, np.arange(parts + 1) * (ptr[-1] / parts)).clip(0, slices)
+    bounds[0], bounds[-1] = 0, slices
+    map_threads(lambda c: _slice_sums_part(ptr, cols, order, padded, out, bounds[c],
+                                           bounds[c + 1]), range(parts), n)
     return out
 
 
 @numba.njit(cache=True, nogil=True)
-def _row_sums_part(indptr, indices, x, out, lo, hi):
-    for i in range(lo, hi):
-        acc = out[i]
-        for k in range(indptr[i], indptr[i + 1]):
-            acc += x[indices[k]]
-        out[i] = acc
+def _slice_sums_part(ptr, cols, order, x, out, lo, hi):
+    n = order.shape[0]
+    zero = x[n]
+    for c in range(lo, hi):
+        a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = zero
+        base = ptr[c]
+        for b in range(base, ptr[c + 1], SLICE):
+            a0 += x[cols[b]]
+            a1 += x[cols[b + 1]]
+            a2 += x[cols[b + 2]]
+            a3 += x[cols[b + 3]]
+            a4 += x[cols[b + 4]]
+            a5 += x[cols[b + 5]]
+            a6 += x[cols[b + 6]]
+            a7 += x[cols[b + 7]]
+        j = c * SLICE
+        if j + SLICE <= n:
+            out[order[j]] = a0
+            out[order[j + 1]] = a1
+            out[order[j + 2]] = a2
+            out[order[j + 3]] = a3
+            out[order[j + 4]] = a4
+            out[order[j + 5]] = a5
+            out[order[j + 6]] = a6
+            out[order[j + 7]] = a7
+        else:
+            last = (a0, a1, a2, a3, a4, a5, a6, a7)
+            for lane in range(n - j):
+                out[order[j + lane]] = last[lane]
 
 
 @numba.njit(cache=True, nogil=True)

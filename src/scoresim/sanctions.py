@@ -160,7 +160,7 @@ class Sanctions:
             target = {"internet_throttled": throttle, "dating_boost": dating,
                       "deposit_free": spending}[effect]
             if meets.any():
-                target[meets] *= cfg.factor
+                np.multiply(target, cfg.factor, out=target, where=meets)
                 self.in_force.add(effect)
             new = np.flatnonzero(meets & ~self.ongoing[name])
             self.ongoing[name] = meets

@@ -54,22 +54,40 @@ PARALLEL_FROM = 50_000
 
 def map_threads(fn: Callable[[T], R], items: Iterable[T], people: int) -> list[R]:
     """``[fn(x) for x in items]``, spread over the pool's threads when each piece covers
-    ``people`` >= :data:`PARALLEL_FROM` people."""
+    ``people`` >= :data:`PARALLEL_FROM` people. The calling thread takes pieces too (one
+    hand-off fewer), each thread taking the next piece not yet taken."""
     global _pool, _size
     items = list(items)
     n = thread_count()
     if (n <= 1 or len(items) <= 1 or people < PARALLEL_FROM
             or getattr(_local, "in_pool", False)):
         return [fn(x) for x in items]  # (inside a pool thread: no nesting, no deadlock)
-    if _pool is None or _size != n:
+    helpers = min(n, len(items)) - 1
+    if _pool is None or _size != n - 1:
         if _pool is not None:
             _pool.shutdown(wait=False)
-        _pool, _size = ThreadPoolExecutor(n, thread_name_prefix="scoresim"), n
-    return list(_pool.map(_marked(fn), items))
+        _pool, _size = ThreadPoolExecutor(n - 1, thread_name_prefix="scoresim"), n - 1
+    results: list = [None] * len(items)
+    taken = iter(range(len(items)))  # next() on it is atomic under the GIL
+    lock = threading.Lock()
 
-
-def _marked(fn: Callable[[T], R]) -> Callable[[T], R]:
-    def run(x: T) -> R:
+    def work() -> None:
         _local.in_pool = True
-        return fn(x)
-    return run
+        try:
+            while True:
+                with lock:
+                    i = next(taken, None)
+                if i is None:
+                    return
+                results[i] = fn(items[i])
+        finally:
+            _local.in_pool = False
+
+    futures = [_pool.submit(work) for _ in range(helpers)]
+    try:
+        work()
+    finally:
+        for f in futures:
+            if not f.cancel():  # (a helper that has not started: nothing left for it)
+                f.result()  # (re-raises a helper's exception)
+    return results
