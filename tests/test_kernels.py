@@ -113,6 +113,20 @@ def test_csr_matches_scipy_and_merge_matches_sets():
     assert after == (before - dropped) | new
     assert removed == len(dropped) and added == len(new - (before - dropped))
     assert np.all(np.diff(net.u.astype(np.int64) * 5000 + net.v) > 0)  # sorted, unique
+    # the adjacency, updated row by row, is the one built afresh from the new edge list
+    fresh = Network(5000, net.u, net.v)
+    for name in ("indptr", "indices", "degree"):
+        np.testing.assert_array_equal(getattr(net, name), getattr(fresh, name))
+    # ties removed and added again in one update, and a second update on the first
+    again = np.zeros(net.n_edges, bool)
+    again[:50] = True
+    net.update(again, net.u[:50].copy(), net.v[:50].copy())
+    net.update(rng.random(net.n_edges) < 0.1, rng.integers(0, 5000, 500),
+               rng.integers(0, 5000, 500))
+    fresh = Network(5000, net.u, net.v)
+    for name in ("indptr", "indices", "degree"):
+        np.testing.assert_array_equal(getattr(net, name), getattr(fresh, name))
+    np.testing.assert_array_equal(net.neighbour_sum(x), fresh.neighbour_sum(x))
 
 
 def serial_row_sums(net, x):

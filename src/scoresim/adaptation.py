@@ -25,7 +25,7 @@ import numpy as np
 from scoresim.events import EVENT_KINDS, KIND_INDEX, POLITICAL_KINDS
 from scoresim.network import Network
 from scoresim.people import People
-from scoresim.rng import Streams, chunked_uniforms
+from scoresim.rng import Streams, chunked_uniforms, pcg64_double, pcg64_state, pcg64_store
 from scoresim.scenario import AdaptationConfig
 from scoresim.scoring import Scheme
 
@@ -202,10 +202,11 @@ class Adaptation:
                 limit = np.float32(cfg.unfriend_drag_points)
                 # The first E draws decide for the lower end of each tie, the next E for
                 # the higher end.
+                state = pcg64_state(gen)
                 for a_end, b_end in ((u, v), (v, u)):
-                    for lo, r in chunked_uniforms(gen, u.shape[0]):
-                        _unfriend(lo, r, a_end, b_end, p, people.risk_aversion, friends, w,
-                                  s, scored, shown, limit, drop)
+                    _unfriend(state, a_end, b_end, p, people.risk_aversion, friends, w,
+                              s, scored, shown, limit, drop)
+                pcg64_store(gen, state)
             unfriended = int(drop.sum())
         threshold = cfg.tie_dissolve_rate_per_day * days
         if threshold > 0:  # (at a rate of 0 no tie dissolves: nothing to draw)
@@ -241,21 +242,30 @@ class Adaptation:
 
 
 @numba.njit(cache=True, nogil=True)
-def _unfriend(lo, r, a_end, b_end, p, risk, friends, w, s, scored, shown, limit, drop):
-    """For ties ``lo..``: the ``a`` end drops the ``b`` end if (with probability
-    ``p * (0.5 + risk aversion)``) the friend's visible score drags a's scored score down by
-    more than ``limit`` points a day in any scheme (float32 throughout, as numpy would)."""
+def _unfriend(state, a_end, b_end, p, risk, friends, w, s, scored, shown, limit, drop):
+    """For each tie, at the next uniform of the PCG64 generator in ``state`` (see
+    :func:`scoresim.rng.pcg64_state`): the ``a`` end drops the ``b`` end if (with
+    probability ``p * (0.5 + risk aversion)``) the friend's visible score drags a's scored
+    score down by more than ``limit`` points a day in any scheme (float32 throughout, as
+    numpy would)."""
     half = np.float32(0.5)
-    for i in range(r.shape[0]):
-        e = lo + i
+    # No one's chance exceeds the highest risk aversion's: above it, no need to look up
+    # the person (float32 rounding is monotone, so the test below is the same).
+    top = p * (half + risk.max()) if risk.shape[0] else np.float32(0)
+    s_hi, s_lo, i_hi, i_lo = state[0], state[1], state[2], state[3]
+    for e in range(a_end.shape[0]):
+        s_hi, s_lo, r = pcg64_double(s_hi, s_lo, i_hi, i_lo)
+        if not r < top:
+            continue
         a = a_end[e]
         b = b_end[e]
-        if not r[i] < p * (half + risk[a]):
+        if not r < p * (half + risk[a]):
             continue
         for k in range(w.shape[0]):
             if scored[k, a] and shown[k, b] and w[k] * (s[k, a] - s[k, b]) / friends[a] > limit:
                 drop[e] = True
                 break
+    state[0], state[1] = s_hi, s_lo
 
 
 @numba.njit(cache=True, nogil=True)

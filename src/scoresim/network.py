@@ -90,9 +90,17 @@ class Network:
         nu, nv = _canonical(self.n, u, v)
         if not removed and not nu.size:
             return 0, 0
-        self.u, self.v, added = _merge_edges(self.u, self.v, drop, nu, nv)
+        gone_u, gone_v = self.u[drop], self.v[drop]
+        self.u, self.v, new = _merge_edges(self.u, self.v, drop, nu, nv)
+        added = int(new.sum())
         if removed or added:
-            self._build()
+            # Each person's friends: the old list less the removed, plus the added.
+            self.version += 1
+            self.indptr, self.indices = _csr_update(
+                self.indptr, self.indices, _changes(self.n, gone_u, gone_v),
+                _changes(self.n, nu[new], nv[new]))
+            self.degree = np.diff(self.indptr).astype(np.int32)
+            self._slices = None
         return removed, added
 
 
@@ -221,10 +229,11 @@ def _scatter_to_friends(indptr, indices, total, who, value):
 @numba.njit(cache=True, nogil=True)
 def _merge_edges(u, v, drop, nu, nv):
     """Kept edges (``~drop``) merged with new ones, both sorted by (u, v); a new edge that
-    is already kept is skipped. Returns (u, v, how many were added)."""
+    is already kept is skipped. Returns (u, v, which of the new ones were added)."""
     out_u = np.empty(u.shape[0] + nu.shape[0], np.int32)
     out_v = np.empty(u.shape[0] + nu.shape[0], np.int32)
-    i = j = k = added = 0
+    new = np.zeros(nu.shape[0], np.bool_)
+    i = j = k = 0
     while i < u.shape[0] or j < nu.shape[0]:
         if i < u.shape[0] and drop[i]:
             i += 1
@@ -245,10 +254,61 @@ def _merge_edges(u, v, drop, nu, nv):
             i += 1
         else:
             out_u[k], out_v[k] = nu[j], nv[j]
+            new[j] = True
             j += 1
-            added += 1
         k += 1
-    return out_u[:k].copy(), out_v[:k].copy(), added
+    return out_u[:k], out_v[:k], new
+
+
+def _changes(n: int, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Ties ``u``-``v`` as (row offsets, sorted friend ids) over both ends."""
+    rows = np.concatenate([u, v]).astype(np.int64)
+    cols = np.concatenate([v, u]).astype(np.int32)
+    order = np.lexsort((cols, rows))
+    ptr = np.zeros(n + 1, np.int64)
+    np.cumsum(np.bincount(rows, minlength=n), out=ptr[1:])
+    return ptr, cols[order]
+
+
+@numba.njit(cache=True, nogil=True)
+def _csr_update(indptr, indices, gone, added):
+    """The CSR adjacency after removing the ties in ``gone`` and adding those in ``added``
+    (each from :func:`_changes`), row by row in one sequential pass: the same arrays as
+    :func:`_csr` of the new edge list."""
+    g_ptr, g_cols = gone
+    a_ptr, a_cols = added
+    n = indptr.shape[0] - 1
+    new_ptr = np.empty(n + 1, np.int64)
+    new_ptr[0] = 0
+    for i in range(n):
+        new_ptr[i + 1] = (new_ptr[i] + (indptr[i + 1] - indptr[i])
+                          - (g_ptr[i + 1] - g_ptr[i]) + (a_ptr[i + 1] - a_ptr[i]))
+    out = np.empty(new_ptr[n], np.int32)
+    for i in range(n):
+        k = new_ptr[i]
+        g, g_end = g_ptr[i], g_ptr[i + 1]
+        a, a_end = a_ptr[i], a_ptr[i + 1]
+        if g == g_end and a == a_end:  # unchanged: copied
+            for e in range(indptr[i], indptr[i + 1]):
+                out[k] = indices[e]
+                k += 1
+            continue
+        for e in range(indptr[i], indptr[i + 1]):
+            f = indices[e]
+            while a < a_end and a_cols[a] < f:
+                out[k] = a_cols[a]
+                k += 1
+                a += 1
+            if g < g_end and g_cols[g] == f:
+                g += 1
+                continue
+            out[k] = f
+            k += 1
+        while a < a_end:
+            out[k] = a_cols[a]
+            k += 1
+            a += 1
+    return new_ptr, out
 
 
 def _canonical(n: int, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
