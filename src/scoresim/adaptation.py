@@ -28,6 +28,7 @@ from scoresim.people import People
 from scoresim.rng import Streams, chunked_uniforms, pcg64_double, pcg64_state, pcg64_store
 from scoresim.scenario import AdaptationConfig
 from scoresim.scoring import Scheme
+from scoresim.threads import map_threads, people_parts
 
 
 def strategic_dissent(
@@ -122,8 +123,13 @@ class Adaptation:
         region (float32, schemes in order)."""
         columns = next(iter(tables.values())).shape[1]
         out = np.zeros((columns, people.n), np.float32)
-        for name, sch in self.schemes.items():
-            _add_known(out, sch.knowledge, sch.visible_to_self, tables[name], people.region)
+
+        def add(part: tuple[int, int]) -> None:
+            for name, sch in self.schemes.items():
+                _add_known(out, sch.knowledge, sch.visible_to_self, tables[name],
+                           people.region, *part)
+
+        map_threads(add, people_parts(people.n), people.n)
         return out
 
     def rate_multipliers(self, people: People, phase: str) -> dict[str, np.ndarray]:
@@ -136,8 +142,10 @@ class Adaptation:
                   for name, sch in self.schemes.items()}
         perceived = self._perceived(people, tables)
         # strength * clip(points / scale, -3, 3), in float32; kinds nobody games: dropped
-        moved = _gaming_exponent(perceived, np.float32(cfg.gaming_points_scale),
-                                 np.float32(cfg.gaming_strength))
+        scale, strength = np.float32(cfg.gaming_points_scale), np.float32(cfg.gaming_strength)
+        moved = np.logical_or.reduce(map_threads(
+            lambda part: _gaming_exponent(perceived, scale, strength, *part),
+            people_parts(people.n), people.n))
         out = {}
         for r in np.flatnonzero(moved):
             out[self.gameable[r]] = np.exp(perceived[r], out=perceived[r])
@@ -280,24 +288,25 @@ def _learn_opaque(knowledge, sees, s, prev_s, rate, awareness):
 
 
 @numba.njit(cache=True, nogil=True)
-def _add_known(out, knowledge, visible, table, region):
-    """``out[c, i] += known_i * table[region_i, c]``, known = knowledge where visible
-    (knowledge is finite and >= 0, so multiplying by 0 or 1 selects it exactly)."""
+def _add_known(out, knowledge, visible, table, region, lo, hi):
+    """``out[c, i] += known_i * table[region_i, c]`` for people ``lo..hi``, known =
+    knowledge where visible (knowledge is finite and >= 0, so multiplying by 0 or 1
+    selects it exactly)."""
     for c in range(table.shape[1]):
         row = out[c]
         column = table[:, c].copy()
-        for i in range(region.shape[0]):
+        for i in range(lo, hi):
             row[i] += (knowledge[i] * np.float32(visible[i])) * column[region[i]]
 
 
 @numba.njit(cache=True, nogil=True)
-def _gaming_exponent(perceived, scale, strength):
-    """In place: ``strength * clip(points / scale, -3, 3)``; per row, whether any was
-    nonzero before."""
+def _gaming_exponent(perceived, scale, strength, first, last):
+    """In place for people ``first..last``: ``strength * clip(points / scale, -3, 3)``;
+    per row, whether any was nonzero before."""
     moved = np.zeros(perceived.shape[0], np.bool_)
     lo, hi = np.float32(-3.0), np.float32(3.0)
     for c in range(perceived.shape[0]):
-        for i in range(perceived.shape[1]):
+        for i in range(first, last):
             p = perceived[c, i]
             if p != 0:
                 moved[c] = True

@@ -296,23 +296,28 @@ class Observer:
         """Finish the previous step's assortativity (right after publishing, before ties
         change)."""
         net = self.sim.network
-        for name, p in list(self._pending.items()):
-            sch = self.sim.schemes[name]
-            fs = sch.friend_sums
-            if (not final and fs is not None and fs.scores is p.scores
-                    and fs.network_version == p.network_version == net.version):
-                sums = fs.sums.copy()
-                changed = np.flatnonzero(fs.scored != p.scored)
-                if changed.size:  # friends' scores as they were counted at step p.step
-                    back = (p.scored[changed].astype(np.float32)
-                            - fs.scored[changed].astype(np.float32)) * p.scores[changed]
-                    net.add_to_friends(sums, changed, back)
-                value = _assortativity(p.moments, _cross(p.scores, p.centre, p.scored, sums),
-                                       p.centre)
-            else:
-                value = assortativity(net, p.scores, p.scored, None, p.centre)
-            self.sim.outcomes.data[f"{name}_score_assortativity"][p.step] = value
-            del self._pending[name]
+        # The schemes side by side: each writes only its own column.
+        map_threads(lambda item: self._finish_one(*item, net, final),
+                    list(self._pending.items()), self.sim.people.n)
+        self._pending.clear()
+
+    def _finish_one(self, name: str, p: _PendingAssortativity, net: Network,
+                    final: bool) -> None:
+        sch = self.sim.schemes[name]
+        fs = sch.friend_sums
+        if (not final and fs is not None and fs.scores is p.scores
+                and fs.network_version == p.network_version == net.version):
+            sums = fs.sums.copy()
+            changed = np.flatnonzero(fs.scored != p.scored)
+            if changed.size:  # friends' scores as they were counted at step p.step
+                back = (p.scored[changed].astype(np.float32)
+                        - fs.scored[changed].astype(np.float32)) * p.scores[changed]
+                net.add_to_friends(sums, changed, back)
+            value = _assortativity(p.moments, _cross(p.scores, p.centre, p.scored, sums),
+                                   p.centre)
+        else:
+            value = assortativity(net, p.scores, p.scored, None, p.centre)
+        self.sim.outcomes.data[f"{name}_score_assortativity"][p.step] = value
 
     def finish(self) -> None:
         """Finish what the last step left open (call once the run is over)."""
@@ -396,6 +401,11 @@ class Observer:
             prefix = "sanctions" if effect in SANCTION_EFFECTS else "privileges"
             row[f"{prefix}_{effect}"] = count
         opted_any = np.zeros(n, bool)
+        centres = [np.float32(summary[3] / summary[2] if summary[2] else 0.0)
+                   for summary in sums[1:]]
+        jobs = list(zip(schemes, centres, strict=True))
+        assortativity_now = dict(zip([sch.name for sch in schemes], map_threads(
+            lambda job: self._score_assortativity(t, *job), jobs, n), strict=True))
         for sch, summary in zip(schemes, sums[1:], strict=True):
             name, lo, hi = sch.name, sch.cfg.min_score, sch.cfg.max_score
             (hist, tiers, n_scored, score_sum, enrolled, n_opted, shadow, early_sum, early_n,
@@ -403,8 +413,7 @@ class Observer:
             opted_any |= opted[name]
             stats = stats_from_histogram(hist, lo, hi, score_sum)
             row.update({f"{name}_{k}": v for k, v in stats.items()})
-            row[f"{name}_score_assortativity"] = self._score_assortativity(
-                t, sch, np.float32(score_sum / n_scored if n_scored else 0.0))
+            row[f"{name}_score_assortativity"] = assortativity_now[name]
             row[f"{name}_enrolled_share"] = enrolled / n
             row[f"{name}_opted_out"] = n_opted
             row[f"{name}_shadow_scored"] = shadow

@@ -160,8 +160,9 @@ class Sim:
         clock = _Clock(self.phase_seconds)
         # 1. policy: enrolment
         mandatory = {name: self._mandatory(s, phase_idx) for name, s in self.schemes.items()}
-        for name, scheme in self.schemes.items():
-            update_enrolment(scheme, people, mandatory[name], t, self.streams, sc.adaptation)
+        map_threads(lambda scheme: update_enrolment(scheme, people, mandatory[scheme.name], t,
+                                                    self.streams, sc.adaptation),
+                    self.schemes.values(), people.n)
         if self.tracer:
             self.tracer.snapshot()
         clock("policy")

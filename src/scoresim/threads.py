@@ -52,6 +52,14 @@ def single_thread() -> None:
 PARALLEL_FROM = 50_000
 
 
+def people_parts(n: int) -> list[tuple[int, int]]:
+    """``[0, n)`` cut into one range of people per thread (a single range below
+    :data:`PARALLEL_FROM`), for person-by-person work whose result does not depend on
+    the cut."""
+    parts = thread_count() if n >= PARALLEL_FROM else 1
+    return [(n * c // parts, n * (c + 1) // parts) for c in range(parts)]
+
+
 def map_threads(fn: Callable[[T], R], items: Iterable[T], people: int) -> list[R]:
     """``[fn(x) for x in items]``, spread over the pool's threads when each piece covers
     ``people`` >= :data:`PARALLEL_FROM` people. The calling thread takes pieces too (one
