@@ -138,13 +138,17 @@ class Adaptation:
         if not self.schemes or cfg.gaming_strength == 0 or not self.gameable:
             return {}
         cols = [KIND_INDEX[k] for k in self.gameable]
-        tables = {name: np.ascontiguousarray(sch.points_table(phase)[:, cols])
-                  for name, sch in self.schemes.items()}
-        perceived = self._perceived(people, tables)
-        # strength * clip(points / scale, -3, 3), in float32; kinds nobody games: dropped
+        tables = np.stack([sch.points_table(phase)[:, cols]
+                           for sch in self.schemes.values()]).astype(np.float32)
+        knowledge = np.stack([sch.knowledge for sch in self.schemes.values()])
+        visible = np.stack([sch.visible_to_self for sch in self.schemes.values()])
+        # strength * clip(known points / scale, -3, 3) per kind, in float32, in one pass
+        # over people (the kinds' rows are written once); kinds nobody games: dropped
+        perceived = np.empty((len(cols), people.n), np.float32)
         scale, strength = np.float32(cfg.gaming_points_scale), np.float32(cfg.gaming_strength)
         moved = np.logical_or.reduce(map_threads(
-            lambda part: _gaming_exponent(perceived, scale, strength, *part),
+            lambda part: _gaming_exponents(perceived, knowledge, visible, tables,
+                                           people.region, scale, strength, *part),
             people_parts(people.n), people.n))
         out = {}
         for r in np.flatnonzero(moved):
@@ -300,17 +304,28 @@ def _add_known(out, knowledge, visible, table, region, lo, hi):
 
 
 @numba.njit(cache=True, nogil=True)
-def _gaming_exponent(perceived, scale, strength, first, last):
-    """In place for people ``first..last``: ``strength * clip(points / scale, -3, 3)``;
-    per row, whether any was nonzero before."""
-    moved = np.zeros(perceived.shape[0], np.bool_)
-    lo, hi = np.float32(-3.0), np.float32(3.0)
-    for c in range(perceived.shape[0]):
-        for i in range(first, last):
-            p = perceived[c, i]
-            if p != 0:
-                moved[c] = True
-            perceived[c, i] = strength * min(max(p / scale, lo), hi)
+def _gaming_exponents(out, knowledge, visible, tables, region, scale, strength, lo, hi):
+    """For people ``lo..hi`` and each column c of the per-scheme, per-region ``tables``:
+    ``out[c, i] = strength * clip(points / scale, -3, 3)`` with points the sum over
+    schemes (in order, float32) of knowledge where visible times the table's value for
+    the person's region; per column, whether any points were nonzero."""
+    schemes, _, columns = tables.shape
+    moved = np.zeros(columns, np.bool_)
+    known = np.empty(schemes, np.float32)
+    points = np.empty(columns, np.float32)
+    low, high = np.float32(-3.0), np.float32(3.0)
+    for i in range(lo, hi):
+        r = region[i]
+        for s in range(schemes):
+            known[s] = knowledge[s, i] * np.float32(visible[s, i])
+        points[:] = 0
+        for s in range(schemes):
+            for c in range(columns):
+                points[c] += known[s] * tables[s, r, c]
+        for c in range(columns):
+            p = points[c]
+            moved[c] |= p != 0
+            out[c, i] = strength * min(max(p / scale, low), high)
     return moved
 
 
