@@ -110,10 +110,8 @@ class Adaptation:
                               np.float32(cfg.learning_rate_per_day),
                               np.float32(sch.cfg.awareness))
             else:
-                sch.knowledge = np.where(sees, np.float32(sch.cfg.awareness), 0.0).astype(
-                    np.float32
-                )
-                self.prev_s[name][:] = sch.s
+                sch.knowledge = np.where(sees, np.float32(sch.cfg.awareness),
+                                         np.float32(0.0))
 
     # ------------------------------------------------------- gaming and self-censorship
 
@@ -170,9 +168,10 @@ class Adaptation:
             tables[name] = per_region.astype(np.float32).reshape(-1, 1)
         return self._perceived(people, tables)[0]
 
-    def self_censor(self, people: People, nu: np.ndarray, psi: np.ndarray,
+    def self_censor(self, people: People, nu: np.ndarray | None, psi: np.ndarray | None,
                     network: Network) -> np.ndarray:
-        """Set ``expressed_opinion``; returns expressed dissent a*."""
+        """Set ``expressed_opinion``; returns expressed dissent a*. (``nu`` and ``psi``
+        may be None where the rule is ``none``.)"""
         d = people.desired_dissent
         rule = self.cfg.self_censorship
         if rule == "none":

@@ -29,20 +29,21 @@ class LifeEvents:
 def draw_life_events(people: People, cfg: LifeConfig, streams: Streams, step: int) -> LifeEvents:
     n = people.n
 
-    def who(name: str, rate: float, among: np.ndarray | None) -> np.ndarray:
+    def who(name: str, rate: float, among) -> np.ndarray:
+        """``among``: None (anyone) or a function giving the mask of who can."""
         if rate == 0.0:
             return np.empty(0, np.int64)
         gen = streams.gen(f"life.{name}", step)
-        among = np.ones(0, bool) if among is None else among
+        among = np.ones(0, bool) if among is None else among()
         return np.concatenate([_below(u, rate, among, lo)
                                for lo, u in chunked_uniforms(gen, n)] or [np.empty(0, np.int64)])
 
     # Five independent draws, each from its own stream: side by side.
     kinds = [
         ("job_search", cfg.job_search_rate_per_day,
-         (people.age_band == WORKING) & (people.job != GOOD_JOB)),
+         lambda: (people.age_band == WORKING) & (people.job != GOOD_JOB)),
         ("university", cfg.university_application_rate_per_day,
-         (people.age_band == STUDENT) & ~people.university),
+         lambda: (people.age_band == STUDENT) & ~people.university),
         ("housing", cfg.housing_search_rate_per_day, None),
         ("travel", cfg.travel_rate_per_day, None),
         ("loan", cfg.loan_application_rate_per_day, None),

@@ -80,12 +80,14 @@ class Sanctions:
         return sorted({cfg.effect for _, cfg in self.rules})
 
     def _condition(self, cfg: SanctionConfig, people: People, step: int,
-                   ids: np.ndarray | None = None):
+                   ids: np.ndarray | None = None, only_meets: bool = False):
         """(meets, meets_without_errors, meets_by_own_score) masks over ``ids`` (over
-        everyone when None)."""
+        everyone when None); with ``only_meets``, the first alone."""
         pick = slice(None) if ids is None else ids
         if cfg.blacklisted:
             listed = people.blacklisted_until[pick] >= step
+            if only_meets:
+                return listed
             return listed, listed & ~people.blacklist_wrongful[pick], listed
         scheme = self.schemes[cfg.scheme]
         scored = scheme.scored[pick]
@@ -99,6 +101,8 @@ class Sanctions:
             wanted = [scheme.tier_names.index(t) for t in cfg.tiers]
             return np.isin(scheme.tier_index(score), wanted)
 
+        if only_meets:
+            return scored & meets(scheme.s)
         return scored & meets(scheme.s), scored & meets(scheme.s_clean), scored & meets(
             scheme.b
         )
@@ -124,7 +128,7 @@ class Sanctions:
                 continue
             # Rules on applicants look at the applicants only.
             among = _applicants(cfg.effect, life)
-            meets = self._condition(cfg, people, step, among)[0]
+            meets = self._condition(cfg, people, step, among, only_meets=True)
             extra = cond.person_mask(people, self.schemes.get(cfg.scheme), self.region_names)
             if extra is not None:
                 meets = meets & (extra if among is None else extra[among])

@@ -208,9 +208,12 @@ class Sim:
         ad = self.adaptation
         ad.learn()
         self.multipliers = ad.rate_multipliers(people, phase)
-        nu = self.sources.attribution_probability("critical_statement", date)
-        psi = ad.severity(people, phase, self._active_sanctions(phase))
-        self.expressed_dissent = ad.self_censor(people, nu, psi, self.network)
+        if sc.adaptation.self_censorship == "none":  # (no one weighs surveillance or risk)
+            self.expressed_dissent = ad.self_censor(people, None, None, self.network)
+        else:
+            nu = self.sources.attribution_probability("critical_statement", date)
+            psi = ad.severity(people, phase, self._active_sanctions(phase))
+            self.expressed_dissent = ad.self_censor(people, nu, psi, self.network)
         ties = {"ties_removed": 0, "ties_unfriended": 0, "ties_added": 0}
         if (t + 1) % sc.adaptation.rewire_every_days == 0:
             clock("adaptation")
