@@ -241,6 +241,26 @@ def test_results_do_not_depend_on_the_number_of_threads(monkeypatch):
         np.testing.assert_array_equal(values, two.outcomes.data[col], err_msg=col)
 
 
+@pytest.mark.parametrize("count", ["2", "3"])
+def test_kinds_cut_into_pieces_draw_the_same_events(monkeypatch, count):
+    """With few kinds of events, each kind is drawn in pieces of people on several threads
+    (the generator advanced to each piece's first person): the same events as one
+    thread drawing it whole."""
+    monkeypatch.setattr(threads, "PARALLEL_FROM", 0)
+    reference = HERE.parent / "benchmarks" / "reference.toml"
+    runs = []
+    for threads_now in ("1", count):
+        monkeypatch.setenv("SCORESIM_THREADS", threads_now)
+        sim = Sim(reference, people=3001, days=15, seed=4)
+        sim.run()
+        runs.append(sim)
+    one, many = runs
+    np.testing.assert_array_equal(one.schemes["score"].s, many.schemes["score"].s)
+    for col, values in one.outcomes.data.items():
+        np.testing.assert_array_equal(values, many.outcomes.data[col], err_msg=col)
+    assert one.outcomes.data["critical_statements"].sum() > 0
+
+
 def test_counter_uniforms_are_the_same_in_compiled_code():
     import numba
 

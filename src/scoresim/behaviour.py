@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from scoresim import threads
 from scoresim.events import (
     DISSENT_KINDS,
     EVENT_KINDS,
@@ -23,7 +24,7 @@ from scoresim.people import People
 from scoresim.rng import Streams, chunked_uniforms, pcg64_state, pcg64_store
 from scoresim.sampling import poisson_nonzero_pcg, poisson_nonzero_product
 from scoresim.scenario import BehaviourConfig
-from scoresim.threads import map_threads
+from scoresim.threads import map_threads, thread_count
 
 
 @dataclass
@@ -92,21 +93,41 @@ def person_rates(
     return rates
 
 
-def _draw_kind(gen: np.random.Generator, base: float, factors: list[np.ndarray], n: int):
-    """Nonzero Poisson counts of one kind for all ``n`` people: (ids, counts). The
-    uniforms are the generator's first ``n`` doubles, drawn in the compiled loop (or
-    chunk by chunk from the generator); the rate ``base * factors...`` is formed person by
-    person with numpy's types and order (the same numbers as :func:`person_rates`)."""
+def _draw_kind(gen: np.random.Generator, base: float, factors: list[np.ndarray], n: int,
+               pieces: int = 1) -> list:
+    """Nonzero Poisson counts of one kind for all ``n`` people, as jobs that each give
+    (ids, counts) for a range of people, in order. The uniforms are the generator's first
+    ``n`` doubles, drawn in the compiled loop (each piece from the generator's state
+    advanced to its first person) or chunk by chunk from the generator; the rate
+    ``base * factors...`` is formed person by person with numpy's types and order (the
+    same numbers as :func:`person_rates`)."""
     if any(np.ndim(f) != 1 or f.shape[0] != n for f in factors) or len(factors) > 2:
         r = base  # unusual shapes: the product in numpy, then one factor
         for f in factors:
             r = r * f
         base, factors = 1.0, [np.ascontiguousarray(np.broadcast_to(r, (n,)))]
     state = pcg64_state(gen)
-    if state is not None:
-        out = poisson_nonzero_pcg(state, n, base, factors)
-        pcg64_store(gen, state)
-        return out
+    if state is None:
+        return [lambda: _draw_chunked(gen, base, factors, n)]
+    bounds = [n * c // pieces for c in range(pieces + 1)]
+    states = [state]
+    for lo in bounds[1:-1]:
+        ahead = np.random.PCG64()
+        ahead.state = gen.bit_generator.state
+        states.append(pcg64_state(np.random.Generator(ahead.advance(lo))))
+
+    def piece(c: int):
+        lo, hi = bounds[c], bounds[c + 1]
+        who, count = poisson_nonzero_pcg(states[c], hi - lo, base,
+                                         [f[lo:hi] for f in factors])
+        if c == pieces - 1:
+            pcg64_store(gen, states[c])  # the generator goes on after its n-th number
+        return (who + np.int32(lo) if lo else who), count
+
+    return [lambda c=c: piece(c) for c in range(pieces)]
+
+
+def _draw_chunked(gen: np.random.Generator, base: float, factors: list[np.ndarray], n: int):
     who, count = [], []
     for lo, u in chunked_uniforms(gen, n):
         w, c = poisson_nonzero_product(u, base, [f[lo:lo + u.shape[0]] for f in factors])
@@ -130,9 +151,17 @@ def draw_events(
     # A base rate of 0 gives 0 events whatever the (finite) factors: nothing to draw.
     drawn = [k.name for k in EVENT_KINDS if k.name != "court_listing"
              and rates[k.name][0] != 0.0]
-    gens = {kind: streams.gen(f"behaviour.{kind}", step) for kind in drawn}
-    results = dict(zip(drawn, map_threads(
-        lambda kind: _draw_kind(gens[kind], *rates[kind], n), drawn, n), strict=True))
+    # Few kinds: each cut into pieces of people, so that every thread has work.
+    workers = thread_count() if n >= threads.PARALLEL_FROM else 1
+    pieces = max(1, -(-2 * workers // max(len(drawn), 1))) if workers > 1 else 1
+    jobs = {kind: _draw_kind(streams.gen(f"behaviour.{kind}", step), *rates[kind], n, pieces)
+            for kind in drawn}
+    done = iter(map_threads(lambda job: job(), [j for k in drawn for j in jobs[k]], n))
+    results = {}
+    for kind in drawn:
+        parts = [next(done) for _ in jobs[kind]]
+        results[kind] = parts[0] if len(parts) == 1 else (
+            np.concatenate([w for w, _ in parts]), np.concatenate([c for _, c in parts]))
     events = Events()
     for kind in EVENT_KINDS:
         if kind.name == "court_listing":
