@@ -98,6 +98,7 @@ class Adaptation:
         self.region_count = counts
         self.gameable = [k.name for k in EVENT_KINDS if k.gameable]
         self.political = [KIND_INDEX[k] for k in POLITICAL_KINDS]
+        self._uncensored: tuple[np.ndarray, np.ndarray] | None = None
 
     # -------------------------------------------------------------- learning the rules
 
@@ -172,11 +173,15 @@ class Adaptation:
                     network: Network) -> np.ndarray:
         """Set ``expressed_opinion``; returns expressed dissent a*. (``nu`` and ``psi``
         may be None where the rule is ``none``.)"""
-        d = people.desired_dissent
         rule = self.cfg.self_censorship
-        if rule == "none":
-            a = d
-        elif rule == "threshold":
+        if rule == "none":  # everyone says what they think (private opinions are fixed)
+            if self._uncensored is None:
+                d = people.desired_dissent
+                self._uncensored = d, _expressed(d, d, people.private_opinion)
+            d, people.expressed_opinion = self._uncensored
+            return d
+        d = people.desired_dissent
+        if rule == "threshold":
             a = threshold_dissent(d, people.risk_aversion, psi, self.cfg.tolerance,
                                   network, people.expressed_dissent)
         else:

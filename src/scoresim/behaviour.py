@@ -169,7 +169,7 @@ def draw_events(
             who, cnt = events.who[loan], events.count[loan]
             listed = streams.gen("behaviour.court_listing", step).binomial(
                 cnt, cfg.court_listing_per_loan_default
-            )
+            ) if cnt.size else cnt  # (no loan defaults: nothing to draw)
             keep = listed > 0
             events.who.append(who[keep])
             events.count.append(np.minimum(listed[keep], 1).astype(np.int32))

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numba
 import numpy as np
 
 from scoresim.life import LifeEvents, change_job
@@ -163,10 +164,10 @@ class Sanctions:
             # States: they act every day the condition holds; counted when they start.
             target = {"internet_throttled": throttle, "dating_boost": dating,
                       "deposit_free": spending}[effect]
-            if meets.any():
-                np.multiply(target, cfg.factor, out=target, where=meets)
+            new, reached = _ongoing(target, target.dtype.type(cfg.factor), meets,
+                                    self.ongoing[name])
+            if reached:
                 self.in_force.add(effect)
-            new = np.flatnonzero(meets & ~self.ongoing[name])
             self.ongoing[name] = meets
             return new
         ids = among[meets]
@@ -194,3 +195,20 @@ def _applicants(effect: str, life: LifeEvents) -> np.ndarray | None:
         "travel_ban": life.travellers,
         "loan_denied": life.loan_applicants,
     }.get(effect)
+
+
+@numba.njit(cache=True, nogil=True)
+def _ongoing(target, factor, meets, ongoing):
+    """An ongoing effect in one pass: ``target *= factor`` where ``meets``; returns the ids
+    who meet it and did not yesterday, and whether it reached anyone."""
+    new = np.empty(meets.shape[0], np.int64)
+    m = 0
+    reached = False
+    for i in range(meets.shape[0]):
+        if meets[i]:
+            target[i] *= factor
+            reached = True
+            if not ongoing[i]:
+                new[m] = i
+                m += 1
+    return new[:m].copy(), reached

@@ -231,12 +231,13 @@ class Sim:
         mult = dict(self.multipliers)
         sanc = self.sanctions
         # Factors of 1 for everyone change no rate: left out.
+        # (1.0 * x is x: a kind without a factor yet takes the array itself, read only)
         if "internet_throttled" in sanc.in_force:
             for kind in ONLINE_KINDS:
-                mult[kind] = mult.get(kind, 1.0) * sanc.throttle
+                mult[kind] = mult[kind] * sanc.throttle if kind in mult else sanc.throttle
         if "deposit_free" in sanc.in_force:
             for kind in SPENDING_KINDS:
-                mult[kind] = mult.get(kind, 1.0) * sanc.spending
+                mult[kind] = mult[kind] * sanc.spending if kind in mult else sanc.spending
         refused = sanc.loan_refused_until >= t
         if refused.any():
             mult["loan_default"] = np.where(refused, 0.0, 1.0).astype(np.float32)
