@@ -25,6 +25,7 @@ class Network:
         self.n = int(n)
         self.u, self.v = _canonical(self.n, u, v)
         self._build()
+        self._sliced()  # (after later changes: again on first use)
 
     def _build(self) -> None:
         self.version = getattr(self, "version", -1) + 1  # lets observers cache by version

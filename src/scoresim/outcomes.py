@@ -266,6 +266,7 @@ class Observer:
         self._degree_version = -1
         self._degree: dict[str, float] = {}
         self._pending: dict[str, _PendingAssortativity] = {}
+        self._degree_stats()  # (again whenever ties change)
 
     # The score assortativity of a step needs the sum of friends' scores, which the next
     # step's publishing pass computes anyway (for everyone scored then): the column is

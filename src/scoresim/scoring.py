@@ -246,7 +246,9 @@ class Scheme:
     def scored_friends(self, network: Network) -> np.ndarray:
         """How many scored friends each person has. Recounted when ties change; between
         rewirings kept up to date from the enrolment changes alone (exact: whole counts)."""
-        if self._scored_friends_version != network.version:
+        changed = sum(who.size for who, _ in self._scored_changed)
+        if self._scored_friends_version != network.version or changed > network.n // 16:
+            # (ties changed, or so many people that counting again costs less)
             self._scored_friends = network.neighbour_sum(self.scored.astype(np.float32))
             self._scored_friends_version = network.version
         else:
