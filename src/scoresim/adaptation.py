@@ -178,6 +178,7 @@ class Adaptation:
             if self._uncensored is None:
                 d = people.desired_dissent
                 self._uncensored = d, _expressed(d, d, people.private_opinion)
+                self._uncensored[1].flags.writeable = False  # (kept from day to day)
             d, people.expressed_opinion = self._uncensored
             return d
         d = people.desired_dissent

@@ -53,7 +53,7 @@ def rate_factors(
             made[name] = {
                 "spending": lambda: 0.5 + income,  # 0.5 (poorest) .. 1.5 (richest)
                 "hardship": lambda: (1.0 - people.bill_reliability) * (1.5 - income) * 4.0,
-                "loyalty": lambda: (1.0 + people.expressed_opinion) / 2.0,
+                "loyalty": lambda: people.loyalty,
                 "dissent": lambda: people.expressed_dissent,
             }[name]()
         return made[name]

@@ -57,15 +57,19 @@ class Network:
     def n_edges(self) -> int:
         return int(self.u.shape[0])
 
-    def neighbour_sum(self, x: np.ndarray) -> np.ndarray:
+    def neighbour_sum(self, x: np.ndarray, where: np.ndarray | None = None) -> np.ndarray:
         """Sum of ``x`` over each person's friends (float32 at least; in the order of the
-        sorted friend ids, so the result does not depend on the number of threads)."""
+        sorted friend ids, so the result does not depend on the number of threads);
+        ``where``: count only the friends where it is true."""
         x = np.asarray(x)
         dtype = np.result_type(np.float32, x.dtype)
         ptr, cols, order = self._sliced()
         padded = np.empty(self.n + 1, dtype)  # index n: the padding's zero
-        padded[: self.n] = x
-        padded[self.n] = 0
+        if where is None:
+            padded[: self.n] = x
+            padded[self.n] = 0
+        else:
+            _pad_where(x, where, padded)
         return _slice_sums(ptr, cols, order, padded)
 
     def add_to_friends(self, total: np.ndarray, who: np.ndarray, value: np.ndarray) -> None:
@@ -185,6 +189,14 @@ def _slice_sums(ptr: np.ndarray, cols: np.ndarray, order: np.ndarray,
     map_threads(lambda c: _slice_sums_part(ptr, cols, order, padded, out, bounds[c],
                                            bounds[c + 1]), range(parts), n)
     return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _pad_where(x, keep, out):
+    """``out[i] = x[i]`` where ``keep[i]``, else 0; a 0 after the last."""
+    for i in range(x.shape[0]):
+        out[i] = x[i] if keep[i] else 0
+    out[x.shape[0]] = 0
 
 
 @numba.njit(cache=True, nogil=True)

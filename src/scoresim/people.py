@@ -45,7 +45,25 @@ class People:
 
     @property
     def expressed_dissent(self) -> np.ndarray:
-        return np.maximum(-self.expressed_opinion, 0.0)
+        """max(0, -expressed opinion); read only (see :meth:`_from_expressed`)."""
+        return self._from_expressed("dissent", lambda e: np.maximum(-e, 0.0))
+
+    @property
+    def loyalty(self) -> np.ndarray:
+        """(1 + expressed opinion) / 2; read only (see :meth:`_from_expressed`)."""
+        return self._from_expressed("loyalty", lambda e: (1.0 + e) / 2.0)
+
+    def _from_expressed(self, name: str, make) -> np.ndarray:
+        """A quantity made from ``expressed_opinion``, made again only when that array is
+        replaced (the engine replaces it day by day and never changes it in place; the
+        results are read only, so nothing else can either)."""
+        cache = self.__dict__.setdefault("_expressed_cache", {})
+        source, value = cache.get(name, (None, None))
+        if source is not self.expressed_opinion:
+            value = make(self.expressed_opinion)
+            value.flags.writeable = False
+            cache[name] = (self.expressed_opinion, value)
+        return value
 
 
 def make_people(scenario: Scenario, streams: Streams, n: int | None = None) -> People:

@@ -236,7 +236,7 @@ class Scheme:
             self.s, self.s_clean = self.b.copy(), self.b_clean.copy()
             return
         n_friends = self.scored_friends(network)
-        friends_sum = network.neighbour_sum(_masked(self.s, scored))
+        friends_sum = network.neighbour_sum(self.s, where=scored)
         # Kept for the outcome table: the same sum gives yesterday's score assortativity.
         self.friend_sums = FriendSums(network.version, self.s, scored, friends_sum)
         self.s, self.s_clean = _pull_to_friends(
@@ -288,15 +288,6 @@ def rule_condition(regions: list[str], phases: list[str], when: str | None):
     if when:
         clauses.extend(conditions.parse(when).clauses)
     return conditions.Condition(tuple(clauses))
-
-
-@numba.njit(cache=True, nogil=True)
-def _masked(x, keep):
-    out = np.zeros(x.shape[0], np.float32)
-    for i in range(x.shape[0]):
-        if keep[i]:
-            out[i] = x[i]
-    return out
 
 
 @numba.njit(cache=True, nogil=True)
