@@ -69,6 +69,8 @@ class Sanctions:
         self.received_wrongful = np.zeros(n, np.int32)
         self.received_association = np.zeros(n, np.int32)
         self.loan_refused_until = np.full(n, -1, np.int32)
+        self._ones = np.ones(n, np.float32)
+        self._ones.flags.writeable = False
         self.throttle = np.ones(n, np.float32)
         self.dating_weight = np.ones(n, np.float32)
         self.spending = np.ones(n, np.float32)
@@ -112,15 +114,22 @@ class Sanctions:
         self, people: People, life: LifeEvents, phase: str, step: int, streams: Streams
     ) -> SanctionStep:
         n = people.n
+        effects = {cfg.effect for _, cfg in self.rules}
+
+        def factors(effect: str) -> np.ndarray:
+            """Ones to multiply into, or (no rule with the effect) the shared read-only
+            ones."""
+            return np.ones(n, np.float32) if effect in effects else self._ones
+
         out = SanctionStep(
             applied={cfg.effect: 0 for _, cfg in self.rules},
             job_blocked=np.zeros(n, bool),
-            job_factor=np.ones(n, np.float32),
+            job_factor=factors("job_priority"),
             uni_blocked=np.zeros(n, bool),
         )
-        throttle = np.ones(n, np.float32)
-        dating = np.ones(n, np.float32)
-        spending = np.ones(n, np.float32)
+        throttle = factors("internet_throttled")
+        dating = factors("dating_boost")
+        spending = factors("deposit_free")
         self.in_force = set()
         for name, cfg in self.rules:
             cond = self.conditions[name]

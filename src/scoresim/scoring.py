@@ -25,6 +25,7 @@ from scoresim.network import Network
 from scoresim.people import People
 from scoresim.scenario import RuleConfig, Scenario, SchemeConfig
 from scoresim.sources import Records
+from scoresim.threads import map_threads, people_parts
 
 NOT_ENROLLED, ENROLLED, OPTED_OUT = 0, 1, 2
 ENROLMENT_STATES = ("none", "enrolled", "opted_out")
@@ -213,14 +214,16 @@ class Scheme:
         order, starts = records.by_kind()
         in_scheme = self.in_scheme_source
         for k in np.flatnonzero(PLATFORM_KINDS):
-            _mark_active(order[starts[k]:starts[k + 1]], records.person, records.source,
-                         in_scheme, self.last_active, step)
+            if starts[k + 1] > starts[k]:
+                _mark_active(order[starts[k]:starts[k + 1]], records.person, records.source,
+                             in_scheme, self.last_active, step)
         decay_points = np.float32(cfg.inactivity.decay_points_per_day)
         decay_after = cfg.inactivity.after_days if cfg.inactivity.decay_points_per_day else -1
 
         lo, hi = np.float32(cfg.min_score), np.float32(cfg.max_score)
-        _advance_own(self.b, self.b_clean, pts, pts_clean, scored, bonus, self.last_active,
-                     step, decay_after, decay_points, lo, hi)
+        map_threads(lambda part: _advance_own(
+            self.b, self.b_clean, pts, pts_clean, scored, bonus, self.last_active, step,
+            decay_after, decay_points, lo, hi, *part), people_parts(people.n), people.n)
         parts = {"points": pts, "per_rule": per_rule, "bonus": None, "decay": None}
         if keep_per_rule:
             idle = scored & (decay_after >= 0) & (step - self.last_active > decay_after)
@@ -239,9 +242,13 @@ class Scheme:
         friends_sum = network.neighbour_sum(self.s, where=scored)
         # Kept for the outcome table: the same sum gives yesterday's score assortativity.
         self.friend_sums = FriendSums(network.version, self.s, scored, friends_sum)
-        self.s, self.s_clean = _pull_to_friends(
-            self.b, self.b_clean, friends_sum, n_friends, scored, np.float32(1.0 - w),
-            np.float32(w), np.float32(self.cfg.min_score), np.float32(self.cfg.max_score))
+        s, s_clean = np.empty_like(self.b), np.empty_like(self.b_clean)
+        own, pull = np.float32(1.0 - w), np.float32(w)
+        lo, hi = np.float32(self.cfg.min_score), np.float32(self.cfg.max_score)
+        map_threads(lambda part: _pull_to_friends(
+            self.b, self.b_clean, friends_sum, n_friends, scored, own, pull, lo, hi, s,
+            s_clean, *part), people_parts(network.n), network.n)
+        self.s, self.s_clean = s, s_clean
 
     def scored_friends(self, network: Network) -> np.ndarray:
         """How many scored friends each person has. Recounted when ties change; between
@@ -291,17 +298,19 @@ def rule_condition(regions: list[str], phases: list[str], when: str | None):
 
 
 @numba.njit(cache=True, nogil=True)
-def _pull_to_friends(b, b_clean, friends_sum, n_friends, scored, own, pull, lo, hi):
-    """``s = clip(own * b + pull * mean of scored friends' s)`` for the scored with scored
-    friends, ``s = b`` for the rest; the same for the clean scores (float32, as numpy)."""
-    s = b.copy()
-    s_clean = b_clean.copy()
-    for i in range(b.shape[0]):
+def _pull_to_friends(b, b_clean, friends_sum, n_friends, scored, own, pull, lo, hi, s,
+                     s_clean, first, last):
+    """For people ``first..last``: ``s = clip(own * b + pull * mean of scored friends'
+    s)`` for the scored with scored friends, ``s = b`` for the rest; the same for the
+    clean scores (float32, as numpy)."""
+    for i in range(first, last):
         if scored[i] and n_friends[i] > 0:
             mean = friends_sum[i] / n_friends[i]
             s[i] = min(max(own * b[i] + pull * mean, lo), hi)
             s_clean[i] = min(max(own * b_clean[i] + pull * mean, lo), hi)
-    return s, s_clean
+        else:
+            s[i] = b[i]
+            s_clean[i] = b_clean[i]
 
 
 @numba.njit(cache=True, nogil=True)
@@ -313,11 +322,12 @@ def _mark_active(idx, person, source, in_scheme, last_active, step):
 
 @numba.njit(cache=True, nogil=True)
 def _advance_own(b, b_clean, pts, pts_clean, scored, bonus, last_active, step, decay_after,
-                 decay_points, lo, hi):
-    """``b += points + bonus - decay`` for the scored, within [lo, hi], in place; the sum
-    is taken in float64 and rounded to float32 once, as numpy would."""
+                 decay_points, lo, hi, first, last):
+    """``b += points + bonus - decay`` for the scored among people ``first..last``,
+    within [lo, hi], in place; the sum is taken in float64 and rounded to float32 once, as
+    numpy would."""
     zero = np.float32(0.0)
-    for i in range(b.shape[0]):
+    for i in range(first, last):
         if not scored[i]:
             continue
         decay = decay_points if decay_after >= 0 and step - last_active[i] > decay_after \
