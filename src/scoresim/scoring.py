@@ -25,7 +25,6 @@ from scoresim.network import Network
 from scoresim.people import People
 from scoresim.scenario import RuleConfig, Scenario, SchemeConfig
 from scoresim.sources import Records
-from scoresim.threads import map_threads, people_parts
 
 NOT_ENROLLED, ENROLLED, OPTED_OUT = 0, 1, 2
 ENROLMENT_STATES = ("none", "enrolled", "opted_out")
@@ -221,9 +220,8 @@ class Scheme:
         decay_after = cfg.inactivity.after_days if cfg.inactivity.decay_points_per_day else -1
 
         lo, hi = np.float32(cfg.min_score), np.float32(cfg.max_score)
-        map_threads(lambda part: _advance_own(
-            self.b, self.b_clean, pts, pts_clean, scored, bonus, self.last_active, step,
-            decay_after, decay_points, lo, hi, *part), people_parts(people.n), people.n)
+        _advance_own(self.b, self.b_clean, pts, pts_clean, scored, bonus, self.last_active,
+                     step, decay_after, decay_points, lo, hi)
         parts = {"points": pts, "per_rule": per_rule, "bonus": None, "decay": None}
         if keep_per_rule:
             idle = scored & (decay_after >= 0) & (step - self.last_active > decay_after)
@@ -242,13 +240,9 @@ class Scheme:
         friends_sum = network.neighbour_sum(self.s, where=scored)
         # Kept for the outcome table: the same sum gives yesterday's score assortativity.
         self.friend_sums = FriendSums(network.version, self.s, scored, friends_sum)
-        s, s_clean = np.empty_like(self.b), np.empty_like(self.b_clean)
-        own, pull = np.float32(1.0 - w), np.float32(w)
-        lo, hi = np.float32(self.cfg.min_score), np.float32(self.cfg.max_score)
-        map_threads(lambda part: _pull_to_friends(
-            self.b, self.b_clean, friends_sum, n_friends, scored, own, pull, lo, hi, s,
-            s_clean, *part), people_parts(network.n), network.n)
-        self.s, self.s_clean = s, s_clean
+        self.s, self.s_clean = _pull_to_friends(
+            self.b, self.b_clean, friends_sum, n_friends, scored, np.float32(1.0 - w),
+            np.float32(w), np.float32(self.cfg.min_score), np.float32(self.cfg.max_score))
 
     def scored_friends(self, network: Network) -> np.ndarray:
         """How many scored friends each person has. Recounted when ties change; between
@@ -298,12 +292,12 @@ def rule_condition(regions: list[str], phases: list[str], when: str | None):
 
 
 @numba.njit(cache=True, nogil=True)
-def _pull_to_friends(b, b_clean, friends_sum, n_friends, scored, own, pull, lo, hi, s,
-                     s_clean, first, last):
-    """For people ``first..last``: ``s = clip(own * b + pull * mean of scored friends'
-    s)`` for the scored with scored friends, ``s = b`` for the rest; the same for the
-    clean scores (float32, as numpy)."""
-    for i in range(first, last):
+def _pull_to_friends(b, b_clean, friends_sum, n_friends, scored, own, pull, lo, hi):
+    """``s = clip(own * b + pull * mean of scored friends' s)`` for the scored with scored
+    friends, ``s = b`` for the rest; the same for the clean scores (float32, as numpy)."""
+    s = np.empty_like(b)
+    s_clean = np.empty_like(b_clean)
+    for i in range(b.shape[0]):
         if scored[i] and n_friends[i] > 0:
             mean = friends_sum[i] / n_friends[i]
             s[i] = min(max(own * b[i] + pull * mean, lo), hi)
@@ -311,6 +305,7 @@ def _pull_to_friends(b, b_clean, friends_sum, n_friends, scored, own, pull, lo, 
         else:
             s[i] = b[i]
             s_clean[i] = b_clean[i]
+    return s, s_clean
 
 
 @numba.njit(cache=True, nogil=True)
@@ -322,12 +317,11 @@ def _mark_active(idx, person, source, in_scheme, last_active, step):
 
 @numba.njit(cache=True, nogil=True)
 def _advance_own(b, b_clean, pts, pts_clean, scored, bonus, last_active, step, decay_after,
-                 decay_points, lo, hi, first, last):
-    """``b += points + bonus - decay`` for the scored among people ``first..last``,
-    within [lo, hi], in place; the sum is taken in float64 and rounded to float32 once, as
-    numpy would."""
+                 decay_points, lo, hi):
+    """``b += points + bonus - decay`` for the scored, within [lo, hi], in place; the sum
+    is taken in float64 and rounded to float32 once, as numpy would."""
     zero = np.float32(0.0)
-    for i in range(first, last):
+    for i in range(b.shape[0]):
         if not scored[i]:
             continue
         decay = decay_points if decay_after >= 0 and step - last_active[i] > decay_after \
