@@ -12,7 +12,12 @@ import scipy.sparse as sp
 from scoresim import Sim, threads
 from scoresim.adaptation import strategic_dissent
 from scoresim.network import Network, scale_free, small_world
-from scoresim.outcomes import _scheme_summary, histogram_stats, stats_from_histogram
+from scoresim.outcomes import (
+    _scheme_summary,
+    _weighted_sums,
+    histogram_stats,
+    stats_from_histogram,
+)
 from scoresim.rng import Streams, chunked_uniforms, pcg64_state, pcg64_store
 from scoresim.sampling import (
     poisson_from_uniform,
@@ -204,10 +209,14 @@ def test_scheme_summary_matches_numpy():
     rel = rng.random(n).astype(np.float32)
     tier_mins = np.array([350, 550, 600, 650, 700], np.float32)
     opted = np.zeros(n, bool)
+    friends = rng.integers(0, 30, n).astype(np.float32)
     (hist, tiers, n_scored, total, enrolled, n_opted, shadow, early_sum, early_n, late_sum,
-     late_n, corr) = _scheme_summary(s, state, True, early, rel, np.float32(350), 601,
-                                     tier_mins, opted)
+     late_n, corr, moments) = _scheme_summary(s, state, True, early, rel, np.float32(350),
+                                              601, tier_mins, opted, friends)
     scored = state != NOT_ENROLLED
+    # the assortativity's moments, about the mean in float32, exactly as _weighted_sums
+    centre = np.float32(total / n_scored)
+    assert moments == _weighted_sums(s, centre, scored, friends)
     assert n_scored == scored.sum() and enrolled == (state == ENROLLED).sum()
     assert n_opted == shadow == (state == OPTED_OUT).sum()
     np.testing.assert_array_equal(opted, state == OPTED_OUT)

@@ -274,10 +274,12 @@ class Observer:
     # between), or by :meth:`finish` at the end of the run. One neighbour sum per scheme
     # and step instead of two.
 
-    def _score_assortativity(self, t: int, sch, centre: np.float32) -> float:
+    def _score_assortativity(self, t: int, sch, centre: np.float32,
+                             moments: tuple[float, float, float, float]) -> float:
+        """``moments``: :func:`_weighted_sums` about ``centre`` (from the scheme's
+        summary pass)."""
         net = self.sim.network
         scored = sch.scored
-        moments = _weighted_sums(sch.s, centre, scored, sch.scored_friends(net))
         if sch.cfg.friend_weight == 0.0 or net.n_edges == 0:  # no publishing pass to share
             return assortativity(net, sch.s, scored, sch.scored_friends(net), centre)
         pairs, sx, sxx, top = moments
@@ -348,6 +350,7 @@ class Observer:
         n_regions = len(sim.scenario.people.regions)
         schemes = list(sim.schemes.values())
         opted = {sch.name: np.zeros(n, bool) for sch in schemes}
+        friends = {sch.name: sch.scored_friends(sim.network) for sch in schemes}
 
         def people_sums():
             return _people_summary(
@@ -362,7 +365,7 @@ class Observer:
             tier_mins = sch.tier_mins if sch.tier_names else np.zeros(1, np.float32)
             return _scheme_summary(sch.s, sch.state, bool(sch.cfg.shadow_score), sch.early,
                                    p.bill_reliability, np.float32(lo), nbins, tier_mins,
-                                   opted[sch.name])
+                                   opted[sch.name], friends[sch.name])
 
         # The passes are independent: side by side.
         sums = map_threads(lambda job: job(), [people_sums] + [
@@ -402,15 +405,14 @@ class Observer:
             prefix = "sanctions" if effect in SANCTION_EFFECTS else "privileges"
             row[f"{prefix}_{effect}"] = count
         opted_any = np.zeros(n, bool)
-        centres = [np.float32(summary[3] / summary[2] if summary[2] else 0.0)
-                   for summary in sums[1:]]
-        jobs = list(zip(schemes, centres, strict=True))
+        jobs = [(sch, np.float32(summary[3] / summary[2] if summary[2] else 0.0), summary[-1])
+                for sch, summary in zip(schemes, sums[1:], strict=True)]
         assortativity_now = dict(zip([sch.name for sch in schemes], map_threads(
             lambda job: self._score_assortativity(t, *job), jobs, n), strict=True))
         for sch, summary in zip(schemes, sums[1:], strict=True):
             name, lo, hi = sch.name, sch.cfg.min_score, sch.cfg.max_score
             (hist, tiers, n_scored, score_sum, enrolled, n_opted, shadow, early_sum, early_n,
-             late_sum, late_n, corr) = summary
+             late_sum, late_n, corr, _) = summary
             opted_any |= opted[name]
             stats = stats_from_histogram(hist, lo, hi, score_sum)
             row.update({f"{name}_{k}": v for k, v in stats.items()})
@@ -467,10 +469,12 @@ def _people_summary(private, expressed, above_tolerance, dissent, desired, job, 
 
 @numba.njit(cache=True, nogil=True)
 def _scheme_summary(s, state, shadow_score, early, reliability, lo, nbins, tier_mins,
-                    opted_any):
+                    opted_any, friends):
     """One scheme's sums for the step's row: score histogram (1-point bins from ``lo``),
-    tier counts, enrolment counts, early/late score sums, and the correlation of scores
-    with bill reliability over the scored (two passes: means, then centred sums)."""
+    tier counts, enrolment counts, early/late score sums, the correlation of scores with
+    bill reliability over the scored (two passes: means, then centred sums), and, in the
+    second pass, the assortativity's moments about the mean score (``friends``: each
+    person's number of scored friends)."""
     hist = np.zeros(nbins, np.int64)
     tiers = np.zeros(tier_mins.shape[0], np.int64)
     n_scored = enrolled = opted = shadow = early_n = late_n = 0
@@ -504,9 +508,11 @@ def _scheme_summary(s, state, shadow_score, early, reliability, lo, nbins, tier_
                 k = j
         tiers[k] += 1
     corr = np.nan
-    if n_scored >= 3:
+    pairs = wx = wxx = top = 0.0
+    if n_scored > 0:
         mx = score_sum / n_scored
         my = rel_sum / n_scored
+        c = np.float64(np.float32(mx))  # the centre of the assortativity's sums
         sxx = syy = sxy = 0.0
         for i in range(s.shape[0]):
             st = state[i]
@@ -516,7 +522,14 @@ def _scheme_summary(s, state, shadow_score, early, reliability, lo, nbins, tier_
                 sxx += dx * dx
                 syy += dy * dy
                 sxy += dx * dy
-        if sxx > 0 and syy > 0:
+                # as _weighted_sums(s, centre, scored, friends), in the same order
+                f = np.float64(friends[i])
+                x = np.float64(s[i]) - c
+                pairs += f
+                wx += x * f
+                wxx += x * x * f
+                top = max(top, abs(np.float64(s[i])))
+        if n_scored >= 3 and sxx > 0 and syy > 0:
             corr = sxy / np.sqrt(sxx * syy)
     return (hist, tiers, n_scored, score_sum, enrolled, opted, shadow, early_sum, early_n,
-            late_sum, late_n, corr)
+            late_sum, late_n, corr, (pairs, wx, wxx, top))

@@ -90,6 +90,7 @@ class Scheme:
         self._scratch = (np.zeros(n, np.float64), np.zeros(n, np.float64), np.zeros(n, bool))
         self.state = np.zeros(n, np.int8)  # change through set_state
         self.state_version = 0
+        self._state_cache: dict[str, tuple[int, np.ndarray]] = {}
         self.friend_sums: FriendSums | None = None
         self._scored_friends_version: int | None = None  # network version it counts
         self._scored_friends = np.zeros(n, np.float32)
@@ -111,8 +112,17 @@ class Scheme:
 
     @property
     def scored(self) -> np.ndarray:
-        """Carries a score: enrolled, or opted out with a shadow score (M10)."""
-        return self._is_scored(self.state)
+        """Carries a score: enrolled, or opted out with a shadow score (M10). Read only,
+        made again after each change of state (:meth:`set_state`)."""
+        return self._by_state("scored", self._is_scored)
+
+    def _by_state(self, name: str, make) -> np.ndarray:
+        cached = self._state_cache.get(name)
+        if cached is None or cached[0] != self.state_version:
+            value = make(self.state)
+            value.flags.writeable = False
+            cached = self._state_cache[name] = (self.state_version, value)
+        return cached[1]
 
     def _is_scored(self, state: np.ndarray) -> np.ndarray:
         if self.cfg.shadow_score:
@@ -124,12 +134,12 @@ class Scheme:
         """Sees their own score: enrolled (never a shadow score), scheme not hidden."""
         if self.cfg.visibility == "hidden":
             return np.zeros(self.n, bool)
-        return self.state == ENROLLED
+        return self._by_state("enrolled", lambda state: state == ENROLLED)
 
     @property
     def visible_to_friends(self) -> np.ndarray:
         if self.cfg.visibility in ("friends", "public"):
-            return self.state == ENROLLED
+            return self._by_state("enrolled", lambda state: state == ENROLLED)
         return np.zeros(self.n, bool)
 
     # ------------------------------------------------------------------------ points
