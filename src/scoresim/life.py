@@ -48,7 +48,10 @@ def draw_life_events(people: People, cfg: LifeConfig, streams: Streams, step: in
         ("travel", cfg.travel_rate_per_day, None),
         ("loan", cfg.loan_application_rate_per_day, None),
     ]
-    jobs, uni, housing, travel, loan = map_threads(lambda k: who(*k), kinds, n)
+    drawn = [k for k in kinds if k[1] != 0.0]  # (a rate of 0: nobody, nothing to draw)
+    found = dict(zip([k[0] for k in drawn], map_threads(lambda k: who(*k), drawn, n),
+                     strict=True))
+    jobs, uni, housing, travel, loan = (found.get(k[0], np.empty(0, np.int64)) for k in kinds)
     return LifeEvents(
         job_applicants=jobs,
         hire_u=streams.uniform_for("life.hire", step, jobs),

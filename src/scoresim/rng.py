@@ -60,8 +60,11 @@ class Streams:
         applicants): a person's draw does not depend on who else is in the subset, so two
         scenarios that differ for some people share every other person's draws.
         """
+        ids = np.asarray(ids)
+        if ids.size == 0:  # (no one to draw for)
+            return np.empty(ids.shape, np.float64)
         key = self.key(name, step)
-        x = np.asarray(ids).astype(np.uint64) * _GOLDEN + key
+        x = ids.astype(np.uint64) * _GOLDEN + key
         x ^= x >> np.uint64(30)
         x *= _MIX1
         x ^= x >> np.uint64(27)
