@@ -76,7 +76,7 @@ def map_threads(fn: Callable[[T], R], items: Iterable[T], people: int) -> list[R
             _pool.shutdown(wait=False)
         _pool, _size = ThreadPoolExecutor(n - 1, thread_name_prefix="scoresim"), n - 1
     results: list = [None] * len(items)
-    taken = iter(range(len(items)))  # next() on it is atomic under the GIL
+    taken = iter(range(len(items)))  # (next piece, taken under the lock)
     lock = threading.Lock()
 
     def work() -> None:
