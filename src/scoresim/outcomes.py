@@ -204,13 +204,16 @@ def _weighted_sums(score, centre, scored, friends):
     c = np.float64(centre)
     for i in range(score.shape[0]):
         if scored[i]:
-            f = np.float64(friends[i])
-            x = np.float64(score[i]) - c
-            pairs += f
-            sx += x * f
-            sxx += x * x * f
-            top = max(top, abs(np.float64(score[i])))
+            pairs, sx, sxx, top = _add_moments(pairs, sx, sxx, top, score[i], friends[i], c)
     return pairs, sx, sxx, top
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _add_moments(pairs, sx, sxx, top, score, friends, c):
+    """One scored person's terms of :func:`_weighted_sums` added (float64)."""
+    f = np.float64(friends)
+    x = np.float64(score) - c
+    return pairs + f, sx + x * f, sxx + x * x * f, max(top, abs(np.float64(score)))
 
 
 @numba.njit(cache=True, nogil=True)
@@ -523,12 +526,7 @@ def _scheme_summary(s, state, shadow_score, early, reliability, lo, nbins, tier_
                 syy += dy * dy
                 sxy += dx * dy
                 # as _weighted_sums(s, centre, scored, friends), in the same order
-                f = np.float64(friends[i])
-                x = np.float64(s[i]) - c
-                pairs += f
-                wx += x * f
-                wxx += x * x * f
-                top = max(top, abs(np.float64(s[i])))
+                pairs, wx, wxx, top = _add_moments(pairs, wx, wxx, top, s[i], friends[i], c)
         if n_scored >= 3 and sxx > 0 and syy > 0:
             corr = sxy / np.sqrt(sxx * syy)
     return (hist, tiers, n_scored, score_sum, enrolled, opted, shadow, early_sum, early_n,
