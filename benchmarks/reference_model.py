@@ -116,11 +116,17 @@ def time_scoresim(n: int, steps: int, seed: int = 0, repeat: int = 1) -> tuple[f
     return min(inits), min(runs)
 
 
+def _at_least_one(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return int(text)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--people", type=int, nargs="+", default=[1_000, 10_000, 100_000])
     ap.add_argument("--steps", type=int, default=20)
-    ap.add_argument("--repeat", type=int, default=3,
+    ap.add_argument("--repeat", type=_at_least_one, default=3,
                     help="runs per tool and size; the fastest counts (both tools alike)")
     ap.add_argument("--mesa-limit", type=float, default=600.0,
                     help="skip Mesa where its run would take longer than this (seconds)")
