@@ -69,7 +69,8 @@ class Sanctions:
         self.received_wrongful = np.zeros(n, np.int32)
         self.received_association = np.zeros(n, np.int32)
         self.loan_refused_until = np.full(n, -1, np.int32)
-        self._ones = np.ones(n, np.float32)
+        self._effects = {cfg.effect for _, cfg in self.rules}
+        self._ones = np.ones(n, np.float32)  # (for effects no rule has)
         self._ones.flags.writeable = False
         self.throttle = np.ones(n, np.float32)
         self.dating_weight = np.ones(n, np.float32)
@@ -114,12 +115,11 @@ class Sanctions:
         self, people: People, life: LifeEvents, phase: str, step: int, streams: Streams
     ) -> SanctionStep:
         n = people.n
-        effects = {cfg.effect for _, cfg in self.rules}
 
         def factors(effect: str) -> np.ndarray:
             """Ones to multiply into, or (no rule with the effect) the shared read-only
             ones."""
-            return np.ones(n, np.float32) if effect in effects else self._ones
+            return np.ones(n, np.float32) if effect in self._effects else self._ones
 
         out = SanctionStep(
             applied={cfg.effect: 0 for _, cfg in self.rules},
