@@ -48,19 +48,23 @@ def _poisson(u, lam):
     return out
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _rate(base, f1, f2, i):
+    """``base[0] * f1[i] * f2[i]`` in the factors' own precision (a factor of length 1 is
+    the same for everyone), as float64."""
+    lam = base[0] * f1[0 if f1.shape[0] == 1 else i]
+    return np.float64(lam * f2[0 if f2.shape[0] == 1 else i])
+
+
 @numba.njit(cache=True, nogil=True)
 def _poisson_nonzero_product(u, base, f1, f2):
     """Nonzero counts at rates ``base[0] * f1[i] * f2[i]`` (a factor of length 1 is the
     same for everyone), multiplied in the factors' own precision."""
-    s1 = f1.shape[0] == 1
-    s2 = f2.shape[0] == 1
     who = np.empty(u.shape[0], np.int32)
     count = np.empty(u.shape[0], np.int32)
     m = 0
     for i in range(u.shape[0]):
-        lam = base[0] * f1[0 if s1 else i]
-        lam = lam * f2[0 if s2 else i]
-        k = _poisson_one(u[i], np.float64(lam))
+        k = _poisson_one(u[i], _rate(base, f1, f2, i))
         if k:
             who[m] = i
             count[m] = k
@@ -72,17 +76,13 @@ def _poisson_nonzero_product(u, base, f1, f2):
 def _poisson_nonzero_pcg(state, n, base, f1, f2):
     """:func:`_poisson_nonzero_product` at the next ``n`` uniforms of a PCG64 generator
     (``state``: see :func:`scoresim.rng.pcg64_state`, advanced in place)."""
-    s1 = f1.shape[0] == 1
-    s2 = f2.shape[0] == 1
     s_hi, s_lo, i_hi, i_lo = state[0], state[1], state[2], state[3]
     who = np.empty(n, np.int32)
     count = np.empty(n, np.int32)
     m = 0
     for i in range(n):
         s_hi, s_lo, u = pcg64_double(s_hi, s_lo, i_hi, i_lo)
-        lam = base[0] * f1[0 if s1 else i]
-        lam = lam * f2[0 if s2 else i]
-        k = _poisson_one(u, np.float64(lam))
+        k = _poisson_one(u, _rate(base, f1, f2, i))
         if k:
             who[m] = i
             count[m] = k
