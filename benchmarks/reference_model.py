@@ -122,15 +122,20 @@ def _at_least_one(text: str) -> int:
     return int(text)
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="reference_model.py",
+                                 description=__doc__.splitlines()[0])
     ap.add_argument("--people", type=int, nargs="+", default=[1_000, 10_000, 100_000])
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--repeat", type=_at_least_one, default=3,
                     help="runs per tool and size; the fastest counts (both tools alike)")
     ap.add_argument("--mesa-limit", type=float, default=600.0,
                     help="skip Mesa where its run would take longer than this (seconds)")
-    args = ap.parse_args()
+    return ap
+
+
+def main() -> None:
+    args = build_parser().parse_args()
     import mesa
 
     print(f"reference model, {args.steps} steps, fastest of {args.repeat} runs; "

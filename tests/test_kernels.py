@@ -349,3 +349,17 @@ def test_a_bad_thread_count_is_a_clear_error(monkeypatch, tmp_path, value):
     assert message in res.output
     assert "Traceback" not in res.output
     assert not (tmp_path / "run").exists()
+
+
+def test_reference_benchmark_refuses_a_bad_repeat_count(capsys):
+    sys.path.insert(0, str(HERE.parent / "benchmarks"))
+    try:
+        import reference_model
+    finally:
+        sys.path.pop(0)
+    for bad in ("0", "-2", "three"):
+        with pytest.raises(SystemExit) as exc:
+            reference_model.build_parser().parse_args(["--repeat", bad])
+        assert exc.value.code == 2
+        assert f"--repeat: expected a whole number >= 1, got '{bad}'" in capsys.readouterr().err
+    assert reference_model.build_parser().parse_args(["--repeat", "2"]).repeat == 2
