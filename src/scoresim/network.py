@@ -159,7 +159,7 @@ def _slice(indptr, indices, order):
             r = order[j]
             width = max(width, indptr[r + 1] - indptr[r])
         ptr[c + 1] = ptr[c] + width * SLICE
-    cols = np.empty(ptr[slices], np.int32)
+    cols = np.empty(ptr[slices], np.uint32)  # (unsigned: see _slice_sums_part)
     for c in range(slices):
         base = ptr[c]
         width = (ptr[c + 1] - base) // SLICE
@@ -201,20 +201,24 @@ def _pad_where(x, keep, out):
 
 @numba.njit(cache=True, nogil=True)
 def _slice_sums_part(ptr, cols, order, x, out, lo, hi):
+    # Unsigned friend ids and positions: numba checks every signed index for a negative
+    # value (to count from the end), which here cost more than the sum itself.
     n = order.shape[0]
     zero = x[n]
+    step = np.uint64(SLICE)
     for c in range(lo, hi):
         a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = zero
-        base = ptr[c]
-        for b in range(base, ptr[c + 1], SLICE):
+        b, end = np.uint64(ptr[c]), np.uint64(ptr[c + 1])
+        while b < end:
             a0 += x[cols[b]]
-            a1 += x[cols[b + 1]]
-            a2 += x[cols[b + 2]]
-            a3 += x[cols[b + 3]]
-            a4 += x[cols[b + 4]]
-            a5 += x[cols[b + 5]]
-            a6 += x[cols[b + 6]]
-            a7 += x[cols[b + 7]]
+            a1 += x[cols[b + np.uint64(1)]]
+            a2 += x[cols[b + np.uint64(2)]]
+            a3 += x[cols[b + np.uint64(3)]]
+            a4 += x[cols[b + np.uint64(4)]]
+            a5 += x[cols[b + np.uint64(5)]]
+            a6 += x[cols[b + np.uint64(6)]]
+            a7 += x[cols[b + np.uint64(7)]]
+            b += step
         j = c * SLICE
         if j + SLICE <= n:
             out[order[j]] = a0
