@@ -14,6 +14,9 @@ import zlib
 
 import numba
 import numpy as np
+from llvmlite import ir
+from numba import types
+from numba.extending import intrinsic
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -77,7 +80,6 @@ class Streams:
 # inside the loops that use them (no buffer of uniforms, no call per number).
 _PCG_MULT_HI = np.uint64(2549297995355413924)
 _PCG_MULT_LO = np.uint64(4865540595714422341)
-_LOW32 = np.uint64(0xFFFFFFFF)
 
 
 def pcg64_state(gen: np.random.Generator) -> np.ndarray | None:
@@ -98,14 +100,19 @@ def pcg64_store(gen: np.random.Generator, state: np.ndarray) -> None:
     gen.bit_generator.state = st
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
-def _mulhi(a, b):
-    """The high 64 bits of the 128-bit product of two uint64."""
-    a0, a1 = a & _LOW32, a >> np.uint64(32)
-    b0, b1 = b & _LOW32, b >> np.uint64(32)
-    p00, p01, p10 = a0 * b0, a0 * b1, a1 * b0
-    mid = (p00 >> np.uint64(32)) + (p01 & _LOW32) + (p10 & _LOW32)
-    return a1 * b1 + (p01 >> np.uint64(32)) + (p10 >> np.uint64(32)) + (mid >> np.uint64(32))
+@intrinsic
+def _mulhi(typingctx, a, b):
+    """The high 64 bits of the 128-bit product of two uint64 (one instruction on x86-64
+    and arm64, where four 32-bit products took a third of a draw's time)."""
+    if a != types.uint64 or b != types.uint64:
+        return None
+
+    def codegen(context, builder, signature, args):
+        wide = ir.IntType(128)
+        product = builder.mul(builder.zext(args[0], wide), builder.zext(args[1], wide))
+        return builder.trunc(builder.lshr(product, ir.Constant(wide, 64)), ir.IntType(64))
+
+    return types.uint64(types.uint64, types.uint64), codegen
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
