@@ -5,6 +5,7 @@ import json
 import sys
 from pathlib import Path
 
+import numba
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -363,3 +364,38 @@ def test_reference_benchmark_refuses_a_bad_repeat_count(capsys):
         assert exc.value.code == 2
         assert f"--repeat: expected a whole number >= 1, got '{bad}'" in capsys.readouterr().err
     assert reference_model.build_parser().parse_args(["--repeat", "2"]).repeat == 2
+
+
+@numba.njit
+def _plain_poisson(u, lam):
+    """The inversion with no shortcut, compiled (numpy's ``exp`` can differ from the
+    compiled one by a unit in the last place, which matters for uniforms right at P(0))."""
+    out = np.empty(u.shape[0], np.int32)
+    for i in range(u.shape[0]):
+        p = np.exp(-lam[i])
+        cdf, pk, k = p, p, 0
+        if u[i] > p:
+            while True:
+                k += 1
+                pk = pk * lam[i] / k
+                cdf = cdf + pk
+                if not (u[i] > cdf and pk > 1e-15):
+                    break
+        out[i] = k
+    return out
+
+
+def test_poisson_shortcuts_agree_at_their_bounds():
+    """Uniforms right at the bounds the shortcuts use (and at the true cumulative
+    probabilities) give the counts of the plain inversion."""
+    lam = np.repeat(np.concatenate([np.geomspace(1e-9, 2.0, 400), [0.0, 0.1, 0.3, 1.0]]), 5)
+    half_sq = 0.5 * lam * lam
+    at = np.choose(np.tile(np.arange(5), lam.size // 5),
+                   [1 - lam, 1 - lam + half_sq, 1 - half_sq, np.exp(-lam),
+                    np.exp(-lam) * (1 + lam)])
+    u = np.concatenate([at + d for d in (-4e-16, -1e-16, 0, 1e-16, 4e-16)])
+    u = np.clip(u, 0, np.nextafter(1, 0))
+    lam = np.tile(lam, 5)
+    expected = _plain_poisson(u, lam)
+    np.testing.assert_array_equal(poisson_from_uniform(u, lam), expected)
+    assert min((expected == k).sum() for k in (0, 1, 2)) > 100  # each case was reached

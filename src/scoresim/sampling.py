@@ -7,7 +7,8 @@ same uniform gives the same or a smaller count. With uniforms tied to people (se
 
 The loops are compiled (numba): one pass per kind of event, no temporary arrays, and no
 ``exp`` for the many people whose uniform already lies below ``1 - rate`` (a lower bound
-of ``exp(-rate)``), so the cost is about that of reading the uniforms.
+of ``exp(-rate)``) nor, at small rates, for most of those with one event, so the cost is
+about that of drawing the uniforms.
 """
 
 from __future__ import annotations
@@ -25,6 +26,12 @@ _MARGIN = 1e-15
 def _poisson_one(u: float, lam: float) -> int:
     if u < 1.0 - lam - _MARGIN:
         return 0
+    # For lam >= 0, P(0) = exp(-lam) <= 1 - lam + lam^2/2 and P(<= 1) = exp(-lam) (1 + lam)
+    # >= 1 - lam^2/2: a uniform above the first bound and not above the second is one
+    # event, found without ``exp`` (the margins hold the rounding of both sides).
+    half_sq = 0.5 * lam * lam
+    if u > 1.0 - lam + half_sq + _MARGIN and u <= 1.0 - half_sq - _MARGIN:
+        return 1
     p = np.exp(-lam)
     if not u > p:
         return 0
@@ -72,21 +79,38 @@ def _poisson_nonzero_product(u, base, f1, f2):
     return who[:m].copy(), count[:m].copy()
 
 
+_BATCH = 2048  # people screened before their few candidates are drawn (stays in L1)
+
+
 @numba.njit(cache=True, nogil=True)
 def _poisson_nonzero_pcg(state, n, base, f1, f2):
     """:func:`_poisson_nonzero_product` at the next ``n`` uniforms of a PCG64 generator
-    (``state``: see :func:`scoresim.rng.pcg64_state`, advanced in place)."""
+    (``state``: see :func:`scoresim.rng.pcg64_state`, advanced in place).
+
+    In two passes over each batch of people: the first draws every uniform and keeps,
+    without a branch, those that may give an event (``u >= 1 - rate``; whether that holds
+    is as unpredictable as the events, and a mispredicted branch cost more than the draw);
+    the second draws the counts of those few."""
     s_hi, s_lo, i_hi, i_lo = state[0], state[1], state[2], state[3]
     who = np.empty(n, np.int32)
     count = np.empty(n, np.int32)
+    maybe = np.empty(_BATCH, np.int32)
+    maybe_u = np.empty(_BATCH)
     m = 0
-    for i in range(n):
-        s_hi, s_lo, u = pcg64_double(s_hi, s_lo, i_hi, i_lo)
-        k = _poisson_one(u, _rate(base, f1, f2, i))
-        if k:
-            who[m] = i
-            count[m] = k
-            m += 1
+    for lo in range(0, n, _BATCH):
+        c = 0
+        for i in range(lo, min(lo + _BATCH, n)):
+            s_hi, s_lo, u = pcg64_double(s_hi, s_lo, i_hi, i_lo)
+            maybe[c] = i
+            maybe_u[c] = u
+            c += u >= 1.0 - _rate(base, f1, f2, i) - _MARGIN  # (else _poisson_one is 0)
+        for j in range(c):
+            i = maybe[j]
+            k = _poisson_one(maybe_u[j], _rate(base, f1, f2, i))
+            if k:
+                who[m] = i
+                count[m] = k
+                m += 1
     state[0], state[1] = s_hi, s_lo
     return who[:m].copy(), count[:m].copy()
 
