@@ -49,10 +49,11 @@ def rate_factors(
     def factor(name: str) -> np.ndarray:
         """A person-level factor, computed once and only if some drawn kind needs it."""
         if name not in made:
-            income = people.income_decile.astype(np.float32) / 9.0
             made[name] = {
-                "spending": lambda: 0.5 + income,  # 0.5 (poorest) .. 1.5 (richest)
-                "hardship": lambda: (1.0 - people.bill_reliability) * (1.5 - income) * 4.0,
+                "income": lambda: people.income_decile.astype(np.float32) / 9.0,
+                "spending": lambda: 0.5 + factor("income"),  # 0.5 (poorest) .. 1.5 (richest)
+                "hardship": lambda: ((1.0 - people.bill_reliability) * (1.5 - factor("income"))
+                                     * 4.0),
                 "loyalty": lambda: people.loyalty,
                 "dissent": lambda: people.expressed_dissent,
             }[name]()
