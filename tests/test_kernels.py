@@ -14,6 +14,7 @@ from scoresim import Sim, threads
 from scoresim.adaptation import strategic_dissent
 from scoresim.network import Network, scale_free, small_world
 from scoresim.outcomes import (
+    _people_summary,
     _scheme_summary,
     _weighted_sums,
     histogram_stats,
@@ -230,6 +231,35 @@ def test_scheme_summary_matches_numpy():
     assert early_sum / early_n == pytest.approx(s[on & early].astype(float).mean(), rel=1e-12)
     assert late_sum / late_n == pytest.approx(s[on & ~early].astype(float).mean(), rel=1e-12)
     assert corr == pytest.approx(np.corrcoef(s[scored], rel[scored])[0, 1], rel=1e-9)
+
+
+@pytest.mark.parametrize("n_regions", [1, 3, 12])
+def test_people_summary_matches_numpy(n_regions):
+    rng = np.random.default_rng(6)
+    n = 5_000
+    private = (rng.random(n) * 2 - 1).astype(np.float32)
+    expressed = (private * rng.random(n)).astype(np.float32)
+    above, working, wrongful = (rng.random((3, n)) < 0.5)
+    dissent, desired = rng.random((2, n)).astype(np.float32)
+    job = rng.integers(0, 3, n).astype(np.int8)
+    income = rng.integers(0, 10, n).astype(np.int8)
+    region = rng.integers(0, n_regions, n).astype(np.int16)
+    until = rng.integers(-5, 15, n).astype(np.int32)
+    (gap, censoring, working_n, good_n, rich_n, rich_good, poor_n, poor_good,
+     region_working, region_good, listed, listed_wrongful) = _people_summary(
+        private, expressed, above, dissent, desired, job, working, income, region,
+        n_regions, until, wrongful, 7)
+    assert gap == pytest.approx(np.abs(private - expressed).astype(float).sum(), rel=1e-12)
+    assert censoring == (above & (dissent < desired - np.float32(1e-9))).sum()
+    good = working & (job == 2)
+    rich, poor = working & (income >= 7), working & (income <= 2)
+    assert (working_n, good_n) == (working.sum(), good.sum())
+    assert (rich_n, rich_good) == (rich.sum(), (rich & good).sum())
+    assert (poor_n, poor_good) == (poor.sum(), (poor & good).sum())
+    np.testing.assert_array_equal(region_working,
+                                  np.bincount(region[working], minlength=n_regions))
+    np.testing.assert_array_equal(region_good, np.bincount(region[good], minlength=n_regions))
+    assert (listed, listed_wrongful) == ((until >= 7).sum(), ((until >= 7) & wrongful).sum())
 
 
 def test_results_do_not_depend_on_the_number_of_threads(monkeypatch):

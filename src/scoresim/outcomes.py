@@ -6,6 +6,7 @@ the scheme's range (exact to one point, O(n) per step instead of a sort).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -16,12 +17,13 @@ import pyarrow as pa
 from scoresim.people import GOOD_JOB, WORKING
 from scoresim.scenario import PRIVILEGE_EFFECTS, SANCTION_EFFECTS, Scenario
 from scoresim.scoring import ENROLLED, NOT_ENROLLED, OPTED_OUT
-from scoresim.threads import map_threads
+from scoresim.threads import map_threads, start
 
 if TYPE_CHECKING:
     from scoresim.behaviour import Events
     from scoresim.network import Network
     from scoresim.sanctions import SanctionStep
+    from scoresim.scoring import Scheme
     from scoresim.sim import Sim
     from scoresim.sources import Records
 
@@ -269,6 +271,7 @@ class Observer:
         self._degree_version = -1
         self._degree: dict[str, float] = {}
         self._pending: dict[str, _PendingAssortativity] = {}
+        self._started: dict[str, tuple[int, Callable[[], tuple]]] = {}  # by start_scheme_summaries
         self._degree_stats()  # (again whenever ties change)
 
     # The score assortativity of a step needs the sum of friends' scores, which the next
@@ -344,6 +347,34 @@ class Observer:
             self._degree_version = net.version
         return self._degree
 
+    def _scheme_sums(self, sch: Scheme) -> Callable[[], tuple[np.ndarray, tuple, dict]]:
+        """The scheme's summary pass over its scores as they are now (and the friend
+        counts of the network as it is now): who opted out, the sums, and the score
+        statistics."""
+        sim = self.sim
+        lo, hi = sch.cfg.min_score, sch.cfg.max_score
+        nbins = max(int(np.ceil(hi - lo)) + 1, 1)
+        tier_mins = sch.tier_mins if sch.tier_names else np.zeros(1, np.float32)
+        args = (sch.s, sch.state, bool(sch.cfg.shadow_score), sch.early,
+                sim.people.bill_reliability, np.float32(lo), nbins, tier_mins)
+        friends = sch.scored_friends(sim.network)
+
+        def job() -> tuple[np.ndarray, tuple, dict[str, float]]:
+            opted = np.zeros(sim.people.n, bool)
+            summary = _scheme_summary(*args, opted, friends)
+            return opted, summary, stats_from_histogram(summary[0], lo, hi, summary[3])
+
+        return job
+
+    def start_scheme_summaries(self) -> None:
+        """Start the schemes' summary passes on a helper thread, once the day's scores
+        are published: nothing the rest of the step does changes scores or enrolment, so
+        they run while sanctions and adaptation do. :meth:`row` waits for them, or, if
+        ties changed in between (the friend counts), makes them again."""
+        n, version = self.sim.people.n, self.sim.network.version
+        self._started = {name: (version, start(self._scheme_sums(sch), n))
+                         for name, sch in self.sim.schemes.items()}
+
     def row(self, t: int, phase_idx: int, events: Events, records: Records,
             sanc: SanctionStep, settled: dict[str, int], ties: dict[str, int]) -> dict:
         """The step's outcome row: one compiled pass over people, one per scheme."""
@@ -352,8 +383,9 @@ class Observer:
         n = p.n
         n_regions = len(sim.scenario.people.regions)
         schemes = list(sim.schemes.values())
-        opted = {sch.name: np.zeros(n, bool) for sch in schemes}
-        friends = {sch.name: sch.scored_friends(sim.network) for sch in schemes}
+        started, self._started = self._started, {}
+        fresh = [sch for sch in schemes
+                 if started.get(sch.name, (None,))[0] != sim.network.version]
 
         def people_sums():
             return _people_summary(
@@ -362,17 +394,12 @@ class Observer:
                 p.income_decile, p.region, n_regions, p.blacklisted_until,
                 p.blacklist_wrongful, t)
 
-        def scheme_sums(sch):
-            lo, hi = sch.cfg.min_score, sch.cfg.max_score
-            nbins = max(int(np.ceil(hi - lo)) + 1, 1)
-            tier_mins = sch.tier_mins if sch.tier_names else np.zeros(1, np.float32)
-            return _scheme_summary(sch.s, sch.state, bool(sch.cfg.shadow_score), sch.early,
-                                   p.bill_reliability, np.float32(lo), nbins, tier_mins,
-                                   opted[sch.name], friends[sch.name])
-
-        # The passes are independent: side by side.
+        # The passes are independent: side by side (those started early only waited for).
         sums = map_threads(lambda job: job(), [people_sums] + [
-            (lambda sch=sch: scheme_sums(sch)) for sch in schemes], n)
+            self._scheme_sums(sch) for sch in fresh], n)
+        made = dict(zip([sch.name for sch in fresh], sums[1:], strict=True))
+        scheme_sums = [made[sch.name] if sch.name in made else started[sch.name][1]()
+                       for sch in schemes]
         (gap_sum, censoring, working_n, good_n, rich_n, rich_good, poor_n, poor_good,
          region_working, region_good, listed, listed_wrongful) = sums[0]
         censoring_share = censoring / n
@@ -409,15 +436,14 @@ class Observer:
             row[f"{prefix}_{effect}"] = count
         opted_any = np.zeros(n, bool)
         jobs = [(sch, np.float32(summary[3] / summary[2] if summary[2] else 0.0), summary[-1])
-                for sch, summary in zip(schemes, sums[1:], strict=True)]
+                for sch, (_, summary, _) in zip(schemes, scheme_sums, strict=True)]
         assortativity_now = dict(zip([sch.name for sch in schemes], map_threads(
             lambda job: self._score_assortativity(t, *job), jobs, n), strict=True))
-        for sch, summary in zip(schemes, sums[1:], strict=True):
-            name, lo, hi = sch.name, sch.cfg.min_score, sch.cfg.max_score
-            (hist, tiers, n_scored, score_sum, enrolled, n_opted, shadow, early_sum, early_n,
+        for sch, (opted, summary, stats) in zip(schemes, scheme_sums, strict=True):
+            name = sch.name
+            (_, tiers, n_scored, _, enrolled, n_opted, shadow, early_sum, early_n,
              late_sum, late_n, corr, _) = summary
-            opted_any |= opted[name]
-            stats = stats_from_histogram(hist, lo, hi, score_sum)
+            opted_any |= opted
             row.update({f"{name}_{k}": v for k, v in stats.items()})
             row[f"{name}_score_assortativity"] = assortativity_now[name]
             row[f"{name}_enrolled_share"] = enrolled / n
@@ -441,15 +467,19 @@ class Observer:
 @numba.njit(cache=True, nogil=True)
 def _people_summary(private, expressed, above_tolerance, dissent, desired, job, working,
                     income, region, n_regions, blacklisted_until, wrongful, t):
-    """Sums over people for the step's row (see :meth:`Observer.row`)."""
+    """Sums over people for the step's row (see :meth:`Observer.row`).
+
+    In separate loops: the expression gap's float additions (in order, a chain the core
+    waits on), the counts (no branch and no scatter, so the compiler vectorises them), and
+    the counts by region."""
+    n = private.shape[0]
     gap = 0.0
+    for i in range(n):
+        gap += abs(private[i] - expressed[i])
     censoring = working_n = good_n = rich_n = rich_good = poor_n = poor_good = 0
     listed = listed_wrongful = 0
-    region_working = np.zeros(n_regions, np.int64)
-    region_good = np.zeros(n_regions, np.int64)
     eps = np.float32(1e-9)
-    for i in range(private.shape[0]):  # counts by arithmetic on 0/1: few branches
-        gap += abs(private[i] - expressed[i])
+    for i in range(n):  # counts by arithmetic on 0/1
         censoring += above_tolerance[i] & (dissent[i] < desired[i] - eps)
         listed_i = np.int64(blacklisted_until[i] >= t)
         listed += listed_i
@@ -458,14 +488,29 @@ def _people_summary(private, expressed, above_tolerance, dissent, desired, job, 
         good = w & np.int64(job[i] == GOOD_JOB)
         working_n += w
         good_n += good
-        region_working[region[i]] += w
-        region_good[region[i]] += good
         rich = w & np.int64(income[i] >= 7)
         poor = w & np.int64(income[i] <= 2)
         rich_n += rich
         rich_good += rich & good
         poor_n += poor
         poor_good += poor & good
+    region_working = np.zeros(n_regions, np.int64)
+    region_good = np.zeros(n_regions, np.int64)
+    if n_regions == 1:
+        region_working[0], region_good[0] = working_n, good_n
+    elif n_regions <= 8:  # a vectorised pass per region costs less than a scatter
+        for r in range(n_regions):
+            rw = rg = 0
+            for i in range(n):
+                w = np.int64(working[i]) & np.int64(region[i] == r)
+                rw += w
+                rg += w & np.int64(job[i] == GOOD_JOB)
+            region_working[r], region_good[r] = rw, rg
+    else:
+        for i in range(n):
+            w = np.int64(working[i])
+            region_working[region[i]] += w
+            region_good[region[i]] += w & np.int64(job[i] == GOOD_JOB)
     return (gap, censoring, working_n, good_n, rich_n, rich_good, poor_n, poor_good,
             region_working, region_good, listed, listed_wrongful)
 

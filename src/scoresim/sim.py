@@ -191,6 +191,7 @@ class Sim:
         for scheme in self.schemes.values():
             scheme.publish(self.network)
         self.observer.finish_pending()
+        self.observer.start_scheme_summaries()
         if self.tracer:
             self.tracer.after_scoring(t, records, parts)
         clock("friends")

@@ -60,21 +60,26 @@ def people_parts(n: int) -> list[tuple[int, int]]:
     return [(n * c // parts, n * (c + 1) // parts) for c in range(parts)]
 
 
+def _helpers(n: int) -> ThreadPoolExecutor:
+    """The pool of ``n - 1`` helper threads (the caller is the n-th)."""
+    global _pool, _size
+    if _pool is None or _size != n - 1:
+        if _pool is not None:
+            _pool.shutdown(wait=False)
+        _pool, _size = ThreadPoolExecutor(n - 1, thread_name_prefix="scoresim"), n - 1
+    return _pool
+
+
 def map_threads(fn: Callable[[T], R], items: Iterable[T], people: int) -> list[R]:
     """``[fn(x) for x in items]``, spread over the pool's threads when each piece covers
     ``people`` >= :data:`PARALLEL_FROM` people. The calling thread takes pieces too (one
     hand-off fewer), each thread taking the next piece not yet taken."""
-    global _pool, _size
     items = list(items)
     n = thread_count()
     if (n <= 1 or len(items) <= 1 or people < PARALLEL_FROM
             or getattr(_local, "in_pool", False)):
         return [fn(x) for x in items]  # (inside a pool thread: no nesting, no deadlock)
     helpers = min(n, len(items)) - 1
-    if _pool is None or _size != n - 1:
-        if _pool is not None:
-            _pool.shutdown(wait=False)
-        _pool, _size = ThreadPoolExecutor(n - 1, thread_name_prefix="scoresim"), n - 1
     results: list = [None] * len(items)
     taken = iter(range(len(items)))  # (next piece, taken under the lock)
     lock = threading.Lock()
@@ -91,7 +96,8 @@ def map_threads(fn: Callable[[T], R], items: Iterable[T], people: int) -> list[R
         finally:
             _local.in_pool = False
 
-    futures = [_pool.submit(work) for _ in range(helpers)]
+    pool = _helpers(n)
+    futures = [pool.submit(work) for _ in range(helpers)]
     try:
         work()
     finally:
@@ -99,3 +105,23 @@ def map_threads(fn: Callable[[T], R], items: Iterable[T], people: int) -> list[R
             if not f.cancel():  # (a helper that has not started: nothing left for it)
                 f.result()  # (re-raises a helper's exception)
     return results
+
+
+def start(fn: Callable[[], R], people: int) -> Callable[[], R]:
+    """Start ``fn()`` on a helper thread, where :func:`map_threads` would use threads for
+    ``people``, and return a function that waits for its result (re-raising its error).
+    The caller goes on meanwhile; its own :func:`map_threads` calls take every piece
+    themselves while the helper is busy. Otherwise ``fn()`` runs now."""
+    n = thread_count()
+    if n <= 1 or people < PARALLEL_FROM or getattr(_local, "in_pool", False):
+        result = fn()
+        return lambda: result
+
+    def work() -> R:
+        _local.in_pool = True
+        try:
+            return fn()
+        finally:
+            _local.in_pool = False
+
+    return _helpers(n).submit(work).result
