@@ -27,6 +27,7 @@ from scoresim.sampling import (
     poisson_nonzero_pcg,
     poisson_nonzero_product,
 )
+from scoresim.sanctions import _ongoing
 from scoresim.scoring import ENROLLED, NOT_ENROLLED, OPTED_OUT
 
 HERE = Path(__file__).parent
@@ -261,6 +262,19 @@ def test_people_summary_matches_numpy(n_regions):
                                   np.bincount(region[working], minlength=n_regions))
     np.testing.assert_array_equal(region_good, np.bincount(region[good], minlength=n_regions))
     assert (listed, listed_wrongful) == ((until >= 7).sum(), ((until >= 7) & wrongful).sum())
+
+
+def test_ongoing_effect_kernel_matches_numpy():
+    rng = np.random.default_rng(8)
+    n = 10_000
+    meets, yesterday = rng.random((2, n)) < 0.4
+    target = rng.random(n).astype(np.float32)  # (another rule's factor already in it)
+    expected = np.where(meets, target * np.float32(0.7), target)
+    new, reached = _ongoing(target, np.float32(0.7), meets, yesterday)
+    np.testing.assert_array_equal(target, expected)
+    np.testing.assert_array_equal(new, np.flatnonzero(meets & ~yesterday))
+    assert reached
+    assert not _ongoing(target, np.float32(0.7), np.zeros(n, bool), yesterday)[1]
 
 
 def test_results_do_not_depend_on_the_number_of_threads(monkeypatch):

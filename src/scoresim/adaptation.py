@@ -99,6 +99,7 @@ class Adaptation:
         self.gameable = [k.name for k in EVENT_KINDS if k.gameable]
         self.political = [KIND_INDEX[k] for k in POLITICAL_KINDS]
         self._uncensored: tuple[np.ndarray, np.ndarray] | None = None
+        self._knowledge_from: dict[str, np.ndarray] = {}  # who saw their score, by scheme
 
     # -------------------------------------------------------------- learning the rules
 
@@ -110,9 +111,10 @@ class Adaptation:
                 _learn_opaque(sch.knowledge, sees, sch.s, self.prev_s[name],
                               np.float32(cfg.learning_rate_per_day),
                               np.float32(sch.cfg.awareness))
-            else:
+            elif self._knowledge_from.get(name) is not sees:  # (else: as it is)
                 sch.knowledge = np.where(sees, np.float32(sch.cfg.awareness),
                                          np.float32(0.0))
+                self._knowledge_from[name] = sees  # (cached per enrolment change)
 
     # ------------------------------------------------------- gaming and self-censorship
 

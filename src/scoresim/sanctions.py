@@ -213,11 +213,10 @@ def _ongoing(target, factor, meets, ongoing):
     new = np.empty(meets.shape[0], np.int64)
     m = 0
     reached = False
-    for i in range(meets.shape[0]):
-        if meets[i]:
-            target[i] *= factor
-            reached = True
-            if not ongoing[i]:
-                new[m] = i
-                m += 1
+    one = target.dtype.type(1)
+    for i in range(meets.shape[0]):  # without branches (who meets it is a coin flip)
+        target[i] *= factor if meets[i] else one  # (times 1: the same number)
+        new[m] = i
+        m += meets[i] & ~ongoing[i]
+        reached |= meets[i]
     return new[:m].copy(), reached
