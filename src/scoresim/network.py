@@ -178,12 +178,12 @@ def _slice(indptr, indices, order):
 
 def _slice_sums(ptr: np.ndarray, cols: np.ndarray, order: np.ndarray,
                 padded: np.ndarray) -> np.ndarray:
-    """Each row's sum of ``padded`` over its friends, the slices split among the threads
-    in parts of about equal size."""
+    """Each row's sum of ``padded`` over its friends, the slices cut into parts of about
+    equal size that the threads take in turn."""
     n = order.shape[0]
     out = np.empty(n, padded.dtype)
     slices = ptr.shape[0] - 1
-    parts = thread_count()
+    parts = 4 * thread_count()  # (a thread that starts late takes fewer)
     bounds = np.searchsorted(ptr, np.arange(parts + 1) * (ptr[-1] / parts)).clip(0, slices)
     bounds[0], bounds[-1] = 0, slices
     map_threads(lambda c: _slice_sums_part(ptr, cols, order, padded, out, bounds[c],

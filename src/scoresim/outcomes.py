@@ -456,12 +456,20 @@ class Observer:
                 share = tiers / max(n_scored, 1)
                 for tier, value in zip(sch.tier_names, share, strict=True):
                     row[f"{name}_tier_{tier}"] = float(value)
-        row["opted_out"] = int(opted_any.sum())
-        per_source = np.bincount(records.source, weights=records.count,
-                                 minlength=len(sim.sources.names))
+        row["opted_out"] = np.count_nonzero(opted_any)
+        per_source = _totals_by(records.source, records.count, len(sim.sources.names))
         for name, count in zip(sim.sources.names, per_source, strict=True):
             row[f"records_{name}"] = count
         return row
+
+
+@numba.njit(cache=True, nogil=True)
+def _totals_by(group, count, n_groups):
+    """Sum of ``count`` by ``group`` (``np.bincount`` with weights, in whole numbers)."""
+    total = np.zeros(n_groups, np.int64)
+    for j in range(group.shape[0]):
+        total[group[j]] += count[j]
+    return total
 
 
 @numba.njit(cache=True, nogil=True)

@@ -69,6 +69,7 @@ class Sanctions:
         self.received_wrongful = np.zeros(n, np.int32)
         self.received_association = np.zeros(n, np.int32)
         self.loan_refused_until = np.full(n, -1, np.int32)
+        self.last_refusal_day = -1  # the latest day in loan_refused_until
         self._effects = {cfg.effect for _, cfg in self.rules}
         self._ones = np.ones(n, np.float32)  # (for effects no rule has)
         self._ones.flags.writeable = False
@@ -191,6 +192,8 @@ class Sanctions:
             out.uni_blocked[ids] = True
         elif effect == "loan_denied":
             self.loan_refused_until[ids] = step + LOAN_REFUSAL_DAYS
+            if ids.size:
+                self.last_refusal_day = step + LOAN_REFUSAL_DAYS
         return ids
 
 

@@ -239,8 +239,8 @@ class Sim:
         if "deposit_free" in sanc.in_force:
             for kind in SPENDING_KINDS:
                 mult[kind] = mult[kind] * sanc.spending if kind in mult else sanc.spending
-        refused = sanc.loan_refused_until >= t
-        if refused.any():
+        if sanc.last_refusal_day >= t:  # (someone is refused loans today)
+            refused = sanc.loan_refused_until >= t
             mult["loan_default"] = np.where(refused, 0.0, 1.0).astype(np.float32)
         return mult
 
