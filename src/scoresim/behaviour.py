@@ -46,17 +46,26 @@ def rate_factors(
     base = cfg.rates_per_day
     made: dict[str, np.ndarray] = {}
 
+    def income() -> np.ndarray:
+        if "income" not in made:
+            made["income"] = people.income_decile.astype(np.float32) / 9.0
+        return made["income"]
+
     def factor(name: str) -> np.ndarray:
-        """A person-level factor, computed once and only if some drawn kind needs it."""
+        """A person-level factor, computed once and only if some drawn kind needs it.
+        (Not recursive: a function that calls itself is a reference cycle, which would keep
+        these arrays until the garbage collector runs.)"""
         if name not in made:
-            made[name] = {
-                "income": lambda: people.income_decile.astype(np.float32) / 9.0,
-                "spending": lambda: 0.5 + factor("income"),  # 0.5 (poorest) .. 1.5 (richest)
-                "hardship": lambda: ((1.0 - people.bill_reliability) * (1.5 - factor("income"))
-                                     * 4.0),
-                "loyalty": lambda: people.loyalty,
-                "dissent": lambda: people.expressed_dissent,
-            }[name]()
+            if name == "spending":
+                made[name] = 0.5 + income()  # 0.5 (poorest) .. 1.5 (richest)
+            elif name == "hardship":
+                made[name] = (1.0 - people.bill_reliability) * (1.5 - income()) * 4.0
+            elif name == "loyalty":
+                made[name] = people.loyalty
+            elif name == "dissent":
+                made[name] = people.expressed_dissent
+            else:
+                raise KeyError(name)
         return made[name]
 
     out: dict[str, tuple[float, list[np.ndarray]]] = {}
