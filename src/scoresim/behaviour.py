@@ -21,8 +21,8 @@ from scoresim.events import (
     SPENDING_KINDS,
 )
 from scoresim.people import People
-from scoresim.rng import Streams, chunked_uniforms, pcg64_state, pcg64_store
-from scoresim.sampling import poisson_nonzero_pcg, poisson_nonzero_product
+from scoresim.rng import Streams, pcg64_advance
+from scoresim.sampling import poisson_nonzero_pcg
 from scoresim.scenario import BehaviourConfig
 from scoresim.threads import map_threads, thread_count
 
@@ -103,12 +103,12 @@ def person_rates(
     return rates
 
 
-def _draw_kind(gen: np.random.Generator, base: float, factors: list[np.ndarray], n: int,
+def _draw_kind(state: np.ndarray, base: float, factors: list[np.ndarray], n: int,
                pieces: int = 1) -> list:
     """Nonzero Poisson counts of one kind for all ``n`` people, as jobs that each give
-    (ids, counts) for a range of people, in order. The uniforms are the generator's first
-    ``n`` doubles, drawn in the compiled loop (each piece from the generator's state
-    advanced to its first person) or chunk by chunk from the generator; the rate
+    (ids, counts) for a range of people, in order. The uniforms are the first ``n``
+    doubles of the PCG64 generator in ``state`` (:func:`scoresim.rng.pcg64_state`), drawn
+    in the compiled loop, each piece from the state advanced to its first person; the rate
     ``base * factors...`` is formed person by person with numpy's types and order (the
     same numbers as :func:`person_rates`)."""
     if any(np.ndim(f) != 1 or f.shape[0] != n for f in factors) or len(factors) > 2:
@@ -116,36 +116,16 @@ def _draw_kind(gen: np.random.Generator, base: float, factors: list[np.ndarray],
         for f in factors:
             r = r * f
         base, factors = 1.0, [np.ascontiguousarray(np.broadcast_to(r, (n,)))]
-    state = pcg64_state(gen)
-    if state is None:
-        return [lambda: _draw_chunked(gen, base, factors, n)]
     bounds = [n * c // pieces for c in range(pieces + 1)]
-    states = [state]
-    for lo in bounds[1:-1]:
-        ahead = np.random.PCG64()
-        ahead.state = gen.bit_generator.state
-        states.append(pcg64_state(np.random.Generator(ahead.advance(lo))))
+    states = [state] + [pcg64_advance(state, lo) for lo in bounds[1:-1]]
 
     def piece(c: int):
         lo, hi = bounds[c], bounds[c + 1]
         who, count = poisson_nonzero_pcg(states[c], hi - lo, base,
                                          [f[lo:hi] for f in factors])
-        if c == pieces - 1:
-            pcg64_store(gen, states[c])  # the generator goes on after its n-th number
         return (who + np.int32(lo) if lo else who), count
 
     return [lambda c=c: piece(c) for c in range(pieces)]
-
-
-def _draw_chunked(gen: np.random.Generator, base: float, factors: list[np.ndarray], n: int):
-    who, count = [], []
-    for lo, u in chunked_uniforms(gen, n):
-        w, c = poisson_nonzero_product(u, base, [f[lo:lo + u.shape[0]] for f in factors])
-        who.append(w + np.int32(lo))
-        count.append(c)
-    if len(who) == 1:
-        return who[0], count[0]
-    return np.concatenate(who), np.concatenate(count)
 
 
 def draw_events(
@@ -164,7 +144,7 @@ def draw_events(
     # Few kinds: each cut into pieces of people, so that every thread has work.
     workers = thread_count() if n >= threads.PARALLEL_FROM else 1
     pieces = max(1, -(-2 * workers // max(len(drawn), 1))) if workers > 1 else 1
-    jobs = {kind: _draw_kind(streams.gen(f"behaviour.{kind}", step), *rates[kind], n, pieces)
+    jobs = {kind: _draw_kind(streams.pcg64(f"behaviour.{kind}", step), *rates[kind], n, pieces)
             for kind in drawn}
     done = iter(map_threads(lambda job: job(), [j for k in drawn for j in jobs[k]], n))
     results = {}

@@ -52,6 +52,15 @@ class Streams:
         """The generator of stream ``name`` at ``step``; ask for each pair once."""
         return np.random.Generator(np.random.PCG64(self._seq(name, step)))
 
+    def pcg64(self, name: str, step: int = INIT_STEP) -> np.ndarray:
+        """The state of :meth:`gen`'s generator (see :func:`pcg64_state`), made straight
+        from the stream's seed sequence as numpy seeds a PCG64 (no generator built)."""
+        words = [int(w) for w in self._seq(name, step).generate_state(4, np.uint64)]
+        inc = ((((words[2] << 64) | words[3]) << 1) | 1) & _MASK128
+        # numpy's seeding: from state 0, one step; add the initial state; one more step.
+        state = ((inc + ((words[0] << 64) | words[1])) * _PCG_MULT + inc) & _MASK128
+        return _state_words(state, inc)
+
     def key(self, name: str, step: int) -> np.uint64:
         """The 64-bit key of stream ``name`` at ``step`` for :func:`counter_uniform`."""
         return self._seq(name, step).generate_state(1, np.uint64)[0]
@@ -80,6 +89,8 @@ class Streams:
 # inside the loops that use them (no buffer of uniforms, no call per number).
 _PCG_MULT_HI = np.uint64(2549297995355413924)
 _PCG_MULT_LO = np.uint64(4865540595714422341)
+_PCG_MULT = (int(_PCG_MULT_HI) << 64) | int(_PCG_MULT_LO)
+_MASK64, _MASK128 = (1 << 64) - 1, (1 << 128) - 1
 
 
 def pcg64_state(gen: np.random.Generator) -> np.ndarray | None:
@@ -91,6 +102,27 @@ def pcg64_state(gen: np.random.Generator) -> np.ndarray | None:
         return None
     s, inc = st["state"]["state"], st["state"]["inc"]
     return np.array([s >> 64, s & (2**64 - 1), inc >> 64, inc & (2**64 - 1)], np.uint64)
+
+
+def _state_words(state: int, inc: int) -> np.ndarray:
+    return np.array([state >> 64, state & _MASK64, inc >> 64, inc & _MASK64], np.uint64)
+
+
+def pcg64_advance(state: np.ndarray, delta: int) -> np.ndarray:
+    """The state after ``delta`` more numbers (as ``PCG64.advance``: the LCG's jump ahead
+    by squaring, in O(log delta))."""
+    s = (int(state[0]) << 64) | int(state[1])
+    inc = (int(state[2]) << 64) | int(state[3])
+    mult, plus = _PCG_MULT, inc
+    acc_mult, acc_plus = 1, 0
+    while delta > 0:
+        if delta & 1:
+            acc_mult = (acc_mult * mult) & _MASK128
+            acc_plus = (acc_plus * mult + plus) & _MASK128
+        plus = ((mult + 1) * plus) & _MASK128
+        mult = (mult * mult) & _MASK128
+        delta >>= 1
+    return _state_words((acc_mult * s + acc_plus) & _MASK128, inc)
 
 
 def pcg64_store(gen: np.random.Generator, state: np.ndarray) -> None:
