@@ -275,6 +275,10 @@ def test_ongoing_effect_kernel_matches_numpy():
     np.testing.assert_array_equal(new, np.flatnonzero(meets & ~yesterday))
     assert reached
     assert not _ongoing(target, np.float32(0.7), np.zeros(n, bool), yesterday)[1]
+    few = meets.copy()
+    few[:50] = ~few[:50]  # (few start today: the other way of finding them)
+    np.testing.assert_array_equal(_ongoing(target, np.float32(0.7), meets, few)[0],
+                                  np.flatnonzero(meets & ~few))
 
 
 def test_results_do_not_depend_on_the_number_of_threads(monkeypatch):
