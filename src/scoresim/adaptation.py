@@ -226,7 +226,7 @@ class Adaptation:
                     _unfriend(state, a_end, b_end, p, people.risk_aversion, friends, w,
                               s, scored, shown, limit, drop)
                 pcg64_store(gen, state)
-            unfriended = int(drop.sum())
+            unfriended = np.count_nonzero(drop)
         threshold = cfg.tie_dissolve_rate_per_day * days
         if threshold > 0:  # (at a rate of 0 no tie dissolves: nothing to draw)
             for lo, r in chunked_uniforms(streams.gen("network.dissolve", step),

@@ -91,7 +91,7 @@ class Network:
     def update(self, drop: np.ndarray, u: np.ndarray, v: np.ndarray) -> tuple[int, int]:
         """Remove the edges masked by ``drop``, then add ties ``u``-``v``; one rebuild.
         Returns (removed, added)."""
-        removed = int(drop.sum())
+        removed = np.count_nonzero(drop)
         nu, nv = _canonical(self.n, u, v)
         if not removed and not nu.size:
             return 0, 0
