@@ -347,33 +347,35 @@ class Observer:
             self._degree_version = net.version
         return self._degree
 
-    def _scheme_sums(self, sch: Scheme) -> Callable[[], tuple[np.ndarray, tuple, dict]]:
-        """The scheme's summary pass over its scores as they are now (and the friend
-        counts of the network as it is now): who opted out, the sums, and the score
-        statistics."""
+    def _summary_passes(self, sch: Scheme) -> tuple[Callable[[], tuple], Callable[[], tuple]]:
+        """The scheme's two summary passes over its scores as they are now: the counts
+        (who opted out; histogram, score statistics, tiers, enrolment) and the float sums
+        (in person order, with the friend counts of the network as it is now)."""
         sim = self.sim
         lo, hi = sch.cfg.min_score, sch.cfg.max_score
         nbins = max(int(np.ceil(hi - lo)) + 1, 1)
         tier_mins = sch.tier_mins if sch.tier_names else np.zeros(1, np.float32)
-        args = (sch.s, sch.state, bool(sch.cfg.shadow_score), sch.early,
-                sim.people.bill_reliability, np.float32(lo), nbins, tier_mins)
-        friends = sch.scored_friends(sim.network)
+        s, state, shadow, early = sch.s, sch.state, bool(sch.cfg.shadow_score), sch.early
+        reliability, friends = sim.people.bill_reliability, sch.scored_friends(sim.network)
 
-        def job() -> tuple[np.ndarray, tuple, dict[str, float]]:
+        def counts() -> tuple[np.ndarray, tuple, dict[str, float]]:
             opted = np.zeros(sim.people.n, bool)
-            summary = _scheme_summary(*args, opted, friends)
-            return opted, summary, stats_from_histogram(summary[0], lo, hi, summary[3])
+            c = _scheme_counts(s, state, shadow, early, np.float32(lo), nbins, tier_mins, opted)
+            return opted, c, stats_from_histogram(c[0], lo, hi, 0.0)  # (mean: from the sums)
 
-        return job
+        return counts, lambda: _scheme_sums(s, state, shadow, early, reliability, friends)
 
     def start_scheme_summaries(self) -> None:
-        """Start the schemes' summary passes on a helper thread, once the day's scores
-        are published: nothing the rest of the step does changes scores or enrolment, so
-        they run while sanctions and adaptation do. :meth:`row` waits for them, or, if
-        ties changed in between (the friend counts), makes them again."""
+        """Hand the schemes' summary passes to a helper thread once the day's scores are
+        published: nothing the rest of the step does changes scores or enrolment, so they
+        run while sanctions and adaptation do (the float sums first: the longer pass).
+        :meth:`row` takes them, or, if ties changed in between (the friend counts), makes
+        them again."""
         n, version = self.sim.people.n, self.sim.network.version
-        self._started = {name: (version, start(self._scheme_sums(sch), n))
-                         for name, sch in self.sim.schemes.items()}
+        self._started = {}
+        for name, sch in self.sim.schemes.items():
+            counts, sums = self._summary_passes(sch)
+            self._started[name] = (version, start(sums, n), start(counts, n))
 
     def row(self, t: int, phase_idx: int, events: Events, records: Records,
             sanc: SanctionStep, settled: dict[str, int], ties: dict[str, int]) -> dict:
@@ -384,8 +386,8 @@ class Observer:
         n_regions = len(sim.scenario.people.regions)
         schemes = list(sim.schemes.values())
         started, self._started = self._started, {}
-        fresh = [sch for sch in schemes
-                 if started.get(sch.name, (None,))[0] != sim.network.version]
+        fresh = {sch.name: self._summary_passes(sch) for sch in schemes
+                 if started.get(sch.name, (None,))[0] != sim.network.version}
 
         def people_sums():
             return _people_summary(
@@ -394,12 +396,13 @@ class Observer:
                 p.income_decile, p.region, n_regions, p.blacklisted_until,
                 p.blacklist_wrongful, t)
 
-        # The passes are independent: side by side (those started early only waited for).
+        # The passes are independent: side by side (those started early only taken).
         sums = map_threads(lambda job: job(), [people_sums] + [
-            self._scheme_sums(sch) for sch in fresh], n)
-        made = dict(zip([sch.name for sch in fresh], sums[1:], strict=True))
-        scheme_sums = [made[sch.name] if sch.name in made else started[sch.name][1]()
-                       for sch in schemes]
+            job for name in fresh for job in fresh[name]], n)
+        made = iter(sums[1:])
+        passes = {name: (next(made), next(made)) for name in fresh}
+        passes.update({name: (counts(), float_sums()) for name, (_, float_sums, counts)
+                       in started.items() if name not in fresh})
         (gap_sum, censoring, working_n, good_n, rich_n, rich_good, poor_n, poor_good,
          region_working, region_good, listed, listed_wrongful) = sums[0]
         censoring_share = censoring / n
@@ -435,15 +438,18 @@ class Observer:
             prefix = "sanctions" if effect in SANCTION_EFFECTS else "privileges"
             row[f"{prefix}_{effect}"] = count
         opted_any = np.zeros(n, bool)
-        jobs = [(sch, np.float32(summary[3] / summary[2] if summary[2] else 0.0), summary[-1])
-                for sch, (_, summary, _) in zip(schemes, scheme_sums, strict=True)]
+        jobs = []
+        for sch in schemes:
+            (_, (_, _, n_scored, *_), _), (score_sum, *_, moments) = passes[sch.name]
+            jobs.append((sch, np.float32(score_sum / n_scored if n_scored else 0.0), moments))
         assortativity_now = dict(zip([sch.name for sch in schemes], map_threads(
             lambda job: self._score_assortativity(t, *job), jobs, n), strict=True))
-        for sch, (opted, summary, stats) in zip(schemes, scheme_sums, strict=True):
+        for sch in schemes:
             name = sch.name
-            (_, tiers, n_scored, _, enrolled, n_opted, shadow, early_sum, early_n,
-             late_sum, late_n, corr, _) = summary
+            ((opted, (_, tiers, n_scored, enrolled, n_opted, shadow, early_n, late_n), stats),
+             (score_sum, early_sum, late_sum, corr, _)) = passes[name]
             opted_any |= opted
+            stats["score_mean"] = score_sum / n_scored if n_scored else np.nan
             row.update({f"{name}_{k}": v for k, v in stats.items()})
             row[f"{name}_score_assortativity"] = assortativity_now[name]
             row[f"{name}_enrolled_share"] = enrolled / n
@@ -523,39 +529,45 @@ def _people_summary(private, expressed, above_tolerance, dissent, desired, job, 
             region_working, region_good, listed, listed_wrongful)
 
 
-@numba.njit(cache=True, nogil=True)
 def _scheme_summary(s, state, shadow_score, early, reliability, lo, nbins, tier_mins,
                     opted_any, friends):
-    """One scheme's sums for the step's row: score histogram (1-point bins from ``lo``),
-    tier counts, enrolment counts, early/late score sums, the correlation of scores with
-    bill reliability over the scored (two passes: means, then centred sums), and, in the
-    second pass, the assortativity's moments about the mean score (``friends``: each
-    person's number of scored friends)."""
+    """One scheme's sums for the step's row, as :meth:`Observer.row` makes them: score
+    histogram (1-point bins from ``lo``), tier counts, enrolment counts, early/late score
+    sums, the correlation of scores with bill reliability over the scored, and the
+    assortativity's moments about the mean score (``friends``: each person's number of
+    scored friends)."""
+    hist, tiers, n_scored, enrolled, opted, shadow, early_n, late_n = _scheme_counts(
+        s, state, shadow_score, early, lo, nbins, tier_mins, opted_any)
+    score_sum, early_sum, late_sum, corr, moments = _scheme_sums(
+        s, state, shadow_score, early, reliability, friends)
+    return (hist, tiers, n_scored, score_sum, enrolled, opted, shadow, early_sum, early_n,
+            late_sum, late_n, corr, moments)
+
+
+@numba.njit(cache=True, nogil=True)
+def _scheme_counts(s, state, shadow_score, early, lo, nbins, tier_mins, opted_any):
+    """The whole-number part of a scheme's summary (order-free): who opted out
+    (``opted_any``, set in place), the histogram, tiers and enrolment counts."""
     hist = np.zeros(nbins, np.int64)
     tiers = np.zeros(tier_mins.shape[0], np.int64)
     n_scored = enrolled = opted = shadow = early_n = late_n = 0
-    score_sum = rel_sum = early_sum = late_sum = 0.0
-    for i in range(s.shape[0]):
+    for i in range(s.shape[0]):  # (no branch: vectorised)
         st = state[i]
         is_opted = st == OPTED_OUT
         scored = st != NOT_ENROLLED if shadow_score else st == ENROLLED
-        if is_opted:
-            opted += 1
-            opted_any[i] = True
-            if scored:
-                shadow += 1
-        if st == ENROLLED:  # early or late, without a branch on a coin flip
-            e = np.int64(early[i])
-            enrolled += 1
-            early_n += e
-            late_n += 1 - e
-            early_sum += s[i] * e
-            late_sum += s[i] * (1 - e)
-        if not scored:
+        on = np.int64(st == ENROLLED)
+        e = np.int64(early[i])
+        opted += is_opted
+        opted_any[i] |= is_opted
+        shadow += is_opted & scored
+        n_scored += scored
+        enrolled += on
+        early_n += on & e
+        late_n += on & (1 - e)
+    for i in range(s.shape[0]):
+        st = state[i]
+        if not (st != NOT_ENROLLED if shadow_score else st == ENROLLED):
             continue
-        n_scored += 1
-        score_sum += s[i]
-        rel_sum += reliability[i]
         b = np.int64(s[i] - lo)
         hist[min(max(b, 0), nbins - 1)] += 1
         k = 0
@@ -563,6 +575,28 @@ def _scheme_summary(s, state, shadow_score, early, reliability, lo, nbins, tier_
             if tier_mins[j] <= s[i]:
                 k = j
         tiers[k] += 1
+    return hist, tiers, n_scored, enrolled, opted, shadow, early_n, late_n
+
+
+@numba.njit(cache=True, nogil=True)
+def _scheme_sums(s, state, shadow_score, early, reliability, friends):
+    """The float part of a scheme's summary, each sum in person order (a chain of
+    additions: the longest pass of the row): the scores' sum, early and late adopters'
+    score sums, the correlation of scores with bill reliability over the scored (means,
+    then centred sums), and the assortativity's moments about the mean score."""
+    n_scored = 0
+    score_sum = rel_sum = early_sum = late_sum = 0.0
+    for i in range(s.shape[0]):
+        st = state[i]
+        if st == ENROLLED:  # early or late, without a branch on a coin flip
+            e = np.int64(early[i])
+            early_sum += s[i] * e
+            late_sum += s[i] * (1 - e)
+        if not (st != NOT_ENROLLED if shadow_score else st == ENROLLED):
+            continue
+        n_scored += 1
+        score_sum += s[i]
+        rel_sum += reliability[i]
     corr = np.nan
     pairs = wx = wxx = top = 0.0
     if n_scored > 0:
@@ -582,5 +616,4 @@ def _scheme_summary(s, state, shadow_score, early, reliability, lo, nbins, tier_
                 pairs, wx, wxx, top = _add_moments(pairs, wx, wxx, top, s[i], friends[i], c)
         if n_scored >= 3 and sxx > 0 and syy > 0:
             corr = sxy / np.sqrt(sxx * syy)
-    return (hist, tiers, n_scored, score_sum, enrolled, opted, shadow, early_sum, early_n,
-            late_sum, late_n, corr, (pairs, wx, wxx, top))
+    return score_sum, early_sum, late_sum, corr, (pairs, wx, wxx, top)

@@ -108,10 +108,11 @@ def map_threads(fn: Callable[[T], R], items: Iterable[T], people: int) -> list[R
 
 
 def start(fn: Callable[[], R], people: int) -> Callable[[], R]:
-    """Start ``fn()`` on a helper thread, where :func:`map_threads` would use threads for
-    ``people``, and return a function that waits for its result (re-raising its error).
-    The caller goes on meanwhile; its own :func:`map_threads` calls take every piece
-    themselves while the helper is busy. Otherwise ``fn()`` runs now."""
+    """Hand ``fn()`` to a helper thread, where :func:`map_threads` would use threads for
+    ``people``, and return a function that gives its result (re-raising its error): it
+    waits for a helper that has begun, or, if none has yet, runs ``fn()`` itself. The
+    caller goes on meanwhile; its own :func:`map_threads` calls take every piece
+    themselves while the helper is busy. Below :data:`PARALLEL_FROM`, ``fn()`` runs now."""
     n = thread_count()
     if n <= 1 or people < PARALLEL_FROM or getattr(_local, "in_pool", False):
         result = fn()
@@ -124,4 +125,9 @@ def start(fn: Callable[[], R], people: int) -> Callable[[], R]:
         finally:
             _local.in_pool = False
 
-    return _helpers(n).submit(work).result
+    future = _helpers(n).submit(work)
+
+    def result() -> R:
+        return fn() if future.cancel() else future.result()
+
+    return result
