@@ -327,6 +327,15 @@ def test_a_started_piece_gives_its_result_or_its_error(monkeypatch):
     failing = threads.start(lambda: 1 / 0, people=1)
     with pytest.raises(ZeroDivisionError):
         failing()
+    # A piece no helper has begun is taken by the caller: no waiting on a busy helper.
+    import threading
+
+    release = threading.Event()
+    busy = threads.start(release.wait, people=1)
+    ran_on = threads.start(lambda: threading.current_thread().name, people=1)
+    assert ran_on() == threading.current_thread().name
+    release.set()
+    assert busy() is True
 
 
 @pytest.mark.parametrize("count", ["2", "3"])
