@@ -98,7 +98,11 @@ def test_chunked_uniforms_are_the_generators_numbers():
     np.testing.assert_array_equal(np.concatenate(parts), whole)
 
 
-def test_csr_matches_scipy_and_merge_matches_sets():
+@pytest.mark.parametrize("threaded", [False, True])
+def test_csr_matches_scipy_and_merge_matches_sets(monkeypatch, threaded):
+    if threaded:  # (rows of the update and slices of the sliced form split between two)
+        monkeypatch.setattr(threads, "PARALLEL_FROM", 0)
+        monkeypatch.setenv("SCORESIM_THREADS", "2")
     rng = np.random.default_rng(1)
     net = small_world(5000, 8, 0.3, rng)
     rows = np.concatenate([net.u, net.v])
@@ -135,6 +139,8 @@ def test_csr_matches_scipy_and_merge_matches_sets():
     fresh = Network(5000, net.u, net.v)
     for name in ("indptr", "indices", "degree"):
         np.testing.assert_array_equal(getattr(net, name), getattr(fresh, name))
+    for got, want in zip(net._sliced(), fresh._sliced(), strict=True):
+        np.testing.assert_array_equal(got, want)
     np.testing.assert_array_equal(net.neighbour_sum(x), fresh.neighbour_sum(x))
 
 

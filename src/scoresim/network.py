@@ -15,7 +15,7 @@ import scipy.sparse as sp
 
 from scoresim.errors import ScenarioError
 from scoresim.scenario import NetworkConfig
-from scoresim.threads import map_threads, thread_count
+from scoresim.threads import map_threads, people_parts, thread_count
 
 
 class Network:
@@ -147,9 +147,21 @@ def _padded_cells(degree, order):
     return total
 
 
+def _slice(indptr: np.ndarray, indices: np.ndarray,
+           order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(slice offsets, friend ids) of the sliced form; see :meth:`Network._sliced`. The
+    slices are filled by the threads, each a range of them."""
+    n = order.shape[0]
+    ptr = _slice_offsets(indptr, order)
+    cols = np.empty(ptr[-1], np.uint32)  # (unsigned: see _slice_sums_part)
+    slices = ptr.shape[0] - 1
+    map_threads(lambda part: _slice_fill(indptr, indices, order, ptr, cols, *part),
+                people_parts(slices, n), n)
+    return ptr, cols
+
+
 @numba.njit(cache=True, nogil=True)
-def _slice(indptr, indices, order):
-    """(slice offsets, friend ids) of the sliced form; see :meth:`Network._sliced`."""
+def _slice_offsets(indptr, order):
     n = order.shape[0]
     slices = (n + SLICE - 1) // SLICE
     ptr = np.zeros(slices + 1, np.int64)
@@ -159,21 +171,32 @@ def _slice(indptr, indices, order):
             r = order[j]
             width = max(width, indptr[r + 1] - indptr[r])
         ptr[c + 1] = ptr[c] + width * SLICE
-    cols = np.empty(ptr[slices], np.uint32)  # (unsigned: see _slice_sums_part)
-    for c in range(slices):
-        base = ptr[c]
-        width = (ptr[c + 1] - base) // SLICE
+    return ptr
+
+
+@numba.njit(cache=True, nogil=True)
+def _slice_fill(indptr, indices, order, ptr, cols, lo, hi):
+    """Slices ``lo..hi`` of the sliced form (unsigned positions: no check for negative
+    indices in the copy)."""
+    n = order.shape[0]
+    step, pad = np.uint64(SLICE), np.uint32(n)
+    for c in range(lo, hi):
+        base = np.uint64(ptr[c])
+        width = (np.uint64(ptr[c + 1]) - base) // step
         for lane in range(SLICE):
             j = c * SLICE + lane
-            filled = 0
+            at = base + np.uint64(lane)
+            end = at + width * step
             if j < n:
                 r = order[j]
-                for e in range(indptr[r], indptr[r + 1]):
-                    cols[base + filled * SLICE + lane] = indices[e]
-                    filled += 1
-            for k in range(filled, width):
-                cols[base + k * SLICE + lane] = n
-    return ptr, cols
+                e, e_end = np.uint64(indptr[r]), np.uint64(indptr[r + 1])
+                while e < e_end:
+                    cols[at] = indices[e]
+                    at += step
+                    e += np.uint64(1)
+            while at < end:
+                cols[at] = pad
+                at += step
 
 
 def _slice_sums(ptr: np.ndarray, cols: np.ndarray, order: np.ndarray,
@@ -277,55 +300,88 @@ def _merge_edges(u, v, drop, nu, nv):
     return out_u[:k], out_v[:k], new
 
 
-def _changes(n: int, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Ties ``u``-``v`` as (row offsets, sorted friend ids) over both ends."""
-    rows = np.concatenate([u, v]).astype(np.int64)
-    cols = np.concatenate([v, u]).astype(np.int32)
-    order = np.lexsort((cols, rows))
+@numba.njit(cache=True, nogil=True)
+def _changes(n, u, v):
+    """Ties ``u``-``v`` as (row offsets, sorted friend ids) over both ends: a counting
+    sort by row, then each row's few friends put in order."""
     ptr = np.zeros(n + 1, np.int64)
-    np.cumsum(np.bincount(rows, minlength=n), out=ptr[1:])
-    return ptr, cols[order]
+    for e in range(u.shape[0]):
+        ptr[u[e] + 1] += 1
+        ptr[v[e] + 1] += 1
+    for i in range(n):
+        ptr[i + 1] += ptr[i]
+    pos = ptr[:-1].copy()
+    cols = np.empty(2 * u.shape[0], np.int32)
+    for e in range(u.shape[0]):
+        cols[pos[u[e]]] = v[e]
+        pos[u[e]] += 1
+        cols[pos[v[e]]] = u[e]
+        pos[v[e]] += 1
+    for i in range(n):  # (insertion sort: a row holds few of a rewiring's changes)
+        for k in range(ptr[i] + 1, ptr[i + 1]):
+            f = cols[k]
+            j = k - 1
+            while j >= ptr[i] and cols[j] > f:
+                cols[j + 1] = cols[j]
+                j -= 1
+            cols[j + 1] = f
+    return ptr, cols
+
+
+def _csr_update(indptr: np.ndarray, indices: np.ndarray, gone: tuple, added: tuple
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """The CSR adjacency after removing the ties in ``gone`` and adding those in ``added``
+    (each from :func:`_changes`), row by row in one sequential pass: the same arrays as
+    :func:`_csr` of the new edge list. Rows are split among the threads (each row's place
+    is known once the new offsets are)."""
+    n = indptr.shape[0] - 1
+    new_ptr = _updated_offsets(indptr, gone[0], added[0])
+    out = np.empty(new_ptr[n], np.int32)
+    map_threads(lambda part: _update_rows(indptr, indices, *gone, *added, new_ptr, out, *part),
+                people_parts(n), n)
+    return new_ptr, out
 
 
 @numba.njit(cache=True, nogil=True)
-def _csr_update(indptr, indices, gone, added):
-    """The CSR adjacency after removing the ties in ``gone`` and adding those in ``added``
-    (each from :func:`_changes`), row by row in one sequential pass: the same arrays as
-    :func:`_csr` of the new edge list."""
-    g_ptr, g_cols = gone
-    a_ptr, a_cols = added
+def _updated_offsets(indptr, g_ptr, a_ptr):
     n = indptr.shape[0] - 1
     new_ptr = np.empty(n + 1, np.int64)
     new_ptr[0] = 0
     for i in range(n):
         new_ptr[i + 1] = (new_ptr[i] + (indptr[i + 1] - indptr[i])
                           - (g_ptr[i + 1] - g_ptr[i]) + (a_ptr[i + 1] - a_ptr[i]))
-    out = np.empty(new_ptr[n], np.int32)
-    for i in range(n):
-        k = new_ptr[i]
-        g, g_end = g_ptr[i], g_ptr[i + 1]
-        a, a_end = a_ptr[i], a_ptr[i + 1]
+    return new_ptr
+
+
+@numba.njit(cache=True, nogil=True)
+def _update_rows(indptr, indices, g_ptr, g_cols, a_ptr, a_cols, new_ptr, out, lo, hi):
+    """Rows ``lo..hi`` of :func:`_csr_update` (unsigned positions: no check for negative
+    indices per friend)."""
+    one = np.uint64(1)
+    for i in range(lo, hi):
+        k = np.uint64(new_ptr[i])
+        g, g_end = np.uint64(g_ptr[i]), np.uint64(g_ptr[i + 1])
+        a, a_end = np.uint64(a_ptr[i]), np.uint64(a_ptr[i + 1])
+        e, e_end = np.uint64(indptr[i]), np.uint64(indptr[i + 1])
         if g == g_end and a == a_end:  # unchanged: copied
-            for e in range(indptr[i], indptr[i + 1]):
-                out[k] = indices[e]
-                k += 1
+            out[k:k + (e_end - e)] = indices[e:e_end]
             continue
-        for e in range(indptr[i], indptr[i + 1]):
+        while e < e_end:
             f = indices[e]
+            e += one
             while a < a_end and a_cols[a] < f:
                 out[k] = a_cols[a]
-                k += 1
-                a += 1
+                k += one
+                a += one
             if g < g_end and g_cols[g] == f:
-                g += 1
+                g += one
                 continue
             out[k] = f
-            k += 1
+            k += one
         while a < a_end:
             out[k] = a_cols[a]
-            k += 1
-            a += 1
-    return new_ptr, out
+            k += one
+            a += one
 
 
 def _canonical(n: int, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

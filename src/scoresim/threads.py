@@ -52,11 +52,11 @@ def single_thread() -> None:
 PARALLEL_FROM = 50_000
 
 
-def people_parts(n: int) -> list[tuple[int, int]]:
-    """``[0, n)`` cut into one range of people per thread (a single range below
-    :data:`PARALLEL_FROM`), for person-by-person work whose result does not depend on
-    the cut."""
-    parts = thread_count() if n >= PARALLEL_FROM else 1
+def people_parts(n: int, people: int | None = None) -> list[tuple[int, int]]:
+    """``[0, n)`` cut into one range per thread (a single range where ``people``, by
+    default ``n``, is below :data:`PARALLEL_FROM`), for work item by item (people, or
+    slices of them) whose result does not depend on the cut."""
+    parts = thread_count() if (n if people is None else people) >= PARALLEL_FROM else 1
     return [(n * c // parts, n * (c + 1) // parts) for c in range(parts)]
 
 
