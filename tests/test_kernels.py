@@ -16,7 +16,8 @@ from scoresim.network import Network, scale_free, small_world
 from scoresim.outcomes import (
     Observer,
     _people_summary,
-    _scheme_summary,
+    _scheme_counts,
+    _scheme_sums,
     _weighted_sums,
     histogram_stats,
     stats_from_histogram,
@@ -208,6 +209,17 @@ def test_strategic_dissent_matches_the_formula():
                                   uniform)
     np.testing.assert_array_equal(
         strategic_dissent(d, beta, nu, tau, psi, "proportional"), proportional)
+
+
+def _scheme_summary(s, state, shadow_score, early, reliability, lo, nbins, tier_mins,
+                    opted_any, friends):
+    """A scheme's two summary passes, as Observer.row takes them, in one tuple."""
+    hist, tiers, n_scored, enrolled, opted, shadow, early_n, late_n = _scheme_counts(
+        s, state, shadow_score, early, lo, nbins, tier_mins, opted_any)
+    score_sum, early_sum, late_sum, corr, moments = _scheme_sums(
+        s, state, shadow_score, early, reliability, friends)
+    return (hist, tiers, n_scored, score_sum, enrolled, opted, shadow, early_sum, early_n,
+            late_sum, late_n, corr, moments)
 
 
 def test_scheme_summary_matches_numpy():

@@ -271,7 +271,8 @@ class Observer:
         self._degree_version = -1
         self._degree: dict[str, float] = {}
         self._pending: dict[str, _PendingAssortativity] = {}
-        self._started: dict[str, tuple[int, Callable[[], tuple]]] = {}  # by start_scheme_summaries
+        # by start_scheme_summaries: network version, then the float sums and counts to take
+        self._started: dict[str, tuple[int, Callable[[], tuple], Callable[[], tuple]]] = {}
         self._degree_stats()  # (again whenever ties change)
 
     # The score assortativity of a step needs the sum of friends' scores, which the next
@@ -527,21 +528,6 @@ def _people_summary(private, expressed, above_tolerance, dissent, desired, job, 
             region_good[region[i]] += w & np.int64(job[i] == GOOD_JOB)
     return (gap, censoring, working_n, good_n, rich_n, rich_good, poor_n, poor_good,
             region_working, region_good, listed, listed_wrongful)
-
-
-def _scheme_summary(s, state, shadow_score, early, reliability, lo, nbins, tier_mins,
-                    opted_any, friends):
-    """One scheme's sums for the step's row, as :meth:`Observer.row` makes them: score
-    histogram (1-point bins from ``lo``), tier counts, enrolment counts, early/late score
-    sums, the correlation of scores with bill reliability over the scored, and the
-    assortativity's moments about the mean score (``friends``: each person's number of
-    scored friends)."""
-    hist, tiers, n_scored, enrolled, opted, shadow, early_n, late_n = _scheme_counts(
-        s, state, shadow_score, early, lo, nbins, tier_mins, opted_any)
-    score_sum, early_sum, late_sum, corr, moments = _scheme_sums(
-        s, state, shadow_score, early, reliability, friends)
-    return (hist, tiers, n_scored, score_sum, enrolled, opted, shadow, early_sum, early_n,
-            late_sum, late_n, corr, moments)
 
 
 @numba.njit(cache=True, nogil=True)

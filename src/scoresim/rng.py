@@ -100,19 +100,22 @@ def pcg64_state(gen: np.random.Generator) -> np.ndarray | None:
     st = gen.bit_generator.state
     if st.get("bit_generator") != "PCG64" or st.get("has_uint32"):
         return None
-    s, inc = st["state"]["state"], st["state"]["inc"]
-    return np.array([s >> 64, s & (2**64 - 1), inc >> 64, inc & (2**64 - 1)], np.uint64)
+    return _state_words(st["state"]["state"], st["state"]["inc"])
 
 
 def _state_words(state: int, inc: int) -> np.ndarray:
+    """128-bit state and increment as the four words :func:`pcg64_double` takes."""
     return np.array([state >> 64, state & _MASK64, inc >> 64, inc & _MASK64], np.uint64)
+
+
+def _joined(high: np.uint64, low: np.uint64) -> int:
+    return (int(high) << 64) | int(low)
 
 
 def pcg64_advance(state: np.ndarray, delta: int) -> np.ndarray:
     """The state after ``delta`` more numbers (as ``PCG64.advance``: the LCG's jump ahead
     by squaring, in O(log delta))."""
-    s = (int(state[0]) << 64) | int(state[1])
-    inc = (int(state[2]) << 64) | int(state[3])
+    s, inc = _joined(state[0], state[1]), _joined(state[2], state[3])
     mult, plus = _PCG_MULT, inc
     acc_mult, acc_plus = 1, 0
     while delta > 0:
@@ -128,7 +131,7 @@ def pcg64_advance(state: np.ndarray, delta: int) -> np.ndarray:
 def pcg64_store(gen: np.random.Generator, state: np.ndarray) -> None:
     """Put a state advanced by compiled code back into the generator."""
     st = gen.bit_generator.state
-    st["state"]["state"] = (int(state[0]) << 64) | int(state[1])
+    st["state"]["state"] = _joined(state[0], state[1])
     gen.bit_generator.state = st
 
 

@@ -211,8 +211,8 @@ def _applicants(effect: str, life: LifeEvents) -> np.ndarray | None:
 
 @numba.njit(cache=True, nogil=True)
 def _ongoing(target, factor, meets, ongoing):
-    """An ongoing effect in one pass: ``target *= factor`` where ``meets``; returns the ids
-    who meet it and did not yesterday, and whether it reached anyone."""
+    """An ongoing effect: ``target *= factor`` where ``meets``; returns the ids who meet it
+    and did not yesterday, and whether it reached anyone."""
     reached = False
     one = target.dtype.type(1)
     for i in range(meets.shape[0]):  # no branch (who meets it is a coin flip): vectorised

@@ -70,6 +70,16 @@ def _helpers(n: int) -> ThreadPoolExecutor:
     return _pool
 
 
+def _in_pool(fn: Callable[[], R]) -> R:
+    """``fn()``, marked as pool work: a :func:`map_threads` or :func:`start` inside it runs
+    on this thread (no nesting, no deadlock)."""
+    _local.in_pool = True
+    try:
+        return fn()
+    finally:
+        _local.in_pool = False
+
+
 def map_threads(fn: Callable[[T], R], items: Iterable[T], people: int) -> list[R]:
     """``[fn(x) for x in items]``, spread over the pool's threads when each piece covers
     ``people`` >= :data:`PARALLEL_FROM` people. The calling thread takes pieces too (one
@@ -85,21 +95,17 @@ def map_threads(fn: Callable[[T], R], items: Iterable[T], people: int) -> list[R
     lock = threading.Lock()
 
     def work() -> None:
-        _local.in_pool = True
-        try:
-            while True:
-                with lock:
-                    i = next(taken, None)
-                if i is None:
-                    return
-                results[i] = fn(items[i])
-        finally:
-            _local.in_pool = False
+        while True:
+            with lock:
+                i = next(taken, None)
+            if i is None:
+                return
+            results[i] = fn(items[i])
 
     pool = _helpers(n)
-    futures = [pool.submit(work) for _ in range(helpers)]
+    futures = [pool.submit(_in_pool, work) for _ in range(helpers)]
     try:
-        work()
+        _in_pool(work)
     finally:
         for f in futures:
             if not f.cancel():  # (a helper that has not started: nothing left for it)
@@ -118,14 +124,7 @@ def start(fn: Callable[[], R], people: int) -> Callable[[], R]:
         result = fn()
         return lambda: result
 
-    def work() -> R:
-        _local.in_pool = True
-        try:
-            return fn()
-        finally:
-            _local.in_pool = False
-
-    future = _helpers(n).submit(work)
+    future = _helpers(n).submit(_in_pool, fn)
 
     def result() -> R:
         return fn() if future.cancel() else future.result()
