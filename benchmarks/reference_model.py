@@ -101,7 +101,7 @@ def time_scoresim(n: int, steps: int, seed: int = 0, repeat: int = 1) -> tuple[f
     """As :func:`time_mesa`; a small run first loads the compiled code and starts the
     threads (numba keeps the compiled kernels on disk, so this is once per process)."""
     from scoresim import Sim
-    from scoresim.threads import PARALLEL_FROM
+    from scoresim.engine.threads import PARALLEL_FROM
 
     Sim(HERE / "reference.toml", seed=seed, people=PARALLEL_FROM, days=2).run()
     inits, runs = [], []

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from scoresim.adaptation import strategic_dissent
+from scoresim.model.adaptation import strategic_dissent
 
 
 def a_star(d, beta, nu, tau, psi, punishment):
@@ -63,8 +63,8 @@ def test_more_surveillance_never_raises_expression():
 
 
 def test_threshold_rule_speaks_up_once_enough_friends_do():
-    from scoresim.adaptation import threshold_dissent
-    from scoresim.network import Network
+    from scoresim.model.adaptation import threshold_dissent
+    from scoresim.model.network import Network
 
     # Person 0 has friends 1, 2, 3; two of them voiced dissent yesterday.
     net = Network(5, np.array([0, 0, 0]), np.array([1, 2, 3]))

@@ -9,10 +9,10 @@ from typer.testing import CliRunner
 
 from conftest import run, scenario
 from scoresim import ScenarioError, Sim, load_scenario
-from scoresim import scenario as models
 from scoresim.cli import app
-from scoresim.conditions import parse
-from scoresim.docs import SECTIONS, reference
+from scoresim.scenario import schema as models
+from scoresim.scenario.conditions import parse
+from scoresim.scenario.docs import SECTIONS, reference
 
 DOC = Path(__file__).parent.parent / "docs" / "scenarios.md"
 
@@ -35,7 +35,7 @@ def test_every_model_has_a_section_and_every_field_is_documented():
 
 def test_reference_in_docs_is_up_to_date():
     assert reference() in DOC.read_text(encoding="utf-8"), (
-        "run: python -m scoresim.docs docs/scenarios.md")
+        "run: python -m scoresim.scenario.docs docs/scenarios.md")
 
 
 def test_every_toml_example_in_the_docs_is_valid(tmp_path):

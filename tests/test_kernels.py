@@ -10,10 +10,19 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from scoresim import Sim, threads
-from scoresim.adaptation import strategic_dissent
-from scoresim.network import Network, scale_free, small_world
-from scoresim.outcomes import (
+from scoresim import Sim
+from scoresim.engine import threads
+from scoresim.engine.rng import Streams, chunked_uniforms, pcg64_state, pcg64_store
+from scoresim.engine.sampling import (
+    poisson_from_uniform,
+    poisson_nonzero_pcg,
+    poisson_nonzero_product,
+)
+from scoresim.model.adaptation import strategic_dissent
+from scoresim.model.network import Network, scale_free, small_world
+from scoresim.model.sanctions import _ongoing
+from scoresim.model.scoring import ENROLLED, NOT_ENROLLED, OPTED_OUT
+from scoresim.results.outcomes import (
     Observer,
     _people_summary,
     _scheme_counts,
@@ -22,14 +31,6 @@ from scoresim.outcomes import (
     histogram_stats,
     stats_from_histogram,
 )
-from scoresim.rng import Streams, chunked_uniforms, pcg64_state, pcg64_store
-from scoresim.sampling import (
-    poisson_from_uniform,
-    poisson_nonzero_pcg,
-    poisson_nonzero_product,
-)
-from scoresim.sanctions import _ongoing
-from scoresim.scoring import ENROLLED, NOT_ENROLLED, OPTED_OUT
 
 HERE = Path(__file__).parent
 
@@ -379,7 +380,7 @@ def test_kinds_cut_into_pieces_draw_the_same_events(monkeypatch, count):
 def test_counter_uniforms_are_the_same_in_compiled_code():
     import numba
 
-    from scoresim.rng import counter_uniform
+    from scoresim.engine.rng import counter_uniform
 
     @numba.njit
     def draw(key, ids):

@@ -5,11 +5,11 @@ import pytest
 
 from conftest import run, scenario
 from scoresim import Sim
-from scoresim.events import KIND_INDEX
-from scoresim.network import Network
-from scoresim.people import GOOD_JOB, ORDINARY_JOB
-from scoresim.scoring import ENROLLED, OPTED_OUT
-from scoresim.sources import Records
+from scoresim.declarations.events import KIND_INDEX
+from scoresim.model.network import Network
+from scoresim.model.people import GOOD_JOB, ORDINARY_JOB
+from scoresim.model.scoring import ENROLLED, OPTED_OUT
+from scoresim.model.sources import Records
 
 NO_ERRORS = {f"sources__{s}__error_rate": 0.0 for s in
              ("commerce", "social", "court", "debtor_db", "credit_reference",
@@ -146,8 +146,8 @@ def test_job_loss_lowers_income_and_raises_defaults():
     p = sim.people
     p.job[:] = GOOD_JOB
     p.income_decile[:] = 5
-    from scoresim.behaviour import person_rates
-    from scoresim.life import change_job
+    from scoresim.model.behaviour import person_rates
+    from scoresim.model.life import change_job
 
     before = person_rates(p, sim.scenario.behaviour, {})["bill_default"].copy()
     change_job(p, np.arange(10), ORDINARY_JOB, 2)

@@ -3,7 +3,7 @@ import pytest
 
 from conftest import scenario_with
 from scoresim import ScenarioError, Sim
-from scoresim.network import Network, read_edgelist, region_clustered, scale_free, small_world
+from scoresim.model.network import Network, read_edgelist, region_clustered, scale_free, small_world
 
 
 def test_network_is_simple_and_symmetric():

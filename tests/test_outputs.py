@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from scoresim import Results, ScenarioError, load_scenario, preset_names
 from scoresim.cli import app
-from scoresim.outcomes import histogram_stats
+from scoresim.results.outcomes import histogram_stats
 
 EXPECTED = {"scenario.toml", "metadata.json", "outcomes.parquet", "people.parquet"}
 REQUIRED_COLUMNS = ["score_mean", "score_gini", "enrolled_share", "opted_out",
@@ -54,7 +54,8 @@ def test_saved_scenario_reloads_to_the_same_scenario(tmp_path):
 
 
 def test_a_failed_save_leaves_no_folder(tmp_path, monkeypatch):
-    from scoresim import Sim, figures
+    from scoresim import Sim
+    from scoresim.results import figures
 
     results = Sim("seed", people=300, days=5).run()
 
@@ -98,8 +99,8 @@ def test_gini_of_equal_scores_is_zero():
 
 
 def test_assortativity_from_the_sparse_product_equals_pearson_over_ties():
-    from scoresim.network import small_world
-    from scoresim.outcomes import assortativity, correlation
+    from scoresim.model.network import small_world
+    from scoresim.results.outcomes import assortativity, correlation
 
     rng = np.random.default_rng(0)
     net = small_world(3000, 10, 0.1, rng)

@@ -6,8 +6,8 @@ import pyarrow.parquet as pq
 
 from conftest import run, scenario
 from scoresim import Sim
-from scoresim.behaviour import draw_events
 from scoresim.cli import app
+from scoresim.model.behaviour import draw_events
 
 
 def same_table(a, b) -> bool:

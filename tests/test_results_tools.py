@@ -13,9 +13,9 @@ from typer.testing import CliRunner
 from conftest import scenario
 from scoresim import Results, ScenarioError, Sim
 from scoresim.cli import app
-from scoresim.compare import compare
-from scoresim.explain import explain
-from scoresim.report import write_report
+from scoresim.experiments.compare import compare
+from scoresim.results.explain import explain
+from scoresim.results.report import write_report
 
 EARLY = {"phases__mandatory": "2018-03-01"}
 

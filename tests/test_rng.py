@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from scoresim.rng import Streams, pcg64_advance, pcg64_state
+from scoresim.engine.rng import Streams, pcg64_advance, pcg64_state
 
 
 def test_same_seed_name_step_gives_same_draws():

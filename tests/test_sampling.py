@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from scoresim.sampling import binomial_from_uniform, poisson_from_uniform
+from scoresim.engine.sampling import binomial_from_uniform, poisson_from_uniform
 
 
 @pytest.mark.parametrize("lam", [0.01, 0.3, 2.0, 12.0])

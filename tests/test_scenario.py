@@ -7,7 +7,7 @@ import pytest
 
 from conftest import scenario_with as write
 from scoresim import ScenarioError, load_scenario, preset_names
-from scoresim.loading import deep_merge
+from scoresim.scenario.loading import deep_merge
 
 
 def error_of(path_or_name, overrides=None) -> str:

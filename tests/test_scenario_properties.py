@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from scoresim import ScenarioError, Sim
-from scoresim.loading import preset_names, read_raw, resolve_source, validate
+from scoresim.scenario.loading import preset_names, read_raw, resolve_source, validate
 
 PRESETS = {name: read_raw(resolve_source(name)) for name in preset_names()}
 

@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 from conftest import scenario_with
 from scoresim import ScenarioError
 from scoresim.cli import app
-from scoresim.sensitivity import analyze
-from scoresim.sweep import Sweep, SweepConfig, design_points, load_results
+from scoresim.experiments.sensitivity import analyze
+from scoresim.experiments.sweep import Sweep, SweepConfig, design_points, load_results
 
 GRID = """
     base = "seed"
@@ -209,7 +209,7 @@ def test_sensitivity_needs_a_sobol_or_morris_design(tmp_path):
 
 def test_a_dying_local_worker_is_retried(tmp_path, monkeypatch):
     """The first time any run starts, its worker process dies; the sweep still finishes."""
-    import scoresim.sweep as sweep_module
+    import scoresim.experiments.sweep as sweep_module
 
     marker = tmp_path / "died"
     real = sweep_module.run_point
@@ -229,7 +229,7 @@ def test_a_dying_local_worker_is_retried(tmp_path, monkeypatch):
 
 
 def test_a_run_that_keeps_failing_is_reported(tmp_path, monkeypatch):
-    import scoresim.sweep as sweep_module
+    import scoresim.experiments.sweep as sweep_module
 
     def always_dies(*args):
         os._exit(1)

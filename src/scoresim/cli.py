@@ -67,7 +67,7 @@ def run(
     """Run a scenario and write a run folder (scenario, outcomes, people, figures, report)."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from scoresim.loading import load_scenario
+    from scoresim.scenario.loading import load_scenario
     from scoresim.sim import Sim
 
     try:
@@ -126,8 +126,8 @@ def explain(
     """Explain a traced person's score: rules, sources, friends, decay, errors, sanctions."""
     import json
 
-    from scoresim.explain import contributions_frame, explain, print_account
-    from scoresim.results import Results
+    from scoresim.results.explain import contributions_frame, explain, print_account
+    from scoresim.results.run_folder import Results
 
     try:
         if format_ not in ("table", "csv", "json"):
@@ -156,8 +156,8 @@ def compare(
     out: Annotated[Path | None, typer.Option(help="comparison folder to write")] = None,
 ) -> None:
     """Effect of B against A with common random numbers, over replicate seeds."""
-    from scoresim.compare import compare as run_compare
-    from scoresim.loading import load_scenario
+    from scoresim.experiments.compare import compare as run_compare
+    from scoresim.scenario.loading import load_scenario
 
     try:
         if replicates < 1:
@@ -183,7 +183,7 @@ def report(
     folder: Annotated[Path, typer.Argument(help="a run or comparison folder")],
 ) -> None:
     """Write report.html (self-contained) into a run or comparison folder."""
-    from scoresim.report import write_report
+    from scoresim.results.report import write_report
 
     try:
         path = write_report(folder)
@@ -204,7 +204,7 @@ def sweep(
     quiet: Annotated[bool, typer.Option(help="no progress bar")] = False,
 ) -> None:
     """Run a sweep: a design of parameter values times replicate seeds; resumable."""
-    from scoresim.sweep import Sweep
+    from scoresim.experiments.sweep import Sweep
 
     try:
         if workers is not None and workers < 1:
@@ -231,7 +231,7 @@ def sensitivity(
     from rich.console import Console
     from rich.table import Table
 
-    from scoresim.sensitivity import sensitivity as analyse
+    from scoresim.experiments.sensitivity import sensitivity as analyse
 
     try:
         table, figure = analyse(folder, outcome)
@@ -248,7 +248,7 @@ def sensitivity(
 @app.command()
 def scenarios() -> None:
     """List the shipped presets."""
-    from scoresim.loading import load_scenario, preset_names
+    from scoresim.scenario.loading import load_scenario, preset_names
 
     for name in preset_names():
         typer.echo(f"{name:18s} {load_scenario(name).description}")
@@ -260,8 +260,8 @@ def show(
     set_: Annotated[list[str] | None, typer.Option("--set", help="override a key")] = None,
 ) -> None:
     """Print the fully resolved scenario (what would run) as TOML."""
-    from scoresim.loading import load_scenario
-    from scoresim.results import scenario_toml
+    from scoresim.results.run_folder import scenario_toml
+    from scoresim.scenario.loading import load_scenario
 
     try:
         typer.echo(scenario_toml(load_scenario(scenario, parse_sets(set_ or []))), nl=False)
@@ -274,7 +274,7 @@ def validate(
     files: Annotated[list[str], typer.Argument(help="scenario files or preset names")],
 ) -> None:
     """Check scenario files; exit 0 if all are valid, 2 if any is not."""
-    from scoresim.loading import load_scenario
+    from scoresim.scenario.loading import load_scenario
 
     bad = 0
     for name in files:

@@ -21,24 +21,24 @@ from pathlib import Path
 
 import numpy as np
 
-from scoresim.adaptation import Adaptation
-from scoresim.behaviour import draw_events
-from scoresim.enrolment import update_enrolment
+from scoresim.declarations.events import KIND_INDEX, ONLINE_KINDS, SPENDING_KINDS
+from scoresim.engine.rng import Streams
+from scoresim.engine.threads import map_threads
 from scoresim.errors import ScenarioError
-from scoresim.events import KIND_INDEX, ONLINE_KINDS, SPENDING_KINDS
-from scoresim.life import draw_life_events, settle_applications
-from scoresim.loading import load_scenario
-from scoresim.network import make_network
-from scoresim.outcomes import Observer, OutcomeTable
-from scoresim.people import make_people
-from scoresim.results import Results
-from scoresim.rng import Streams
-from scoresim.sanctions import Sanctions
-from scoresim.scenario import SANCTION_EFFECTS, Scenario
-from scoresim.scoring import Scheme
-from scoresim.sources import DataSources, Records
-from scoresim.threads import map_threads
-from scoresim.trace import Tracer
+from scoresim.model.adaptation import Adaptation
+from scoresim.model.behaviour import draw_events
+from scoresim.model.enrolment import update_enrolment
+from scoresim.model.life import draw_life_events, settle_applications
+from scoresim.model.network import make_network
+from scoresim.model.people import make_people
+from scoresim.model.sanctions import Sanctions
+from scoresim.model.scoring import Scheme
+from scoresim.model.sources import DataSources, Records
+from scoresim.results.outcomes import Observer, OutcomeTable
+from scoresim.results.run_folder import Results
+from scoresim.results.trace import Tracer
+from scoresim.scenario.loading import load_scenario
+from scoresim.scenario.schema import SANCTION_EFFECTS, Scenario
 
 
 def resize(scenario: Scenario, people: int | None = None, days: int | None = None,
@@ -79,7 +79,7 @@ class Sim:
     ``scenario`` is a :class:`Scenario` or a preset name / TOML path. ``seed`` defaults to
     the scenario's own. ``base_dir`` resolves relative paths inside the scenario (an edge
     list). ``trace`` people drawn at random and ``trace_ids`` get a ledger row for every
-    change to their scores (:mod:`scoresim.trace`); tracing changes no result.
+    change to their scores (:mod:`scoresim.results.trace`); tracing changes no result.
     """
 
     def __init__(

@@ -22,13 +22,13 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from scoresim.events import EVENT_KINDS, KIND_INDEX, POLITICAL_KINDS
-from scoresim.network import Network
-from scoresim.people import People
-from scoresim.rng import Streams, chunked_uniforms, pcg64_double, pcg64_state, pcg64_store
-from scoresim.scenario import AdaptationConfig
-from scoresim.scoring import Scheme
-from scoresim.threads import map_threads, people_parts
+from scoresim.declarations.events import EVENT_KINDS, KIND_INDEX, POLITICAL_KINDS
+from scoresim.engine.rng import Streams, chunked_uniforms, pcg64_double, pcg64_state, pcg64_store
+from scoresim.engine.threads import map_threads, people_parts
+from scoresim.model.network import Network
+from scoresim.model.people import People
+from scoresim.model.scoring import Scheme
+from scoresim.scenario.schema import AdaptationConfig
 
 
 def strategic_dissent(
@@ -263,7 +263,7 @@ class Adaptation:
 @numba.njit(cache=True, nogil=True)
 def _unfriend(state, a_end, b_end, p, risk, friends, w, s, scored, shown, limit, drop):
     """For each tie, at the next uniform of the PCG64 generator in ``state`` (see
-    :func:`scoresim.rng.pcg64_state`): the ``a`` end drops the ``b`` end if (with
+    :func:`scoresim.engine.rng.pcg64_state`): the ``a`` end drops the ``b`` end if (with
     probability ``p * (0.5 + risk aversion)``) the friend's visible score drags a's scored
     score down by more than ``limit`` points a day in any scheme (float32 throughout, as
     numpy would)."""

@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 
 from scoresim.errors import ScenarioError
-from scoresim.results import Results
+from scoresim.results.run_folder import Results
 
 PART_LABELS = {
     "initial": "score at enrolment",

@@ -3,7 +3,7 @@
 Every parameter is declared once here, with type, unit (in the name) and bounds; unknown
 keys are refused. Cross-references (a rule's source, a sanction's scheme, a region name,
 a phase name) are checked before a run starts. Loading (files, presets, ``extends``) lives
-in :mod:`scoresim.loading`.
+in :mod:`scoresim.scenario.loading`.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from scoresim import conditions
-from scoresim.events import KIND_NAMES
+from scoresim.declarations.events import KIND_NAMES
+from scoresim.scenario import conditions
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 Rate = Annotated[float, Field(ge=0.0)]

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from scoresim.rng import Streams
-    from scoresim.scenario import Scenario
+    from scoresim.engine.rng import Streams
+    from scoresim.scenario.schema import Scenario
 
 STUDENT, WORKING, RETIRED = 0, 1, 2
 AGE_BANDS = ("student", "working", "retired")

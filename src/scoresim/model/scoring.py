@@ -19,12 +19,12 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from scoresim import conditions
-from scoresim.events import EVENT_KINDS, KIND_INDEX, N_KINDS
-from scoresim.network import Network
-from scoresim.people import People
-from scoresim.scenario import RuleConfig, Scenario, SchemeConfig
-from scoresim.sources import Records
+from scoresim.declarations.events import EVENT_KINDS, KIND_INDEX, N_KINDS
+from scoresim.model.network import Network
+from scoresim.model.people import People
+from scoresim.model.sources import Records
+from scoresim.scenario import conditions
+from scoresim.scenario.schema import RuleConfig, Scenario, SchemeConfig
 
 NOT_ENROLLED, ENROLLED, OPTED_OUT = 0, 1, 2
 ENROLMENT_STATES = ("none", "enrolled", "opted_out")

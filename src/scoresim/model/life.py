@@ -9,10 +9,10 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from scoresim.people import GOOD_JOB, STUDENT, WORKING, People
-from scoresim.rng import Streams, chunked_uniforms
-from scoresim.scenario import LifeConfig
-from scoresim.threads import map_threads
+from scoresim.engine.rng import Streams, chunked_uniforms
+from scoresim.engine.threads import map_threads
+from scoresim.model.people import GOOD_JOB, STUDENT, WORKING, People
+from scoresim.scenario.schema import LifeConfig
 
 
 @dataclass

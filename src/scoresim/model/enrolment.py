@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from scoresim.people import GOOD_JOB, People
-from scoresim.rng import Streams
-from scoresim.scenario import AdaptationConfig
-from scoresim.scoring import ENROLLED, NOT_ENROLLED, OPTED_OUT, Scheme
+from scoresim.engine.rng import Streams
+from scoresim.model.people import GOOD_JOB, People
+from scoresim.model.scoring import ENROLLED, NOT_ENROLLED, OPTED_OUT, Scheme
+from scoresim.scenario.schema import AdaptationConfig
 
 
 def eligible(scheme: Scheme, people: People) -> np.ndarray:

@@ -24,9 +24,9 @@ import tomli_w
 
 from scoresim import __version__
 from scoresim.errors import ScenarioError
-from scoresim.people import AGE_BANDS, JOBS
-from scoresim.scenario import Scenario
-from scoresim.scoring import ENROLMENT_STATES
+from scoresim.model.people import AGE_BANDS, JOBS
+from scoresim.model.scoring import ENROLMENT_STATES
+from scoresim.scenario.schema import Scenario
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -182,14 +182,14 @@ class Results:
                 if getattr(self, name) is not None:
                     pq.write_table(getattr(self, name), tmp / f"{name}.parquet")
             if self.scenario.output.figures if figures is None else figures:
-                from scoresim.figures import write_figures
+                from scoresim.results.figures import write_figures
 
                 self.metadata["figures"] = write_figures(self, tmp)
             (tmp / "metadata.json").write_text(
                 json.dumps(self.metadata, indent=2, default=str), encoding="utf-8"
             )
             if self.scenario.output.report if report is None else report:
-                from scoresim.report import write_report
+                from scoresim.results.report import write_report
 
                 write_report(tmp)
         return Path(out)

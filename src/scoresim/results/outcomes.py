@@ -14,18 +14,18 @@ import numba
 import numpy as np
 import pyarrow as pa
 
-from scoresim.people import GOOD_JOB, WORKING
-from scoresim.scenario import PRIVILEGE_EFFECTS, SANCTION_EFFECTS, Scenario
-from scoresim.scoring import ENROLLED, NOT_ENROLLED, OPTED_OUT
-from scoresim.threads import map_threads, start
+from scoresim.engine.threads import map_threads, start
+from scoresim.model.people import GOOD_JOB, WORKING
+from scoresim.model.scoring import ENROLLED, NOT_ENROLLED, OPTED_OUT
+from scoresim.scenario.schema import PRIVILEGE_EFFECTS, SANCTION_EFFECTS, Scenario
 
 if TYPE_CHECKING:
-    from scoresim.behaviour import Events
-    from scoresim.network import Network
-    from scoresim.sanctions import SanctionStep
-    from scoresim.scoring import Scheme
+    from scoresim.model.behaviour import Events
+    from scoresim.model.network import Network
+    from scoresim.model.sanctions import SanctionStep
+    from scoresim.model.scoring import Scheme
+    from scoresim.model.sources import Records
     from scoresim.sim import Sim
-    from scoresim.sources import Records
 
 GLOBAL_COLUMNS = {
     "critical_statements": "critical statements made this step (events, seen or not)",

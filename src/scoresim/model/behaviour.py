@@ -1,7 +1,7 @@
 """Behaviour -> events: each step every person draws counts of each event kind (M1, M2, M14).
 
 Counts are Poisson with a per-person rate, drawn by inverting the CDF at one uniform per
-person and kind from the kind's own stream (:mod:`scoresim.sampling`): when a policy lowers
+person and kind from the kind's own stream (:mod:`scoresim.engine.sampling`): when a policy lowers
 someone's rate (self-censorship), the same draw yields the same or a smaller count, which
 keeps counterfactual comparisons tight (common random numbers).
 """
@@ -12,19 +12,19 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from scoresim import threads
-from scoresim.events import (
+from scoresim.declarations.events import (
     DISSENT_KINDS,
     EVENT_KINDS,
     KIND_INDEX,
     LOYAL_KINDS,
     SPENDING_KINDS,
 )
-from scoresim.people import People
-from scoresim.rng import Streams, pcg64_advance
-from scoresim.sampling import poisson_nonzero_pcg
-from scoresim.scenario import BehaviourConfig
-from scoresim.threads import map_threads, thread_count
+from scoresim.engine import threads
+from scoresim.engine.rng import Streams, pcg64_advance
+from scoresim.engine.sampling import poisson_nonzero_pcg
+from scoresim.engine.threads import map_threads, thread_count
+from scoresim.model.people import People
+from scoresim.scenario.schema import BehaviourConfig
 
 
 @dataclass
@@ -107,7 +107,7 @@ def _draw_kind(state: np.ndarray, base: float, factors: list[np.ndarray], n: int
                pieces: int = 1) -> list:
     """Nonzero Poisson counts of one kind for all ``n`` people, as jobs that each give
     (ids, counts) for a range of people, in order. The uniforms are the first ``n``
-    doubles of the PCG64 generator in ``state`` (:func:`scoresim.rng.pcg64_state`), drawn
+    doubles of the PCG64 generator in ``state`` (:func:`scoresim.engine.rng.pcg64_state`), drawn
     in the compiled loop, each piece from the state advanced to its first person; the rate
     ``base * factors...`` is formed person by person with numpy's types and order (the
     same numbers as :func:`person_rates`)."""

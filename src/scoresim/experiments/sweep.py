@@ -32,10 +32,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from scoresim.engine.threads import single_thread
 from scoresim.errors import ScenarioError
-from scoresim.loading import apply_overrides, explain_validation, read_raw, resolve_source
-from scoresim.loading import validate as validate_scenario
-from scoresim.threads import single_thread
+from scoresim.scenario.loading import apply_overrides, explain_validation, read_raw, resolve_source
+from scoresim.scenario.loading import validate as validate_scenario
 
 STATS = ("final", "mean", "mean_last_year", "sum", "min", "max")
 

@@ -20,18 +20,18 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from scoresim.errors import ScenarioError
-from scoresim.scenario import Scenario
+from scoresim.scenario.schema import Scenario
 
 PRESET_DIR = "presets"
 
 
 def preset_names() -> list[str]:
-    files = resources.files("scoresim").joinpath(PRESET_DIR).iterdir()
+    files = resources.files("scoresim.scenario").joinpath(PRESET_DIR).iterdir()
     return sorted(p.name[:-5] for p in files if p.name.endswith(".toml"))
 
 
 def _preset_path(name: str) -> Path:
-    return Path(str(resources.files("scoresim").joinpath(PRESET_DIR, f"{name}.toml")))
+    return Path(str(resources.files("scoresim.scenario").joinpath(PRESET_DIR, f"{name}.toml")))
 
 
 def resolve_source(name_or_path: str | Path, relative_to: Path | None = None) -> Path:

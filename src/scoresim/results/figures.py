@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from scoresim.results import Results
+    from scoresim.results.run_folder import Results
 
 
 def _dates(results: Results) -> np.ndarray:

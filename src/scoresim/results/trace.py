@@ -17,13 +17,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pyarrow as pa
 
-from scoresim.events import KIND_NAMES
-from scoresim.scoring import NOT_ENROLLED
+from scoresim.declarations.events import KIND_NAMES
+from scoresim.model.scoring import NOT_ENROLLED
 
 if TYPE_CHECKING:
-    from scoresim.sanctions import SanctionStep
+    from scoresim.model.sanctions import SanctionStep
+    from scoresim.model.sources import Records
     from scoresim.sim import Sim
-    from scoresim.sources import Records
 
 SMALL = 1e-4  # points below this are rounding, not a change
 

@@ -15,13 +15,13 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from scoresim.behaviour import Events
-from scoresim.events import KIND_INDEX, N_KINDS
-from scoresim.people import People
-from scoresim.rng import Streams, counter_uniform
-from scoresim.sampling import binomial_one
-from scoresim.scenario import Scenario, SourceConfig
-from scoresim.threads import map_threads
+from scoresim.declarations.events import KIND_INDEX, N_KINDS
+from scoresim.engine.rng import Streams, counter_uniform
+from scoresim.engine.sampling import binomial_one
+from scoresim.engine.threads import map_threads
+from scoresim.model.behaviour import Events
+from scoresim.model.people import People
+from scoresim.scenario.schema import Scenario, SourceConfig
 
 
 @dataclass

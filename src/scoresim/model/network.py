@@ -13,9 +13,9 @@ import numba
 import numpy as np
 import scipy.sparse as sp
 
+from scoresim.engine.threads import map_threads, people_parts, thread_count
 from scoresim.errors import ScenarioError
-from scoresim.scenario import NetworkConfig
-from scoresim.threads import map_threads, people_parts, thread_count
+from scoresim.scenario.schema import NetworkConfig
 
 
 class Network:

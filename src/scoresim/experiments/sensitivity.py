@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from scoresim.errors import ScenarioError
-from scoresim.sweep import load_results
+from scoresim.experiments.sweep import load_results
 
 
 def outcome_column(results: pd.DataFrame, name: str) -> str:

@@ -35,11 +35,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from scoresim.people import AGE_BANDS, JOBS
+from scoresim.model.people import AGE_BANDS, JOBS
 
 if TYPE_CHECKING:
-    from scoresim.people import People
-    from scoresim.scoring import Scheme
+    from scoresim.model.people import People
+    from scoresim.model.scoring import Scheme
 
 ENROLMENT_VALUES = ("none", "enrolled", "opted_out")
 CATEGORICAL = {

@@ -2,7 +2,7 @@
 
 Counts drawn this way are monotone in their rate: when a policy lowers someone's rate, the
 same uniform gives the same or a smaller count. With uniforms tied to people (see
-:meth:`scoresim.rng.Streams.uniform_for`) two scenarios stay coupled person by person
+:meth:`scoresim.engine.rng.Streams.uniform_for`) two scenarios stay coupled person by person
 (common random numbers).
 
 The loops are compiled (numba): one pass per kind of event, no temporary arrays, and no
@@ -16,7 +16,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from scoresim.rng import pcg64_double
+from scoresim.engine.rng import pcg64_double
 
 # 1 - lam - _MARGIN < exp(-lam) holds with room for rounding (exp's error is < 1e-16 here).
 _MARGIN = 1e-15
@@ -85,7 +85,7 @@ _BATCH = 2048  # people screened before their few candidates are drawn (stays in
 @numba.njit(cache=True, nogil=True)
 def _poisson_nonzero_pcg(state, n, base, f1, f2):
     """:func:`_poisson_nonzero_product` at the next ``n`` uniforms of a PCG64 generator
-    (``state``: see :func:`scoresim.rng.pcg64_state`, advanced in place).
+    (``state``: see :func:`scoresim.engine.rng.pcg64_state`, advanced in place).
 
     In two passes over each batch of people: the first draws every uniform and keeps,
     without a branch, those that may give an event (``u >= 1 - rate``; whether that holds
@@ -135,7 +135,7 @@ def _typed_factors(base: float, factors: list[np.ndarray]):
 
 def poisson_nonzero_pcg(state: np.ndarray, n: int, base: float, factors: list[np.ndarray]):
     """:func:`poisson_nonzero_product` at the next ``n`` uniforms of a PCG64 generator
-    whose state (:func:`scoresim.rng.pcg64_state`) is advanced in place."""
+    whose state (:func:`scoresim.engine.rng.pcg64_state`) is advanced in place."""
     return _poisson_nonzero_pcg(state, n, *_typed_factors(base, factors))
 
 

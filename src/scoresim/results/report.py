@@ -205,7 +205,7 @@ def _neighbourhood(results, folder: Path) -> str:
 
 
 def run_report(folder: Path) -> str:
-    from scoresim.results import Results
+    from scoresim.results.run_folder import Results
 
     res = Results.load(folder)
     sc = res.scenario
@@ -229,7 +229,7 @@ def run_report(folder: Path) -> str:
 
 
 def comparison_report(folder: Path) -> str:
-    from scoresim.compare import Comparison
+    from scoresim.experiments.compare import Comparison
 
     cmp = Comparison.load(folder)
     eff = cmp.effects[["label", "summary", "a_mean", "b_mean", "effect", "ci_low",

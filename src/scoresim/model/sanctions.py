@@ -30,17 +30,17 @@ from dataclasses import dataclass, field
 import numba
 import numpy as np
 
-from scoresim.life import LifeEvents, change_job
-from scoresim.people import GOOD_JOB, ORDINARY_JOB, People
-from scoresim.rng import Streams
-from scoresim.scenario import (
+from scoresim.engine.rng import Streams
+from scoresim.model.life import LifeEvents, change_job
+from scoresim.model.people import GOOD_JOB, ORDINARY_JOB, People
+from scoresim.model.scoring import Scheme, rule_condition
+from scoresim.scenario.schema import (
     ONGOING_EFFECTS,
     SANCTION_EFFECTS,
     LifeConfig,
     SanctionConfig,
     Scenario,
 )
-from scoresim.scoring import Scheme, rule_condition
 
 LOAN_REFUSAL_DAYS = 365
 

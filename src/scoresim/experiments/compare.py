@@ -1,7 +1,7 @@
 """Counterfactual comparison: scenario B against scenario A with common random numbers.
 
 Each replicate seed runs both scenarios: same people, same network, same draws wherever the
-policies do not differ (:mod:`scoresim.rng`). The effect of B is ``B - A`` per seed, with
+policies do not differ (:mod:`scoresim.engine.rng`). The effect of B is ``B - A`` per seed, with
 a 95% t-interval over the replicates. Replicates run in parallel on local cores; the result
 does not depend on how many.
 """
@@ -20,9 +20,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from scoresim.results import atomic_folder
-from scoresim.scenario import Scenario
-from scoresim.threads import single_thread
+from scoresim.engine.threads import single_thread
+from scoresim.results.run_folder import atomic_folder
+from scoresim.scenario.schema import Scenario
 
 #: Headline outcomes: column -> (summary, label). Summaries: the final value, the mean
 #: over the last 365 days (or the whole run if shorter), or the sum over the run.
@@ -98,7 +98,7 @@ class Comparison:
             (tmp / "comparison.json").write_text(
                 json.dumps({**self.metadata, "figures": figures}, indent=2, default=str),
                 encoding="utf-8")
-            from scoresim.report import write_report
+            from scoresim.results.report import write_report
 
             write_report(tmp)
         return out

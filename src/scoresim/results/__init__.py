@@ -1,0 +1,1 @@
+"""Results: the outcome table, the ledger, the run folder, figures, reports, explanations."""

@@ -1,0 +1,1 @@
+"""Scenarios: the schema, loading (presets, files, extends), conditions, generated docs."""
