@@ -5,10 +5,9 @@ import pytest
 
 from conftest import run, scenario
 from scoresim import Sim
+from scoresim.declarations.categories import ENROLLED, GOOD_JOB, OPTED_OUT, ORDINARY_JOB
 from scoresim.declarations.events import KIND_INDEX
 from scoresim.model.network import Network
-from scoresim.model.people import GOOD_JOB, ORDINARY_JOB
-from scoresim.model.scoring import ENROLLED, OPTED_OUT
 from scoresim.model.sources import Records
 
 NO_ERRORS = {f"sources__{s}__error_rate": 0.0 for s in

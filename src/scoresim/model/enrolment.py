@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from scoresim.declarations.categories import ENROLLED, GOOD_JOB, NOT_ENROLLED, OPTED_OUT
 from scoresim.engine.rng import Streams
-from scoresim.model.people import GOOD_JOB, People
-from scoresim.model.scoring import ENROLLED, NOT_ENROLLED, OPTED_OUT, Scheme
+from scoresim.model.people import People
+from scoresim.model.scoring import Scheme
 from scoresim.scenario.schema import AdaptationConfig
 
 

@@ -9,9 +9,10 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
+from scoresim.declarations.categories import GOOD_JOB, STUDENT, WORKING
 from scoresim.engine.rng import Streams, chunked_uniforms
 from scoresim.engine.threads import map_threads
-from scoresim.model.people import GOOD_JOB, STUDENT, WORKING, People
+from scoresim.model.people import People
 from scoresim.scenario.schema import LifeConfig
 
 

@@ -7,14 +7,17 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from scoresim.declarations.categories import (
+    GOOD_JOB,
+    NO_JOB,
+    ORDINARY_JOB,
+    WORKING,
+)
+
 if TYPE_CHECKING:
     from scoresim.engine.rng import Streams
     from scoresim.scenario.schema import Scenario
 
-STUDENT, WORKING, RETIRED = 0, 1, 2
-AGE_BANDS = ("student", "working", "retired")
-NO_JOB, ORDINARY_JOB, GOOD_JOB = 0, 1, 2
-JOBS = ("none", "ordinary", "good")
 
 
 @dataclass

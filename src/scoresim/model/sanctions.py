@@ -30,9 +30,10 @@ from dataclasses import dataclass, field
 import numba
 import numpy as np
 
+from scoresim.declarations.categories import GOOD_JOB, ORDINARY_JOB
 from scoresim.engine.rng import Streams
 from scoresim.model.life import LifeEvents, change_job
-from scoresim.model.people import GOOD_JOB, ORDINARY_JOB, People
+from scoresim.model.people import People
 from scoresim.model.scoring import Scheme, rule_condition
 from scoresim.scenario.schema import (
     ONGOING_EFFECTS,

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
+from scoresim.declarations.categories import ENROLLED, NOT_ENROLLED
 from scoresim.declarations.events import EVENT_KINDS, KIND_INDEX, N_KINDS
 from scoresim.model.network import Network
 from scoresim.model.people import People
@@ -26,8 +27,6 @@ from scoresim.model.sources import Records
 from scoresim.scenario import conditions
 from scoresim.scenario.schema import RuleConfig, Scenario, SchemeConfig
 
-NOT_ENROLLED, ENROLLED, OPTED_OUT = 0, 1, 2
-ENROLMENT_STATES = ("none", "enrolled", "opted_out")
 PLATFORM_KINDS = np.array([k.platform for k in EVENT_KINDS])
 
 

@@ -14,9 +14,8 @@ import numba
 import numpy as np
 import pyarrow as pa
 
+from scoresim.declarations.categories import ENROLLED, GOOD_JOB, NOT_ENROLLED, OPTED_OUT, WORKING
 from scoresim.engine.threads import map_threads, start
-from scoresim.model.people import GOOD_JOB, WORKING
-from scoresim.model.scoring import ENROLLED, NOT_ENROLLED, OPTED_OUT
 from scoresim.scenario.schema import PRIVILEGE_EFFECTS, SANCTION_EFFECTS, Scenario
 
 if TYPE_CHECKING:

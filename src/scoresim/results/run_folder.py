@@ -22,11 +22,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import tomli_w
 
-from scoresim import __version__
+from scoresim.declarations.categories import AGE_BANDS, ENROLMENT_STATES, JOBS
 from scoresim.errors import ScenarioError
-from scoresim.model.people import AGE_BANDS, JOBS
-from scoresim.model.scoring import ENROLMENT_STATES
 from scoresim.scenario.schema import Scenario
+from scoresim.version import __version__
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pyarrow as pa
 
+from scoresim.declarations.categories import NOT_ENROLLED
 from scoresim.declarations.events import KIND_NAMES
-from scoresim.model.scoring import NOT_ENROLLED
 
 if TYPE_CHECKING:
     from scoresim.model.sanctions import SanctionStep

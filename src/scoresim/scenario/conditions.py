@@ -35,19 +35,19 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from scoresim.model.people import AGE_BANDS, JOBS
+from scoresim.declarations.categories import AGE_BANDS, ENROLMENT_STATES, JOBS
 
 if TYPE_CHECKING:
     from scoresim.model.people import People
     from scoresim.model.scoring import Scheme
 
-ENROLMENT_VALUES = ("none", "enrolled", "opted_out")
+
 CATEGORICAL = {
     "region": None,  # from the scenario
     "phase": None,  # from the scenario
     "age_band": AGE_BANDS,
     "job": JOBS,
-    "enrolment": ENROLMENT_VALUES,
+    "enrolment": ENROLMENT_STATES,
     "foreigner": ("false", "true"),
 }
 NUMERIC = ("income_decile", "score", "own_score")
@@ -116,7 +116,7 @@ def _person_clause(c: Clause, people: People, scheme: Scheme | None, regions: li
     elif c.name == "job":
         labels, codes = list(JOBS), people.job
     elif c.name == "enrolment":
-        labels, codes = list(ENROLMENT_VALUES), scheme.state
+        labels, codes = list(ENROLMENT_STATES), scheme.state
     else:  # foreigner
         labels, codes = ["false", "true"], people.foreigner.astype(np.int8)
     wanted = [labels.index(v) for v in c.values]
