@@ -1,55 +1,98 @@
 """The event kinds people generate each step (MODEL.md: behaviour -> events).
 
-The vocabulary is fixed in code so that rules, sources and rates can be checked against it
-before a run starts. Each kind carries two flags:
+Every kind is declared here, once, with what the rest of the model derives from it: the
+scenario key ``behaviour.rates_per_day.<kind>`` and its default, the per-person factor its
+rate follows (:mod:`scoresim.model.behaviour`), and the flags that rules and sanctions read.
+Adding a kind is one line here (plus, if it follows a new factor, that factor's rule).
+Random draws are keyed by the kind's *name*, never its position, so adding or reordering
+kinds leaves every other kind's draws unchanged.
+
+Flags:
 
 - ``gameable``: people who know it is rewarded (or punished) can do more (or less) of it.
 - ``platform``: it is activity on a platform, so it keeps a commercial score from decaying (M9).
+- ``online``: online activity, slowed by throttled internet (a sanction, M5).
+- ``political``: its penalty makes dissent costly (feeds the perceived severity psi).
+- ``derived``: not drawn at a rate; it follows another event (its rate must stay 0).
 """
 
 from __future__ import annotations
 
+import zlib
 from typing import NamedTuple
+
+#: The per-person factors a kind's rate can follow (defined in :mod:`scoresim.model.behaviour`).
+RATE_FACTORS = ("spending", "loyalty", "dissent", "hardship", "reliability")
 
 
 class EventKind(NamedTuple):
     name: str
-    gameable: bool
-    platform: bool
     description: str
+    rate_per_day: float  # the default of behaviour.rates_per_day.<name>
+    factor: str | None  # one of RATE_FACTORS, or None: the same rate for everyone
+    gameable: bool = False
+    platform: bool = False
+    online: bool = False
+    political: bool = False
+    derived: bool = False
+
+
+def _kind(name, description, rate, factor=None, *flags: str) -> EventKind:
+    return EventKind(name, description, rate, factor, **{f: True for f in flags})
 
 
 EVENT_KINDS: tuple[EventKind, ...] = (
-    EventKind("purchase_domestic", True, True, "online purchase of a domestic product (M1, M2)"),
-    EventKind("purchase_foreign", True, True, "online purchase of a foreign product"),
-    EventKind("foreign_book_order", True, True, "order of a book from abroad (M2: minus points)"),
-    EventKind("mobile_payment", True, True, "payment through the platform's payment app (M9)"),
-    EventKind("bill_paid", False, False, "a bill paid on time"),
-    EventKind("bill_default", False, False, "a bill not paid (M2, M11 debtor database)"),
-    EventKind("loan_default", False, False, "a loan not repaid (M14)"),
-    EventKind("court_listing", False, False, "listed as a dishonest judgment defaulter (M11)"),
-    EventKind("view_conforming", True, True, "viewing a regime-conforming link (M2)"),
-    EventKind("share_conforming", True, True, "sharing a regime-conforming link (M2)"),
-    EventKind("view_critic", True, True, "consuming a critic's speech (M2: minus points)"),
-    EventKind("comment", False, True, "a comment on a social platform (M1)"),
-    EventKind("supportive_statement", True, True, "a statement supporting the regime (M2)"),
-    EventKind("critical_statement", False, True, "a statement critical of the regime (M2)"),
-    EventKind("traffic_offence", False, False, "a minor traffic offence (M2)"),
-    EventKind("protest", False, False, "attending a protest (M3: Beijing rule)"),
-    EventKind("blood_donation", True, False, "a blood donation (Suqian: +10 points)"),
+    _kind("purchase_domestic", "online purchase of a domestic product (M1, M2)", 0.15,
+          "spending", "gameable", "platform"),
+    _kind("purchase_foreign", "online purchase of a foreign product", 0.03,
+          "spending", "gameable", "platform"),
+    _kind("foreign_book_order", "order of a book from abroad (M2: minus points)", 0.003,
+          "spending", "gameable", "platform"),
+    _kind("mobile_payment", "payment through the platform's payment app (M9)", 0.4,
+          "spending", "gameable", "platform"),
+    _kind("bill_paid", "a bill paid on time", 0.05, "reliability"),
+    _kind("bill_default", "a bill not paid (M2, M11 debtor database)", 0.01, "hardship"),
+    _kind("loan_default", "a loan not repaid (M14)", 0.0004, "hardship"),
+    _kind("court_listing", "listed as a dishonest judgment defaulter (M11); follows loan "
+          "defaults (behaviour.court_listing_per_loan_default)", 0.0, None, "derived"),
+    _kind("view_conforming", "viewing a regime-conforming link (M2)", 0.3,
+          "loyalty", "gameable", "platform", "online"),
+    _kind("share_conforming", "sharing a regime-conforming link (M2)", 0.05,
+          "loyalty", "gameable", "platform", "online"),
+    _kind("view_critic", "consuming a critic's speech (M2: minus points)", 0.1,
+          "dissent", "gameable", "platform", "online"),
+    _kind("comment", "a comment on a social platform (M1)", 0.5, None, "platform", "online"),
+    _kind("supportive_statement", "a statement supporting the regime (M2)", 0.05,
+          "loyalty", "gameable", "platform"),
+    _kind("critical_statement", "a statement critical of the regime (M2)", 0.08,
+          "dissent", "platform", "political"),
+    _kind("traffic_offence", "a minor traffic offence (M2)", 0.001),
+    _kind("protest", "attending a protest (M3: Beijing rule)", 0.002, "dissent", "political"),
+    _kind("blood_donation", "a blood donation (Suqian: +10 points)", 0.0008, None, "gameable"),
 )
 
 KIND_NAMES: tuple[str, ...] = tuple(k.name for k in EVENT_KINDS)
 KIND_INDEX: dict[str, int] = {name: i for i, name in enumerate(KIND_NAMES)}
 N_KINDS = len(EVENT_KINDS)
 
+
+def kinds_with(flag: str) -> tuple[str, ...]:
+    """The names of the kinds whose ``flag`` is set."""
+    return tuple(k.name for k in EVENT_KINDS if getattr(k, flag))
+
+
+def kind_key(name: str) -> int:
+    """A stable 32-bit key of a kind's name: what per-record draws are keyed by."""
+    return zlib.crc32(f"kind:{name}".encode())
+
+
 #: Kinds whose rate follows expressed dissent (self-censorship acts on them).
-DISSENT_KINDS = ("critical_statement", "protest", "view_critic")
+DISSENT_KINDS = tuple(k.name for k in EVENT_KINDS if k.factor == "dissent")
 #: Kinds whose rate follows expressed loyalty.
-LOYAL_KINDS = ("supportive_statement", "share_conforming", "view_conforming")
+LOYAL_KINDS = tuple(k.name for k in EVENT_KINDS if k.factor == "loyalty")
 #: Kinds whose rate follows income (spending power).
-SPENDING_KINDS = ("purchase_domestic", "purchase_foreign", "foreign_book_order", "mobile_payment")
+SPENDING_KINDS = tuple(k.name for k in EVENT_KINDS if k.factor == "spending")
 #: Kinds of online activity slowed by throttled internet.
-ONLINE_KINDS = ("view_conforming", "share_conforming", "view_critic", "comment")
+ONLINE_KINDS = kinds_with("online")
 #: Kinds whose penalty makes dissent costly (feeds the perceived severity psi).
-POLITICAL_KINDS = ("critical_statement", "protest")
+POLITICAL_KINDS = kinds_with("political")

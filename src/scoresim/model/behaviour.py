@@ -13,11 +13,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from scoresim.declarations.events import (
-    DISSENT_KINDS,
     EVENT_KINDS,
     KIND_INDEX,
-    LOYAL_KINDS,
-    SPENDING_KINDS,
 )
 from scoresim.engine import threads
 from scoresim.engine.rng import Streams, pcg64_advance
@@ -38,32 +35,51 @@ class Events:
         return int(self.count[KIND_INDEX[kind]].sum())
 
 
+def income_share(people: People) -> np.ndarray:
+    """Income decile as a share of the top decile: 0 (poorest) .. 1 (richest)."""
+    return people.income_decile.astype(np.float32) / 9.0
+
+
+def spending_factor(people: People, cfg: BehaviourConfig, income: np.ndarray) -> np.ndarray:
+    """Spending power (M1): ``spending_poorest`` for the poorest decile rising linearly to
+    ``spending_richest`` for the richest (defaults 0.5 .. 1.5)."""
+    return cfg.spending_poorest + (cfg.spending_richest - cfg.spending_poorest) * income
+
+
+def hardship_factor(people: People, cfg: BehaviourConfig, income: np.ndarray) -> np.ndarray:
+    """Default risk (M2, M11, M14): ``(1 - bill reliability) * (hardship_income_offset -
+    income share) * hardship_scale``; with the defaults (1.5, 4.0) an unreliable payer in
+    the poorest decile defaults three times as often as one in the richest."""
+    return ((1.0 - people.bill_reliability) * (cfg.hardship_income_offset - income)
+            * cfg.hardship_scale)
+
+
 def rate_factors(
     people: People, cfg: BehaviourConfig, multipliers: dict[str, np.ndarray]
 ) -> dict[str, tuple[float, list[np.ndarray]]]:
     """Each kind's daily rate as its base rate and the per-person factors it is
-    multiplied by, in order (see :func:`person_rates`)."""
+    multiplied by, in order (see :func:`person_rates`): the factor its declaration names
+    (:mod:`scoresim.declarations.events`), then any policy multiplier (sanctions, gaming)."""
     base = cfg.rates_per_day
     made: dict[str, np.ndarray] = {}
-
-    def income() -> np.ndarray:
-        if "income" not in made:
-            made["income"] = people.income_decile.astype(np.float32) / 9.0
-        return made["income"]
 
     def factor(name: str) -> np.ndarray:
         """A person-level factor, computed once and only if some drawn kind needs it.
         (Not recursive: a function that calls itself is a reference cycle, which would keep
         these arrays until the garbage collector runs.)"""
         if name not in made:
+            if name in ("spending", "hardship") and "income" not in made:
+                made["income"] = income_share(people)
             if name == "spending":
-                made[name] = 0.5 + income()  # 0.5 (poorest) .. 1.5 (richest)
+                made[name] = spending_factor(people, cfg, made["income"])
             elif name == "hardship":
-                made[name] = (1.0 - people.bill_reliability) * (1.5 - income()) * 4.0
+                made[name] = hardship_factor(people, cfg, made["income"])
             elif name == "loyalty":
                 made[name] = people.loyalty
             elif name == "dissent":
                 made[name] = people.expressed_dissent
+            elif name == "reliability":
+                made[name] = people.bill_reliability
             else:
                 raise KeyError(name)
         return made[name]
@@ -72,20 +88,11 @@ def rate_factors(
     for kind in EVENT_KINDS:
         rate = float(getattr(base, kind.name))
         factors = []
-        if rate == 0.0:  # nobody does it, whatever the factors: none computed
-            pass
-        elif kind.name in SPENDING_KINDS:
-            factors.append(factor("spending"))
-        elif kind.name in LOYAL_KINDS:
-            factors.append(factor("loyalty"))
-        elif kind.name in DISSENT_KINDS:
-            factors.append(factor("dissent"))
-        elif kind.name in ("bill_default", "loan_default"):
-            factors.append(factor("hardship"))
-        elif kind.name == "bill_paid":
-            factors.append(people.bill_reliability)
-        if rate != 0.0 and kind.name in multipliers:
-            factors.append(multipliers[kind.name])
+        if rate != 0.0:  # (a rate of 0: nobody does it, whatever the factors; none computed)
+            if kind.factor is not None:
+                factors.append(factor(kind.factor))
+            if kind.name in multipliers:
+                factors.append(multipliers[kind.name])
         out[kind.name] = (rate, factors)
     return out
 
@@ -139,8 +146,7 @@ def draw_events(
     rates = rate_factors(people, cfg, multipliers)
     # Each kind from its own stream; kinds are independent, so they run side by side.
     # A base rate of 0 gives 0 events whatever the (finite) factors: nothing to draw.
-    drawn = [k.name for k in EVENT_KINDS if k.name != "court_listing"
-             and rates[k.name][0] != 0.0]
+    drawn = [k.name for k in EVENT_KINDS if not k.derived and rates[k.name][0] != 0.0]
     # Few kinds: each cut into pieces of people, so that every thread has work.
     workers = thread_count() if n >= threads.PARALLEL_FROM else 1
     pieces = max(1, -(-2 * workers // max(len(drawn), 1))) if workers > 1 else 1

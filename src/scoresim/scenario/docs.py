@@ -114,11 +114,16 @@ def reference() -> str:
             kind = _with_bounds(_type_name(field.annotation), field.metadata)
             lines.append(f"| `{name}` | {kind} | {_default(field)} | {meaning} |")
         lines.append("")
-    lines += ["### Event kinds", "", "| kind | gameable | platform activity | what it is |",
-              "|---|---|---|---|"]
+    lines += ["### Event kinds", "",
+              "Declared in `src/scoresim/declarations/events.py`: the rate key above, the "
+              "per-person factor the rate follows, and the flags rules and sanctions read.", "",
+              "| kind | rate follows | gameable | platform activity | online | political | "
+              "what it is |", "|---|---|---|---|---|---|---|"]
+    yes = {True: "yes", False: "no"}
     for k in EVENT_KINDS:
-        lines.append(f"| `{k.name}` | {'yes' if k.gameable else 'no'} | "
-                     f"{'yes' if k.platform else 'no'} | {k.description} |")
+        lines.append(f"| `{k.name}` | {k.factor or '-'} | {yes[k.gameable]} | "
+                     f"{yes[k.platform]} | {yes[k.online]} | {yes[k.political]} | "
+                     f"{k.description} |")
     lines.append("")
     lines.append(END)
     return "\n".join(lines)

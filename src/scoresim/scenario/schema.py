@@ -11,9 +11,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 
-from scoresim.declarations.events import KIND_NAMES
+from scoresim.declarations.events import EVENT_KINDS, KIND_NAMES
 from scoresim.scenario import conditions
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -159,52 +159,27 @@ class NetworkConfig(Strict):
 EventRate = Annotated[float, Field(ge=0.0, le=100.0)]
 
 
-class RatesPerDay(Strict):
+class _Rates(Strict):
     """Base daily rate of each event kind, before the person's own modifiers."""
 
-    purchase_domestic: EventRate = 0.15
-    """Events per person per day: online purchase of a domestic product (M1, M2)."""
-    purchase_foreign: EventRate = 0.03
-    """Events per person per day: online purchase of a foreign product."""
-    foreign_book_order: EventRate = 0.003
-    """Events per person per day: order of a book from abroad (M2: minus points)."""
-    mobile_payment: EventRate = 0.4
-    """Events per person per day: payment through the platform's payment app (M9)."""
-    bill_paid: EventRate = 0.05
-    """Events per person per day: a bill paid on time."""
-    bill_default: EventRate = 0.01
-    """Events per person per day: a bill not paid (M2, M11 debtor database)."""
-    loan_default: EventRate = 0.0004
-    """Events per person per day: a loan not repaid (M14)."""
-    court_listing: EventRate = 0.0
-    """Must stay 0: court listings follow loan defaults."""
-    view_conforming: EventRate = 0.3
-    """Events per person per day: viewing a regime-conforming link (M2)."""
-    share_conforming: EventRate = 0.05
-    """Events per person per day: sharing a regime-conforming link (M2)."""
-    view_critic: EventRate = 0.1
-    """Events per person per day: consuming a critic's speech (M2: minus points)."""
-    comment: EventRate = 0.5
-    """Events per person per day: a comment on a social platform (M1)."""
-    supportive_statement: EventRate = 0.05
-    """Events per person per day: a statement supporting the regime (M2)."""
-    critical_statement: EventRate = 0.08
-    """Events per person per day: a statement critical of the regime (M2)."""
-    traffic_offence: EventRate = 0.001
-    """Events per person per day: a minor traffic offence (M2)."""
-    protest: EventRate = 0.002
-    """Events per person per day: attending a protest (M3: Beijing rule)."""
-    blood_donation: EventRate = 0.0008
-    """Events per person per day: a blood donation (Suqian: +10 points)."""
-
     @model_validator(mode="after")
-    def _court_listing_is_derived(self) -> RatesPerDay:
-        if self.court_listing:
-            raise ValueError(
-                "court_listing is not drawn at a rate: it follows loan defaults "
-                "(set behaviour.court_listing_per_loan_default)"
-            )
+    def _derived_kinds_stay_zero(self) -> _Rates:
+        for kind in EVENT_KINDS:
+            if kind.derived and getattr(self, kind.name):
+                raise ValueError(f"{kind.name} is not drawn at a rate: {kind.description}")
         return self
+
+
+def _rate_field(kind) -> tuple:
+    meaning = (f"Must stay 0: {kind.description}." if kind.derived
+               else f"Events per person per day: {kind.description}.")
+    return (EventRate, Field(kind.rate_per_day, description=meaning))
+
+
+#: One key per declared event kind (:mod:`scoresim.declarations.events`).
+RatesPerDay = create_model("RatesPerDay", __base__=_Rates, __module__=__name__,
+                           **{k.name: _rate_field(k) for k in EVENT_KINDS})
+RatesPerDay.__doc__ = _Rates.__doc__
 
 
 class BehaviourConfig(Strict):
@@ -212,6 +187,17 @@ class BehaviourConfig(Strict):
     """Base daily rate of each event kind."""
     court_listing_per_loan_default: Share = 0.5
     """Chance a loan default leads to a court listing (M11)."""
+    spending_poorest: Annotated[float, Field(ge=0, le=100)] = 0.5
+    """Spending factor of the poorest income decile: purchase and payment rates are
+    multiplied by it (rising linearly to `spending_richest` for the richest decile)."""
+    spending_richest: Annotated[float, Field(ge=0, le=100)] = 1.5
+    """Spending factor of the richest income decile."""
+    hardship_income_offset: Annotated[float, Field(ge=1, le=100)] = 1.5
+    """Hardship factor of bill and loan defaults: `(1 - bill reliability) *
+    (hardship_income_offset - income share) * hardship_scale`, income share 0 (poorest) to
+    1 (richest)."""
+    hardship_scale: Annotated[float, Field(ge=0, le=100)] = 4.0
+    """Scale of the hardship factor (see `hardship_income_offset`)."""
 
 
 # -------------------------------------------------------------------------------- sources
