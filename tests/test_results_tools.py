@@ -13,9 +13,8 @@ from typer.testing import CliRunner
 from conftest import scenario
 from scoresim import Results, ScenarioError, Sim
 from scoresim.cli import app
-from scoresim.experiments.compare import compare
+from scoresim.experiments.compare import compare, write_comparison_report
 from scoresim.results.explain import explain
-from scoresim.results.report import write_report
 
 EARLY = {"phases__mandatory": "2018-03-01"}
 
@@ -113,7 +112,8 @@ def test_compare_seed_against_baseline_shows_chilling_and_isolation(tmp_path):
     out = cmp.save(tmp_path / "cmp")
     assert {"effects.parquet", "effects.csv", "replicates.parquet", "effects.png",
             "series.png", "comparison.json"} <= {p.name for p in out.iterdir()}
-    write_report(out)
+    (out / "report.html").unlink()
+    write_comparison_report(out)
     assert "Effects" in (out / "report.html").read_text()
 
 

@@ -183,10 +183,14 @@ def report(
     folder: Annotated[Path, typer.Argument(help="a run or comparison folder")],
 ) -> None:
     """Write report.html (self-contained) into a run or comparison folder."""
+    from scoresim.experiments.compare import write_comparison_report
     from scoresim.results.report import write_report
 
     try:
-        path = write_report(folder)
+        if (folder / "comparison.json").is_file():
+            path = write_comparison_report(folder)
+        else:
+            path = write_report(folder)
     except ScenarioError as exc:
         _fail(str(exc))
         return

@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from scoresim.engine.threads import single_thread
+from scoresim.errors import ScenarioError
 from scoresim.results.run_folder import atomic_folder
 from scoresim.scenario.schema import Scenario
 
@@ -98,9 +99,7 @@ class Comparison:
             (tmp / "comparison.json").write_text(
                 json.dumps({**self.metadata, "figures": figures}, indent=2, default=str),
                 encoding="utf-8")
-            from scoresim.results.report import write_report
-
-            write_report(tmp)
+            write_comparison_report(tmp)
         return out
 
     @classmethod
@@ -126,7 +125,6 @@ def compare(a: Scenario, b: Scenario, replicates: int = 5, people: int | None = 
 
     a, b = resize(a, people, days), resize(b, people, days)
     if a.start != b.start or a.days != b.days:
-        from scoresim.errors import ScenarioError
 
         raise ScenarioError(f"compare: the scenarios cover different days ({a.start} + "
                             f"{a.days} vs {b.start} + {b.days}); give --days or align them.")
@@ -207,3 +205,37 @@ def write_comparison_figures(cmp: Comparison, folder: Path) -> list[str]:
     fig.savefig(folder / "series.png", dpi=110)
     plt.close(fig)
     return ["effects.png", "series.png"]
+
+
+def comparison_report(folder: Path) -> str:
+    """The comparison's report.html, from the files of its folder."""
+    import html
+
+    from scoresim.results.report import _img_file, _page, _table
+
+    cmp = Comparison.load(folder)
+    eff = cmp.effects[["label", "summary", "a_mean", "b_mean", "effect", "ci_low",
+                       "ci_high"]].rename(columns={"a_mean": cmp.a.name, "b_mean": cmp.b.name,
+                                                   "ci_low": "95% low", "ci_high": "95% high"})
+    body = [
+        f"<h1>scoresim comparison: {html.escape(cmp.b.name)} against "
+        f"{html.escape(cmp.a.name)}</h1>",
+        "<p class='note'>Everyone in this simulation is synthetic.</p>",
+        f"<p>{len(cmp.seeds)} replicate seeds ({cmp.seeds[0]}..{cmp.seeds[-1]}), "
+        f"{cmp.metadata['people']:,} people, {cmp.metadata['days']} days. Both scenarios run "
+        "with common random numbers: the same people, network and draws wherever their "
+        "policies do not differ. Effects are B minus A per seed, with a 95% t-interval.</p>",
+        "<h2>Effects</h2>", _table(eff, 4), _img_file(folder / "effects.png"),
+        "<h2>Over time (mean over replicates)</h2>", _img_file(folder / "series.png"),
+    ]
+    return _page(f"scoresim: {cmp.b.name} vs {cmp.a.name}", body)
+
+
+def write_comparison_report(folder: Path | str) -> Path:
+    """Write report.html into a comparison folder (atomically)."""
+    from scoresim.results.report import write_page
+
+    folder = Path(folder)
+    if not (folder / "comparison.json").is_file():
+        raise ScenarioError(f"{folder}: not a comparison folder (no comparison.json).")
+    return write_page(folder, comparison_report(folder))

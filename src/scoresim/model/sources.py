@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from scoresim.declarations.events import KIND_INDEX, N_KINDS
+from scoresim.declarations.events import KIND_INDEX, KIND_NAMES, N_KINDS, kind_key
 from scoresim.engine.rng import Streams, counter_uniform
 from scoresim.engine.sampling import binomial_one
 from scoresim.engine.threads import map_threads
@@ -157,7 +157,7 @@ class DataSources:
                 who, cnt, kind, self.link_u[i], self.foreigner, real_name,
                 np.float32(cfg.foreigner_linked_share), np.float32(cfg.linked_share),
                 np.zeros(0, bool) if account is None else account,
-                float(cfg.coverage), float(cfg.error_rate), keys, self.n, N_KINDS)
+                float(cfg.coverage), float(cfg.error_rate), keys, self.n, _KIND_KEYS)
             out = []
             for (p_who, p_kind, p_count), wrong in ((right, False), (bad, True)):
                 if p_who.size or not wrong:
@@ -172,6 +172,11 @@ class DataSources:
                          for f in ("person", "kind", "source", "count", "misattributed")))
 
 
+#: The 32-bit key of each kind's name, by position: per-record draws are keyed by
+#: (person, kind name), so adding or reordering kinds moves no other kind's draws.
+_KIND_KEYS = np.array([kind_key(k) for k in KIND_NAMES], np.int64)
+
+
 @numba.njit(cache=True, nogil=True, inline="always")
 def _thin(n, p, key, i):
     """Binomial(n, p) at the person-and-kind uniform ``i`` of stream ``key``."""
@@ -184,7 +189,7 @@ def _thin(n, p, key, i):
 
 @numba.njit(cache=True, nogil=True)
 def _record_source(who, cnt, kind, link_u, foreigner, real_name, foreigner_share,
-                   linked_share, account, coverage, error_rate, keys, n_people, n_kinds):
+                   linked_share, account, coverage, error_rate, keys, n_people, kind_keys):
     """One source's records of the step's events: linked accounts it covers, each event
     seen with probability ``coverage``, misattributed with ``error_rate`` to a random
     person. Returns (who, kind, count) of the attributed and of the misattributed."""
@@ -205,7 +210,7 @@ def _record_source(who, cnt, kind, link_u, foreigner, real_name, foreigner_share
             linked = u < linked_share
         if not linked or (account.shape[0] and not account[p]):
             continue
-        i = np.int64(p) * n_kinds + kind[j]
+        i = (np.int64(p) << 32) | kind_keys[kind[j]]  # (person, kind name)
         seen = _thin(np.int64(cnt[j]), coverage, keys[0], i)
         wrong = _thin(seen, error_rate, keys[1], i)
         right = seen - wrong

@@ -1,5 +1,6 @@
-"""report.html: one self-contained page for a run or a comparison (figures inline as PNG
-data URIs; no script, no network needed to view it)."""
+"""report.html: one self-contained page for a run (figures inline as PNG data URIs; no
+script, no network needed to view it). The page parts here serve the comparison's report
+too (:mod:`scoresim.experiments.compare`)."""
 
 from __future__ import annotations
 
@@ -225,30 +226,6 @@ def run_report(folder: Path) -> str:
     return _page(f"scoresim: {sc.name}", body)
 
 
-# ----------------------------------------------------------------------- comparisons
-
-
-def comparison_report(folder: Path) -> str:
-    from scoresim.experiments.compare import Comparison
-
-    cmp = Comparison.load(folder)
-    eff = cmp.effects[["label", "summary", "a_mean", "b_mean", "effect", "ci_low",
-                       "ci_high"]].rename(columns={"a_mean": cmp.a.name, "b_mean": cmp.b.name,
-                                                   "ci_low": "95% low", "ci_high": "95% high"})
-    body = [
-        f"<h1>scoresim comparison: {html.escape(cmp.b.name)} against "
-        f"{html.escape(cmp.a.name)}</h1>",
-        "<p class='note'>Everyone in this simulation is synthetic.</p>",
-        f"<p>{len(cmp.seeds)} replicate seeds ({cmp.seeds[0]}..{cmp.seeds[-1]}), "
-        f"{cmp.metadata['people']:,} people, {cmp.metadata['days']} days. Both scenarios run "
-        "with common random numbers: the same people, network and draws wherever their "
-        "policies do not differ. Effects are B minus A per seed, with a 95% t-interval.</p>",
-        "<h2>Effects</h2>", _table(eff, 4), _img_file(folder / "effects.png"),
-        "<h2>Over time (mean over replicates)</h2>", _img_file(folder / "series.png"),
-    ]
-    return _page(f"scoresim: {cmp.b.name} vs {cmp.a.name}", body)
-
-
 def _page(title: str, body: list[str]) -> str:
     return ("<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
             f"<title>{html.escape(title)}</title><style>{CSS}</style></head><body>\n"
@@ -256,14 +233,16 @@ def _page(title: str, body: list[str]) -> str:
 
 
 def write_report(folder: Path | str) -> Path:
-    """Write report.html into a run or comparison folder (atomically)."""
+    """Write report.html into a run folder (atomically). A comparison's report is written
+    by :func:`scoresim.experiments.compare.write_comparison_report`."""
     folder = Path(folder)
-    if (folder / "comparison.json").is_file():
-        text = comparison_report(folder)
-    elif (folder / "outcomes.parquet").is_file():
-        text = run_report(folder)
-    else:
+    if not (folder / "outcomes.parquet").is_file():
         raise ScenarioError(f"{folder}: neither a run folder nor a comparison folder.")
+    return write_page(folder, run_report(folder))
+
+
+def write_page(folder: Path, text: str) -> Path:
+    """Write ``text`` as folder/report.html, atomically."""
     out = folder / "report.html"
     tmp = folder / "report.html.partial"
     tmp.write_text(text, encoding="utf-8")
