@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -268,12 +268,61 @@ class Sim:
                 active[cfg.scheme] = active.get(cfg.scheme, 0) + 1
         return active
 
+    # ----------------------------------------------------------------- checkpoints
+
+    def step_of(self, date: dt.date, what: str = "date") -> int:
+        """The step of ``date`` (a clear error outside the run)."""
+        if not self.dates[0] <= date <= self.dates[-1]:
+            raise ScenarioError(f"{what} {date}: outside the run ({self.dates[0]} to "
+                                f"{self.dates[-1]}).")
+        return (date - self.dates[0]).days
+
+    def save_state(self, path: Path | str) -> Path:
+        """Write a checkpoint of the simulation as it stands (between steps) to the folder
+        ``path`` (:mod:`scoresim.state`)."""
+        from scoresim import state
+
+        return state.save(self, path)
+
+    @classmethod
+    def from_state(cls, path: Path | str, overrides: dict | None = None, *,
+                   base_dir: Path | None = None) -> Sim:
+        """The simulation of checkpoint ``path``, ready to continue to its scenario's end,
+        with the policy keys in ``overrides`` changed (dotted keys, as ``--set``); keys
+        that define the society cannot change (:data:`scoresim.state.SOCIETY_KEYS`)."""
+        from scoresim import state
+
+        meta, saved, _ = state.read(path)
+        file = Path(path) / "scenario.toml"
+        before = load_scenario(file)
+        after = load_scenario(file, overrides) if overrides else before
+        state.check_fork(before.model_dump(mode="json"), after.model_dump(mode="json"),
+                         f"{path}")
+        sim = cls(after, base_dir=base_dir)
+        if saved.step > sim.n_steps:
+            raise ScenarioError(f"{path}: the checkpoint is at {meta['date']}, after the "
+                                f"scenario's end ({after.end}).")
+        if sim.people.n != meta["people"]:
+            raise ScenarioError(f"{path}: damaged checkpoint (people count).")
+        try:
+            state.restore(sim, saved)
+        except (KeyError, ValueError, TypeError) as exc:
+            raise ScenarioError(f"{path}: damaged checkpoint (missing or wrong {exc}).") from None
+        return sim
+
     # ----------------------------------------------------------------------- run
 
-    def run(self, progress: Callable[[int, int], None] | None = None) -> Results:
+    def run(self, progress: Callable[[int, int], None] | None = None,
+            checkpoints: Mapping[dt.date, Path] | None = None) -> Results:
+        """Run to the scenario's end (from where the simulation stands). ``checkpoints``:
+        after the step of each date, a checkpoint folder (:meth:`save_state`)."""
         t0 = time.perf_counter()
+        at = {self.step_of(date, "checkpoint"): Path(path)
+              for date, path in (checkpoints or {}).items()}
         while self.t < self.n_steps:
             self.step()
+            if self.t - 1 in at:
+                self.save_state(at[self.t - 1])
             if progress is not None:
                 progress(self.t, self.n_steps)
         self.observer.finish()

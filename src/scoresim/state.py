@@ -1,0 +1,228 @@
+"""Every piece of a simulation's mutable state, named in one place; checkpoints.
+
+A simulation is its scenario and seed (which rebuild everything derived from them: the
+population's draws, the network's first ties, the sources' linkage draws, the compiled
+rules) plus the state listed here, which the steps change. :func:`collect` takes that
+state from a running :class:`~scoresim.sim.Sim`, :func:`restore` puts it into a freshly
+built one, and :func:`save` / :func:`load` write it to a checkpoint folder and read it
+back. Random draws need no state: every stream is keyed by (seed, name, step).
+
+A checkpoint folder holds ``checkpoint.json`` (the scoresim version, the scenario as it
+ran, the step reached, and the state's small values) and ``state.npz`` (its arrays; read
+without pickle, so a checkpoint from someone else cannot run code). A checkpoint names its
+scoresim version and is refused by another.
+
+At a fork (continuing with changed keys), the society stays as it was (people, network,
+sources, seed and start cannot change: :data:`SOCIETY_KEYS`); a scheme's, a rule's or a
+sanction's state carries over where the name (and for a capped rule its definition) is
+the same, and starts afresh where it is new.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from scoresim.errors import ScenarioError
+from scoresim.version import __version__
+
+if TYPE_CHECKING:
+    from scoresim.sim import Sim
+
+FORMAT = 1
+#: Top-level scenario keys that define the society: a fork cannot change them.
+SOCIETY_KEYS = ("seed", "start", "people", "network", "sources")
+
+#: Per scheme (:class:`scoresim.model.scoring.Scheme`): what the steps change.
+SCHEME_ARRAYS = ("state", "enrol_step", "early", "b", "b_clean", "s", "s_clean",
+                 "last_active", "knowledge")
+#: Sanctions (:class:`scoresim.model.sanctions.Sanctions`): counts and ongoing effects.
+SANCTION_ARRAYS = ("received", "received_wrongful", "received_association",
+                   "loan_refused_until", "throttle", "dating_weight", "spending")
+
+
+@dataclasses.dataclass
+class State:
+    """A simulation's mutable state: ``arrays`` by dotted name, ``values`` (small,
+    JSON-able) by dotted name, and the step the next day starts at."""
+
+    step: int
+    arrays: dict[str, np.ndarray]
+    values: dict[str, Any]
+
+
+def collect(sim: Sim) -> State:
+    """The state of ``sim`` between two steps (views, not copies: save or copy it before
+    the next step)."""
+    from scoresim.model.people import People
+
+    a: dict[str, np.ndarray] = {}
+    v: dict[str, Any] = {}
+    for f in dataclasses.fields(People):
+        a[f"people.{f.name}"] = getattr(sim.people, f.name)
+    net = sim.network
+    a["network.u"], a["network.v"] = net.u, net.v
+    v["network.version"] = int(net.version)
+    for name, sch in sim.schemes.items():
+        for attr in SCHEME_ARRAYS:
+            a[f"scheme.{name}.{attr}"] = getattr(sch, attr)
+        v[f"scheme.{name}.state_version"] = int(sch.state_version)
+        for i, rule in enumerate(sch.rules):
+            if rule.cap is not None:
+                key = f"scheme.{name}.rule.{i}"
+                a[f"{key}.cum"], a[f"{key}.cum_clean"] = rule.cum, rule.cum_clean
+                v[f"{key}.config"] = rule.config.model_dump(mode="json")
+        a[f"adaptation.prev_s.{name}"] = sim.adaptation.prev_s[name]
+    san = sim.sanctions
+    for attr in SANCTION_ARRAYS:
+        a[f"sanctions.{attr}"] = getattr(san, attr)
+    for name, ongoing in san.ongoing.items():
+        a[f"sanctions.ongoing.{name}"] = ongoing
+    v["sanctions.last_refusal_day"] = int(san.last_refusal_day)
+    v["sanctions.in_force"] = sorted(san.in_force)
+    for kind, m in sim.multipliers.items():
+        a[f"behaviour.multiplier.{kind}"] = m
+    a["adaptation.expressed_dissent"] = np.asarray(sim.expressed_dissent)
+    # The outcome rows so far, and a score assortativity the next step would finish.
+    for col, values in sim.outcomes.data.items():
+        a[f"outcomes.{col}"] = values[:sim.t]
+    for name, p in sim.observer._pending.items():
+        key = f"observer.pending.{name}"
+        a[f"{key}.scores"], a[f"{key}.scored"] = p.scores, p.scored
+        v[key] = {"step": p.step, "centre": float(p.centre), "moments": list(p.moments),
+                  "network_version": p.network_version,
+                  "scores_are_published": p.scores is sim.schemes[name].s}
+    return State(sim.t, a, v)
+
+
+def restore(sim: Sim, state: State) -> None:
+    """Put ``state`` into ``sim``, freshly built from the scenario (with the same society)
+    it is to continue; caches are dropped so that they are made again."""
+    from scoresim.model.network import Network
+    from scoresim.results.outcomes import _PendingAssortativity
+
+    a, v = state.arrays, state.values
+    people = sim.people
+    for f in dataclasses.fields(people):
+        setattr(people, f.name, a[f"people.{f.name}"])
+    people.__dict__.pop("_expressed_cache", None)
+    net = Network(people.n, a["network.u"], a["network.v"])
+    net.version = v["network.version"]
+    sim.network = net
+    for name, sch in sim.schemes.items():
+        if f"scheme.{name}.b" not in a:
+            continue  # a scheme new at this fork starts as everyone's would
+        for attr in SCHEME_ARRAYS:
+            setattr(sch, attr, a[f"scheme.{name}.{attr}"])
+        sch.state_version = v[f"scheme.{name}.state_version"]
+        sch._state_cache.clear()
+        sch.friend_sums = None
+        sch._scored_friends_version = None
+        sch._scored_changed = []
+        for i, rule in enumerate(sch.rules):
+            key = f"scheme.{name}.rule.{i}"
+            if rule.cap is not None and v.get(f"{key}.config") == rule.config.model_dump(
+                    mode="json"):
+                rule.cum, rule.cum_clean = a[f"{key}.cum"], a[f"{key}.cum_clean"]
+        sim.adaptation.prev_s[name] = a[f"adaptation.prev_s.{name}"]
+    sim.adaptation._uncensored = None
+    sim.adaptation._knowledge_from = {}
+    san = sim.sanctions
+    for attr in SANCTION_ARRAYS:
+        setattr(san, attr, a[f"sanctions.{attr}"])
+    for name in san.ongoing:
+        if f"sanctions.ongoing.{name}" in a:
+            san.ongoing[name] = a[f"sanctions.ongoing.{name}"]
+    san.last_refusal_day = v["sanctions.last_refusal_day"]
+    san.in_force = set(v["sanctions.in_force"])
+    prefix = "behaviour.multiplier."
+    sim.multipliers = {k[len(prefix):]: m for k, m in a.items() if k.startswith(prefix)}
+    sim.expressed_dissent = a["adaptation.expressed_dissent"]
+    for col, values in sim.outcomes.data.items():
+        if f"outcomes.{col}" in a:
+            values[:state.step] = a[f"outcomes.{col}"]
+    obs = sim.observer
+    obs._pending = {}
+    for name, sch in sim.schemes.items():
+        key = f"observer.pending.{name}"
+        if key in v:
+            p = v[key]
+            scores = sch.s if p["scores_are_published"] else a[f"{key}.scores"]
+            obs._pending[name] = _PendingAssortativity(
+                p["step"], scores, a[f"{key}.scored"], np.float32(p["centre"]),
+                tuple(p["moments"]), p["network_version"])
+    obs._degree_version = -1
+    obs._degree_stats()
+    sim.t = state.step
+
+
+# ------------------------------------------------------------------ checkpoint folders
+
+
+def save(sim: Sim, folder: Path | str) -> Path:
+    """Write a checkpoint of ``sim`` (between steps) to ``folder`` (created; must not
+    exist), atomically: written under a temporary name, then renamed."""
+    from scoresim.results.run_folder import scenario_toml
+
+    if sim.tracer is not None:
+        raise ScenarioError("checkpoints of a traced run are not supported: run without "
+                            "--trace, or trace the continued run.")
+    folder = Path(folder)
+    if folder.exists():
+        raise ScenarioError(f"{folder}: exists already; a checkpoint is never overwritten.")
+    state = collect(sim)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.partial-", dir=folder.parent))
+    date = sim.dates[sim.t - 1] if sim.t else None
+    meta = {"format": FORMAT, "scoresim_version": __version__, "step": state.step,
+            "date": str(date) if date else None, "people": sim.people.n,
+            "values": state.values}
+    with open(tmp / "state.npz", "wb") as fh:
+        np.savez(fh, **state.arrays)
+    (tmp / "scenario.toml").write_text(scenario_toml(sim.scenario), encoding="utf-8")
+    (tmp / "checkpoint.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
+    os.replace(tmp, folder)
+    return folder
+
+
+def read(folder: Path | str) -> tuple[dict[str, Any], State, str]:
+    """(metadata, state, scenario TOML text) of a checkpoint folder; a clear error if it
+    is not one, is damaged, or was written by another version of scoresim."""
+    folder = Path(folder)
+    meta_path = folder / "checkpoint.json"
+    if not meta_path.is_file():
+        raise ScenarioError(f"{folder}: not a checkpoint folder (no checkpoint.json).")
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        version, fmt = meta["scoresim_version"], meta["format"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ScenarioError(f"{meta_path}: not a readable checkpoint ({exc}).") from None
+    if version != __version__ or fmt != FORMAT:
+        raise ScenarioError(
+            f"{folder}: written by scoresim {version} (format {fmt}); this is scoresim "
+            f"{__version__} (format {FORMAT}), which does not read it.")
+    try:
+        with np.load(folder / "state.npz", allow_pickle=False) as data:
+            arrays = {k: data[k] for k in data.files}
+        text = (folder / "scenario.toml").read_text(encoding="utf-8")
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise ScenarioError(f"{folder}: damaged checkpoint ({exc}).") from None
+    # Arrays come back writable and owned (np.load gives fresh arrays).
+    return meta, State(int(meta["step"]), arrays, meta["values"]), text
+
+
+def check_fork(before: dict[str, Any], after: dict[str, Any], where: str) -> None:
+    """Refuse a change, at a fork, of a key that defines the society."""
+    for key in SOCIETY_KEYS:
+        if before.get(key) != after.get(key):
+            raise ScenarioError(
+                f"{where}: '{key}' defines the society and cannot change at a fork "
+                "(only policy keys can: schemes, sanctions, phases, adaptation, "
+                "behaviour, life, blacklist, end, output).")
