@@ -21,7 +21,6 @@ from scoresim.model.adaptation import strategic_dissent
 from scoresim.model.network import Network, scale_free, small_world
 from scoresim.model.sanctions import _ongoing
 from scoresim.results.outcomes import (
-    Observer,
     _people_summary,
     _scheme_counts,
     _scheme_sums,
@@ -315,44 +314,6 @@ def test_results_do_not_depend_on_the_number_of_threads(monkeypatch):
     np.testing.assert_array_equal(one.network.u, two.network.u)
     for col, values in one.outcomes.data.items():
         np.testing.assert_array_equal(values, two.outcomes.data[col], err_msg=col)
-
-
-def test_summaries_started_early_are_made_again_when_ties_change(monkeypatch):
-    """The schemes' summaries start once scores are published; where rewiring changes
-    ties later in the step they are made again, so the outcome table is that of summaries
-    made at the end of every step."""
-    monkeypatch.setattr(threads, "PARALLEL_FROM", 0)
-    monkeypatch.setenv("SCORESIM_THREADS", "2")
-    early = Sim("seed", people=3000, days=30, seed=4)
-    early.run()
-    assert early.outcomes.data["ties_unfriended"].sum() + early.outcomes.data[
-        "ties_added"].sum() > 0  # ties did change after summaries had started
-    monkeypatch.setattr(Observer, "start_scheme_summaries", lambda self: None)
-    late = Sim("seed", people=3000, days=30, seed=4)
-    late.run()
-    for col, values in early.outcomes.data.items():
-        np.testing.assert_array_equal(values, late.outcomes.data[col], err_msg=col)
-
-
-def test_a_started_piece_gives_its_result_or_its_error(monkeypatch):
-    monkeypatch.setattr(threads, "PARALLEL_FROM", 0)
-    monkeypatch.setenv("SCORESIM_THREADS", "2")
-    waiting = threads.start(lambda: sum(range(10)), people=1)
-    # the helper may be busy: the caller then takes every piece itself
-    assert threads.map_threads(lambda x: x * x, range(5), people=1) == [0, 1, 4, 9, 16]
-    assert waiting() == 45
-    failing = threads.start(lambda: 1 / 0, people=1)
-    with pytest.raises(ZeroDivisionError):
-        failing()
-    # A piece no helper has begun is taken by the caller: no waiting on a busy helper.
-    import threading
-
-    release = threading.Event()
-    busy = threads.start(release.wait, people=1)
-    ran_on = threads.start(lambda: threading.current_thread().name, people=1)
-    assert ran_on() == threading.current_thread().name
-    release.set()
-    assert busy() is True
 
 
 @pytest.mark.parametrize("count", ["2", "3"])

@@ -190,7 +190,6 @@ class Sim:
         clock("scoring")
         for scheme in self.schemes.values():
             scheme.publish(self.network)
-        self.observer.start_scheme_summaries()  # (on a helper, while the rest goes on)
         self.observer.finish_pending()
         if self.tracer:
             self.tracer.after_scoring(t, records, parts)

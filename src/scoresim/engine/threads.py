@@ -1,5 +1,8 @@
-"""A small pool of threads for independent pieces of one step (the kinds of events, the
-schemes), each a numpy or compiled call that releases the GIL.
+"""A small pool of threads for independent pieces of one part of a step (the kinds of
+events, the schemes, ranges of people), each a numpy or compiled call that releases the
+GIL. :func:`map_threads` returns only when every piece is done: nothing runs in the
+background across parts of a step or across steps, so the step order in ``sim.py`` is
+the order things happen in.
 
 Every piece writes only its own result, and results are collected in submission order, so
 a run's results do not depend on the number of threads. ``SCORESIM_THREADS`` sets it (by
@@ -71,8 +74,8 @@ def _helpers(n: int) -> ThreadPoolExecutor:
 
 
 def _in_pool(fn: Callable[[], R]) -> R:
-    """``fn()``, marked as pool work: a :func:`map_threads` or :func:`start` inside it runs
-    on this thread (no nesting, no deadlock)."""
+    """``fn()``, marked as pool work: a :func:`map_threads` inside it runs on this thread
+    (no nesting, no deadlock)."""
     _local.in_pool = True
     try:
         return fn()
@@ -111,22 +114,3 @@ def map_threads(fn: Callable[[T], R], items: Iterable[T], people: int) -> list[R
             if not f.cancel():  # (a helper that has not started: nothing left for it)
                 f.result()  # (re-raises a helper's exception)
     return results
-
-
-def start(fn: Callable[[], R], people: int) -> Callable[[], R]:
-    """Hand ``fn()`` to a helper thread, where :func:`map_threads` would use threads for
-    ``people``, and return a function that gives its result (re-raising its error): it
-    waits for a helper that has begun, or, if none has yet, runs ``fn()`` itself. The
-    caller goes on meanwhile; its own :func:`map_threads` calls take every piece
-    themselves while the helper is busy. Below :data:`PARALLEL_FROM`, ``fn()`` runs now."""
-    n = thread_count()
-    if n <= 1 or people < PARALLEL_FROM or getattr(_local, "in_pool", False):
-        result = fn()
-        return lambda: result
-
-    future = _helpers(n).submit(_in_pool, fn)
-
-    def result() -> R:
-        return fn() if future.cancel() else future.result()
-
-    return result

@@ -15,7 +15,7 @@ import numpy as np
 import pyarrow as pa
 
 from scoresim.declarations.categories import ENROLLED, GOOD_JOB, NOT_ENROLLED, OPTED_OUT, WORKING
-from scoresim.engine.threads import map_threads, start
+from scoresim.engine.threads import map_threads
 from scoresim.scenario.schema import PRIVILEGE_EFFECTS, SANCTION_EFFECTS, Scenario
 
 if TYPE_CHECKING:
@@ -270,8 +270,6 @@ class Observer:
         self._degree_version = -1
         self._degree: dict[str, float] = {}
         self._pending: dict[str, _PendingAssortativity] = {}
-        # by start_scheme_summaries: network version, then the float sums and counts to take
-        self._started: dict[str, tuple[int, Callable[[], tuple], Callable[[], tuple]]] = {}
         self._degree_stats()  # (again whenever ties change)
 
     # The score assortativity of a step needs the sum of friends' scores, which the next
@@ -365,18 +363,6 @@ class Observer:
 
         return counts, lambda: _scheme_sums(s, state, shadow, early, reliability, friends)
 
-    def start_scheme_summaries(self) -> None:
-        """Hand the schemes' summary passes to a helper thread once the day's scores are
-        published: nothing the rest of the step does changes scores or enrolment, so they
-        run while sanctions and adaptation do (the float sums first: the longer pass).
-        :meth:`row` takes them, or, if ties changed in between (the friend counts), makes
-        them again."""
-        n, version = self.sim.people.n, self.sim.network.version
-        self._started = {}
-        for name, sch in self.sim.schemes.items():
-            counts, sums = self._summary_passes(sch)
-            self._started[name] = (version, start(sums, n), start(counts, n))
-
     def row(self, t: int, phase_idx: int, events: Events, records: Records,
             sanc: SanctionStep, settled: dict[str, int], ties: dict[str, int]) -> dict:
         """The step's outcome row: one compiled pass over people, one per scheme."""
@@ -385,9 +371,7 @@ class Observer:
         n = p.n
         n_regions = len(sim.scenario.people.regions)
         schemes = list(sim.schemes.values())
-        started, self._started = self._started, {}
-        fresh = {sch.name: self._summary_passes(sch) for sch in schemes
-                 if started.get(sch.name, (None,))[0] != sim.network.version}
+        fresh = {sch.name: self._summary_passes(sch) for sch in schemes}
 
         def people_sums():
             return _people_summary(
@@ -396,13 +380,11 @@ class Observer:
                 p.income_decile, p.region, n_regions, p.blacklisted_until,
                 p.blacklist_wrongful, t)
 
-        # The passes are independent: side by side (those started early only taken).
+        # The passes are independent: side by side.
         sums = map_threads(lambda job: job(), [people_sums] + [
             job for name in fresh for job in fresh[name]], n)
         made = iter(sums[1:])
         passes = {name: (next(made), next(made)) for name in fresh}
-        passes.update({name: (counts(), float_sums()) for name, (_, float_sums, counts)
-                       in started.items() if name not in fresh})
         (gap_sum, censoring, working_n, good_n, rich_n, rich_good, poor_n, poor_good,
          region_working, region_good, listed, listed_wrongful) = sums[0]
         censoring_share = censoring / n
