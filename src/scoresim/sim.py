@@ -21,24 +21,23 @@ from pathlib import Path
 
 import numpy as np
 
-from scoresim.declarations.events import KIND_INDEX, ONLINE_KINDS, SPENDING_KINDS
 from scoresim.engine.rng import Streams
 from scoresim.engine.threads import map_threads
 from scoresim.errors import ScenarioError
 from scoresim.model.adaptation import Adaptation
-from scoresim.model.behaviour import draw_events
+from scoresim.model.behaviour import draw_events, policy_multipliers
 from scoresim.model.enrolment import update_enrolment
 from scoresim.model.life import draw_life_events, settle_applications
 from scoresim.model.network import make_network
 from scoresim.model.people import make_people
 from scoresim.model.sanctions import Sanctions
 from scoresim.model.scoring import Scheme
-from scoresim.model.sources import DataSources, Records
+from scoresim.model.sources import DataSources, blacklist
 from scoresim.results.outcomes import Observer, OutcomeTable
 from scoresim.results.run_folder import Results
 from scoresim.results.trace import Tracer
 from scoresim.scenario.loading import load_scenario
-from scoresim.scenario.schema import SANCTION_EFFECTS, Scenario
+from scoresim.scenario.schema import Scenario
 
 
 def resize(scenario: Scenario, people: int | None = None, days: int | None = None,
@@ -168,12 +167,13 @@ class Sim:
         clock("policy")
 
         # 2. behaviour -> events
-        events = draw_events(people, sc.behaviour, self._rate_multipliers(t), self.streams, t)
+        rates = policy_multipliers(self.multipliers, self.sanctions, t)
+        events = draw_events(people, sc.behaviour, rates, self.streams, t)
         clock("behaviour")
 
         # 3. sources -> records; court listings -> blacklist
         records = self.sources.record(events, date, t)
-        self._blacklist(records, t)
+        blacklist(people, records, self.blacklist_sources, sc.blacklist.days, t)
         clock("records")
 
         # 4-5. scoring and friend influence
@@ -212,7 +212,7 @@ class Sim:
             self.expressed_dissent = ad.self_censor(people, None, None, self.network)
         else:
             nu = self.sources.attribution_probability("critical_statement", date)
-            psi = ad.severity(people, phase, self._active_sanctions(phase))
+            psi = ad.severity(people, phase, self.sanctions.active_per_scheme(phase))
             self.expressed_dissent = ad.self_censor(people, nu, psi, self.network)
         ties = {"ties_removed": 0, "ties_unfriended": 0, "ties_added": 0}
         if (t + 1) % sc.adaptation.rewire_every_days == 0:
@@ -226,46 +226,6 @@ class Sim:
                                                ties))
         clock("outcomes")
         self.t += 1
-
-    def _rate_multipliers(self, t: int) -> dict[str, np.ndarray]:
-        mult = dict(self.multipliers)
-        sanc = self.sanctions
-        # Factors of 1 for everyone change no rate: left out.
-        # (1.0 * x is x: a kind without a factor yet takes the array itself, read only)
-        if "internet_throttled" in sanc.in_force:
-            for kind in ONLINE_KINDS:
-                mult[kind] = mult[kind] * sanc.throttle if kind in mult else sanc.throttle
-        if "deposit_free" in sanc.in_force:
-            for kind in SPENDING_KINDS:
-                mult[kind] = mult[kind] * sanc.spending if kind in mult else sanc.spending
-        if sanc.last_refusal_day >= t:  # (someone is refused loans today)
-            refused = sanc.loan_refused_until >= t
-            mult["loan_default"] = np.where(refused, 0.0, 1.0).astype(np.float32)
-        return mult
-
-    def _blacklist(self, records: Records, t: int) -> None:
-        if self.blacklist_sources.size == 0:
-            return
-        sel = (records.kind == KIND_INDEX["court_listing"]) & np.isin(
-            records.source, self.blacklist_sources
-        )
-        who, wrong = records.person[sel], records.misattributed[sel]
-        p = self.people
-        was_listed = p.blacklisted_until >= t
-        p.blacklisted_until[who] = t + self.scenario.blacklist.days
-        # Wrongful if every listing record of a person this step was misattributed.
-        fresh = who[~was_listed[who]]
-        p.blacklist_wrongful[fresh] = True
-        p.blacklist_wrongful[who[~wrong]] = False
-
-    def _active_sanctions(self, phase: str) -> dict[str, int]:
-        """Per scheme: how many of its sanction rules are in force in this phase."""
-        active: dict[str, int] = {}
-        for name, cfg in self.scenario.sanctions.items():
-            if (cfg.scheme and cfg.effect in SANCTION_EFFECTS
-                    and self.sanctions.conditions[name].holds_in_phase(phase)):
-                active[cfg.scheme] = active.get(cfg.scheme, 0) + 1
-        return active
 
     # ----------------------------------------------------------------- checkpoints
 

@@ -9,12 +9,15 @@ keeps counterfactual comparisons tight (common random numbers).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from scoresim.declarations.events import (
     EVENT_KINDS,
     KIND_INDEX,
+    ONLINE_KINDS,
+    SPENDING_KINDS,
 )
 from scoresim.engine import threads
 from scoresim.engine.rng import Streams, pcg64_advance
@@ -22,6 +25,9 @@ from scoresim.engine.sampling import poisson_nonzero_pcg
 from scoresim.engine.threads import map_threads, thread_count
 from scoresim.model.people import People
 from scoresim.scenario.schema import BehaviourConfig
+
+if TYPE_CHECKING:
+    from scoresim.model.sanctions import Sanctions
 
 
 @dataclass
@@ -177,3 +183,22 @@ def draw_events(
             events.who.append(np.empty(0, np.int32))
             events.count.append(np.empty(0, np.int32))
     return events
+
+
+def policy_multipliers(gaming: dict[str, np.ndarray], sanctions: Sanctions,
+                       step: int) -> dict[str, np.ndarray]:
+    """Per kind, the factor policy puts on each person's rate today: gaming (people who
+    know a kind is rewarded do more of it, M6), throttled internet on online kinds and
+    deposit-free spending on spending kinds (M5), and no loan defaults while loans are
+    refused. Factors of 1 for everyone are left out (a kind with none keeps its rate)."""
+    mult = dict(gaming)
+    if "internet_throttled" in sanctions.in_force:
+        for kind in ONLINE_KINDS:
+            mult[kind] = mult[kind] * sanctions.throttle if kind in mult else sanctions.throttle
+    if "deposit_free" in sanctions.in_force:
+        for kind in SPENDING_KINDS:
+            mult[kind] = mult[kind] * sanctions.spending if kind in mult else sanctions.spending
+    if sanctions.last_refusal_day >= step:  # (someone is refused loans today)
+        refused = sanctions.loan_refused_until >= step
+        mult["loan_default"] = np.where(refused, 0.0, 1.0).astype(np.float32)
+    return mult

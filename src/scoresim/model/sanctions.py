@@ -82,6 +82,16 @@ class Sanctions:
         self.conditions = {name: rule_condition(cfg.regions, cfg.phases, cfg.when)
                            for name, cfg in self.rules}
 
+    def active_per_scheme(self, phase: str) -> dict[str, int]:
+        """Per scheme: how many of its sanction rules (not privileges) are in force in
+        ``phase`` (what the announced severity of dissent counts)."""
+        active: dict[str, int] = {}
+        for name, cfg in self.rules:
+            if (cfg.scheme and cfg.effect in SANCTION_EFFECTS
+                    and self.conditions[name].holds_in_phase(phase)):
+                active[cfg.scheme] = active.get(cfg.scheme, 0) + 1
+        return active
+
     def effects(self) -> list[str]:
         return sorted({cfg.effect for _, cfg in self.rules})
 

@@ -227,3 +227,20 @@ def _record_source(who, cnt, kind, link_u, foreigner, real_name, foreigner_share
             nb += 1
     return ((r_who[:nr].copy(), r_kind[:nr].copy(), r_cnt[:nr].copy()),
             (b_who[:nb].copy(), b_kind[:nb].copy(), b_cnt[:nb].copy()))
+
+
+def blacklist(people: People, records: Records, blacklist_sources: np.ndarray, days: int,
+              step: int) -> None:
+    """Court listings seen by a blacklist source put a person on the court's list of
+    dishonest judgment defaulters for ``days`` (M11). A listing is wrongful if every
+    listing record of that person today was misattributed (a data error, M1)."""
+    if blacklist_sources.size == 0:
+        return
+    sel = (records.kind == KIND_INDEX["court_listing"]) & np.isin(records.source,
+                                                                   blacklist_sources)
+    who, wrong = records.person[sel], records.misattributed[sel]
+    was_listed = people.blacklisted_until >= step
+    people.blacklisted_until[who] = step + days
+    fresh = who[~was_listed[who]]
+    people.blacklist_wrongful[fresh] = True
+    people.blacklist_wrongful[who[~wrong]] = False
