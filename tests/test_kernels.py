@@ -265,12 +265,12 @@ def test_people_summary_matches_numpy(n_regions):
     until = rng.integers(-5, 15, n).astype(np.int32)
     (gap, censoring, working_n, good_n, rich_n, rich_good, poor_n, poor_good,
      region_working, region_good, listed, listed_wrongful) = _people_summary(
-        private, expressed, above, dissent, desired, job, working, income, region,
+        private, expressed, above, dissent, desired, job, working, income, 6, 3, region,
         n_regions, until, wrongful, 7)
     assert gap == pytest.approx(np.abs(private - expressed).astype(float).sum(), rel=1e-12)
     assert censoring == (above & (dissent < desired - np.float32(1e-9))).sum()
     good = working & (job == 2)
-    rich, poor = working & (income >= 7), working & (income <= 2)
+    rich, poor = working & (income >= 6), working & (income <= 3)
     assert (working_n, good_n) == (working.sum(), good.sum())
     assert (rich_n, rich_good) == (rich.sum(), (rich & good).sum())
     assert (poor_n, poor_good) == (poor.sum(), (poor & good).sum())

@@ -143,13 +143,14 @@ class Adaptation:
                            for sch in self.schemes.values()]).astype(np.float32)
         knowledge = np.stack([sch.knowledge for sch in self.schemes.values()])
         visible = np.stack([sch.visible_to_self for sch in self.schemes.values()])
-        # strength * clip(known points / scale, -3, 3) per kind, in float32, in one pass
+        # strength * clip(known points / scale, -cap, cap) per kind, in float32, in one pass
         # over people (the kinds' rows are written once); kinds nobody games: dropped
         perceived = np.empty((len(cols), people.n), np.float32)
         scale, strength = np.float32(cfg.gaming_points_scale), np.float32(cfg.gaming_strength)
+        cap = np.float32(cfg.gaming_cap)
         moved = np.logical_or.reduce(map_threads(
             lambda part: _gaming_exponents(perceived, knowledge, visible, tables,
-                                           people.region, scale, strength, *part),
+                                           people.region, scale, strength, cap, *part),
             people_parts(people.n), people.n))
         out = {}
         for r in np.flatnonzero(moved):
@@ -219,11 +220,12 @@ class Adaptation:
                 shown = np.stack([sch.visible_to_friends for sch in judging])
                 p = np.float32(cfg.unfriend_probability)
                 limit = np.float32(cfg.unfriend_drag_points)
+                base = np.float32(cfg.unfriend_risk_base)
                 # The first E draws decide for the lower end of each tie, the next E for
                 # the higher end.
                 state = pcg64_state(gen)
                 for a_end, b_end in ((u, v), (v, u)):
-                    _unfriend(state, a_end, b_end, p, people.risk_aversion, friends, w,
+                    _unfriend(state, a_end, b_end, p, base, people.risk_aversion, friends, w,
                               s, scored, shown, limit, drop)
                 pcg64_store(gen, state)
             unfriended = np.count_nonzero(drop)
@@ -246,7 +248,7 @@ class Adaptation:
                 self.region_start[r] + (g[0] * self.region_count[r]).astype(np.int64)
             ]
             anywhere = (g[1] * people.n).astype(np.int64)
-            b = np.where(g[2] < 0.8, same, anywhere)
+            b = np.where(g[2] < cfg.new_tie_same_region_share, same, anywhere)
             e = people.expressed_opinion
             affinity = -np.abs(e[a] - e[b]) / cfg.homophily
             for sch in self.schemes.values():
@@ -261,16 +263,16 @@ class Adaptation:
 
 
 @numba.njit(cache=True, nogil=True)
-def _unfriend(state, a_end, b_end, p, risk, friends, w, s, scored, shown, limit, drop):
+def _unfriend(state, a_end, b_end, p, base, risk, friends, w, s, scored, shown, limit,
+              drop):
     """For each tie, at the next uniform of the PCG64 generator in ``state`` (see
     :func:`scoresim.engine.rng.pcg64_state`): the ``a`` end drops the ``b`` end if (with
-    probability ``p * (0.5 + risk aversion)``) the friend's visible score drags a's scored
+    probability ``p * (base + risk aversion)``) the friend's visible score drags a's scored
     score down by more than ``limit`` points a day in any scheme (float32 throughout, as
     numpy would)."""
-    half = np.float32(0.5)
     # No one's chance exceeds the highest risk aversion's: above it, no need to look up
     # the person (float32 rounding is monotone, so the test below is the same).
-    top = p * (half + risk.max()) if risk.shape[0] else np.float32(0)
+    top = p * (base + risk.max()) if risk.shape[0] else np.float32(0)
     s_hi, s_lo, i_hi, i_lo = state[0], state[1], state[2], state[3]
     for e in range(a_end.shape[0]):
         s_hi, s_lo, r = pcg64_double(s_hi, s_lo, i_hi, i_lo)
@@ -278,7 +280,7 @@ def _unfriend(state, a_end, b_end, p, risk, friends, w, s, scored, shown, limit,
             continue
         a = a_end[e]
         b = b_end[e]
-        if not r < p * (half + risk[a]):
+        if not r < p * (base + risk[a]):
             continue
         for k in range(w.shape[0]):
             if scored[k, a] and shown[k, b] and w[k] * (s[k, a] - s[k, b]) / friends[a] > limit:
@@ -311,16 +313,17 @@ def _add_known(out, knowledge, visible, table, region, lo, hi):
 
 
 @numba.njit(cache=True, nogil=True)
-def _gaming_exponents(out, knowledge, visible, tables, region, scale, strength, lo, hi):
+def _gaming_exponents(out, knowledge, visible, tables, region, scale, strength, cap, lo,
+                      hi):
     """For people ``lo..hi`` and each column c of the per-scheme, per-region ``tables``:
-    ``out[c, i] = strength * clip(points / scale, -3, 3)`` with points the sum over
+    ``out[c, i] = strength * clip(points / scale, -cap, cap)`` with points the sum over
     schemes (in order, float32) of knowledge where visible times the table's value for
     the person's region; per column, whether any points were nonzero."""
     schemes, _, columns = tables.shape
     moved = np.zeros(columns, np.bool_)
     known = np.empty(schemes, np.float32)
     points = np.empty(columns, np.float32)
-    low, high = np.float32(-3.0), np.float32(3.0)
+    low, high = -cap, cap
     for i in range(lo, hi):
         r = region[i]
         for s in range(schemes):

@@ -27,12 +27,14 @@ def eligible(scheme: Scheme, people: People) -> np.ndarray:
     return np.ones(people.n, bool)
 
 
-def ambition(people: People) -> np.ndarray:
-    """Relative eagerness to enrol voluntarily; mean about 1 over a typical population."""
+def ambition(people: People, cfg: AdaptationConfig) -> np.ndarray:
+    """Relative eagerness to enrol voluntarily (M8): ``(floor + loyalty) * (floor + income
+    share) * good-job factor``; with the defaults (0.5, 1.5) its mean is about 1 over a
+    typical population."""
     loyalty = (1.0 + people.private_opinion) / 2.0
     income = people.income_decile / 9.0
-    good_job = np.where(people.job == GOOD_JOB, 1.5, 1.0)
-    return (0.5 + loyalty) * (0.5 + income) * good_job
+    good_job = np.where(people.job == GOOD_JOB, cfg.ambition_good_job_factor, 1.0)
+    return (cfg.ambition_floor + loyalty) * (cfg.ambition_floor + income) * good_job
 
 
 def _enrol(scheme: Scheme, who: np.ndarray, step: int, early: bool) -> None:
@@ -68,7 +70,7 @@ def update_enrolment(
         _enrol(scheme, who, step, early=early)
         counts["enrolled_new"] += who.size
     elif cfg.mode == "voluntary":
-        hazard = cfg.voluntary_rate_per_day * ambition(people)
+        hazard = cfg.voluntary_rate_per_day * ambition(people, adaptation)
         u = streams.gen(f"enrolment.{scheme.name}.voluntary", step).random(people.n)
         who = np.flatnonzero(can & (scheme.state == NOT_ENROLLED) & (u < hazard))
         _enrol(scheme, who, step, early=early)

@@ -43,8 +43,6 @@ from scoresim.scenario.schema import (
     Scenario,
 )
 
-LOAN_REFUSAL_DAYS = 365
-
 
 @dataclass
 class SanctionStep:
@@ -202,9 +200,9 @@ class Sanctions:
         elif effect == "university_denied":
             out.uni_blocked[ids] = True
         elif effect == "loan_denied":
-            self.loan_refused_until[ids] = step + LOAN_REFUSAL_DAYS
+            self.loan_refused_until[ids] = step + cfg.lasts_days
             if ids.size:
-                self.last_refusal_day = step + LOAN_REFUSAL_DAYS
+                self.last_refusal_day = max(self.last_refusal_day, step + cfg.lasts_days)
         return ids
 
 

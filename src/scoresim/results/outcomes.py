@@ -47,7 +47,8 @@ GLOBAL_COLUMNS = {
     "sanctions_association": "sanctions that friends' scores caused (own score clear)",
     "opted_out": "people opted out of at least one scheme",
     "good_job_share": "share of working people with a good job",
-    "good_job_gap_income": "good-job share of the top 3 income deciles minus the bottom 3",
+    "good_job_gap_income": "good-job share of the rich minus the poor income deciles "
+                           "(output.rich_from_decile, output.poor_to_decile)",
     "good_job_gap_region": "good-job share of the best region minus the worst",
     "good_job_hires": "hires into good jobs this step",
     "university_admissions": "students admitted this step",
@@ -377,7 +378,8 @@ class Observer:
             return _people_summary(
                 p.private_opinion, p.expressed_opinion, self.above_tolerance,
                 np.asarray(sim.expressed_dissent), self.desired, p.job, self.working,
-                p.income_decile, p.region, n_regions, p.blacklisted_until,
+                p.income_decile, sim.scenario.output.rich_from_decile,
+                sim.scenario.output.poor_to_decile, p.region, n_regions, p.blacklisted_until,
                 p.blacklist_wrongful, t)
 
         # The passes are independent: side by side.
@@ -462,7 +464,8 @@ def _totals_by(group, count, n_groups):
 
 @numba.njit(cache=True, nogil=True)
 def _people_summary(private, expressed, above_tolerance, dissent, desired, job, working,
-                    income, region, n_regions, blacklisted_until, wrongful, t):
+                    income, rich_from, poor_to, region, n_regions, blacklisted_until,
+                    wrongful, t):
     """Sums over people for the step's row (see :meth:`Observer.row`).
 
     In separate loops: the expression gap's float additions (in order, a chain the core
@@ -484,8 +487,8 @@ def _people_summary(private, expressed, above_tolerance, dissent, desired, job, 
         good = w & np.int64(job[i] == GOOD_JOB)
         working_n += w
         good_n += good
-        rich = w & np.int64(income[i] >= 7)
-        poor = w & np.int64(income[i] <= 2)
+        rich = w & np.int64(income[i] >= rich_from)
+        poor = w & np.int64(income[i] <= poor_to)
         rich_n += rich
         rich_good += rich & good
         poor_n += poor

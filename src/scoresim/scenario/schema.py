@@ -401,6 +401,8 @@ class SanctionConfig(Strict):
     """Effects on events: chance the effect hits a person meeting the condition."""
     factor: Annotated[float, Field(ge=0)] = 1.0
     """Multiplier of throttled online activity, hire chance, tie chance or spending."""
+    lasts_days: Annotated[int, Field(ge=1, le=36500)] = 365
+    """loan_denied: days a person hit is refused loans (no loan defaults meanwhile)."""
 
     _parse_when = field_validator("when")(_valid_condition)
 
@@ -486,6 +488,20 @@ class AdaptationConfig(Strict):
     """With public scores: acceptance also falls as exp(-|score gap| / this)."""
     opt_out_critic_factor: Rate = 3.0
     """Critics opt out this many times more often (times desired dissent)."""
+    unfriend_risk_base: Annotated[float, Field(ge=0, le=10)] = 0.5
+    """A person checks a friend's drag with probability `unfriend_probability * (this +
+    risk aversion)`: the risk-averse drop low scorers more readily."""
+    gaming_cap: Annotated[float, Field(gt=0, le=100)] = 3.0
+    """Gaming changes a rate by at most exp(+-gaming_strength * this): known points are
+    counted up to this many times `gaming_points_scale`."""
+    new_tie_same_region_share: Share = 0.8
+    """Share of new tie proposals made to someone in one's own region (the rest: anyone)."""
+    ambition_floor: Annotated[float, Field(ge=0, le=10)] = 0.5
+    """Voluntary enrolment hazard: `voluntary_rate_per_day * (this + loyalty) * (this +
+    income share) * (ambition_good_job_factor for a good job, else 1)` (loyalty and income
+    share in [0, 1])."""
+    ambition_good_job_factor: Annotated[float, Field(ge=0, le=10)] = 1.5
+    """Voluntary enrolment: how much more eager people with a good job are."""
 
 
 class OutputConfig(Strict):
@@ -497,6 +513,10 @@ class OutputConfig(Strict):
     """Write network.parquet (the final friendship ties: person ids a, b)."""
     report: bool = True
     """Write report.html (self-contained: figures inline, no network needed to view it)."""
+    rich_from_decile: Annotated[int, Field(ge=0, le=9)] = 7
+    """Income gaps in the outcomes: 'rich' are the deciles from this one up (0-9)."""
+    poor_to_decile: Annotated[int, Field(ge=0, le=9)] = 2
+    """Income gaps in the outcomes: 'poor' are the deciles up to this one."""
 
 
 # ------------------------------------------------------------------------------- scenario
