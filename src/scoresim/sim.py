@@ -59,6 +59,12 @@ def resize(scenario: Scenario, people: int | None = None, days: int | None = Non
     return scenario.model_copy(update=update) if update else scenario
 
 
+#: "compiled": the numba kernels (fast; the default). "reference": every rule of the model
+#: from its plain numpy function (slow; for small populations and for review). The two
+#: agree (tests/test_engines.py).
+ENGINES = ("compiled", "reference")
+
+
 class _Clock:
     """Adds the time since the last call to ``seconds[part]``."""
 
@@ -91,8 +97,14 @@ class Sim:
         base_dir: Path | None = None,
         trace: int = 0,
         trace_ids: list[int] | None = None,
+        engine: str = "compiled",
     ):
         t0 = time.perf_counter()
+        if engine not in ENGINES:
+            raise ScenarioError(f"engine: expected one of {', '.join(ENGINES)}, got "
+                                f"{engine!r}.")
+        self.engine = engine
+        ref = engine == "reference"
         if not isinstance(scenario, Scenario):
             path = Path(str(scenario))
             if base_dir is None and path.is_file():
@@ -106,11 +118,12 @@ class Sim:
             sc.network, self.people.n, self.people.region, self.streams.gen("network.build"),
             base_dir,
         )
-        self.sources = DataSources(sc, self.people, self.streams)
-        self.schemes = {name: Scheme(name, cfg, sc, self.people)
+        self.network.reference = ref
+        self.sources = DataSources(sc, self.people, self.streams, reference=ref)
+        self.schemes = {name: Scheme(name, cfg, sc, self.people, reference=ref)
                         for name, cfg in sc.schemes.items()}
-        self.sanctions = Sanctions(sc, self.people, self.schemes)
-        self.adaptation = Adaptation(sc.adaptation, self.people, self.schemes)
+        self.sanctions = Sanctions(sc, self.people, self.schemes, reference=ref)
+        self.adaptation = Adaptation(sc.adaptation, self.people, self.schemes, reference=ref)
         self.blacklist_sources = np.array([list(sc.sources).index(s)
                                            for s in sc.blacklist.sources], np.int16)
         self.phase_names = sc.phase_names_in_order()
@@ -168,7 +181,8 @@ class Sim:
 
         # 2. behaviour -> events
         rates = policy_multipliers(self.multipliers, self.sanctions, t)
-        events = draw_events(people, sc.behaviour, rates, self.streams, t)
+        events = draw_events(people, sc.behaviour, rates, self.streams, t,
+                             reference=self.engine == "reference")
         clock("behaviour")
 
         # 3. sources -> records; court listings -> blacklist
@@ -196,7 +210,8 @@ class Sim:
         clock("friends")
 
         # 6. sanctions and privileges on the day's life events
-        life = draw_life_events(people, sc.life, self.streams, t)
+        life = draw_life_events(people, sc.life, self.streams, t,
+                                reference=self.engine == "reference")
         sanc = self.sanctions.apply(people, life, phase, t, self.streams)
         settled = settle_applications(people, life, sc.life, sanc.job_blocked, sanc.job_factor,
                                       sanc.uni_blocked)

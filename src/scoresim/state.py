@@ -115,6 +115,7 @@ def restore(sim: Sim, state: State) -> None:
     people.__dict__.pop("_expressed_cache", None)
     net = Network(people.n, a["network.u"], a["network.v"])
     net.version = v["network.version"]
+    net.reference = sim.network.reference
     sim.network = net
     for name, sch in sim.schemes.items():
         if f"scheme.{name}.b" not in a:

@@ -74,6 +74,7 @@ EVENT_KINDS: tuple[EventKind, ...] = (
 KIND_NAMES: tuple[str, ...] = tuple(k.name for k in EVENT_KINDS)
 KIND_INDEX: dict[str, int] = {name: i for i, name in enumerate(KIND_NAMES)}
 N_KINDS = len(EVENT_KINDS)
+KINDS: dict[str, EventKind] = {k.name: k for k in EVENT_KINDS}
 
 
 def kinds_with(flag: str) -> tuple[str, ...]:

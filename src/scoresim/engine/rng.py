@@ -75,8 +75,14 @@ class Streams:
         ids = np.asarray(ids)
         if ids.size == 0:  # (no one to draw for)
             return np.empty(ids.shape, np.float64)
-        key = self.key(name, step)
-        x = ids.astype(np.uint64) * _GOLDEN + key
+        return counter_uniforms(self.key(name, step), ids)
+
+
+def counter_uniforms(key: np.uint64, ids: np.ndarray) -> np.ndarray:
+    """One uniform in [0, 1) per id under ``key``: splitmix64's finaliser of
+    ``id * golden + key`` (:func:`counter_uniform` is the compiled form)."""
+    with np.errstate(over="ignore"):
+        x = np.asarray(ids).astype(np.uint64) * _GOLDEN + np.uint64(key)
         x ^= x >> np.uint64(30)
         x *= _MIX1
         x ^= x >> np.uint64(27)

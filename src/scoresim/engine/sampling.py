@@ -198,3 +198,26 @@ def binomial_from_uniform(u: np.ndarray, n: np.ndarray, p: float) -> np.ndarray:
         return np.zeros(n.shape, np.int32)
     u = np.broadcast_to(np.asarray(u, np.float64), n.shape)
     return _binomial(np.ascontiguousarray(u), np.ascontiguousarray(n), float(p))
+
+
+# ----------------------------------------------------- the same draws, plainly (scipy)
+
+
+def poisson_inverse_cdf(u: np.ndarray, lam) -> np.ndarray:
+    """The smallest k >= 0 with P(X <= k) >= u for X ~ Poisson(lam), by scipy: what the
+    compiled samplers compute (the reference engine's form)."""
+    from scipy import stats
+
+    return np.maximum(stats.poisson.ppf(u, lam), 0).astype(np.int32)
+
+
+def binomial_inverse_cdf(u: np.ndarray, n: np.ndarray, p: float) -> np.ndarray:
+    """The smallest k >= 0 with P(X <= k) >= u for X ~ Binomial(n, p), by scipy."""
+    from scipy import stats
+
+    n = np.asarray(n, np.int64)
+    if p >= 1.0:
+        return n.astype(np.int32)
+    if p <= 0.0:
+        return np.zeros(n.shape, np.int32)
+    return np.maximum(stats.binom.ppf(u, np.maximum(n, 0), p), 0).astype(np.int32)

@@ -40,12 +40,40 @@ def strategic_dissent(
     punishment: str,
 ) -> np.ndarray:
     """Expressed dissent ``a*`` under the strategic rule (MODEL.md, Daymude et al. 2025),
-    person by person in float64."""
+    person by person in float64 (compiled: :func:`strategic_dissent_plain` is the rule)."""
     d = np.asarray(d)
     shape = d.shape
     args = [np.ascontiguousarray(np.broadcast_to(np.asarray(x), shape)).reshape(-1)
             for x in (d, beta, nu, psi)]
     return _strategic(*args, float(tau), punishment == "uniform").reshape(shape)
+
+
+def strategic_dissent_plain(d, beta, nu, tau: float, psi, punishment: str) -> np.ndarray:
+    """The strategic rule of Daymude, Axelrod and Forrest (2025), as MODEL.md states it:
+    desired dissent ``d``, boldness ``beta``, surveillance ``nu``, tolerance ``tau``,
+    severity ``psi``; returns the expressed dissent ``a*`` (float64).
+
+    - uniform: ``a* = d`` if ``d <= tau``, or if ``beta > (1-nu)*psi`` and ``d >= d_uni``
+      with ``d_uni = (beta*tau + nu*psi) / (beta - (1-nu)*psi)``; otherwise ``tau``.
+    - proportional: ``d_pro = (tau + (beta - nu*psi) / ((1-nu)*psi)) / 2``;
+      ``a* = d`` if ``d <= tau``, or ``nu = 1`` and ``beta >= psi``, or ``nu < 1`` and
+      ``d <= d_pro``; ``a* = tau`` if ``d > tau`` and (``nu = 1`` and ``beta < psi``, or
+      ``nu < 1`` and ``tau >= d_pro``); otherwise ``a* = d_pro``.
+    """
+    d, beta, nu, psi = np.broadcast_arrays(*(np.asarray(x, np.float64)
+                                             for x in (d, beta, nu, psi)))
+    free = d <= tau
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if punishment == "uniform":
+            denom = beta - (1.0 - nu) * psi
+            d_uni = (beta * tau + nu * psi) / denom
+            return np.where(free | ((denom > 0) & (d >= d_uni)), d, tau)
+        full = nu >= 1.0
+        d_pro = np.where(psi > 0, (tau + (beta - nu * psi) / ((1.0 - nu) * psi)) / 2.0,
+                         np.inf)
+    express = free | (full & (beta >= psi)) | (~full & (d <= d_pro))
+    silenced = ~free & ((full & (beta < psi)) | (~full & (tau >= d_pro)))
+    return np.where(express, d, np.where(silenced, tau, d_pro))
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -88,8 +116,10 @@ def threshold_dissent(
 
 
 class Adaptation:
-    def __init__(self, cfg: AdaptationConfig, people: People, schemes: dict[str, Scheme]):
+    def __init__(self, cfg: AdaptationConfig, people: People, schemes: dict[str, Scheme],
+                 reference: bool = False):
         self.cfg = cfg
+        self.reference = reference  # the plain rules instead of the compiled kernels
         self.schemes = schemes
         self.prev_s = {name: sch.s.copy() for name, sch in schemes.items()}
         counts = np.bincount(people.region)
@@ -108,7 +138,8 @@ class Adaptation:
         for name, sch in self.schemes.items():
             sees = sch.visible_to_self
             if sch.cfg.opaque:
-                _learn_opaque(sch.knowledge, sees, sch.s, self.prev_s[name],
+                (learn_opaque if self.reference else _learn_opaque)(
+                              sch.knowledge, sees, sch.s, self.prev_s[name],
                               np.float32(cfg.learning_rate_per_day),
                               np.float32(sch.cfg.awareness))
             elif self._knowledge_from.get(name) is not sees:  # (else: as it is)
@@ -124,6 +155,12 @@ class Adaptation:
         region (float32, schemes in order)."""
         columns = next(iter(tables.values())).shape[1]
         out = np.zeros((columns, people.n), np.float32)
+
+        if self.reference:
+            for name, sch in self.schemes.items():
+                add_known(out, sch.knowledge, sch.visible_to_self, tables[name],
+                          people.region)
+            return out
 
         def add(part: tuple[int, int]) -> None:
             for name, sch in self.schemes.items():
@@ -148,10 +185,14 @@ class Adaptation:
         perceived = np.empty((len(cols), people.n), np.float32)
         scale, strength = np.float32(cfg.gaming_points_scale), np.float32(cfg.gaming_strength)
         cap = np.float32(cfg.gaming_cap)
-        moved = np.logical_or.reduce(map_threads(
-            lambda part: _gaming_exponents(perceived, knowledge, visible, tables,
-                                           people.region, scale, strength, cap, *part),
-            people_parts(people.n), people.n))
+        if self.reference:
+            moved = gaming_exponents(perceived, knowledge, visible, tables, people.region,
+                                     scale, strength, cap)
+        else:
+            moved = np.logical_or.reduce(map_threads(
+                lambda part: _gaming_exponents(perceived, knowledge, visible, tables,
+                                               people.region, scale, strength, cap, *part),
+                people_parts(people.n), people.n))
         out = {}
         for r in np.flatnonzero(moved):
             out[self.gameable[r]] = np.exp(perceived[r], out=perceived[r])
@@ -180,7 +221,7 @@ class Adaptation:
         if rule == "none":  # everyone says what they think (private opinions are fixed)
             if self._uncensored is None:
                 d = people.desired_dissent
-                self._uncensored = d, _expressed(d, d, people.private_opinion)
+                self._uncensored = d, self._expressed(d, d, people.private_opinion)
                 self._uncensored[1].flags.writeable = False  # (kept from day to day)
             d, people.expressed_opinion = self._uncensored
             return d
@@ -189,10 +230,14 @@ class Adaptation:
             a = threshold_dissent(d, people.risk_aversion, psi, self.cfg.tolerance,
                                   network, people.expressed_dissent)
         else:
-            a = strategic_dissent(d, people.boldness, nu, self.cfg.tolerance, psi,
+            rule = strategic_dissent_plain if self.reference else strategic_dissent
+            a = rule(d, people.boldness, nu, self.cfg.tolerance, psi,
                                   self.cfg.punishment)
-        people.expressed_opinion = _expressed(d, a, people.private_opinion)
+        people.expressed_opinion = self._expressed(d, a, people.private_opinion)
         return a
+
+    def _expressed(self, desired, dissent, private) -> np.ndarray:
+        return (expressed if self.reference else _expressed)(desired, dissent, private)
 
     # ------------------------------------------------------------------------- ties
 
@@ -223,11 +268,18 @@ class Adaptation:
                 base = np.float32(cfg.unfriend_risk_base)
                 # The first E draws decide for the lower end of each tie, the next E for
                 # the higher end.
-                state = pcg64_state(gen)
-                for a_end, b_end in ((u, v), (v, u)):
-                    _unfriend(state, a_end, b_end, p, base, people.risk_aversion, friends, w,
-                              s, scored, shown, limit, drop)
-                pcg64_store(gen, state)
+                if self.reference:
+                    r = gen.random(2 * u.shape[0])
+                    for half, (a_end, b_end) in enumerate(((u, v), (v, u))):
+                        unfriend(r[half * u.shape[0]:(half + 1) * u.shape[0]], a_end, b_end,
+                                 p, base, people.risk_aversion, friends, w, s, scored, shown,
+                                 limit, drop)
+                else:
+                    state = pcg64_state(gen)
+                    for a_end, b_end in ((u, v), (v, u)):
+                        _unfriend(state, a_end, b_end, p, base, people.risk_aversion,
+                                  friends, w, s, scored, shown, limit, drop)
+                    pcg64_store(gen, state)
             unfriended = np.count_nonzero(drop)
         threshold = cfg.tie_dissolve_rate_per_day * days
         if threshold > 0:  # (at a rate of 0 no tie dissolves: nothing to draw)
@@ -260,6 +312,58 @@ class Adaptation:
             new_a, new_b = a[accept], b[accept]
         removed, added = network.update(drop, new_a, new_b)
         return {"ties_removed": removed, "ties_unfriended": unfriended, "ties_added": added}
+
+
+# ------------------------------------------------------------------ the rules, plainly
+# The reference engine runs these; the compiled kernels below compute the same numbers.
+
+
+def unfriend(r, a_end, b_end, p, base, risk, friends, w, s, scored, shown, limit, drop):
+    """M6: the ``a`` end of a tie drops the ``b`` end if its uniform ``r`` is below
+    ``p * (base + a's risk aversion)`` and, in some scheme that weighs friends, b's
+    visible score drags a's scored score down by more than ``limit`` points a day:
+    ``w * (s_a - s_b) / a's friends > limit``. float32 as the kernel."""
+    checks = r < p * (base + risk[a_end])
+    drag = w[:, None] * (s[:, a_end] - s[:, b_end]) / friends[a_end]
+    judged = (scored[:, a_end] & shown[:, b_end] & (drag > limit)).any(axis=0)
+    drop |= checks & judged
+
+
+def learn_opaque(knowledge, sees, s, prev_s, rate, awareness):
+    """M13: knowledge of an opaque scheme grows toward ``awareness`` at ``rate`` on days a
+    person sees their own score move (by more than 0.001); today's scores are kept for
+    tomorrow. In place."""
+    moved = sees & (np.abs(s - prev_s) > np.float32(1e-3))
+    knowledge[moved] = knowledge[moved] + rate * (awareness - knowledge[moved])
+    prev_s[:] = s
+
+
+def add_known(out, knowledge, visible, table, region):
+    """``out[c] += known * table[region, c]``: what each person knows of a scheme's
+    per-region values (known = knowledge where the score is visible to them)."""
+    known = knowledge * visible.astype(np.float32)
+    out += known[None, :] * table[region].T
+
+
+def gaming_exponents(out, knowledge, visible, tables, region, scale, strength, cap):
+    """M6 gaming: per kind c and person, ``strength * clip(points / scale, -cap, cap)``
+    where points sums, over schemes, what the person knows times the points the scheme's
+    rules give the kind in their region. Returns, per kind, whether anyone knew points."""
+    points = np.zeros(out.shape, np.float32)
+    for k in range(tables.shape[0]):
+        points += (knowledge[k] * visible[k].astype(np.float32))[None, :] * tables[
+            k][region].T
+    out[:] = strength * np.clip(points / scale, -cap, cap)
+    return (points != 0).any(axis=1)
+
+
+def expressed(desired, dissent, private):
+    """Expressed opinion: minus the expressed dissent for those who dissent at all, their
+    private opinion for the rest (float32)."""
+    return np.where(desired > 0, (-dissent).astype(np.float32), private).astype(np.float32)
+
+
+# ---------------------------------------------------------------- the compiled kernels
 
 
 @numba.njit(cache=True, nogil=True)

@@ -16,12 +16,13 @@ import numpy as np
 from scoresim.declarations.events import (
     EVENT_KINDS,
     KIND_INDEX,
+    KINDS,
     ONLINE_KINDS,
     SPENDING_KINDS,
 )
 from scoresim.engine import threads
 from scoresim.engine.rng import Streams, pcg64_advance
-from scoresim.engine.sampling import poisson_nonzero_pcg
+from scoresim.engine.sampling import poisson_inverse_cdf, poisson_nonzero_pcg
 from scoresim.engine.threads import map_threads, thread_count
 from scoresim.model.people import People
 from scoresim.scenario.schema import BehaviourConfig
@@ -147,8 +148,15 @@ def draw_events(
     multipliers: dict[str, np.ndarray],
     streams: Streams,
     step: int,
+    reference: bool = False,
 ) -> Events:
+    """M1, M2, M14: each person's count of each event kind today, Poisson at the person's
+    rate, drawn by inverting the CDF at the person's uniform of the kind's own stream.
+    ``reference``: :func:`draw_counts` (plain) instead of the compiled sampler."""
     n = people.n
+    if reference:
+        return _assemble(people, cfg, streams, step, draw_counts(
+            people, cfg, multipliers, streams, step))
     rates = rate_factors(people, cfg, multipliers)
     # Each kind from its own stream; kinds are independent, so they run side by side.
     # A base rate of 0 gives 0 events whatever the (finite) factors: nothing to draw.
@@ -164,6 +172,28 @@ def draw_events(
         parts = [next(done) for _ in jobs[kind]]
         results[kind] = parts[0] if len(parts) == 1 else (
             np.concatenate([w for w, _ in parts]), np.concatenate([c for _, c in parts]))
+    return _assemble(people, cfg, streams, step, results)
+
+
+def draw_counts(people: People, cfg: BehaviourConfig, multipliers: dict[str, np.ndarray],
+                streams: Streams, step: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per kind drawn at a nonzero rate: (who, count) of those with events today; each
+    person's count the Poisson inverse CDF of their rate (:func:`person_rates`) at their
+    uniform of the kind's stream ``behaviour.<kind>``."""
+    out = {}
+    for kind, rate in person_rates(people, cfg, multipliers).items():
+        if KINDS[kind].derived or (np.ndim(rate) == 0 and rate == 0.0):
+            continue  # (a base rate of 0: nobody does it, nothing drawn)
+        u = streams.gen(f"behaviour.{kind}", step).random(people.n)
+        counts = poisson_inverse_cdf(u, rate)
+        who = np.flatnonzero(counts).astype(np.int32)
+        out[kind] = who, counts[who]
+    return out
+
+
+def _assemble(people: People, cfg: BehaviourConfig, streams: Streams, step: int,
+              results: dict[str, tuple[np.ndarray, np.ndarray]]) -> Events:
+    """The day's events from the drawn kinds; court listings follow loan defaults (M11)."""
     events = Events()
     for kind in EVENT_KINDS:
         if kind.name == "court_listing":

@@ -27,7 +27,10 @@ class LifeEvents:
     loan_applicants: np.ndarray
 
 
-def draw_life_events(people: People, cfg: LifeConfig, streams: Streams, step: int) -> LifeEvents:
+def draw_life_events(people: People, cfg: LifeConfig, streams: Streams, step: int,
+                     reference: bool = False) -> LifeEvents:
+    """M5: who applies for a good job or university, seeks housing, travels or asks for a
+    loan today: each at their daily rate, from their uniform of the event's own stream."""
     n = people.n
 
     def who(name: str, rate: float, among) -> np.ndarray:
@@ -35,6 +38,9 @@ def draw_life_events(people: People, cfg: LifeConfig, streams: Streams, step: in
         if rate == 0.0:
             return np.empty(0, np.int64)
         gen = streams.gen(f"life.{name}", step)
+        if reference:  # each person's uniform below the rate, among those who can
+            can = np.ones(n, bool) if among is None else among()
+            return np.flatnonzero((gen.random(n) < rate) & can)
         among = np.ones(0, bool) if among is None else among()
         return np.concatenate([_below(u, rate, among, lo)
                                for lo, u in chunked_uniforms(gen, n)] or [np.empty(0, np.int64)])

@@ -24,6 +24,7 @@ class Network:
     def __init__(self, n: int, u: np.ndarray, v: np.ndarray):
         self.n = int(n)
         self.u, self.v = _canonical(self.n, u, v)
+        self.reference = False  # True: sums by scipy.sparse, not the compiled kernels
         self._build()
         self._sliced()  # (after later changes: again on first use)
 
@@ -63,6 +64,9 @@ class Network:
         ``where``: count only the friends where it is true."""
         x = np.asarray(x)
         dtype = np.result_type(np.float32, x.dtype)
+        if self.reference:  # the adjacency matrix times x: each row summed in id order
+            values = x if where is None else np.where(where, x, 0)
+            return self.adjacency.astype(dtype) @ values.astype(dtype)
         ptr, cols, order = self._sliced()
         padded = np.empty(self.n + 1, dtype)  # index n: the padding's zero
         if where is None:
@@ -75,6 +79,11 @@ class Network:
     def add_to_friends(self, total: np.ndarray, who: np.ndarray, value: np.ndarray) -> None:
         """``total[f] += value[i]`` for every friend ``f`` of ``who[i]``, in place: the
         change of a neighbour sum when a few people's values change."""
+        if self.reference:
+            rows = [self.neighbours(p) for p in who]
+            np.add.at(total, np.concatenate(rows + [np.empty(0, np.int64)]).astype(np.int64),
+                      np.repeat(np.asarray(value), [r.size for r in rows]))
+            return
         _scatter_to_friends(self.indptr, self.indices, total, who, value)
 
     def neighbours(self, person: int) -> np.ndarray:

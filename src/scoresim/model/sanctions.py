@@ -58,7 +58,9 @@ class SanctionStep:
 
 
 class Sanctions:
-    def __init__(self, scenario: Scenario, people: People, schemes: dict[str, Scheme]):
+    def __init__(self, scenario: Scenario, people: People, schemes: dict[str, Scheme],
+                 reference: bool = False):
+        self.reference = reference  # the plain rules instead of the compiled kernels
         n = people.n
         self.rules: list[tuple[str, SanctionConfig]] = list(scenario.sanctions.items())
         self.schemes = schemes
@@ -162,9 +164,10 @@ class Sanctions:
                 assoc = hit[~own]
                 out.wrongful += int(wrongful.size)
                 out.association += int(assoc.size)
-                _count(self.received, hit)
-                _count(self.received_wrongful, wrongful)
-                _count(self.received_association, assoc)
+                count = count_hits if self.reference else _count
+                count(self.received, hit)
+                count(self.received_wrongful, wrongful)
+                count(self.received_association, assoc)
         self.throttle, self.dating_weight, self.spending = throttle, dating, spending
         return out
 
@@ -183,7 +186,8 @@ class Sanctions:
             # States: they act every day the condition holds; counted when they start.
             target = {"internet_throttled": throttle, "dating_boost": dating,
                       "deposit_free": spending}[effect]
-            new, reached = _ongoing(target, target.dtype.type(cfg.factor), meets,
+            new, reached = (ongoing_effect if self.reference else _ongoing)(
+                target, target.dtype.type(cfg.factor), meets,
                                     self.ongoing[name])
             if reached:
                 self.in_force.add(effect)
@@ -216,6 +220,20 @@ def _applicants(effect: str, life: LifeEvents) -> np.ndarray | None:
         "travel_ban": life.travellers,
         "loan_denied": life.loan_applicants,
     }.get(effect)
+
+
+def ongoing_effect(target, factor, meets, ongoing):
+    """M5: an effect that lasts while its condition holds (throttled internet, a dating
+    boost, deposit-free spending): ``target *= factor`` for those who meet it today.
+    Returns the ids who meet it and did not yesterday (counted as new), and whether it
+    reached anyone."""
+    target *= np.where(meets, factor, target.dtype.type(1))
+    return np.flatnonzero(meets & ~ongoing), bool(meets.any())
+
+
+def count_hits(total, ids):
+    """One more for each id (an id may come more than once)."""
+    np.add.at(total, ids, 1)
 
 
 @numba.njit(cache=True, nogil=True)

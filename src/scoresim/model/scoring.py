@@ -76,8 +76,10 @@ class FriendSums:
 
 
 class Scheme:
-    def __init__(self, name: str, cfg: SchemeConfig, scenario: Scenario, people: People):
+    def __init__(self, name: str, cfg: SchemeConfig, scenario: Scenario, people: People,
+                 reference: bool = False):
         n = people.n
+        self.reference = reference  # the plain rules instead of the compiled kernels
         self.name, self.cfg, self.n = name, cfg, n
         self.source_ids = np.array([list(scenario.sources).index(s) for s in cfg.sources],
                                    dtype=np.int16)
@@ -186,7 +188,7 @@ class Scheme:
             if rule.cap is not None and step % rule.cap_period == 0:
                 rule.cum[:] = 0.0
                 rule.cum_clean[:] = 0.0
-            _add_rule_points(
+            args = (
                 idx, records.person, records.source, records.count, records.misattributed,
                 rule_src, scored,
                 none_bool if rule.region_ok is None else rule.region_ok, people.region,
@@ -194,8 +196,11 @@ class Scheme:
                 rule.cap if rule.cap is not None else -1.0,
                 rule.cum if rule.cap is not None else none_f64.astype(np.float32),
                 rule.cum_clean if rule.cap is not None else none_f64.astype(np.float32),
-                self._scratch, total, clean, extra,
             )
+            if self.reference:
+                add_rule_points(*args, total, clean, extra)
+            else:
+                _add_rule_points(*args, self._scratch, total, clean, extra)
             per_rule.append(extra if keep_per_rule else None)
         return total, clean, per_rule
 
@@ -223,14 +228,16 @@ class Scheme:
         in_scheme = self.in_scheme_source
         for k in np.flatnonzero(PLATFORM_KINDS):
             if starts[k + 1] > starts[k]:
-                _mark_active(order[starts[k]:starts[k + 1]], records.person, records.source,
-                             in_scheme, self.last_active, step)
+                (mark_active if self.reference else _mark_active)(
+                    order[starts[k]:starts[k + 1]], records.person, records.source,
+                    in_scheme, self.last_active, step)
         decay_points = np.float32(cfg.inactivity.decay_points_per_day)
         decay_after = cfg.inactivity.after_days if cfg.inactivity.decay_points_per_day else -1
 
         lo, hi = np.float32(cfg.min_score), np.float32(cfg.max_score)
-        _advance_own(self.b, self.b_clean, pts, pts_clean, scored, bonus, self.last_active,
-                     step, decay_after, decay_points, lo, hi)
+        advance = advance_own if self.reference else _advance_own
+        advance(self.b, self.b_clean, pts, pts_clean, scored, bonus, self.last_active, step,
+                decay_after, decay_points, lo, hi)
         parts = {"points": pts, "per_rule": per_rule, "bonus": None, "decay": None}
         if keep_per_rule:
             idle = scored & (decay_after >= 0) & (step - self.last_active > decay_after)
@@ -249,7 +256,7 @@ class Scheme:
         friends_sum = network.neighbour_sum(self.s, where=scored)
         # Kept for the outcome table: the same sum gives yesterday's score assortativity.
         self.friend_sums = FriendSums(network.version, self.s, scored, friends_sum)
-        self.s, self.s_clean = _pull_to_friends(
+        self.s, self.s_clean = (pull_to_friends if self.reference else _pull_to_friends)(
             self.b, self.b_clean, friends_sum, n_friends, scored, np.float32(1.0 - w),
             np.float32(w), np.float32(self.cfg.min_score), np.float32(self.cfg.max_score))
 
@@ -298,6 +305,80 @@ def rule_condition(regions: list[str], phases: list[str], when: str | None):
     if when:
         clauses.extend(conditions.parse(when).clauses)
     return conditions.Condition(tuple(clauses))
+
+
+# ------------------------------------------------------------------ the rules, plainly
+# The reference engine (``Sim(..., engine="reference")``) runs these; the compiled kernels
+# below compute the same numbers (tests/test_engines.py holds them to each other).
+
+
+def pull_to_friends(b, b_clean, friends_sum, n_friends, scored, own, pull, lo, hi):
+    """M4: ``s = clip(own * b + pull * mean of scored friends' s, lo, hi)`` (own = 1 - w,
+    pull = w) for the scored with scored friends; ``s = b`` for everyone else. The same
+    for the clean scores. float32 throughout."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = friends_sum / n_friends
+    pulled = scored & (n_friends > 0)
+    s = np.where(pulled, np.clip(own * b + pull * mean, lo, hi), b).astype(np.float32)
+    s_clean = np.where(pulled, np.clip(own * b_clean + pull * mean, lo, hi),
+                       b_clean).astype(np.float32)
+    return s, s_clean
+
+
+def mark_active(idx, person, source, in_scheme, last_active, step):
+    """M9: a record from one of the scheme's sources marks its person active today."""
+    mine = idx[in_scheme[source[idx]]]
+    last_active[person[mine]] = step
+
+
+def advance_own(b, b_clean, pts, pts_clean, scored, bonus, last_active, step, decay_after,
+                decay_points, lo, hi):
+    """M2, M8, M9: for the scored, ``b += points + early bonus - inactivity decay``
+    within [lo, hi], in place (the change summed in float64, rounded to float32 once);
+    decay applies after ``decay_after`` days without platform activity (-1: never)."""
+    idle = (decay_after >= 0) & (step - last_active > decay_after)
+    decay = np.where(idle, decay_points, np.float32(0.0)).astype(np.float64)
+    for own, points in ((b, pts), (b_clean, pts_clean)):
+        d = (points + np.float64(bonus) - decay).astype(np.float32)
+        own[scored] = np.clip(own[scored] + d[scored], lo, hi)
+
+
+def add_rule_points(idx, person, source, count, wrong, rule_src, scored, region_ok, region,
+                    mask, points, cap, cum, cum_clean, total, clean, extra):
+    """M2, M3: one rule's points from the records ``idx`` (all of the rule's kind): a
+    record counts if one of the rule's sources made it, its person is scored, in one of
+    the rule's regions and meets its condition (``mask``); it gives ``count * points``,
+    added to ``total`` (all records), ``clean`` (none misattributed) and ``extra`` (if
+    sized). A capped rule (``cap >= 0``) adds only what keeps the person's running total
+    for the period (``cum``) within [-cap, cap]."""
+    p = person[idx]
+    keep = rule_src[source[idx]] & scored[p]
+    if region_ok.shape[0]:
+        keep &= region_ok[region[p]]
+    if mask.shape[0]:
+        keep &= mask[p]
+    j = idx[keep]
+    p, pts, right = person[j], count[j] * points, ~wrong[j]
+    if cap < 0.0:
+        np.add.at(total, p, pts)
+        np.add.at(clean, p[right], pts[right])
+        if extra.shape[0]:
+            np.add.at(extra, p, pts)
+        return
+    got, got_clean = np.zeros(total.shape[0]), np.zeros(total.shape[0])
+    np.add.at(got, p, pts)
+    np.add.at(got_clean, p[right], pts[right])
+    who = np.unique(p)
+    for running, gained, into in ((cum, got, (total, extra)), (cum_clean, got_clean, (clean,))):
+        new = np.clip(running[who] + gained[who], -cap, cap)
+        allowed = new - running[who]
+        running[who] = new
+        for out in into:
+            if out.shape[0]:
+                out[who] += allowed
+
+
+# ---------------------------------------------------------------- the compiled kernels
 
 
 @numba.njit(cache=True, nogil=True)

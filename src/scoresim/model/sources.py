@@ -16,8 +16,8 @@ import numba
 import numpy as np
 
 from scoresim.declarations.events import KIND_INDEX, KIND_NAMES, N_KINDS, kind_key
-from scoresim.engine.rng import Streams, counter_uniform
-from scoresim.engine.sampling import binomial_one
+from scoresim.engine.rng import Streams, counter_uniform, counter_uniforms
+from scoresim.engine.sampling import binomial_inverse_cdf, binomial_one
 from scoresim.engine.threads import map_threads
 from scoresim.model.behaviour import Events
 from scoresim.model.people import People
@@ -76,7 +76,9 @@ def _empty_records() -> Records:
 
 
 class DataSources:
-    def __init__(self, scenario: Scenario, people: People, streams: Streams):
+    def __init__(self, scenario: Scenario, people: People, streams: Streams,
+                 reference: bool = False):
+        self.reference = reference  # the plain rule instead of the compiled kernel
         self.names = list(scenario.sources)
         self.configs: list[SourceConfig] = list(scenario.sources.values())
         self.index = {name: i for i, name in enumerate(self.names)}
@@ -153,7 +155,7 @@ class DataSources:
             kind = np.repeat(np.array(kinds, np.int16), [events.who[k].size for k in kinds])
             account = self.accounts[cfg.accounts]
             real_name = cfg.real_name_from is not None and date >= cfg.real_name_from
-            right, bad = _record_source(
+            right, bad = (record_source if self.reference else _record_source)(
                 who, cnt, kind, self.link_u[i], self.foreigner, real_name,
                 np.float32(cfg.foreigner_linked_share), np.float32(cfg.linked_share),
                 np.zeros(0, bool) if account is None else account,
@@ -170,6 +172,41 @@ class DataSources:
             return _empty_records()
         return Records(*(np.concatenate([getattr(p, f) for p in parts])
                          for f in ("person", "kind", "source", "count", "misattributed")))
+
+
+def thin(n: np.ndarray, p: float, key: np.uint64, ids: np.ndarray) -> np.ndarray:
+    """Binomial(n, p) per record, at the record's counter uniform ``ids`` under ``key``."""
+    if p >= 1.0:
+        return n
+    if p <= 0.0:
+        return np.zeros_like(n)
+    return binomial_inverse_cdf(counter_uniforms(key, ids), n, p)
+
+
+def record_source(who, cnt, kind, link_u, foreigner, real_name, foreigner_share,
+                  linked_share, account, coverage, error_rate, keys, n_people, kind_keys):
+    """M1, M11, M12: one source's records of the day's events (``who`` did ``cnt`` events
+    of ``kind``). The source sees people whose account is linked to their name (everyone's
+    after real-name registration, foreigners' at ``foreigner_share``; before it, a share
+    ``linked_share``) and, if it needs an account, who have one; it records each event with
+    probability ``coverage`` and misattributes each recorded one with ``error_rate`` to a
+    random person. Draws are keyed by (person, kind name). Returns (who, kind, count) of
+    the rightly attributed and of the misattributed records."""
+    u = link_u[who]
+    linked = np.where(foreigner[who], u < foreigner_share, True) if real_name else (
+        u < linked_share)
+    if account.shape[0]:
+        linked &= account[who]
+    who, cnt, kind = who[linked], cnt[linked].astype(np.int64), kind[linked]
+    ids = (who.astype(np.int64) << 32) | kind_keys[kind]
+    seen = thin(cnt, coverage, keys[0], ids)
+    wrong = thin(seen, error_rate, keys[1], ids)
+    right = seen - wrong
+    r, b = right > 0, wrong > 0
+    target = (counter_uniforms(keys[2], ids[b]) * n_people).astype(np.int32)
+    return ((who[r].astype(np.int32), kind[r].astype(np.int16), right[r].astype(np.int32)),
+            (np.minimum(target, n_people - 1).astype(np.int32), kind[b].astype(np.int16),
+             wrong[b].astype(np.int32)))
 
 
 #: The 32-bit key of each kind's name, by position: per-record draws are keyed by

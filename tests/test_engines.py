@@ -1,0 +1,298 @@
+"""One model, two engines: each compiled kernel against its plain rule on generated inputs,
+and whole runs of every preset, where the engines must agree.
+
+Tolerance: none. Every plain rule does the kernel's arithmetic in the same types and order
+(float32 where the kernel works in float32, sums in record or friend-id order), and the
+random draws are the same uniforms inverted by the same CDFs, so the engines agree bit for
+bit: integer outcomes and float outcomes alike. A future numpy, scipy or numba release that
+reorders a floating-point sum could break that; the whole-run test then names the column.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from scoresim import ScenarioError, Sim, load_scenario
+from scoresim.declarations.events import KIND_NAMES, kind_key
+from scoresim.engine.sampling import (
+    binomial_from_uniform,
+    binomial_inverse_cdf,
+    poisson_from_uniform,
+    poisson_inverse_cdf,
+)
+from scoresim.model import adaptation as ad
+from scoresim.model import sanctions as sa
+from scoresim.model import scoring as sg
+from scoresim.model import sources as so
+from scoresim.model.network import Network
+
+FAST = settings(max_examples=40, deadline=None)
+sizes = st.integers(1, 60)
+
+
+def f32(n, lo=-100.0, hi=100.0):
+    return hnp.arrays(np.float32, n, elements=st.floats(lo, hi, width=32))
+
+
+def bools(n):
+    return hnp.arrays(np.bool_, n)
+
+
+# ------------------------------------------------------------------ scoring (M2-M4, M9)
+
+
+@FAST
+@given(data=st.data(), n=sizes)
+def test_pull_to_friends(data, n):
+    b, b_clean, sums = (data.draw(f32(n, 0, 1000)) for _ in range(3))
+    friends = data.draw(hnp.arrays(np.float32, n, elements=st.integers(0, 9).map(float)))
+    scored = data.draw(bools(n))
+    args = (b, b_clean, sums, friends, scored, np.float32(0.7), np.float32(0.3),
+            np.float32(0), np.float32(1000))
+    for got, want in zip(sg.pull_to_friends(*args), sg._pull_to_friends(*args), strict=True):
+        np.testing.assert_array_equal(got, want)
+
+
+@FAST
+@given(data=st.data(), n=sizes)
+def test_advance_own(data, n):
+    b, b_clean = data.draw(f32(n, 0, 1000)), data.draw(f32(n, 0, 1000))
+    pts = data.draw(hnp.arrays(np.float64, n, elements=st.floats(-50, 50)))
+    scored = data.draw(bools(n))
+    last = data.draw(hnp.arrays(np.int32, n, elements=st.integers(0, 40)))
+    after = data.draw(st.sampled_from([-1, 0, 10]))
+    args = (pts, pts * 0.5, scored, np.float32(0.25), last, 30, after, np.float32(2.0),
+            np.float32(0), np.float32(1000))
+    mine, theirs = (b.copy(), b_clean.copy()), (b.copy(), b_clean.copy())
+    sg.advance_own(*mine, *args)
+    sg._advance_own(*theirs, *args)
+    np.testing.assert_array_equal(mine[0], theirs[0])
+    np.testing.assert_array_equal(mine[1], theirs[1])
+
+
+@FAST
+@given(data=st.data(), n=sizes, m=st.integers(0, 80), capped=st.booleans())
+def test_add_rule_points(data, n, m, capped):
+    person = data.draw(hnp.arrays(np.int32, m, elements=st.integers(0, n - 1)))
+    source = data.draw(hnp.arrays(np.int16, m, elements=st.integers(0, 2)))
+    count = data.draw(hnp.arrays(np.int32, m, elements=st.integers(1, 5)))
+    wrong = data.draw(bools(m))
+    idx = np.arange(m, dtype=np.int64)
+    rule_src = np.array([True, False, True])
+    scored, mask = data.draw(bools(n)), data.draw(st.sampled_from([None, "mask"]))
+    mask = data.draw(bools(n)) if mask else np.zeros(0, bool)
+    region = data.draw(hnp.arrays(np.int16, n, elements=st.integers(0, 2)))
+    region_ok = np.array([True, True, False])
+    cap = 12.0 if capped else -1.0
+    cum = data.draw(f32(n, -12, 12)) if capped else np.zeros(0, np.float32)
+    results = []
+    for plain in (True, False):
+        totals = [np.zeros(n), np.zeros(n), np.zeros(n)]
+        c, cc = cum.copy(), cum.copy()
+        args = (idx, person, source, count, wrong, rule_src, scored, region_ok, region, mask,
+                -4.0, cap, c, cc)
+        if plain:
+            sg.add_rule_points(*args, *totals)
+        else:
+            scratch = (np.zeros(n), np.zeros(n), np.zeros(n, bool))
+            sg._add_rule_points(*args, scratch, *totals)
+        results.append((totals, c, cc))
+    (t1, c1, cc1), (t2, c2, cc2) = results
+    for x, y in zip(t1, t2, strict=True):
+        np.testing.assert_array_equal(x, y)
+    np.testing.assert_array_equal(c1, c2)
+    np.testing.assert_array_equal(cc1, cc2)
+
+
+# ------------------------------------------------------------- records (M1, M11, M12)
+
+
+@FAST
+@given(data=st.data(), n=sizes, m=st.integers(0, 80), real_name=st.booleans(),
+       coverage=st.sampled_from([0.0, 0.4, 1.0]), error=st.sampled_from([0.0, 0.1, 0.7]))
+def test_record_source(data, n, m, real_name, coverage, error):
+    who = data.draw(hnp.arrays(np.int32, m, elements=st.integers(0, n - 1)))
+    cnt = data.draw(hnp.arrays(np.int32, m, elements=st.integers(1, 6)))
+    kind = data.draw(hnp.arrays(np.int16, m, elements=st.integers(0, len(KIND_NAMES) - 1)))
+    link_u = data.draw(hnp.arrays(np.float32, n, elements=st.floats(0, 1, width=32,
+                                                                    exclude_max=True)))
+    foreigner = data.draw(bools(n))
+    account = data.draw(st.sampled_from([np.zeros(0, bool), data.draw(bools(n))]))
+    keys = np.array([11, 22, 33], np.uint64)
+    kind_keys = np.array([kind_key(k) for k in KIND_NAMES], np.int64)
+    args = (who, cnt, kind, link_u, foreigner, real_name, np.float32(0.3), np.float32(0.6),
+            account, coverage, error, keys, n, kind_keys)
+    plain, compiled = so.record_source(*args), so._record_source(*args)
+    for part_p, part_c in zip(plain, compiled, strict=True):
+        for x, y in zip(part_p, part_c, strict=True):
+            np.testing.assert_array_equal(x, y)
+            assert x.dtype == y.dtype
+
+
+# ------------------------------------------------------------- samplers (behaviour, M1)
+
+
+#: Uniforms the samplers are compared on. Where u lies within about 1e-12 of 1 (a chance
+#: of 1e-12 per draw), scipy's and the compiled tail sums may round to neighbouring counts.
+UNIFORMS = st.floats(0, 1 - 1e-9)
+
+
+@FAST
+@given(u=hnp.arrays(np.float64, st.integers(1, 200), elements=UNIFORMS), lam=st.floats(0, 30))
+def test_poisson_inverse_cdf(u, lam):
+    np.testing.assert_array_equal(poisson_inverse_cdf(u, lam), poisson_from_uniform(u, lam))
+
+
+@FAST
+@given(data=st.data(), m=st.integers(1, 200), p=st.floats(0, 1))
+def test_binomial_inverse_cdf(data, m, p):
+    u = data.draw(hnp.arrays(np.float64, m, elements=UNIFORMS))
+    n = data.draw(hnp.arrays(np.int64, m, elements=st.integers(0, 40)))
+    np.testing.assert_array_equal(binomial_inverse_cdf(u, n, p), binomial_from_uniform(u, n, p))
+
+
+# --------------------------------------------------------- adaptation (M6, M13) and M5
+
+
+@FAST
+@given(data=st.data(), n=sizes, punishment=st.sampled_from(["uniform", "proportional"]))
+def test_strategic_dissent(data, n, punishment):
+    d = data.draw(hnp.arrays(np.float32, n, elements=st.floats(0, 1, width=32)))
+    beta = data.draw(hnp.arrays(np.float32, n, elements=st.floats(0.25, 3, width=32)))
+    nu = data.draw(hnp.arrays(np.float32, n, elements=st.sampled_from([0.0, 0.3, 0.9, 1.0])))
+    psi = data.draw(hnp.arrays(np.float32, n, elements=st.floats(0, 3, width=32)))
+    np.testing.assert_array_equal(ad.strategic_dissent_plain(d, beta, nu, 0.1, psi, punishment),
+                                  ad.strategic_dissent(d, beta, nu, 0.1, psi, punishment))
+
+
+@FAST
+@given(data=st.data(), n=st.integers(2, 40), e=st.integers(0, 60))
+def test_unfriend(data, n, e):
+    from scoresim.engine.rng import pcg64_state, pcg64_store
+
+    a = data.draw(hnp.arrays(np.int64, e, elements=st.integers(0, n - 1)))
+    b = data.draw(hnp.arrays(np.int64, e, elements=st.integers(0, n - 1)))
+    risk = data.draw(hnp.arrays(np.float32, n, elements=st.floats(0, 1, width=32)))
+    friends = data.draw(hnp.arrays(np.float32, n, elements=st.integers(1, 9).map(float)))
+    w = np.array([0.3, 0.1], np.float32)
+    s = np.stack([data.draw(f32(n, 0, 1000)) for _ in range(2)])
+    scored, shown = np.stack([data.draw(bools(n)) for _ in range(2)]), np.stack(
+        [data.draw(bools(n)) for _ in range(2)])
+    args = (a, b, np.float32(0.6), np.float32(0.5), risk, friends, w, s, scored, shown,
+            np.float32(2.0))
+    plain, compiled = np.zeros(e, bool), np.zeros(e, bool)
+    ad.unfriend(np.random.default_rng(3).random(e), *args, plain)
+    gen = np.random.default_rng(3)
+    state = pcg64_state(gen)
+    ad._unfriend(state, *args, compiled)
+    pcg64_store(gen, state)
+    np.testing.assert_array_equal(plain, compiled)
+
+
+@FAST
+@given(data=st.data(), n=sizes)
+def test_learning_and_knowing(data, n):
+    knowledge = data.draw(hnp.arrays(np.float32, n, elements=st.floats(0, 1, width=32)))
+    sees = data.draw(bools(n))
+    s, prev = data.draw(f32(n)), data.draw(f32(n))
+    k1, k2, p1, p2 = knowledge.copy(), knowledge.copy(), prev.copy(), prev.copy()
+    ad.learn_opaque(k1, sees, s, p1, np.float32(0.05), np.float32(0.8))
+    ad._learn_opaque(k2, sees, s, p2, np.float32(0.05), np.float32(0.8))
+    np.testing.assert_array_equal(k1, k2)
+    np.testing.assert_array_equal(p1, p2)
+    region = data.draw(hnp.arrays(np.int16, n, elements=st.integers(0, 2)))
+    table = data.draw(hnp.arrays(np.float32, (3, 4), elements=st.floats(-30, 30, width=32)))
+    o1, o2 = np.ones((4, n), np.float32), np.ones((4, n), np.float32)
+    ad.add_known(o1, knowledge, sees, table, region)
+    ad._add_known(o2, knowledge, sees, table, region, 0, n)
+    np.testing.assert_array_equal(o1, o2)
+    tables = np.stack([table, table[::-1]])
+    know2, vis2 = np.stack([knowledge, knowledge[::-1]]), np.stack([sees, ~sees])
+    g1, g2 = np.empty((4, n), np.float32), np.empty((4, n), np.float32)
+    args = (know2, vis2, tables, region, np.float32(10), np.float32(0.5), np.float32(3))
+    m1, m2 = ad.gaming_exponents(g1, *args), ad._gaming_exponents(g2, *args, 0, n)
+    np.testing.assert_array_equal(g1, g2)
+    np.testing.assert_array_equal(m1, m2)
+    private = data.draw(f32(n, -1, 1))
+    dissent = data.draw(hnp.arrays(np.float64, n, elements=st.floats(0, 1)))
+    desired = np.maximum(-private, 0)
+    np.testing.assert_array_equal(ad.expressed(desired, dissent, private),
+                                  ad._expressed(desired, dissent, private))
+
+
+@FAST
+@given(data=st.data(), n=sizes)
+def test_ongoing_effects_and_counts(data, n):
+    meets, yesterday = data.draw(bools(n)), data.draw(bools(n))
+    target = data.draw(f32(n, 0, 2))
+    t1, t2 = target.copy(), target.copy()
+    new1, reached1 = sa.ongoing_effect(t1, np.float32(0.7), meets, yesterday)
+    new2, reached2 = sa._ongoing(t2, np.float32(0.7), meets, yesterday)
+    np.testing.assert_array_equal(t1, t2)
+    np.testing.assert_array_equal(new1, new2)
+    assert reached1 == reached2
+    ids = data.draw(hnp.arrays(np.int64, st.integers(0, 50), elements=st.integers(0, n - 1)))
+    c1, c2 = np.zeros(n, np.int32), np.zeros(n, np.int32)
+    sa.count_hits(c1, ids)
+    sa._count(c2, ids)
+    np.testing.assert_array_equal(c1, c2)
+
+
+# ------------------------------------------------------------------- network (M4, M6)
+
+
+@FAST
+@given(data=st.data(), n=st.integers(2, 50), e=st.integers(0, 200))
+def test_neighbour_sums(data, n, e):
+    u = data.draw(hnp.arrays(np.int64, e, elements=st.integers(0, n - 1)))
+    v = data.draw(hnp.arrays(np.int64, e, elements=st.integers(0, n - 1)))
+    x, where = data.draw(f32(n, -1000, 1000)), data.draw(bools(n))
+    compiled, plain = Network(n, u, v), Network(n, u, v)
+    plain.reference = True
+    for w in (None, where):
+        np.testing.assert_array_equal(plain.neighbour_sum(x, where=w),
+                                      compiled.neighbour_sum(x, where=w))
+    who = np.unique(data.draw(hnp.arrays(np.int64, st.integers(0, n), elements=st.integers(
+        0, n - 1))))
+    value = data.draw(f32(who.size, -5, 5))
+    t1, t2 = np.zeros(n, np.float32), np.zeros(n, np.float32)
+    plain.add_to_friends(t1, who, value)
+    compiled.add_to_friends(t2, who, value)
+    np.testing.assert_array_equal(t1, t2)
+
+
+# ------------------------------------------------------------------------ whole runs
+
+
+def _compare_runs(preset: str, people: int, days: int | None, seed: int) -> None:
+    sc = load_scenario(preset)
+    compiled = Sim(sc, seed=seed, people=people, days=days)
+    compiled.run()
+    plain = Sim(sc, seed=seed, people=people, days=days, engine="reference")
+    plain.run()
+    for col, x in compiled.outcomes.data.items():
+        np.testing.assert_array_equal(plain.outcomes.data[col], x, err_msg=col)
+    for name, sch in compiled.schemes.items():
+        np.testing.assert_array_equal(plain.schemes[name].s, sch.s)
+    np.testing.assert_array_equal(plain.network.u, compiled.network.u)
+    np.testing.assert_array_equal(plain.people.expressed_opinion,
+                                  compiled.people.expressed_opinion)
+
+
+def test_seed_over_five_years_is_the_same_on_both_engines():
+    """2,000 people, 2018-2022: voluntary phase, real-name linkage, mandatory phase."""
+    _compare_runs("seed", 2000, None, 1)
+
+
+@pytest.mark.parametrize("preset", ["baseline", "sesame", "government-pilot"])
+def test_every_preset_runs_on_the_reference_engine(preset):
+    _compare_runs(preset, 600, 200, 2)
+
+
+def test_an_unknown_engine_is_refused():
+    with pytest.raises(ScenarioError, match="engine: expected one of compiled, reference"):
+        Sim("seed", people=10, days=2, engine="fast")
