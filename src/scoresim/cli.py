@@ -354,17 +354,15 @@ def main(argv: list[str] | None = None) -> None:
     """The edge: run the command line and turn every error into one line and an exit
     status (2 for input, 130 for Ctrl-C, 1 for a fault of scoresim's own)."""
 
-    import click
-
     from scoresim.errors import one_line
 
     args = list(sys.argv[1:] if argv is None else argv)
     _state.update(debug="--debug" in args, interrupted="nothing was written")
     try:
         code = app(args=args, prog_name="scoresim", standalone_mode=False)
-    except (KeyboardInterrupt, click.exceptions.Abort):
+    except (KeyboardInterrupt, typer.Abort):
         code = 130
-    except click.ClickException as exc:
+    except _usage_errors() as exc:
         exc.show()
         sys.exit(exc.exit_code)
     except ScenarioError as exc:
@@ -379,6 +377,19 @@ def main(argv: list[str] | None = None) -> None:
     if code == 130:
         typer.echo(f"interrupted: {_state['interrupted']}", err=True)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _usage_errors() -> tuple[type[BaseException], ...]:
+    """Usage errors of the command-line parser (typer's own click, or click)."""
+    kinds: list[type[BaseException]] = [
+        next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")]
+    try:
+        import click
+
+        kinds.append(click.ClickException)
+    except ImportError:
+        pass
+    return tuple(kinds)
 
 
 def _input_error(exc: BaseException) -> bool:

@@ -46,6 +46,10 @@ def resolve_source(name_or_path: str | Path, relative_to: Path | None = None) ->
         path = relative_to / path
     if path.is_file():
         return path
+    if path.exists():
+        from scoresim.limits import read_bytes
+
+        read_bytes(path, "scenario file", 0)  # (raises: names what it is instead)
     raise ScenarioError(
         f"{cut(text)}: no such preset or scenario file. Presets are: "
         f"{', '.join(preset_names())}; a file path must point to an existing .toml file."
@@ -114,7 +118,7 @@ def read_raw(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
             f"got {cut(parent_ref)}."
         )
     parent_path = resolve_inside(parent_ref, path.parent, "extends", path)
-    if not parent_path.is_file():
+    if not parent_path.exists():
         raise ScenarioError(f"{path}: key `extends`: {cut(parent_ref)}: no such preset or "
                             f"scenario file in {path.parent}. Presets are: "
                             f"{', '.join(preset_names())}.")

@@ -286,7 +286,7 @@ class Sweep:
         except ValidationError as exc:
             raise ScenarioError(explain_validation(exc, path, root=SweepConfig)) from None
         base_path = resolve_inside(cfg.base, path.parent, "base", path)
-        if not base_path.is_file():
+        if not base_path.exists():
             raise ScenarioError(f"{path}: key `base`: {cut(cfg.base)!r} is neither a preset nor "
                                 f"a file in {path.parent}.")
         base_raw = apply_overrides(read_raw(base_path), cfg.set)
