@@ -190,30 +190,37 @@ def read_toml(path: Path | str, what: str = "scenario file") -> dict:
 
 # -------------------------------------------------------------------------- memory
 
-#: Fitted to measured peaks (docs/reliability.md has the figures and commands): the
-#: interpreter with numpy, scipy, pandas, numba and matplotlib loaded; per person the
-#: people's arrays and the schemes' scores; per friend the network, held as edge list, CSR
-#: and sliced form (four 4-byte ids a tie-end, and the int64 arrays it is built from); and
-#: when the run folder is written, the people table (Arrow, then pandas for the report)
-#: and the network table.
-BASE_BYTES = 260 << 20
-PERSON_BYTES = 400
+#: Fitted to measured peaks (docs/reliability.md has the figures and the commands): the
+#: interpreter with numpy, scipy, pandas and numba loaded (250 MiB), and matplotlib with
+#: the report's libraries when a run folder is written; per person the people's arrays and
+#: the schemes' scores; per friend the network, held as edge list, CSR and sliced form
+#: (4-byte ids, and the int64 arrays they are built from); and when the run folder is
+#: written, the people table (Arrow, then pandas for the report) and the network table.
+#: The split between person and friend follows the arrays' sizes in the code; the sums at
+#: mean degree 10 are what was measured.
+BASE_BYTES = 250 << 20
+FOLDER_BASE_BYTES = 105 << 20
+PERSON_BYTES = 350
 FRIEND_BYTES = 40
 PEOPLE_TABLE_BYTES = 300
-NETWORK_TABLE_BYTES_PER_FRIEND = 16
+NETWORK_TABLE_BYTES_PER_FRIEND = 13.5
 DAY_BYTES = 8 * 80
 TRACE_BYTES_PER_DAY = 400
 
 
 def run_memory(people: int, mean_degree: float, days: int, *, people_table: bool = True,
                network_table: bool = True, trace: int = 0) -> int:
-    """Estimated peak resident memory of one run in bytes (the whole process)."""
+    """Estimated peak resident memory of one run in bytes (the whole process).
+    ``people_table``, ``network_table``: whether the run folder gets those tables (a sweep's
+    runs write none)."""
     per_person = PERSON_BYTES + FRIEND_BYTES * mean_degree
+    base = BASE_BYTES
     if people_table:
         per_person += PEOPLE_TABLE_BYTES
+        base += FOLDER_BASE_BYTES
     if network_table:
         per_person += NETWORK_TABLE_BYTES_PER_FRIEND * mean_degree
-    return int(BASE_BYTES + people * per_person + days * DAY_BYTES
+    return int(base + people * per_person + days * DAY_BYTES
                + trace * days * TRACE_BYTES_PER_DAY)
 
 

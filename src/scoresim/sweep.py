@@ -317,13 +317,18 @@ class Sweep:
             declared = columns_for(scenario)
             missing = [c for c in self.config.outcomes if c not in declared]
             if missing:
-                close = [c for c in declared if any(m[:6] in c for m in missing)][:8]
+                import difflib
+
+                close = [c for m in missing
+                         for c in difflib.get_close_matches(m[:100], list(declared), n=3)]
+                hint = (f"did you mean {', '.join(close)}?" if close else
+                        f"it has e.g. {', '.join(list(declared)[2:10])}")
                 raise ScenarioError(
-                    f"{self.path}: key `outcomes`: no column {', '.join(map(repr, missing))} "
-                    f"in the outcome table of {self.base_path.name}"
+                    f"{self.path}: key `outcomes`: no column "
+                    f"{', '.join(repr(cut(m, 60)) for m in missing[:5])} in the outcome table "
+                    f"of {self.base_path.name}"
                     f"{' at design point ' + str(point) if len(self.points) > 1 else ''}; "
-                    f"it has e.g. {', '.join(close or list(declared)[2:10])} "
-                    "(`scoresim show` and docs/scenarios.md list them).")
+                    f"{hint} (docs/scenarios.md lists the outcome columns).")
 
     def fingerprint(self) -> str:
         text = json.dumps({"base": self.base_raw, "points": self.points,
