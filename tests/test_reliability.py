@@ -371,3 +371,29 @@ def _drop_none(value):
     if isinstance(value, float) and not np.isfinite(value):
         return value
     return value
+
+
+@pytest.mark.parametrize("kind", ["sobol", "morris"])
+def test_sensitivity_of_a_constant_outcome_is_explained_without_warnings(kind):
+    import warnings
+
+    import pandas as pd
+
+    from scoresim.sensitivity import analyze
+    from scoresim.sweep import SweepConfig, design_points
+
+    cfg = SweepConfig.model_validate({
+        "base": "unused", "outcomes": {"y": ["final"]},
+        "design": {"kind": kind, "samples": 16, "seed": 1},
+        "parameters": [{"key": f"x{i}", "low": 0.0, "high": 1.0} for i in (1, 2)]})
+    points = design_points(cfg)
+    results = pd.DataFrame({"point": range(len(points)), "seed": 0, "y:final": 3.0})
+    meta = {"config": cfg.model_dump(mode="json"), "points": points}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        if kind == "sobol":
+            with pytest.raises(ScenarioError, match="3 at every design point"):
+                analyze(meta, results, "y")
+        else:
+            table = analyze(meta, results, "y")
+            assert (table.drop(columns="parameter").fillna(0).to_numpy() == 0).all()
