@@ -158,6 +158,33 @@ def test_sweep_workers_end_when_the_driver_is_killed(tmp_path):
             driver.kill()
 
 
+def test_ctrl_c_stops_a_sweep_and_its_workers_at_once(tmp_path):
+    psutil = pytest.importorskip("psutil")
+    text = SWEEP.replace("people = 200", "people = 20000").replace("days = 3", "days = 400")
+    path = scenario_with(tmp_path, text, "w.toml")
+    driver = subprocess.Popen([sys.executable, "-m", "scoresim.cli", "sweep", str(path),
+                               "--out", str(tmp_path / "out"), "--workers", "2", "--quiet"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        children = []
+        while time.monotonic() < deadline and len(children) < 2:
+            time.sleep(0.3)
+            children = psutil.Process(driver.pid).children()
+        time.sleep(1.0)
+        os.killpg(driver.pid, signal.SIGINT)  # a terminal's Ctrl-C reaches the whole group
+        t0 = time.monotonic()
+        _, err = driver.communicate(timeout=60)
+        assert time.monotonic() - t0 < 10, "the sweep waited for its runs in progress"
+    finally:
+        if driver.poll() is None:
+            driver.kill()
+    assert driver.returncode == 130 and "Traceback" not in err
+    assert "interrupted: the runs finished so far are kept in" in err
+    assert not psutil.wait_procs(children, timeout=10)[1]
+
+
 # ------------------------------------------------------------ output folders
 
 

@@ -24,7 +24,7 @@ from scoresim.errors import ScenarioError, cut
 from scoresim.outdir import OutputFolder
 from scoresim.results import atomic_folder
 from scoresim.scenario import Scenario
-from scoresim.workers import worker_init
+from scoresim.workers import stop_pool, worker_init
 
 #: Headline outcomes: column -> (summary, label). Summaries: the final value, the mean
 #: over the last 365 days (or the whole run if shorter), or the sum over the run.
@@ -175,7 +175,11 @@ def compare(a: Scenario, b: Scenario, replicates: int = 5, people: int | None = 
     else:
         with ProcessPoolExecutor(max_workers=workers, initializer=worker_init,
                                  initargs=(os.getpid(),)) as pool:
-            results = list(pool.map(replicate, jobs))
+            try:
+                results = list(pool.map(replicate, jobs))
+            except KeyboardInterrupt:
+                stop_pool(pool)  # (no waiting for the replicates in progress)
+                raise
 
     rows = []
     for r in results:

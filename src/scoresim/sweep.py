@@ -21,6 +21,7 @@ import os
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -41,7 +42,7 @@ from scoresim.loading import (
     safe_name,
 )
 from scoresim.loading import validate as validate_scenario
-from scoresim.workers import worker_init
+from scoresim.workers import stop_pool, worker_init
 
 #: Memory of the driver per run (the design point, the job, the result row), for the
 #: estimate of a sweep's size before the design is drawn.
@@ -449,7 +450,7 @@ def _run_local(todo, args, cfg, workers, finished, failed) -> None:
     while pending:
         batch, pending = pending, []
         with ProcessPoolExecutor(max_workers=workers, initializer=worker_init,
-                                 initargs=(os.getpid(),)) as pool:
+                                 initargs=(os.getpid(),)) as pool, _stopped_on_interrupt(pool):
             # Looked up at call time, so that a test can stand in for run_point.
             futures = {pool.submit(_run_point_in_worker, *args, j.overrides, j.seed,
                                    cfg.people, cfg.days, cfg.outcomes): j for j in batch}
@@ -467,6 +468,16 @@ def _run_local(todo, args, cfg, workers, finished, failed) -> None:
                         pending.append(job)
                 else:
                     finished(job, row)
+
+
+@contextmanager
+def _stopped_on_interrupt(pool):
+    """On Ctrl-C, end the workers at once (finished runs are already on disk)."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        stop_pool(pool)
+        raise
 
 
 def _run_point_in_worker(*args):

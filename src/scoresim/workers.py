@@ -15,9 +15,19 @@ PR_SET_PDEATHSIG = 1
 
 def worker_init(parent: int) -> None:
     """Initializer of pool processes: ``ProcessPoolExecutor(initializer=worker_init,
-    initargs=(os.getpid(),))``."""
+    initargs=(os.getpid(),))``. Workers ignore Ctrl-C: the driver decides (and stops them,
+    :func:`stop_pool`)."""
     single_thread()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     die_with_parent(parent)
+
+
+def stop_pool(pool) -> None:
+    """End a ``ProcessPoolExecutor`` now: its workers are terminated, queued work dropped
+    (on Ctrl-C, instead of waiting for the runs in progress to finish)."""
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        process.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)
 
 
 def die_with_parent(parent: int) -> None:
