@@ -270,6 +270,23 @@ def test_the_edge_turns_errors_into_one_line(monkeypatch, capsys, error, code, e
             assert len(out.err.splitlines()) == 1
 
 
+def test_a_changed_comparison_file_is_refused(tmp_path, capsys):
+    out = tmp_path / "cmp"
+    with pytest.raises(SystemExit) as info:
+        main(["compare", "baseline", "seed", "--people", "200", "--days", "3", "--replicates",
+              "1", "--workers", "1", "--out", str(out)])
+    assert info.value.code in (0, None)
+    meta = json.loads((out / "comparison.json").read_text())
+    assert {"effects.parquet", "effects.csv", "replicates.parquet", "series.parquet",
+            "effects.png", "series.png"} == set(meta["sha256"])
+    (out / "effects.csv").write_text("outcome,effect\nsanctions,0\n")
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as info:
+        main(["report", str(out)])
+    assert info.value.code == 2
+    assert "effects.csv: changed since it was written" in capsys.readouterr().err
+
+
 # ------------------------------------------------------------------ Ctrl-C
 
 

@@ -101,8 +101,11 @@ class Comparison:
             pq.write_table(pa.Table.from_pandas(self.series, preserve_index=False),
                            tmp / "series.parquet")
             figures = write_comparison_figures(self, tmp)
+            from scoresim.integrity import folder_digests
+
             (tmp / "comparison.json").write_text(
-                json.dumps({**self.metadata, "figures": figures}, indent=2, default=str),
+                json.dumps({**self.metadata, "figures": figures,
+                            "sha256": folder_digests(tmp)}, indent=2, default=str),
                 encoding="utf-8")
             from scoresim.report import write_report
 
@@ -118,6 +121,10 @@ class Comparison:
         path = folder / "comparison.json"
         try:
             meta = json.loads(read_text(path, "comparison file", META_MAX_BYTES))
+            if isinstance(meta, dict) and "sha256" in meta:
+                from scoresim.integrity import verify
+
+                verify(folder, meta["sha256"], "comparison.json")
             return cls(
                 a=Scenario.model_validate(meta["a_scenario"]),
                 b=Scenario.model_validate(meta["b_scenario"]),

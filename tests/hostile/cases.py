@@ -230,7 +230,7 @@ CASES = [
          "needs about", env={"SCORESIM_MEMORY_BYTES": str(24 * GIB)}),
     # ---- run folders given to report / explain: checked, not trusted
     Case("report_missing_folder", ["report", "nowhere"], 2, "no such run or comparison"),
-    Case("report_truncated_outcomes", ["report", "{run}"], 2, "changed since the run",
+    Case("report_truncated_outcomes", ["report", "{run}"], 2, "changed since it was written",
          setup=_truncate),
     Case("report_swapped_table", ["report", "{run}"], 2, "people.parquet: changed since",
          setup=_swap_tables),
