@@ -330,6 +330,17 @@ def test_the_scan_ignores_dots_in_values_strings_and_comments(text):
     check_toml_shape(text, "t.toml")
 
 
+@pytest.mark.parametrize("opening", ["'''a''''", "'''a'''''", '"""a""""', '"""a\\""""'])
+def test_the_scan_follows_multiline_strings_that_end_in_quotes(opening):
+    """A string tomllib accepts must not end the scan early (a way around it)."""
+    text = f"s = {opening}\n" + "k" + ".k" * 100 + " = 1\n"
+    import tomllib
+
+    tomllib.loads(text.split("\n")[0])  # (valid TOML)
+    with pytest.raises(ScenarioError, match="dotted parts"):
+        check_toml_shape(text, "t")
+
+
 def test_the_scan_counts_parts_of_keys_in_inline_tables():
     with pytest.raises(ScenarioError, match="dotted parts"):
         check_toml_shape("x = {" + ".".join(["k"] * (MAX_KEY_PARTS + 1)) + " = 1}\n", "t")

@@ -108,9 +108,9 @@ def read_text(path: Path | str, what: str, max_bytes: int = TOML_MAX_BYTES) -> s
 
 
 _SPECIAL = re.compile(r"[\[\]{}=,.\"'#\n]")
-_STRINGS = {
-    '"""': re.compile(r'"""(?:[^"\\]++|\\[\s\S]|"(?!""))*+"""'),
-    "'''": re.compile(r"'''(?:[^']++|'(?!''))*+'''"),
+_STRINGS = {  # (a multi-line string may end in up to two quotes before its closing three)
+    '"""': re.compile(r'"""(?:[^"\\]++|\\[\s\S]|"(?!""))*+"""(?:"{1,2})?'),
+    "'''": re.compile(r"'''(?:[^']++|'(?!''))*+'''(?:'{1,2})?"),
     '"': re.compile(r'"(?:[^"\\\n]++|\\.)*+"'),
     "'": re.compile(r"'[^'\n]*+'"),
 }
