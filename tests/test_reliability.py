@@ -489,3 +489,15 @@ def test_sensitivity_of_a_constant_outcome_is_explained_without_warnings(kind):
         else:
             table = analyze(meta, results, "y")
             assert (table.drop(columns="parameter").fillna(0).to_numpy() == 0).all()
+
+
+@settings(max_examples=150, deadline=5000)
+@given(data=st.dictionaries(st.text(min_size=1, max_size=8), toml_values, max_size=6))
+def test_the_scan_passes_any_shallow_toml_document(data):
+    """No false alarms: a document of a few levels (tomli_w quotes keys with dots, writes
+    strings with quotes, escapes and newlines) always passes the scan."""
+    try:
+        text = tomli_w.dumps(_drop_none(data), multiline_strings=True)
+    except (TypeError, ValueError):
+        return
+    check_toml_shape(text, "t.toml")
