@@ -241,6 +241,33 @@ def test_a_changed_file_is_refused_by_load(run_folder, tmp_path):
         Results.load(copy)
 
 
+@pytest.mark.parametrize(("n", "seed"), [(3000, 0), (3000, 1), (150, 2)])
+def test_the_reports_neighbourhood_is_the_one_the_whole_graph_gives(n, seed):
+    """The report samples a neighbourhood from the ties that touch it (not a networkx graph
+    of every tie, GBs at 10^6 people): same people, same order, same ties, same layout."""
+    import networkx as nx
+
+    from scoresim.network import small_world
+    from scoresim.report import _sampled_subgraph
+
+    rng = np.random.default_rng(seed)
+    net = small_world(n, 12, 0.2, rng)
+    order = rng.permutation(net.n_edges)
+    a, b = net.u[order].astype(np.int32), net.v[order].astype(np.int32)
+    centre = int(rng.integers(n))
+    whole = nx.Graph()
+    whole.add_edges_from(zip(a.tolist(), b.tolist(), strict=True))
+    nodes = {centre} | set(whole.neighbors(centre))
+    for friend in list(nodes):
+        nodes |= set(list(whole.neighbors(friend))[:8])
+    old = whole.subgraph(sorted(nodes)[:200])
+    new = _sampled_subgraph(nx, a, b, centre)
+    assert list(old.nodes) == list(new.nodes)
+    assert sorted(map(sorted, old.edges)) == sorted(map(sorted, new.edges))
+    p_old, p_new = nx.spring_layout(old, seed=1), nx.spring_layout(new, seed=1)
+    assert all((p_old[k] == p_new[k]).all() for k in p_old)
+
+
 # -------------------------------------------------------------------- the edge
 
 
@@ -385,12 +412,16 @@ def _validate(path: Path, capsys) -> tuple[int, str]:
 
 
 SEED_TEXT = (Path(__file__).parent.parent / "src/scoresim/presets/seed.toml").read_bytes()
+
+
+def _nest(inner):
+    return (st.lists(inner, max_size=4)
+            | st.dictionaries(st.text(min_size=1, max_size=12), inner, max_size=4))
+
+
 toml_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30)
-    | st.dates(),
-    lambda inner: st.lists(inner, max_size=4)
-    | st.dictionaries(st.text(min_size=1, max_size=12), inner, max_size=4),
-    max_leaves=20)
+    | st.dates(), _nest, max_leaves=20)
 TOP_KEYS = ["name", "start", "end", "seed", "people", "network", "schemes", "sanctions",
             "sources", "phases", "extends", "replace", "output", "count", "x"]
 
