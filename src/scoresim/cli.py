@@ -1,7 +1,10 @@
-"""Command line: ``scoresim run | scenarios | show | validate``.
+"""Command line: ``scoresim run | compare | sweep | report | explain | sensitivity |
+scenarios | show | validate``.
 
-Bad input ends with one paragraph on stderr naming the file, the key and what was expected,
-and exit status 2; never a traceback.
+The edge (:func:`main`): bad input ends with one paragraph on stderr naming the file or
+argument and what was expected, and exit status 2; decoding, recursion, overflow, file
+system, Arrow, JSON and TOML errors alike (:func:`scoresim.errors.one_line`). A traceback
+only with ``--debug``. Ctrl-C prints ``interrupted: ...`` (what was kept) and exits 130.
 """
 
 from __future__ import annotations
@@ -14,10 +17,23 @@ from typing import Annotated, Any
 
 import typer
 
-from scoresim.errors import ScenarioError
+from scoresim.errors import ScenarioError, cut
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Simulate social-scoring systems on synthetic societies.")
+
+#: What the edge reports: --debug, and what an interruption keeps.
+_state: dict[str, Any] = {"debug": False, "interrupted": "nothing was written"}
+#: The longest --set item read.
+MAX_SET_CHARS = 10_000
+
+
+@app.callback()
+def _options(
+    debug: Annotated[bool, typer.Option("--debug", help="on an error, print the traceback")]
+    = False,
+) -> None:
+    _state["debug"] = debug
 
 
 def _fail(message: str) -> None:
@@ -37,17 +53,30 @@ def _new_folder(out: Path | None, name: str) -> Path:
 
 def parse_sets(items: list[str]) -> dict[str, Any]:
     """``key.path=value`` pairs; values are parsed as TOML (strings may go unquoted)."""
+    from scoresim.limits import check_toml_shape
+
     out: dict[str, Any] = {}
     for item in items:
+        if len(item) > MAX_SET_CHARS:
+            raise ScenarioError(f"--set {cut(item)}: longer than {MAX_SET_CHARS:,} characters.")
         key, sep, text = item.partition("=")
         if not sep or not key.strip():
-            raise ScenarioError(f"--set {item!r}: expected KEY=VALUE, e.g. people.count=5000.")
+            raise ScenarioError(f"--set {cut(item)!r}: expected KEY=VALUE, e.g. "
+                                "people.count=5000.")
+        check_toml_shape(f"v = {text}", f"--set {cut(key.strip())}")
         try:
             value = tomllib.loads(f"v = {text}")["v"]
-        except tomllib.TOMLDecodeError:
+        except (tomllib.TOMLDecodeError, ValueError, RecursionError):
             value = text
         out[key.strip()] = value
     return out
+
+
+def _source_dir(scenario: str) -> Path | None:
+    """The folder of a scenario file (relative paths inside it are read from there)."""
+    from scoresim.scenario.loading import preset_names, resolve_source
+
+    return None if scenario in preset_names() else resolve_source(scenario).parent
 
 
 @app.command()
@@ -63,26 +92,35 @@ def run(
     trace_ids: Annotated[str | None, typer.Option(
         help="keep a ledger for these people: --trace-ids 3,17")] = None,
     quiet: Annotated[bool, typer.Option(help="no progress bar")] = False,
+    force: Annotated[bool, typer.Option(
+        help="run even if the memory estimate exceeds the memory available")] = False,
 ) -> None:
     """Run a scenario and write a run folder (scenario, outcomes, people, figures, report)."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
+    from scoresim.limits import check_memory, scenario_memory
+    from scoresim.results.outdir import OutputFolder
     from scoresim.scenario.loading import load_scenario
-    from scoresim.sim import Sim
+    from scoresim.sim import Sim, resize
 
     try:
-        sc = load_scenario(scenario, parse_sets(set_ or []))
-        base = Path(scenario).parent if Path(scenario).is_file() else None
-        sim = Sim(sc, seed=seed, people=people, days=days, base_dir=base, trace=trace,
-                  trace_ids=parse_ids(trace_ids))
-        out = _new_folder(out, f"{sim.scenario.name}-seed{sim.seed}")
-        with Progress(TextColumn("[bold]{task.description}"), BarColumn(),
-                      TextColumn("day {task.completed:.0f}/{task.total:.0f}"),
-                      TimeRemainingColumn(), disable=quiet, transient=False) as bar:
-            task = bar.add_task(f"{sim.scenario.name}, {sim.people.n:,} people",
-                                total=sim.n_steps)
-            results = sim.run(progress=lambda done, total: bar.update(task, completed=done))
-        folder = results.save(out)
+        ids = parse_ids(trace_ids)
+        sc = resize(load_scenario(scenario, parse_sets(set_ or [])), people, days, seed)
+        base = _source_dir(scenario)
+        check_memory(scenario_memory(sc, trace + len(ids)),
+                     f"{scenario}: this run ({sc.people.count:,} people, {sc.days:,} days)",
+                     force)
+        out = _new_folder(out, f"{sc.name}-seed{sc.seed}")
+        claimed = OutputFolder(out)  # (created and checked before any work)
+        with claimed:
+            sim = Sim(sc, base_dir=base, trace=trace, trace_ids=ids)
+            with Progress(TextColumn("[bold]{task.description}"), BarColumn(),
+                          TextColumn("day {task.completed:.0f}/{task.total:.0f}"),
+                          TimeRemainingColumn(), disable=quiet, transient=False) as bar:
+                task = bar.add_task(f"{sim.scenario.name}, {sim.people.n:,} people",
+                                    total=sim.n_steps)
+                results = sim.run(progress=lambda done, total: bar.update(task, completed=done))
+            folder = results.save(out, folder=claimed)
     except ScenarioError as exc:
         _fail(str(exc))
         return
@@ -112,8 +150,8 @@ def parse_ids(text: str | None) -> list[int]:
     try:
         return [int(x) for x in text.split(",") if x.strip()]
     except ValueError:
-        raise ScenarioError(f"--trace-ids: expected person ids like 3,17, got {text!r}.") \
-            from None
+        raise ScenarioError(f"--trace-ids: expected person ids like 3,17, got "
+                            f"{cut(text)!r}.") from None
 
 
 @app.command()
@@ -154,10 +192,16 @@ def compare(
     seed: Annotated[int, typer.Option(help="first replicate seed")] = 0,
     workers: Annotated[int | None, typer.Option(help="processes (default: all cores)")] = None,
     out: Annotated[Path | None, typer.Option(help="comparison folder to write")] = None,
+    force: Annotated[bool, typer.Option(
+        help="run even if the memory estimate exceeds the memory available")] = False,
 ) -> None:
     """Effect of B against A with common random numbers, over replicate seeds."""
     from scoresim.experiments.compare import compare as run_compare
+    from scoresim.experiments.compare import compare_memory, society_differences
+    from scoresim.limits import check_memory
+    from scoresim.results.outdir import OutputFolder
     from scoresim.scenario.loading import load_scenario
+    from scoresim.sim import resize
 
     try:
         if replicates < 1:
@@ -165,10 +209,22 @@ def compare(
         if workers is not None and workers < 1:
             raise ScenarioError(f"--workers: expected a number >= 1, got {workers}.")
         sa, sb = load_scenario(a), load_scenario(b)
+        ra, rb = resize(sa, people, days), resize(sb, people, days)
+        check_memory(compare_memory(ra, rb, replicates, workers),
+                     f"compare ({replicates:,} replicates of {ra.people.count:,} people)", force)
+        differ = society_differences(ra, rb)
+        if differ:
+            typer.echo(f"warning: {sa.name} and {sb.name} describe different societies (they "
+                       f"differ in {', '.join(differ)}): the effects mix the policy with the "
+                       "society.", err=True)
         out = _new_folder(out, f"compare-{sa.name}-vs-{sb.name}")
-        typer.echo(f"comparing {sb.name} against {sa.name}: {replicates} seeds ...", err=True)
-        result = run_compare(sa, sb, replicates, people, days, seed, workers)
-        result.save(out)
+        claimed = OutputFolder(out)  # (created and checked before any work)
+        with claimed:
+            typer.echo(f"comparing {sb.name} against {sa.name}: {replicates} seeds ...",
+                       err=True)
+            result = run_compare(sa, sb, replicates, people, days, seed, workers,
+                                 base_dirs=(_source_dir(a), _source_dir(b)))
+            result.save(out, folder=claimed)
     except ScenarioError as exc:
         _fail(str(exc))
         return
@@ -206,6 +262,8 @@ def sweep(
     scheduler: Annotated[str | None, typer.Option(
         help="address of a dask.distributed scheduler, e.g. tcp://10.0.0.5:8786")] = None,
     quiet: Annotated[bool, typer.Option(help="no progress bar")] = False,
+    force: Annotated[bool, typer.Option(
+        help="run even if the memory estimate exceeds the memory available")] = False,
 ) -> None:
     """Run a sweep: a design of parameter values times replicate seeds; resumable."""
     from scoresim.experiments.sweep import Sweep
@@ -213,12 +271,16 @@ def sweep(
     try:
         if workers is not None and workers < 1:
             raise ScenarioError(f"--workers: expected a number >= 1, got {workers}.")
-        sw = Sweep.load(sweep_file)
+        sw = Sweep.load(sweep_file, force=force, workers=workers, local=scheduler is None)
         out = out or Path("runs") / f"sweep-{sweep_file.stem}"
+        _state["interrupted"] = (f"the runs finished so far are kept in {out / 'runs'}; the "
+                                 "same command resumes the sweep")
         report = sw.run(out, workers=workers, scheduler=scheduler, progress=not quiet)
     except ScenarioError as exc:
         _fail(str(exc))
         return
+    for note in report.notes:
+        typer.echo(f"note: {note}", err=True)
     typer.echo(f"wrote {out}: {report.computed} runs computed, {report.skipped} found done, "
                f"{len(report.failed)} failed, of {report.total} ({report.seconds:.1f} s)")
     if report.failed:
@@ -292,12 +354,66 @@ def validate(
         raise typer.Exit(code=2)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    """The edge: run the command line and turn every error into one line and an exit
+    status (2 for input, 130 for Ctrl-C, 1 for a fault of scoresim's own)."""
+
+    from scoresim.errors import one_line
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    _state.update(debug="--debug" in args, interrupted="nothing was written")
     try:
-        app()
-    except KeyboardInterrupt:
-        typer.echo("interrupted: no run folder was completed", err=True)
-        sys.exit(130)
+        code = app(args=args, prog_name="scoresim", standalone_mode=False)
+    except (KeyboardInterrupt, typer.Abort):
+        code = 130
+    except _usage_errors() as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except ScenarioError as exc:
+        _report(exc, str(exc))
+        sys.exit(2)
+    except Exception as exc:  # noqa: BLE001  (the edge: one line, not a traceback)
+        known = _input_error(exc)
+        _report(exc, one_line(exc) if known else
+                f"internal error: {one_line(exc)} (run with --debug for the traceback; "
+                "please report it)")
+        sys.exit(2 if known else 1)
+    if code == 130:
+        typer.echo(f"interrupted: {_state['interrupted']}", err=True)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _usage_errors() -> tuple[type[BaseException], ...]:
+    """Usage errors of the command-line parser (typer's own click, or click)."""
+    kinds: list[type[BaseException]] = [
+        next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")]
+    try:
+        import click
+
+        kinds.append(click.ClickException)
+    except ImportError:
+        pass
+    return tuple(kinds)
+
+
+def _input_error(exc: BaseException) -> bool:
+    """Errors that bad input (not a fault of scoresim) can cause."""
+    import json
+
+    import pyarrow as pa
+    from pydantic import ValidationError
+
+    return isinstance(exc, UnicodeDecodeError | RecursionError | OverflowError | OSError
+                      | MemoryError | json.JSONDecodeError | tomllib.TOMLDecodeError
+                      | pa.ArrowException | ValidationError)
+
+
+def _report(exc: BaseException, line: str) -> None:
+    if _state["debug"]:
+        import traceback
+
+        traceback.print_exception(exc)
+    typer.echo(f"error: {line}", err=True)
 
 
 if __name__ == "__main__":

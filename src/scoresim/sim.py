@@ -43,6 +43,9 @@ from scoresim.scenario.schema import Scenario
 def resize(scenario: Scenario, people: int | None = None, days: int | None = None,
            seed: int | None = None) -> Scenario:
     """The scenario with another population size, length (days from start) or seed."""
+    from scoresim.limits import check_size
+
+    check_size(people, days)
     update: dict = {}
     if people is not None:
         if people < 1:

@@ -20,8 +20,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from scoresim.engine.threads import single_thread
-from scoresim.errors import ScenarioError
+from scoresim.errors import ScenarioError, cut
+from scoresim.experiments.workers import stop_pool, worker_init
+from scoresim.results.outdir import OutputFolder
 from scoresim.results.run_folder import atomic_folder
 from scoresim.scenario.schema import Scenario
 
@@ -61,14 +62,17 @@ def summarize(outcomes: pd.DataFrame) -> dict[str, float]:
     return out
 
 
-def replicate(args: tuple[Scenario, Scenario, int, int | None, int | None]) -> dict[str, Any]:
-    """One seed, both scenarios (a pure top-level function: safe in worker processes)."""
+def replicate(args: tuple) -> dict[str, Any]:
+    """One seed, both scenarios (a pure top-level function: safe in worker processes).
+    ``args``: a, b, seed, people, days and optionally the folders that a's and b's
+    relative paths (an edge list) are read from."""
     from scoresim.sim import Sim
 
-    a, b, seed, people, days = args
+    a, b, seed, people, days, *dirs = args
+    base_dirs = (dirs + [None, None])[:2] if dirs else [None, None]
     out: dict[str, Any] = {"seed": seed}
-    for label, sc in (("a", a), ("b", b)):
-        res = Sim(sc, seed=seed, people=people, days=days).run()
+    for (label, sc), base_dir in zip((("a", a), ("b", b)), base_dirs, strict=True):
+        res = Sim(sc, seed=seed, people=people, days=days, base_dir=base_dir).run()
         df = res.outcomes_df()
         out[label] = summarize(df)
         out[f"{label}_series"] = {c: df[c].to_numpy(dtype=float) for c in SERIES if c in df}
@@ -86,8 +90,9 @@ class Comparison:
     series: pd.DataFrame
     metadata: dict[str, Any]
 
-    def save(self, out: Path) -> Path:
-        with atomic_folder(out) as tmp:
+    def save(self, out: Path, folder: OutputFolder | None = None) -> Path:
+        """Write the comparison folder atomically (``folder``: claimed before the runs)."""
+        with atomic_folder(out, folder) as tmp:
             pq.write_table(pa.Table.from_pandas(self.effects, preserve_index=False),
                            tmp / "effects.parquet")
             self.effects.to_csv(tmp / "effects.csv", index=False)
@@ -96,46 +101,90 @@ class Comparison:
             pq.write_table(pa.Table.from_pandas(self.series, preserve_index=False),
                            tmp / "series.parquet")
             figures = write_comparison_figures(self, tmp)
+            from scoresim.results.integrity import folder_digests
+
             (tmp / "comparison.json").write_text(
-                json.dumps({**self.metadata, "figures": figures}, indent=2, default=str),
+                json.dumps({**self.metadata, "figures": figures,
+                            "sha256": folder_digests(tmp)}, indent=2, default=str),
                 encoding="utf-8")
             write_comparison_report(tmp)
         return out
 
     @classmethod
     def load(cls, folder: Path) -> Comparison:
-        meta = json.loads((folder / "comparison.json").read_text(encoding="utf-8"))
-        return cls(
-            a=Scenario.model_validate(meta["a_scenario"]),
-            b=Scenario.model_validate(meta["b_scenario"]),
-            seeds=meta["seeds"],
-            effects=pd.read_parquet(folder / "effects.parquet"),
-            replicates=pd.read_parquet(folder / "replicates.parquet"),
-            series=pd.read_parquet(folder / "series.parquet"),
-            metadata=meta,
-        )
+        from pydantic import ValidationError
+
+        from scoresim.limits import META_MAX_BYTES, read_text
+
+        path = folder / "comparison.json"
+        try:
+            meta = json.loads(read_text(path, "comparison file", META_MAX_BYTES))
+            if isinstance(meta, dict) and "sha256" in meta:
+                from scoresim.results.integrity import verify
+
+                verify(folder, meta["sha256"], "comparison.json")
+            return cls(
+                a=Scenario.model_validate(meta["a_scenario"]),
+                b=Scenario.model_validate(meta["b_scenario"]),
+                seeds=list(meta["seeds"]),
+                effects=pd.read_parquet(folder / "effects.parquet"),
+                replicates=pd.read_parquet(folder / "replicates.parquet"),
+                series=pd.read_parquet(folder / "series.parquet"),
+                metadata=meta,
+            )
+        except (ValueError, KeyError, TypeError, RecursionError, OSError, pa.ArrowException,
+                ValidationError) as exc:
+            if isinstance(exc, ScenarioError):
+                raise
+            raise ScenarioError(f"{folder}: a damaged comparison folder ({type(exc).__name__}: "
+                                f"{cut(str(exc), 120)}); run `scoresim compare` again.") \
+                from None
+
+
+def society_differences(a: Scenario, b: Scenario) -> list[str]:
+    """The keys in which two scenarios describe different societies (people, network, life,
+    behaviour): a comparison of them mixes the policy's effect with the society's."""
+    return [key for key in ("people", "network", "life", "behaviour")
+            if getattr(a, key) != getattr(b, key)]
+
+
+def compare_memory(a: Scenario, b: Scenario, replicates: int, workers: int | None) -> int:
+    """Peak memory of a comparison: one run at a time in each worker process (the larger
+    of the two scenarios), and the replicates' summaries and series in the driver."""
+    from scoresim.limits import BASE_BYTES, scenario_memory
+
+    n = max(1, min(workers or os.cpu_count() or 1, replicates))
+    per_run = max(scenario_memory(a), scenario_memory(b))
+    return BASE_BYTES + n * per_run + replicates * max(a.days, 1) * 8 * 12
 
 
 def compare(a: Scenario, b: Scenario, replicates: int = 5, people: int | None = None,
             days: int | None = None, first_seed: int = 0,
-            workers: int | None = None) -> Comparison:
+            workers: int | None = None,
+            base_dirs: tuple[Path | None, Path | None] = (None, None)) -> Comparison:
+    """``base_dirs``: the folders of a's and b's scenario files (their edge lists are read
+    relative to them)."""
     from scipy import stats
 
     from scoresim.sim import resize
 
     a, b = resize(a, people, days), resize(b, people, days)
     if a.start != b.start or a.days != b.days:
-
         raise ScenarioError(f"compare: the scenarios cover different days ({a.start} + "
                             f"{a.days} vs {b.start} + {b.days}); give --days or align them.")
     seeds = list(range(first_seed, first_seed + replicates))
-    jobs = [(a, b, s, None, None) for s in seeds]
+    jobs = [(a, b, s, None, None, *base_dirs) for s in seeds]
     workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
     if workers == 1:
         results = [replicate(j) for j in jobs]
     else:
-        with ProcessPoolExecutor(max_workers=workers, initializer=single_thread) as pool:
-            results = list(pool.map(replicate, jobs))
+        with ProcessPoolExecutor(max_workers=workers, initializer=worker_init,
+                                 initargs=(os.getpid(),)) as pool:
+            try:
+                results = list(pool.map(replicate, jobs))
+            except KeyboardInterrupt:
+                stop_pool(pool)  # (no waiting for the replicates in progress)
+                raise
 
     rows = []
     for r in results:
@@ -165,6 +214,7 @@ def compare(a: Scenario, b: Scenario, replicates: int = 5, people: int | None = 
                                         else np.full(len(series["date"]), np.nan))
     meta = {"a": a.name, "b": b.name, "seeds": seeds, "people": a.people.count,
             "days": a.days, "workers": workers,
+            "different_societies": society_differences(a, b),
             "a_scenario": a.model_dump(mode="json"), "b_scenario": b.model_dump(mode="json")}
     return Comparison(a, b, seeds, pd.DataFrame(effects), reps, pd.DataFrame(series), meta)
 
@@ -225,17 +275,30 @@ def comparison_report(folder: Path) -> str:
         f"{cmp.metadata['people']:,} people, {cmp.metadata['days']} days. Both scenarios run "
         "with common random numbers: the same people, network and draws wherever their "
         "policies do not differ. Effects are B minus A per seed, with a 95% t-interval.</p>",
+        _society_warning(cmp.metadata.get("different_societies")),
         "<h2>Effects</h2>", _table(eff, 4), _img_file(folder / "effects.png"),
         "<h2>Over time (mean over replicates)</h2>", _img_file(folder / "series.png"),
     ]
     return _page(f"scoresim: {cmp.b.name} vs {cmp.a.name}", body)
 
 
+def _society_warning(keys) -> str:
+    import html
+
+    if not keys:
+        return ""
+    return ("<p><strong>Warning:</strong> the two scenarios describe different societies "
+            f"(they differ in {html.escape(', '.join(map(str, keys)))}): the effects mix the "
+            "policy with the society.</p>")
+
+
 def write_comparison_report(folder: Path | str) -> Path:
     """Write report.html into a comparison folder (atomically)."""
+    from scoresim.results.outdir import check_writable_folder
     from scoresim.results.report import write_page
 
     folder = Path(folder)
     if not (folder / "comparison.json").is_file():
         raise ScenarioError(f"{folder}: not a comparison folder (no comparison.json).")
+    check_writable_folder(folder, "the folder (report.html goes there)")
     return write_page(folder, comparison_report(folder))

@@ -50,6 +50,11 @@ def analyze(meta: dict[str, Any], results: pd.DataFrame, outcome: str,
     if kind == "sobol":
         from SALib.analyze import sobol
 
+        if np.ptp(y) == 0:
+            raise ScenarioError(f"--outcome: {col} is {y[0]:g} at every design point; Sobol "
+                                "indices are shares of its variance, and it has none (no "
+                                "parameter changes it).")
+
         s = sobol.analyze(problem, y, calc_second_order=False, conf_level=0.95, seed=seed)
         return pd.DataFrame({"parameter": names, "S1": s["S1"], "S1_conf": s["S1_conf"],
                              "ST": s["ST"], "ST_conf": s["ST_conf"]})

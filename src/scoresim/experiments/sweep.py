@@ -19,9 +19,9 @@ import itertools
 import json
 import os
 import time
-import tomllib
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -32,10 +32,21 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from scoresim.engine.threads import single_thread
-from scoresim.errors import ScenarioError
-from scoresim.scenario.loading import apply_overrides, explain_validation, read_raw, resolve_source
+from scoresim.errors import ScenarioError, cut
+from scoresim.experiments.workers import stop_pool, worker_init
+from scoresim.scenario.loading import (
+    apply_overrides,
+    check_edgelist_path,
+    explain_validation,
+    read_raw,
+    resolve_inside,
+    safe_name,
+)
 from scoresim.scenario.loading import validate as validate_scenario
+
+#: Memory of the driver per run (the design point, the job, the result row), for the
+#: estimate of a sweep's size before the design is drawn.
+DRIVER_BYTES_PER_RUN = 4096
 
 STATS = ("final", "mean", "mean_last_year", "sum", "min", "max")
 
@@ -133,6 +144,19 @@ def problem(cfg: SweepConfig) -> dict[str, Any]:
             "bounds": [[p.low, p.high] for p in cfg.parameters]}
 
 
+def design_size(cfg: SweepConfig) -> int:
+    """Points of the design, counted before any is drawn (a grid's product can be vast)."""
+    d, params = cfg.design, cfg.parameters
+    if d.kind == "grid":
+        size = 1
+        for p in params:
+            size *= len(p.values)
+        return size
+    if d.kind == "random":
+        return d.samples
+    return d.samples * (len(params) + (2 if d.kind == "sobol" else 1))
+
+
 def design_points(cfg: SweepConfig) -> list[dict[str, Any]]:
     """The design as a list of {dotted key: value}, in a fixed order."""
     d, params = cfg.design, cfg.parameters
@@ -198,10 +222,26 @@ def run_point(base_raw: dict[str, Any], base_path: str, overrides: dict[str, Any
     if missing:
         raise ScenarioError(f"outcomes: no column {', '.join(map(repr, missing))} in this "
                             f"scenario's outcomes; it has e.g. {', '.join(list(df)[3:12])}.")
-    return summarize(df, wanted)
+    with np.errstate(all="ignore"):
+        return summarize(df, wanted)
 
 
 # --------------------------------------------------------------------------- sweep
+
+
+def estimate_sweep_memory(cfg: SweepConfig, scenario: Any, runs: int, workers: int) -> int:
+    """Peak memory of a sweep on this machine: the driver (a few KB per run) and ``workers``
+    processes, each running one scenario at a time (no tables written)."""
+    from scoresim.limits import BASE_BYTES, scenario_memory
+    from scoresim.sim import resize
+
+    per_run = 0
+    if scenario is not None and workers:
+        sized = resize(scenario, cfg.people, cfg.days)
+        sized = sized.model_copy(update={"output": sized.output.model_copy(
+            update={"people_table": False, "network": False})})
+        per_run = scenario_memory(sized)
+    return BASE_BYTES + runs * DRIVER_BYTES_PER_RUN + workers * per_run
 
 
 @dataclass
@@ -219,6 +259,8 @@ class SweepReport:
     computed: int = 0
     failed: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+    """Run files found on resume that were unreadable or did not match, and recomputed."""
 
 
 @dataclass
@@ -230,34 +272,64 @@ class Sweep:
     points: list[dict[str, Any]]
 
     @classmethod
-    def load(cls, path: Path | str) -> Sweep:
+    def load(cls, path: Path | str, force: bool = False, workers: int | None = None,
+             local: bool = True) -> Sweep:
+        """Read and check a sweep file: its base scenario (a preset, or a file inside the
+        sweep file's folder), the design's size against the memory available (unless
+        ``force``) and every design point, before any run starts. ``workers``, ``local``:
+        the processes the runs will use on this machine (none with a dask cluster)."""
+        from scoresim.limits import check_memory, read_toml
+
         path = Path(path)
-        try:
-            with path.open("rb") as f:
-                raw = tomllib.load(f)
-        except OSError as exc:
-            raise ScenarioError(f"{path}: cannot read the sweep file: {exc.strerror}.") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ScenarioError(f"{path}: not valid TOML: {exc}.") from None
+        raw = read_toml(path, "sweep file")
         try:
             cfg = SweepConfig.model_validate(raw)
         except ValidationError as exc:
             raise ScenarioError(explain_validation(exc, path, root=SweepConfig)) from None
-        base_path = resolve_source(cfg.base, relative_to=path.parent)
+        base_path = resolve_inside(cfg.base, path.parent, "base", path)
+        if not base_path.exists():
+            raise ScenarioError(f"{path}: key `base`: {cut(cfg.base)!r} is neither a preset nor "
+                                f"a file in {path.parent}.")
         base_raw = apply_overrides(read_raw(base_path), cfg.set)
-        base_raw.setdefault("name", base_path.stem)
+        base_raw.setdefault("name", safe_name(base_path.stem))
+        runs = design_size(cfg) * cfg.replicates.count
+        what = f"{path}: this sweep ({runs:,} runs)"
+        n_workers = 0 if not local else min(workers or os.cpu_count() or 1, runs)
+        check_memory(estimate_sweep_memory(cfg, None, runs, 0), what, force)
         sweep = cls(path, cfg, base_path, base_raw, design_points(cfg))
         sweep.check()
+        first = validate_scenario(apply_overrides(base_raw, sweep.points[0]), base_path)
+        check_memory(estimate_sweep_memory(cfg, first, runs, n_workers), what, force)
         return sweep
 
     def check(self) -> None:
-        """Every design point must give a valid scenario: fail before any run starts."""
+        """Every design point must give a valid scenario whose outcome table has the
+        columns the sweep keeps: fail before any run starts."""
+        from scoresim.results.outcomes import columns_for
+
         for point in self.points:
             try:
-                validate_scenario(apply_overrides(self.base_raw, point), self.base_path, point)
+                scenario = validate_scenario(apply_overrides(self.base_raw, point),
+                                             self.base_path, point)
+                check_edgelist_path(scenario, self.base_path, None)
             except ScenarioError as exc:
                 raise ScenarioError(f"{self.path}: design point {point} is not a valid "
                                     f"scenario:\n{exc}") from None
+            declared = columns_for(scenario)
+            missing = [c for c in self.config.outcomes if c not in declared]
+            if missing:
+                import difflib
+
+                close = [c for m in missing
+                         for c in difflib.get_close_matches(m[:100], list(declared), n=3)]
+                hint = (f"did you mean {', '.join(close)}?" if close else
+                        f"it has e.g. {', '.join(list(declared)[2:10])}")
+                raise ScenarioError(
+                    f"{self.path}: key `outcomes`: no column "
+                    f"{', '.join(repr(cut(m, 60)) for m in missing[:5])} in the outcome table "
+                    f"of {self.base_path.name}"
+                    f"{' at design point ' + str(point) if len(self.points) > 1 else ''}; "
+                    f"{hint} (docs/scenarios.md lists the outcome columns).")
 
     def fingerprint(self) -> str:
         text = json.dumps({"base": self.base_raw, "points": self.points,
@@ -286,12 +358,20 @@ class Sweep:
 
         ``scheduler``: a dask.distributed address or Client; default: local processes.
         """
+        from scoresim.results.outdir import FolderLock
+
         out = Path(out)
+        prepare_sweep_folder(out)
+        with FolderLock(out):
+            return self._run_locked(out, workers, scheduler, progress, on_result)
+
+    def _run_locked(self, out, workers, scheduler, progress, on_result) -> SweepReport:
         store = RunStore(out, self)
         # Identical design points (Morris designs repeat some) share one run.
         unique = list({j.key: j for j in reversed(self.jobs())}.values())[::-1]
         todo = [j for j in unique if not store.done(j)]
-        report = SweepReport(total=len(unique), skipped=len(unique) - len(todo))
+        report = SweepReport(total=len(unique), skipped=len(unique) - len(todo),
+                             notes=list(store.notes))
         t0 = time.perf_counter()
         bar = _Progress(report, enabled=progress)
         args = (self.base_raw, str(self.base_path))
@@ -305,7 +385,7 @@ class Sweep:
                 on_result(job)
 
         def failed(job: Job, why: str) -> None:
-            report.failed[job.key] = why
+            report.failed[job.key] = cut(why, 2000)
             bar.update()
 
         with bar:
@@ -318,21 +398,59 @@ class Sweep:
         return report
 
 
+def prepare_sweep_folder(out: Path) -> None:
+    """Create the sweep folder (and check it can be written) before any run; refuse a
+    folder that holds something else (a run, a comparison, unrelated files)."""
+    from scoresim.results.outdir import check_writable_folder
+
+    if out.exists() and not out.is_dir():
+        raise ScenarioError(f"{out}: --out is a file, not a folder.")
+    if out.is_dir():
+        names = {p.name for p in out.iterdir()}
+        for marker, what in (("metadata.json", "a run"), ("outcomes.parquet", "a run"),
+                             ("comparison.json", "a comparison")):
+            if marker in names:
+                raise ScenarioError(f"{out}: this folder holds {what}, not a sweep; choose "
+                                    "another --out.")
+        ours = {"sweep.json", "runs", "sweep.lock", "results.parquet", "summary.parquet",
+                "summary.csv", "failures.json"}
+        if names and "sweep.json" not in names and not names <= ours:
+            raise ScenarioError(f"{out}: this folder exists and is not a sweep folder (it "
+                                f"holds e.g. {sorted(names - ours)[0][:80]!r}); choose another "
+                                "--out.")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ScenarioError(f"{out}: --out cannot be created: {exc.strerror}.") from None
+    check_writable_folder(out, "--out")
+
+
 def _run_local(todo, args, cfg, workers, finished, failed) -> None:
+    """Every run is tried ``1 + max_retries`` times, whatever fails (a scenario error fails
+    the same every time and is not retried), with one worker as with many."""
     workers = max(1, min(workers or os.cpu_count() or 1, len(todo) or 1))
     if workers == 1:
         for job in todo:
-            try:
-                finished(job, run_point(*args, job.overrides, job.seed, cfg.people, cfg.days,
-                                        cfg.outcomes))
-            except ScenarioError as exc:
-                failed(job, str(exc))
+            for attempt in range(cfg.max_retries + 1):
+                try:
+                    row = run_point(*args, job.overrides, job.seed, cfg.people, cfg.days,
+                                    cfg.outcomes)
+                except ScenarioError as exc:
+                    failed(job, str(exc))
+                    break
+                except Exception as exc:  # noqa: BLE001  (listed in failures.json)
+                    if attempt == cfg.max_retries:
+                        failed(job, f"{type(exc).__name__}: {exc}")
+                else:
+                    finished(job, row)
+                    break
         return
     attempts: dict[str, int] = {}
     pending = list(todo)
     while pending:
         batch, pending = pending, []
-        with ProcessPoolExecutor(max_workers=workers, initializer=single_thread) as pool:
+        with ProcessPoolExecutor(max_workers=workers, initializer=worker_init,
+                                 initargs=(os.getpid(),)) as pool, _stopped_on_interrupt(pool):
             # Looked up at call time, so that a test can stand in for run_point.
             futures = {pool.submit(_run_point_in_worker, *args, j.overrides, j.seed,
                                    cfg.people, cfg.days, cfg.outcomes): j for j in batch}
@@ -352,8 +470,21 @@ def _run_local(todo, args, cfg, workers, finished, failed) -> None:
                     finished(job, row)
 
 
+@contextmanager
+def _stopped_on_interrupt(pool):
+    """On Ctrl-C, end the workers at once (finished runs are already on disk)."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        stop_pool(pool)
+        raise
+
+
 def _run_point_in_worker(*args):
     return run_point(*args)
+
+
+SCHEDULER_TIMEOUT_S = 10
 
 
 def _run_dask(todo, args, cfg, scheduler, finished, failed) -> None:
@@ -361,7 +492,16 @@ def _run_dask(todo, args, cfg, scheduler, finished, failed) -> None:
     from distributed import as_completed as dask_completed
 
     own = not isinstance(scheduler, Client)
-    client = Client(scheduler) if own else scheduler
+    if own:
+        try:
+            client = Client(scheduler, timeout=SCHEDULER_TIMEOUT_S)
+        except (OSError, TimeoutError, ValueError, TypeError) as exc:
+            raise ScenarioError(f"--scheduler {cut(str(scheduler))}: cannot reach a dask "
+                                f"scheduler there within {SCHEDULER_TIMEOUT_S} s "
+                                f"({type(exc).__name__}); expected an address such as "
+                                "tcp://10.0.0.5:8786 of a running scheduler.") from None
+    else:
+        client = scheduler
     try:
         futures = {}
         for job in todo:
@@ -420,21 +560,27 @@ class _Progress:
 
 
 class RunStore:
-    """The sweep folder: one file per finished run, written atomically."""
+    """The sweep folder: one file per finished run, written atomically under a name unique
+    to the process (``KEY.parquet.partial-PID``), and checked again on resume."""
 
     def __init__(self, out: Path, sweep: Sweep):
         self.out, self.sweep = out, sweep
         self.runs = out / "runs"
+        self.rows: dict[str, dict[str, Any]] = {}
+        self.notes: list[str] = []
         self.runs.mkdir(parents=True, exist_ok=True)
-        for stale in self.runs.glob("*.partial"):
+        for stale in self.runs.glob("*.partial*"):  # (the folder is locked: none is live)
             stale.unlink()
         meta_path = out / "sweep.json"
         meta = {"fingerprint": sweep.fingerprint(), "sweep_file": str(sweep.path),
                 "config": sweep.config.model_dump(mode="json"), "points": sweep.points,
                 "base": str(sweep.base_path)}
         if meta_path.is_file():
-            old = json.loads(meta_path.read_text(encoding="utf-8"))
-            if old.get("fingerprint") != meta["fingerprint"]:
+            try:
+                old = json.loads(meta_path.read_text(encoding="utf-8"))
+            except (OSError, ValueError, RecursionError):
+                old = {}
+            if not isinstance(old, dict) or old.get("fingerprint") != meta["fingerprint"]:
                 raise ScenarioError(f"{out}: this folder holds the results of another sweep; "
                                     "choose another --out.")
         else:
@@ -443,29 +589,62 @@ class RunStore:
     def path(self, job: Job) -> Path:
         return self.runs / f"{job.key}.parquet"
 
+    def expected_columns(self, job: Job) -> set[str]:
+        return {"key", "seed", *(f"param:{k}" for k in job.overrides),
+                *(f"{c}:{s}" for c, stats in self.sweep.config.outcomes.items() for s in stats)}
+
     def done(self, job: Job) -> bool:
-        return self.path(job).is_file()
+        """Whether the job's run file holds its row: readable, one row, its key, seed,
+        parameter values and outcome columns. A file that fails is removed (and the run
+        recomputed) with a note."""
+        path = self.path(job)
+        if not path.is_file():
+            return False
+        try:
+            rows = pq.read_table(path).to_pylist()
+        except (pa.ArrowException, OSError) as exc:
+            why = f"unreadable ({cut(str(exc), 80)})"
+        else:
+            why = self._mismatch(job, rows)
+        if why is None:
+            self.rows[job.key] = rows[0]
+            return True
+        self.notes.append(f"{path}: {why}; computed again.")
+        path.unlink(missing_ok=True)
+        return False
+
+    def _mismatch(self, job: Job, rows: list[dict[str, Any]]) -> str | None:
+        if len(rows) != 1:
+            return f"{len(rows)} rows instead of one"
+        row = rows[0]
+        if row.get("key") != job.key or row.get("seed") != job.seed:
+            return "the row of another run (key or seed differ)"
+        for k, v in job.overrides.items():
+            if row.get(f"param:{k}") != v:
+                return f"parameter {k} is {cut(row.get(f'param:{k}'), 40)}, not {v!r}"
+        missing = self.expected_columns(job) - set(row)
+        if missing:
+            return f"no column {sorted(missing)[0]!r}"
+        return None
 
     def write(self, job: Job, row: dict[str, float]) -> None:
         record = {"key": job.key, "seed": job.seed,
                   **{f"param:{k}": v for k, v in job.overrides.items()}, **row}
         table = pa.Table.from_pylist([record])
-        tmp = self.path(job).with_suffix(".partial")
+        tmp = self.path(job).with_name(f"{job.key}.parquet.partial-{os.getpid()}")
         pq.write_table(table, tmp)
         os.replace(tmp, self.path(job))
+        self.rows[job.key] = record
 
     def finish(self, report: SweepReport) -> None:
         if report.failed:
             _atomic_write(self.out / "failures.json", json.dumps(report.failed, indent=2))
         elif (self.out / "failures.json").exists():
             (self.out / "failures.json").unlink()
-        done = {f.stem: f for f in self.runs.glob("*.parquet")}
-        rows, cache = [], {}
+        rows = []
         for job in self.sweep.jobs():  # one row per design point and seed
-            if job.key in done:
-                if job.key not in cache:
-                    cache[job.key] = pq.read_table(done[job.key]).to_pylist()[0]
-                rows.append({"point": job.point, **cache[job.key]})
+            if job.key in self.rows:
+                rows.append({"point": job.point, **self.rows[job.key]})
         if not rows:
             return
         df = pd.DataFrame(rows).sort_values(["point", "seed"]).reset_index(drop=True)
@@ -480,19 +659,19 @@ class RunStore:
         summary["runs"] = grouped.size()
         summary = summary.reset_index()
         _atomic_parquet(summary, self.out / "summary.parquet")
-        tmp = self.out / "summary.csv.partial"
+        tmp = self.out / f"summary.csv.partial-{os.getpid()}"
         summary.to_csv(tmp, index=False)
         os.replace(tmp, self.out / "summary.csv")
 
 
 def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".partial")
+    tmp = path.with_name(f"{path.name}.partial-{os.getpid()}")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
 
 
 def _atomic_parquet(df: pd.DataFrame, path: Path) -> None:
-    tmp = path.with_name(path.name + ".partial")
+    tmp = path.with_name(f"{path.name}.partial-{os.getpid()}")
     pq.write_table(pa.Table.from_pandas(df, preserve_index=False), tmp)
     os.replace(tmp, path)
 
@@ -503,4 +682,13 @@ def load_results(out: Path | str) -> tuple[dict[str, Any], pd.DataFrame]:
     if not meta_path.is_file() or not results.is_file():
         raise ScenarioError(f"{out}: not a finished sweep folder (no sweep.json or "
                             "results.parquet); run `scoresim sweep` first.")
-    return json.loads(meta_path.read_text(encoding="utf-8")), pd.read_parquet(results)
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        table = pd.read_parquet(results)
+    except (OSError, ValueError, RecursionError, pa.ArrowException) as exc:
+        raise ScenarioError(f"{out}: a damaged sweep folder ({type(exc).__name__}: "
+                            f"{cut(str(exc), 120)}); run `scoresim sweep` again.") from None
+    if not isinstance(meta, dict) or "config" not in meta or "points" not in meta:
+        raise ScenarioError(f"{meta_path}: not a sweep's description; run `scoresim sweep` "
+                            "again.")
+    return meta, table

@@ -455,11 +455,13 @@ def scale_free(
 
 
 def read_edgelist(path: Path, n: int) -> Network:
-    """Two whitespace- or comma-separated integer columns of person ids in [0, n)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ScenarioError(f"{path}: cannot read the edge list: {exc.strerror}.") from None
+    """Two whitespace- or comma-separated integer columns of person ids in [0, n).
+
+    Read only if a regular file under :data:`scoresim.limits.EDGELIST_MAX_BYTES`; an error
+    names the line but never repeats the file's content (it may not be an edge list)."""
+    from scoresim.limits import EDGELIST_MAX_BYTES, decode, read_bytes
+
+    text = decode(read_bytes(path, "edge list", EDGELIST_MAX_BYTES), path, "edge list")
     pairs = []
     for number, line in enumerate(text.splitlines(), start=1):
         line = line.split("#", 1)[0].replace(",", " ").strip()
@@ -468,13 +470,15 @@ def read_edgelist(path: Path, n: int) -> Network:
         cells = line.split()
         if len(cells) != 2 or not all(c.lstrip("-").isdigit() for c in cells):
             raise ScenarioError(
-                f"{path}, line {number}: expected two integer person ids, got {line!r}."
+                f"{path}, line {number}: expected two integer person ids, got {len(cells)} "
+                f"field{'s' if len(cells) != 1 else ''}"
+                f"{'' if len(cells) != 2 else ' that are not both whole numbers'}."
             )
         a, b = int(cells[0]), int(cells[1])
         if not (0 <= a < n and 0 <= b < n):
             raise ScenarioError(
                 f"{path}, line {number}: person ids must lie in [0, {n - 1}] for "
-                f"people.count = {n}, got {a} {b}."
+                f"people.count = {n}, got {a if not 0 <= a < n else b}."
             )
         pairs.append((a, b))
     arr = np.array(pairs, dtype=np.int64).reshape(-1, 2)

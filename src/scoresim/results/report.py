@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import os
 from pathlib import Path
 
 import numpy as np
@@ -169,6 +170,39 @@ def _by_group(results) -> str:
     return "\n".join(out)
 
 
+def _sampled_subgraph(nx, a: np.ndarray, b: np.ndarray, centre: int):
+    """A person, their friends and up to 8 friends of each (first ties first), at most 200
+    people, with every tie among them: the graph the whole network would give, built from
+    the ties that touch them only (a networkx graph of 10^6 people's ties takes GBs)."""
+
+    def friends(rows: np.ndarray, x: int) -> np.ndarray:
+        mine = rows[(a[rows] == x) | (b[rows] == x)]
+        return np.where(a[mine] == x, b[mine], a[mine])
+
+    everything = np.arange(a.shape[0])
+    first = {centre} | set(friends(everything, centre).tolist())
+    pick = np.fromiter(first, np.int64)
+    near = np.flatnonzero(np.isin(a, pick) | np.isin(b, pick))
+    nodes = set(first)
+    for friend in first:
+        nodes |= set(friends(near, friend)[:8].tolist())
+    keep = np.array(sorted(nodes)[:200], np.int64)
+    rows = np.flatnonzero(np.isin(a, keep) | np.isin(b, keep))
+    inside = rows[np.isin(a[rows], keep) & np.isin(b[rows], keep)]
+    wanted = set(keep.tolist())
+    order = {}  # people in the order the whole graph met them
+    for x in np.column_stack([a[rows], b[rows]]).ravel().tolist():
+        if x in wanted:
+            order.setdefault(x, None)
+    in_graph = np.unique(np.concatenate([a, b])).shape[0]
+    if 2 * len(wanted) < in_graph:  # (networkx's subgraph view then lists them as a set)
+        order = dict.fromkeys(set(keep.tolist()))
+    g = nx.Graph()
+    g.add_nodes_from(order)
+    g.add_edges_from(zip(a[inside].tolist(), b[inside].tolist(), strict=True))
+    return g
+
+
 def _neighbourhood(results, folder: Path) -> str:
     """A sampled neighbourhood of the network: a critic's friends and their friends."""
     if results.network is None or results.people is None:
@@ -177,7 +211,8 @@ def _neighbourhood(results, folder: Path) -> str:
 
     plt = _plt()
     people = results.people_df()
-    edges = results.network.to_pandas()
+    a = results.network.column("a").to_numpy()
+    b = results.network.column("b").to_numpy()
     schemes = list(results.scenario.schemes)
     colour = f"{schemes[0]}_score" if schemes else "expressed_opinion"
     critics = people[(people.private_opinion < results.scenario.people.critic_below)
@@ -186,12 +221,7 @@ def _neighbourhood(results, folder: Path) -> str:
     if pool.empty:
         return "<p>Nobody has friends at the end of this run.</p>"
     centre = int(pool.sort_values("id").iloc[len(pool) // 2].id)
-    g = nx.Graph()
-    g.add_edges_from(edges[["a", "b"]].itertuples(index=False, name=None))
-    nodes = {centre} | set(g.neighbors(centre))
-    for friend in list(nodes):
-        nodes |= set(list(g.neighbors(friend))[:8])
-    sub = g.subgraph(sorted(nodes)[:200])
+    sub = _sampled_subgraph(nx, a, b, centre)
     pos = nx.spring_layout(sub, seed=1)
     values = people.set_index("id").loc[list(sub.nodes), colour].to_numpy()
     fig, ax = plt.subplots(figsize=(7.5, 6))
@@ -235,16 +265,21 @@ def _page(title: str, body: list[str]) -> str:
 def write_report(folder: Path | str) -> Path:
     """Write report.html into a run folder (atomically). A comparison's report is written
     by :func:`scoresim.experiments.compare.write_comparison_report`."""
+    from scoresim.results.outdir import check_writable_folder
+
     folder = Path(folder)
+    if not folder.is_dir():
+        raise ScenarioError(f"{folder}: no such run or comparison folder.")
     if not (folder / "outcomes.parquet").is_file():
         raise ScenarioError(f"{folder}: neither a run folder nor a comparison folder.")
+    check_writable_folder(folder, "the folder (report.html goes there)")
     return write_page(folder, run_report(folder))
 
 
 def write_page(folder: Path, text: str) -> Path:
     """Write ``text`` as folder/report.html, atomically."""
     out = folder / "report.html"
-    tmp = folder / "report.html.partial"
+    tmp = folder / f"report.html.partial-{os.getpid()}"
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(out)
     return out

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import platform
-import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -23,7 +21,8 @@ import pyarrow.parquet as pq
 import tomli_w
 
 from scoresim.declarations.categories import AGE_BANDS, ENROLMENT_STATES, JOBS
-from scoresim.errors import ScenarioError
+from scoresim.errors import ScenarioError, cut
+from scoresim.results.outdir import OutputFolder
 from scoresim.scenario.schema import Scenario
 from scoresim.version import __version__
 
@@ -89,25 +88,16 @@ def network_table(sim: Sim) -> pa.Table:
 
 
 @contextmanager
-def atomic_folder(out: Path | str) -> Iterator[Path]:
+def atomic_folder(out: Path | str, folder: OutputFolder | None = None) -> Iterator[Path]:
     """Yield a temporary folder beside ``out``; rename it to ``out`` only if the block
     finishes. An existing ``out`` is never overwritten; an interrupted block leaves
-    nothing behind."""
-    out = Path(out)
-    if out.exists():
-        raise ScenarioError(
-            f"{out}: the output folder exists already; choose another --out or remove it."
-        )
-    tmp = out.with_name(f"{out.name}.partial-{os.getpid()}")
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir(parents=True)
+    nothing behind. ``folder``: one claimed (and checked) before the work began."""
+    folder = folder if folder is not None else OutputFolder(out)
     try:
-        yield tmp
-        tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        yield folder.tmp
+        folder.commit()
+    finally:
+        folder.discard()
 
 
 @dataclass
@@ -172,9 +162,15 @@ class Results:
 
     # --------------------------------------------------------------------- disk
 
-    def save(self, out: Path, figures: bool | None = None, report: bool | None = None) -> Path:
-        """Write the run folder atomically; refuse to overwrite an existing one."""
-        with atomic_folder(out) as tmp:
+    def save(self, out: Path, figures: bool | None = None, report: bool | None = None,
+             folder: OutputFolder | None = None) -> Path:
+        """Write the run folder atomically; refuse to overwrite an existing one.
+        ``folder``: the output folder claimed before the run (:mod:`scoresim.results.outdir`).
+        metadata.json records the SHA-256 of every other file
+        (:mod:`scoresim.results.integrity`)."""
+        from scoresim.results.integrity import folder_digests
+
+        with atomic_folder(out, folder) as tmp:
             (tmp / "scenario.toml").write_text(scenario_toml(self.scenario), encoding="utf-8")
             pq.write_table(self.outcomes, tmp / "outcomes.parquet")
             for name in OPTIONAL_TABLES:
@@ -184,6 +180,7 @@ class Results:
                 from scoresim.results.figures import write_figures
 
                 self.metadata["figures"] = write_figures(self, tmp)
+            self.metadata["sha256"] = folder_digests(tmp)
             (tmp / "metadata.json").write_text(
                 json.dumps(self.metadata, indent=2, default=str), encoding="utf-8"
             )
@@ -194,22 +191,63 @@ class Results:
         return Path(out)
 
     @classmethod
-    def load(cls, run_dir: Path | str) -> Results:
-        import tomllib
+    def load(cls, run_dir: Path | str, verify: bool = True) -> Results:
+        """Read a run folder. Every file is checked against the SHA-256 digests in
+        metadata.json (``verify``); a missing, changed, truncated or unreadable file is a
+        :class:`ScenarioError` naming it."""
+        from pydantic import ValidationError
+
+        from scoresim.limits import META_MAX_BYTES, decode, parse_toml, read_bytes
+        from scoresim.results import integrity
 
         run_dir = Path(run_dir)
+        if not run_dir.is_dir():
+            raise ScenarioError(f"{run_dir}: no such run folder.")
         missing = [f for f in RUN_FILES if not (run_dir / f).is_file()]
         if missing:
             raise ScenarioError(f"{run_dir}: not a complete run folder (missing "
                                 f"{', '.join(missing)}).")
-        with (run_dir / "scenario.toml").open("rb") as f:
-            scenario = Scenario.model_validate(tomllib.load(f))
-        tables = {name: pq.read_table(run_dir / f"{name}.parquet")
-                  for name in OPTIONAL_TABLES if (run_dir / f"{name}.parquet").is_file()}
+        meta_path = run_dir / "metadata.json"
+        try:
+            metadata = json.loads(decode(read_bytes(meta_path, "metadata file", META_MAX_BYTES),
+                                         meta_path, "metadata file"))
+        except (json.JSONDecodeError, RecursionError) as exc:
+            raise ScenarioError(f"{meta_path}: not valid JSON ({cut(str(exc), 120)}); the run "
+                                "folder is damaged.") from None
+        if not isinstance(metadata, dict):
+            raise ScenarioError(f"{meta_path}: expected a JSON object; the run folder is "
+                                "damaged.")
+        if verify and "sha256" in metadata:
+            integrity.verify(run_dir, metadata["sha256"])
+        toml_path = run_dir / "scenario.toml"
+        raw = parse_toml(decode(read_bytes(toml_path, "scenario file", META_MAX_BYTES),
+                                toml_path, "scenario file"), str(toml_path))
+        try:
+            scenario = Scenario.model_validate(raw)
+        except ValidationError as exc:
+            from scoresim.scenario.loading import explain_validation
+
+            raise ScenarioError(explain_validation(exc, toml_path)) from None
+
+        def table(name: str) -> pa.Table:
+            path = run_dir / f"{name}.parquet"
+            try:
+                return pq.read_table(path)
+            except (pa.ArrowException, OSError) as exc:
+                raise ScenarioError(f"{path}: not a readable parquet table "
+                                    f"({cut(str(exc), 120)}); the run folder is damaged.") \
+                    from None
+
+        tables = {name: table(name) for name in OPTIONAL_TABLES
+                  if (run_dir / f"{name}.parquet").is_file()}
+        outcomes = table("outcomes")
+        if "date" not in outcomes.column_names or outcomes.num_rows == 0:
+            raise ScenarioError(f"{run_dir / 'outcomes.parquet'}: not an outcome table (no "
+                                "rows or no `date` column); the run folder is damaged.")
         return cls(
             scenario=scenario,
-            outcomes=pq.read_table(run_dir / "outcomes.parquet"),
+            outcomes=outcomes,
             people=tables.pop("people", None),
-            metadata=json.loads((run_dir / "metadata.json").read_text(encoding="utf-8")),
+            metadata=metadata,
             **tables,
         )

@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 import difflib
 import re
-import tomllib
 import typing
 from importlib import resources
 from pathlib import Path
@@ -19,10 +18,13 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from scoresim.errors import ScenarioError
+from scoresim.errors import ScenarioError, cut
+from scoresim.limits import MAX_KEY_PARTS, read_toml
 from scoresim.scenario.schema import Scenario
 
 PRESET_DIR = "presets"
+#: Problems listed in one error message; the rest are counted.
+MAX_PROBLEMS = 20
 
 
 def preset_names() -> list[str]:
@@ -44,10 +46,37 @@ def resolve_source(name_or_path: str | Path, relative_to: Path | None = None) ->
         path = relative_to / path
     if path.is_file():
         return path
+    if path.exists():
+        from scoresim.limits import read_bytes
+
+        read_bytes(path, "scenario file", 0)  # (raises: names what it is instead)
     raise ScenarioError(
-        f"{text}: no such preset or scenario file. Presets are: {', '.join(preset_names())}; "
-        "a file path must point to an existing .toml file."
+        f"{cut(text)}: no such preset or scenario file. Presets are: "
+        f"{', '.join(preset_names())}; a file path must point to an existing .toml file."
     )
+
+
+def resolve_inside(ref: str, folder: Path, key: str, where: Path) -> Path:
+    """A preset name, or a path relative to ``folder`` that stays inside it (``key`` of the
+    file ``where``): a scenario from elsewhere cannot make scoresim read files outside its
+    own folder. Paths given on the command line are not limited."""
+    if ref in preset_names():
+        return _preset_path(ref)
+    path = Path(ref)
+    if path.is_absolute():
+        raise ScenarioError(f"{where}: key `{key}`: expected a preset name or a path relative "
+                            f"to the file's folder, got the absolute path {cut(ref)!r}.")
+    target = (folder / path).resolve()
+    if not target.is_relative_to(folder.resolve()):
+        raise ScenarioError(f"{where}: key `{key}`: {cut(ref)!r} leads outside the file's "
+                            f"folder ({folder}); keep shared files in that folder or below.")
+    return target
+
+
+def safe_name(stem: str) -> str:
+    """A file name's stem as a scenario name: letters, digits, - and _ only."""
+    name = re.sub(r"[^A-Za-z0-9_-]+", "-", stem).strip("-")[:64]
+    return name or "scenario"
 
 
 def deep_merge(parent: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
@@ -61,13 +90,8 @@ def deep_merge(parent: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        with path.open("rb") as f:
-            return tomllib.load(f)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{path}: not valid TOML: {exc}.") from None
-    except OSError as exc:
-        raise ScenarioError(f"{path}: cannot read the file: {exc.strerror}.") from None
+    """A regular file under the size cap, UTF-8, shallow enough: see :mod:`scoresim.limits`."""
+    return read_toml(path, "scenario file")
 
 
 def read_raw(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
@@ -91,12 +115,13 @@ def read_raw(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     if not isinstance(parent_ref, str):
         raise ScenarioError(
             f"{path}: key `extends`: expected a preset name or a relative path (a string), "
-            f"got {parent_ref!r}."
+            f"got {cut(parent_ref)}."
         )
-    try:
-        parent_path = resolve_source(parent_ref, relative_to=path.parent)
-    except ScenarioError as exc:
-        raise ScenarioError(f"{path}: key `extends`: {exc}") from None
+    parent_path = resolve_inside(parent_ref, path.parent, "extends", path)
+    if not parent_path.exists():
+        raise ScenarioError(f"{path}: key `extends`: {cut(parent_ref)}: no such preset or "
+                            f"scenario file in {path.parent}. Presets are: "
+                            f"{', '.join(preset_names())}.")
     parent = read_raw(parent_path, (*_seen, path))
     for dotted in replace:
         *head, last = dotted.split(".")
@@ -105,7 +130,7 @@ def read_raw(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
             node = node.get(part) if isinstance(node, dict) else None
         if not isinstance(node, dict) or last not in node:
             raise ScenarioError(
-                f"{path}: key `replace`: {dotted!r} is not a key of {parent_path.name}."
+                f"{path}: key `replace`: {cut(dotted)!r} is not a key of {parent_path.name}."
             )
         del node[last]
     return deep_merge(parent, raw)
@@ -117,14 +142,17 @@ def apply_overrides(raw: dict[str, Any], overrides: dict[str, Any]) -> dict[str,
     out = copy.deepcopy(raw)
     for dotted, value in overrides.items():
         parts = dotted.split(".")
+        if len(parts) > MAX_KEY_PARTS:
+            raise ScenarioError(f"--set {cut(dotted)}: more than {MAX_KEY_PARTS} dotted parts; "
+                                "keys of a scenario have a few.")
         node: Any = out
         for i, part in enumerate(parts):
             last = i == len(parts) - 1
             if isinstance(node, list):
                 if not part.isdigit() or int(part) >= len(node):
                     raise ScenarioError(
-                        f"--set {dotted}: {'.'.join(parts[:i])} is a list of {len(node)}; "
-                        f"expected an index from 0 to {len(node) - 1}, got {part!r}."
+                        f"--set {cut(dotted)}: {'.'.join(parts[:i])} is a list of {len(node)}; "
+                        f"expected an index from 0 to {len(node) - 1}, got {cut(part)!r}."
                     )
                 key: Any = int(part)
             elif isinstance(node, dict):
@@ -133,7 +161,7 @@ def apply_overrides(raw: dict[str, Any], overrides: dict[str, Any]) -> dict[str,
                     node[part] = {}
             else:
                 raise ScenarioError(
-                    f"--set {dotted}: {'.'.join(parts[:i])} is a value, not a table."
+                    f"--set {cut(dotted)}: {cut('.'.join(parts[:i]))} is a value, not a table."
                 )
             if last:
                 node[key] = value
@@ -150,8 +178,20 @@ def load_scenario(
     raw = read_raw(path)
     if overrides:
         raw = apply_overrides(raw, overrides)
-    raw.setdefault("name", path.stem)
-    return validate(raw, path, overrides)
+    raw.setdefault("name", safe_name(path.stem))
+    scenario = validate(raw, path, overrides)
+    check_edgelist_path(scenario, path, overrides)
+    return scenario
+
+
+def check_edgelist_path(scenario: Scenario, path: Path, overrides: dict[str, Any] | None
+                        ) -> None:
+    """An edge list named in a scenario file stays inside the file's folder (one given with
+    ``--set network.path=...`` on the command line may lie anywhere)."""
+    ref = scenario.network.path
+    if scenario.network.kind != "edgelist" or not ref or "network.path" in (overrides or {}):
+        return
+    resolve_inside(ref, path.parent, "network.path", path)
 
 
 def validate(
@@ -186,9 +226,11 @@ def _model_at(loc: tuple[Any, ...], root: type[BaseModel]) -> type[BaseModel] | 
 
 
 def _line_of(path: Path, key: str) -> int | None:
+    from scoresim.limits import read_text
+
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError):
+        lines = read_text(path, "file").splitlines()
+    except ScenarioError:
         return None
     pattern = re.compile(rf"^\s*(\[+\s*)?([\w.\"-]*\.)?{re.escape(key)}\s*(=|\]|\.)")
     for number, line in enumerate(lines, start=1):
@@ -202,7 +244,8 @@ def explain_validation(exc: ValidationError, path: Path, overrides: dict[str, An
     """One paragraph per problem: file, line, dotted key, what was given and expected."""
     overrides = overrides or {}
     parts = []
-    for err in exc.errors():
+    errors = exc.errors()
+    for err in errors[:MAX_PROBLEMS]:
         loc = tuple(p for p in err["loc"]
                     if not str(p).startswith("function-after") and p != "[key]")
         dotted = ".".join(str(p) for p in loc) or "(top level)"
@@ -212,26 +255,31 @@ def explain_validation(exc: ValidationError, path: Path, overrides: dict[str, An
         key_for_line = next((str(p) for p in reversed(loc) if isinstance(p, str)), None)
         line = _line_of(path, key_for_line) if key_for_line else None
         if set_by:
-            where += f" with --set {set_by[0]}={overrides[set_by[0]]!r}"
+            where += f" with --set {cut(set_by[0])}={cut(overrides[set_by[0]])}"
         elif line is not None:
             where += f", line {line}"
         msg = err["msg"]
         if msg.startswith("Value error, "):
             msg = msg[len("Value error, ") :]
         if err["type"] == "string_pattern_mismatch":
-            msg = "a name is lower-case letters, digits and _, starting with a letter"
+            msg = ("a scenario name is 1 to 64 letters, digits, - and _ (never a path)"
+                   if loc == ("name",) else
+                   "a name is lower-case letters, digits and _, starting with a letter")
         if err["type"] == "extra_forbidden":
             model = _model_at(loc, root)
             valid = sorted(model.model_fields) if model else []
-            guess = difflib.get_close_matches(str(loc[-1]), valid, n=1)
+            guess = difflib.get_close_matches(str(loc[-1])[:100], valid, n=1)
             hint = f" Did you mean `{guess[0]}`?" if guess else ""
             parts.append(
-                f"{where}: unknown key `{dotted}`.{hint} Valid keys here: {', '.join(valid)}."
+                f"{where}: unknown key `{cut(dotted)}`.{hint} Valid keys here: "
+                f"{', '.join(valid)}."
             )
         elif err["type"] == "missing":
-            parts.append(f"{where}: key `{dotted}` is required but missing.")
+            parts.append(f"{where}: key `{cut(dotted)}` is required but missing.")
         else:
             given = err.get("input")
-            shown = "" if isinstance(given, dict) or repr(given) in msg else f", got {given!r}"
-            parts.append(f"{where}: key `{dotted}`: {msg}{shown}.")
+            shown = "" if isinstance(given, dict) or repr(given) in msg else f", got {cut(given)}"
+            parts.append(f"{where}: key `{cut(dotted)}`: {cut(msg, 300)}{shown}.")
+    if len(errors) > MAX_PROBLEMS:
+        parts.append(f"{path}: ... and {len(errors) - MAX_PROBLEMS:,} more problems.")
     return "\n".join(parts)

@@ -61,7 +61,7 @@ class AgeShares(Strict):
 class PeopleConfig(Strict):
     """Who lives in the synthetic society (MODEL.md: People)."""
 
-    count: PositiveInt = 20_000
+    count: Annotated[int, Field(ge=1, le=2**31 - 1)] = 20_000
     """Number of people in the synthetic society."""
     regions: dict[Name, Share] = Field(default_factory=lambda: {"other": 1.0})
     """Region names and their population shares (adding up to 1); rules and sanctions can be
@@ -525,8 +525,9 @@ class OutputConfig(Strict):
 class Scenario(Strict):
     """One scenario: the society, the data sources, the schemes and the time line."""
 
-    name: str = "scenario"
-    """Scenario name (default: the file name)."""
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")] = "scenario"
+    """Scenario name (default: the file name): letters, digits, - and _ (it names the run
+    folder, so it is never a path)."""
     description: str = ""
     """One line on what the scenario is."""
     start: dt.date
@@ -578,6 +579,9 @@ class Scenario(Strict):
 def _check_timeline(sc: Scenario) -> None:
     if sc.end < sc.start:
         raise ValueError(f"`end` ({sc.end}) is before `start` ({sc.start})")
+    if sc.days > 36_525:
+        raise ValueError(f"from `start` to `end` is {sc.days:,} days; at most 36,525 (a "
+                         "century) are simulated")
     if sc.phases and min(sc.phases.values()) > sc.start:
         first = min(sc.phases, key=sc.phases.get)
         raise ValueError(

@@ -1,0 +1,52 @@
+"""Worker processes of sweeps and comparisons: one thread each, and they end when their
+driver dies (a SIGKILLed ``scoresim sweep`` leaves no process behind)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+
+from scoresim.engine.threads import single_thread
+
+PR_SET_PDEATHSIG = 1
+
+
+def worker_init(parent: int) -> None:
+    """Initializer of pool processes: ``ProcessPoolExecutor(initializer=worker_init,
+    initargs=(os.getpid(),))``. Workers ignore Ctrl-C: the driver decides (and stops them,
+    :func:`stop_pool`)."""
+    single_thread()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent(parent)
+
+
+def stop_pool(pool) -> None:
+    """End a ``ProcessPoolExecutor`` now: its workers are terminated, queued work dropped
+    (on Ctrl-C, instead of waiting for the runs in progress to finish)."""
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        process.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+def die_with_parent(parent: int) -> None:
+    """End this process when ``parent`` ends: the kernel's parent-death signal where there is
+    one (Linux), and a watchdog thread that checks the parent's pid every second."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:  # the parent died before the signal was set up
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="scoresim-watchdog", daemon=True).start()

@@ -1,0 +1,286 @@
+"""Limits before work: what input may cost, checked before anything is allocated.
+
+- Input files (scenario and sweep files, edge lists) are read only if they are regular
+  files under a size cap (:func:`read_text`): a FIFO, a device or ``/dev/zero`` is refused
+  at once instead of hanging or filling memory.
+- TOML text is scanned before it reaches the parser (:func:`check_toml_shape`): keys with
+  more than :data:`MAX_KEY_PARTS` dotted parts and values nested deeper than
+  :data:`MAX_NESTING` are refused (a single 200 KB dotted key made ``tomllib`` use more
+  than 6 GB).
+- A run's peak memory is estimated from people, mean degree, days and options
+  (:func:`run_memory`, fitted to measured peaks) and a run, comparison or sweep that would
+  need more than the memory available is refused with the estimate (:func:`check_memory`),
+  unless the user passes ``--force``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+from pathlib import Path
+
+from scoresim.errors import ScenarioError, cut
+
+#: Largest scenario or sweep file (the shipped presets are 2-8 KB).
+TOML_MAX_BYTES = 1 << 20
+#: Largest edge list (about 25 million ties at ~10 bytes a line).
+EDGELIST_MAX_BYTES = 256 << 20
+#: Run folders: the largest scenario.toml / metadata.json read back.
+META_MAX_BYTES = 16 << 20
+#: Parts of one dotted key (``schemes.government.rules.3.points`` has 5).
+MAX_KEY_PARTS = 32
+#: Arrays and inline tables inside one another.
+MAX_NESTING = 32
+#: Person ids are 32-bit.
+MAX_PEOPLE = 2**31 - 1
+#: A century of days: the outcome table has a row per day.
+MAX_DAYS = 36_525
+
+
+def _kind(mode: int) -> str:
+    for test, name in ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a pipe (FIFO)"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return name
+    return "a special file"
+
+
+def _size(n: int) -> str:
+    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if n >= scale:
+            return f"{n / scale:,.1f} {unit}"
+    return f"{n} bytes"
+
+
+def read_bytes(path: Path | str, what: str, max_bytes: int) -> bytes:
+    """The bytes of ``path`` if it is a regular file of at most ``max_bytes``; a
+    :class:`ScenarioError` naming the file and the reason otherwise. Never blocks on a pipe
+    and never reads more than ``max_bytes + 1`` bytes."""
+    path = Path(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot read the {what}: {exc.strerror}.") from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise ScenarioError(f"{path}: the {what} must be a regular file, not "
+                                f"{_kind(st.st_mode)}.")
+        if st.st_size > max_bytes:
+            raise ScenarioError(f"{path}: the {what} is {_size(st.st_size)}; at most "
+                                f"{_size(max_bytes)} is read.")
+        chunks, total = [], 0
+        while True:
+            try:
+                block = os.read(fd, min(1 << 20, max_bytes + 1 - total))
+            except OSError as exc:
+                raise ScenarioError(f"{path}: cannot read the {what}: {exc.strerror}.") \
+                    from None
+            if not block:
+                break
+            chunks.append(block)
+            total += len(block)
+            if total > max_bytes:
+                raise ScenarioError(f"{path}: the {what} is larger than "
+                                    f"{_size(max_bytes)}; at most that is read.")
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def decode(data: bytes, path: Path | str, what: str) -> str:
+    """UTF-8 text, or an error naming the file, line and byte."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ScenarioError(f"{path}, line {line}: the {what} is not UTF-8 text (byte "
+                            f"0x{data[exc.start]:02x}); save it as UTF-8.") from None
+
+
+def read_text(path: Path | str, what: str, max_bytes: int = TOML_MAX_BYTES) -> str:
+    return decode(read_bytes(path, what, max_bytes), path, what)
+
+
+# ---------------------------------------------------------------------------- TOML
+
+
+_SPECIAL = re.compile(r"[\[\]{}=,.\"'#\n]")
+_STRINGS = {  # (a multi-line string may end in up to two quotes before its closing three)
+    '"""': re.compile(r'"""(?:[^"\\]++|\\[\s\S]|"(?!""))*+"""(?:"{1,2})?'),
+    "'''": re.compile(r"'''(?:[^']++|'(?!''))*+'''(?:'{1,2})?"),
+    '"': re.compile(r'"(?:[^"\\\n]++|\\.)*+"'),
+    "'": re.compile(r"'[^'\n]*+'"),
+}
+
+
+def check_toml_shape(text: str, where: str) -> None:
+    """Refuse TOML whose keys have more than :data:`MAX_KEY_PARTS` dotted parts or whose
+    arrays and inline tables nest deeper than :data:`MAX_NESTING`, before it is parsed.
+
+    A scan of the text, not a parser: strings and comments are skipped, brackets counted,
+    dots counted only where a key stands. Text it cannot follow (an unclosed string) is
+    left to the parser, which reports it."""
+    stack: list[str] = []
+    key, parts, i, n = True, 1, 0, len(text)
+    while i < n:
+        m = _SPECIAL.search(text, i)
+        if m is None:
+            return
+        j, c = m.start(), m.group()
+        i = j + 1
+        if c == "#":
+            k = text.find("\n", j)
+            i = n if k < 0 else k
+        elif c in "\"'":
+            quote = c * 3 if text.startswith(c * 3, j) else c
+            s = _STRINGS[quote].match(text, j)
+            if s is None:
+                return
+            i = s.end()
+        elif c == "\n":
+            if not stack:
+                key, parts = True, 1
+        elif key:
+            if c == ".":
+                parts += 1
+                if parts > MAX_KEY_PARTS:
+                    line = text.count("\n", 0, j) + 1
+                    raise ScenarioError(f"{where}, line {line}: a key with more than "
+                                        f"{MAX_KEY_PARTS} dotted parts; keys of a scenario "
+                                        "have a few.")
+            elif c == "=":
+                key, parts = False, 1
+            elif c == "}" and stack:  # an empty inline table
+                stack.pop()
+                key = False
+        elif c in "[{":
+            stack.append(c)
+            if len(stack) > MAX_NESTING:
+                line = text.count("\n", 0, j) + 1
+                raise ScenarioError(f"{where}, line {line}: arrays or tables nested more than "
+                                    f"{MAX_NESTING} deep.")
+            key = c == "{"
+        elif c in "]}":
+            if stack:
+                stack.pop()
+        elif c == "," and stack and stack[-1] == "{":
+            key, parts = True, 1
+
+
+def parse_toml(text: str, where: str) -> dict:
+    """``tomllib.loads`` after :func:`check_toml_shape`; every parse problem is a
+    :class:`ScenarioError` naming ``where``."""
+    import tomllib
+
+    check_toml_shape(text, where)
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{where}: not valid TOML: {cut(str(exc), 200)}.") from None
+    except (ValueError, RecursionError) as exc:  # e.g. an integer of 5,000 digits
+        raise ScenarioError(f"{where}: not valid TOML: {cut(str(exc), 200)}.") from None
+
+
+def read_toml(path: Path | str, what: str = "scenario file") -> dict:
+    return parse_toml(read_text(path, what), str(path))
+
+
+# -------------------------------------------------------------------------- memory
+
+#: Fitted to measured peaks (docs/reliability.md has the figures and the commands): the
+#: interpreter with numpy, scipy, pandas and numba loaded (250 MiB), and matplotlib with
+#: the report's libraries when a run folder is written; per person the people's arrays and
+#: the schemes' scores; per friend the network, held as edge list, CSR and sliced form
+#: (4-byte ids, and the int64 arrays they are built from); and when the run folder is
+#: written, the people table (Arrow, then pandas for the report) and the network table.
+#: The split between person and friend follows the arrays' sizes in the code; the sums at
+#: mean degree 10 are what was measured.
+BASE_BYTES = 250 << 20
+FOLDER_BASE_BYTES = 105 << 20
+PERSON_BYTES = 350
+FRIEND_BYTES = 40
+PEOPLE_TABLE_BYTES = 300
+NETWORK_TABLE_BYTES_PER_FRIEND = 13.5
+DAY_BYTES = 8 * 80
+TRACE_BYTES_PER_DAY = 400
+
+
+def run_memory(people: int, mean_degree: float, days: int, *, people_table: bool = True,
+               network_table: bool = True, trace: int = 0) -> int:
+    """Estimated peak resident memory of one run in bytes (the whole process).
+    ``people_table``, ``network_table``: whether the run folder gets those tables (a sweep's
+    runs write none)."""
+    per_person = PERSON_BYTES + FRIEND_BYTES * mean_degree
+    base = BASE_BYTES
+    if people_table:
+        per_person += PEOPLE_TABLE_BYTES
+        base += FOLDER_BASE_BYTES
+    if network_table:
+        per_person += NETWORK_TABLE_BYTES_PER_FRIEND * mean_degree
+    return int(base + people * per_person + days * DAY_BYTES
+               + trace * days * TRACE_BYTES_PER_DAY)
+
+
+def scenario_memory(scenario, trace: int = 0) -> int:
+    """:func:`run_memory` of a scenario (for an edge list, the file's size stands in for
+    the degree: about 10 bytes a tie)."""
+    net = scenario.network
+    degree = net.mean_degree if net.kind != "edgelist" else 10.0
+    return run_memory(scenario.people.count, degree, scenario.days,
+                      people_table=scenario.output.people_table,
+                      network_table=scenario.output.network, trace=trace)
+
+
+def available_memory() -> int:
+    """Bytes this process may still use: ``SCORESIM_MEMORY_BYTES`` if set, else the least
+    of the system's available memory and what the cgroup (container) allows."""
+    env = os.environ.get("SCORESIM_MEMORY_BYTES", "").strip()
+    if env:
+        if not env.isdigit():
+            raise ScenarioError(f"SCORESIM_MEMORY_BYTES: expected a number of bytes, got "
+                                f"{cut(env)!r}.")
+        return int(env)
+    options = []
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                options.append(int(line.split()[1]) * 1024)
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+        used = int(Path("/sys/fs/cgroup/memory.current").read_text().strip())
+        if limit.isdigit():
+            options.append(int(limit) - used)
+    except (OSError, ValueError):
+        pass
+    if not options:
+        try:
+            options.append(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+        except (OSError, ValueError):
+            return 1 << 62
+    return max(0, min(options))
+
+
+def check_memory(needed: int, what: str, force: bool = False) -> None:
+    """Refuse (exit 2) work whose estimated peak exceeds the memory available."""
+    if force:
+        return
+    have = available_memory()
+    if needed > have:
+        raise ScenarioError(f"{what} needs about {_size(needed)} of memory by estimate, but "
+                            f"only {_size(have)} is available; use fewer people, days, "
+                            "replicates or workers, or pass --force to try anyway.")
+
+
+def check_size(people: int | None, days: int | None) -> None:
+    """Bounds that hold even with ``--force`` (32-bit ids, a century of days)."""
+    if people is not None and people > MAX_PEOPLE:
+        raise ScenarioError(f"--people: at most {MAX_PEOPLE:,} (person ids are 32-bit), got "
+                            f"{cut(str(people), 30)}.")
+    if days is not None and days > MAX_DAYS:
+        raise ScenarioError(f"--days: at most {MAX_DAYS:,} (a century), got "
+                            f"{cut(str(days), 30)}.")

@@ -1,0 +1,297 @@
+"""The hostile and careless input corpus: each case is files to write, a command line, the
+exit status expected and a fragment the output must hold (run by tests/test_hostile.py).
+
+Placeholders in ``args``: ``{tmp}`` is the case's own folder (also the working directory),
+``{run}`` a fresh copy of a small finished run folder. ``setup(tmp)`` makes what plain
+files cannot (pipes, links, damaged run folders). Every case must end without a traceback
+and, unless ``max_chars`` says otherwise, in under 2,000 characters of output: error
+messages never echo long input. Most cases fail while checking input, before any work.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SEED = 'extends = "seed"\n'
+GIB = 1 << 30
+
+
+@dataclass
+class Case:
+    name: str
+    args: list[str]
+    exit: int
+    fragment: str
+    files: dict[str, str | bytes] = field(default_factory=dict)
+    setup: Callable[[Path], None] | None = None
+    absent: str | None = None
+    """Text that must not appear in the output (e.g. a file's content)."""
+    env: dict[str, str] = field(default_factory=dict)
+    patch: dict[str, object] = field(default_factory=dict)
+    """``module:attribute`` -> value, set for the case only."""
+    max_chars: int = 2000
+    no_out: str | None = None
+    """A path (with placeholders) that must not exist afterwards: nothing was written."""
+
+
+# ------------------------------------------------------------------------- helpers
+
+
+def _fifo(name: str) -> Callable[[Path], None]:
+    return lambda tmp: os.mkfifo(tmp / name)
+
+
+def _edit_json(path: Path, change: Callable[[dict], None]) -> None:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    change(data)
+    path.write_text(json.dumps(data), encoding="utf-8")
+
+
+def _truncate(tmp: Path) -> None:
+    path = tmp / "run" / "outcomes.parquet"
+    path.write_bytes(path.read_bytes()[:100])
+
+
+def _swap_tables(tmp: Path) -> None:
+    run = tmp / "run"
+    (run / "people.parquet").write_bytes((run / "network.parquet").read_bytes())
+
+
+def _unsigned(change: Callable[[Path], None]) -> Callable[[Path], None]:
+    """A damaged run folder from before checksums (no ``sha256`` in metadata.json)."""
+
+    def setup(tmp: Path) -> None:
+        _edit_json(tmp / "run" / "metadata.json", lambda m: m.pop("sha256", None))
+        change(tmp)
+
+    return setup
+
+
+def _hold_lock(tmp: Path) -> None:
+    import fcntl
+
+    (tmp / "busy").mkdir()
+    fd = os.open(tmp / "busy" / "sweep.lock", os.O_RDWR | os.O_CREAT)
+    os.write(fd, b"4242")
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    _held.append(fd)  # released by test_hostile after the case
+
+
+_held: list[int] = []
+
+SWEEP = """base = "{base}"
+people = 200
+days = 3
+[[parameters]]
+key = "schemes.government.friend_weight"
+values = [0.0, 0.4]
+[outcomes]
+{outcomes}
+"""
+
+
+def sweep(base: str = "seed", outcomes: str = 'critical_statements = ["mean"]') -> str:
+    return SWEEP.format(base=base, outcomes=outcomes)
+
+
+# --------------------------------------------------------------------------- cases
+
+CASES = [
+    # ---- scenario files: reading and parsing, bounded before the parser
+    Case("toml_syntax", ["validate", "s.toml"], 2, "not valid TOML",
+         {"s.toml": "a = = 1\n"}),
+    Case("not_utf8", ["validate", "s.toml"], 2, "not UTF-8 text (byte 0xff)",
+         {"s.toml": b'extends = "seed"\ndescription = "\xff\xfe"\n'}),
+    Case("utf16_file", ["validate", "s.toml"], 2, "not UTF-8",
+         {"s.toml": SEED.encode("utf-16")}),
+    Case("long_dotted_key_200kb", ["validate", "s.toml"], 2, "more than 32 dotted parts",
+         {"s.toml": "a" + ".a" * 100_000 + " = 1\n"}),
+    Case("deep_table_header", ["validate", "s.toml"], 2, "more than 32 dotted parts",
+         {"s.toml": "[" + ".".join(["x"] * 40) + "]\n"}),
+    Case("deep_arrays", ["validate", "s.toml"], 2, "nested more than 32 deep",
+         {"s.toml": "a = " + "[" * 50_000 + "]" * 50_000 + "\n"}),
+    Case("deep_inline_tables", ["validate", "s.toml"], 2, "nested more than 32 deep",
+         {"s.toml": "a = " + "{b = " * 200 + "1" + "}" * 200 + "\n"}),
+    Case("integer_of_5000_digits", ["validate", "s.toml"], 2, "not valid TOML",
+         {"s.toml": SEED + "seed = " + "9" * 5000 + "\n"}),
+    Case("file_over_the_cap", ["validate", "s.toml"], 2, "at most 1.0 MiB is read",
+         {"s.toml": SEED + "# " + "x" * (1 << 20) + "\n"}),
+    Case("fifo_as_scenario", ["validate", "s.toml"], 2, "regular file, not a pipe",
+         setup=_fifo("s.toml")),
+    Case("folder_as_scenario", ["validate", "d"], 2, "regular file, not a folder",
+         setup=lambda tmp: (tmp / "d").mkdir()),
+    Case("dev_zero_as_scenario", ["validate", "/dev/zero"], 2, "not a character device"),
+    Case("missing_file", ["validate", "nope.toml"], 2, "no such preset or scenario file"),
+    Case("empty_file", ["validate", "s.toml"], 2, "key `start` is required",
+         {"s.toml": ""}),
+    Case("many_unknown_keys", ["validate", "s.toml"], 2, "more problems",
+         {"s.toml": SEED + "".join(f"k{i} = {i}\n" for i in range(3000))}, max_chars=6000),
+    # ---- values
+    Case("wrong_type", ["validate", "s.toml"], 2, "people.count",
+         {"s.toml": SEED + '[people]\ncount = "many"\n'}),
+    Case("nan", ["validate", "s.toml"], 2, "finite number",
+         {"s.toml": SEED + "[people]\ncount = nan\n"}),
+    Case("inf_rate", ["validate", "s.toml"], 2, "finite number",
+         {"s.toml": SEED + "[sources.social]\nerror_rate = inf\n"}),
+    Case("people_beyond_32_bit_ids", ["validate", "s.toml"], 2, "less than or equal to 2147483647",
+         {"s.toml": SEED + "[people]\ncount = 1000000000000000000\n"}),
+    Case("two_centuries", ["validate", "s.toml"], 2, "at most 36,525",
+         {"s.toml": SEED + "end = 2220-01-01\n"}),
+    Case("huge_string_is_cut", ["validate", "s.toml"], 2, "more characters",
+         {"s.toml": SEED + 'name = "' + "x/" * 50_000 + '"\n'}),
+    Case("unknown_key_suggests", ["validate", "s.toml"], 2, "Did you mean `people`",
+         {"s.toml": SEED + "[peopel]\ncount = 3\n"}),
+    Case("injection_in_when", ["validate", "s.toml"], 2, "cannot read",
+         {"s.toml": SEED + '[[schemes.government.rules]]\nkind = "comment"\npoints = 1\n'
+                           'when = "__import__(\'os\').system(\'true\')"\n'}),
+    # ---- stay inside: names are names, files stay in the scenario's folder
+    Case("name_is_a_path", ["validate", "s.toml"], 2, "never a path",
+         {"s.toml": SEED + 'name = "../../x"\n'}),
+    Case("name_with_slash", ["validate", "s.toml"], 2, "never a path",
+         {"s.toml": SEED + 'name = "a/b"\n'}),
+    Case("extends_absolute", ["validate", "s.toml"], 2, "absolute path",
+         {"s.toml": 'extends = "/etc/hostname"\n'}),
+    Case("extends_parent_folder", ["validate", "sub/s.toml"], 2, "leads outside",
+         {"p.toml": SEED, "sub/s.toml": 'extends = "../p.toml"\n'}),
+    Case("extends_inside_is_fine", ["validate", "s.toml"], 0, "ok: s.toml",
+         {"lib/p.toml": SEED, "s.toml": 'extends = "lib/p.toml"\n'}),
+    Case("extends_cycle", ["validate", "a.toml"], 2, "forms a cycle",
+         {"a.toml": 'extends = "b.toml"\n', "b.toml": 'extends = "a.toml"\n'}),
+    Case("extends_not_a_string", ["validate", "s.toml"], 2, "expected a preset name",
+         {"s.toml": "extends = 3\n"}),
+    Case("extends_a_fifo", ["validate", "s.toml"], 2, "regular file, not a pipe",
+         {"s.toml": 'extends = "p.toml"\n'}, setup=_fifo("p.toml")),
+    Case("edgelist_absolute", ["validate", "s.toml"], 2, "absolute path",
+         {"s.toml": SEED + '[network]\nkind = "edgelist"\npath = "/etc/passwd"\n'}),
+    Case("edgelist_outside", ["validate", "sub/s.toml"], 2, "leads outside",
+         {"sub/s.toml": SEED + '[network]\nkind = "edgelist"\npath = "../../ties.txt"\n'}),
+    Case("edgelist_content_not_echoed",
+         ["run", "s.toml", "--people", "10", "--days", "2", "--quiet", "--out", "o"], 2,
+         "line 1: expected two integer person ids",
+         {"s.toml": SEED + '[network]\nkind = "edgelist"\npath = "ties.txt"\n',
+          "ties.txt": "root:secret-password-hash:0:0\n"}, absent="secret", no_out="{tmp}/o"),
+    Case("edgelist_fifo", ["run", "s.toml", "--people", "10", "--days", "2", "--quiet",
+                           "--out", "o"], 2, "edge list must be a regular file, not a pipe",
+         {"s.toml": SEED + '[network]\nkind = "edgelist"\npath = "ties.txt"\n'},
+         setup=_fifo("ties.txt"), no_out="{tmp}/o"),
+    Case("edgelist_not_utf8", ["run", "s.toml", "--people", "10", "--days", "2", "--quiet",
+                               "--out", "o"], 2, "edge list is not UTF-8",
+         {"s.toml": SEED + '[network]\nkind = "edgelist"\npath = "ties.txt"\n',
+          "ties.txt": b"0 1\n\xff\xff\n"}, no_out="{tmp}/o"),
+    # ---- command-line arguments: limits before work
+    Case("people_10_to_23", ["run", "seed", "--people", str(10**23), "--out", "o"], 2,
+         "at most 2,147,483,647", no_out="{tmp}/o"),
+    Case("people_not_a_number", ["run", "seed", "--people", "10**23"], 2,
+         "Invalid value for '--people'"),
+    Case("people_50_million_refused", ["run", "seed", "--people", "50000000", "--out", "o"],
+         2, "needs about", env={"SCORESIM_MEMORY_BYTES": str(24 * GIB)}, no_out="{tmp}/o"),
+    Case("days_100_million", ["run", "seed", "--days", "100000000", "--out", "o"], 2,
+         "at most 36,525", no_out="{tmp}/o"),
+    Case("days_zero", ["run", "seed", "--days", "0", "--out", "o"], 2, ">= 1",
+         no_out="{tmp}/o"),
+    Case("tiny_memory_refuses", ["run", "seed", "--people", "500", "--out", "o"], 2,
+         "pass --force", env={"SCORESIM_MEMORY_BYTES": "1000000"}, no_out="{tmp}/o"),
+    Case("bad_memory_setting", ["run", "seed", "--out", "o"], 2, "SCORESIM_MEMORY_BYTES",
+         env={"SCORESIM_MEMORY_BYTES": "lots"}),
+    Case("set_without_equals", ["run", "seed", "--set", "people.count", "--out", "o"], 2,
+         "expected KEY=VALUE"),
+    Case("set_long_dotted_key", ["show", "seed", "--set", "a" + ".a" * 3000 + "=1"], 2,
+         "more than 32 dotted parts"),
+    Case("set_deep_value", ["show", "seed", "--set", "x=" + "[" * 1000 + "]" * 1000], 2,
+         "nested more than 32 deep"),
+    Case("set_too_long", ["show", "seed", "--set", "description=" + "x" * 20_000], 2,
+         "longer than 10,000 characters"),
+    Case("set_into_a_value", ["show", "seed", "--set", "seed.x=1"], 2, "key `seed`"),
+    Case("trace_ids_bad", ["run", "seed", "--trace-ids", "3,x", "--out", "o"], 2,
+         "--trace-ids"),
+    # ---- --out: checked before the work
+    Case("out_under_a_file", ["run", "seed", "--people", "50", "--days", "2", "--out",
+                              "f/run"], 2, "--out cannot be written", {"f": "a file"}),
+    Case("out_exists", ["run", "seed", "--people", "50", "--days", "2", "--out", "o"], 2,
+         "exists already", setup=lambda tmp: (tmp / "o").mkdir()),
+    Case("compare_out_under_a_file", ["compare", "baseline", "seed", "--people", "50",
+                                      "--days", "2", "--replicates", "1", "--out", "f/c"], 2,
+         "--out cannot be written", {"f": "a file"}),
+    Case("compare_reads_edge_lists_beside_each_scenario_and_warns",
+         ["compare", "sub/a.toml", "sub/b.toml", "--people", "6", "--days", "2",
+          "--replicates", "1", "--workers", "1", "--out", "c"], 0,
+         "describe different societies (they differ in people)",
+         {"sub/a.toml": SEED + '[network]\nkind = "edgelist"\npath = "ties.txt"\n',
+          "sub/b.toml": 'extends = "a.toml"\n[people]\ncommerce_account_share = 0.1\n',
+          "sub/ties.txt": "0 1\n1 2\n2 3\n"}),
+    Case("compare_replicates_zero", ["compare", "baseline", "seed", "--replicates", "0"], 2,
+         "--replicates"),
+    Case("compare_memory_refused", ["compare", "baseline", "seed", "--people", "20000000",
+                                    "--replicates", "8", "--workers", "4"], 2,
+         "needs about", env={"SCORESIM_MEMORY_BYTES": str(24 * GIB)}),
+    # ---- run folders given to report / explain: checked, not trusted
+    Case("report_missing_folder", ["report", "nowhere"], 2, "no such run or comparison"),
+    Case("report_truncated_outcomes", ["report", "{run}"], 2, "changed since it was written",
+         setup=_truncate),
+    Case("report_swapped_table", ["report", "{run}"], 2, "people.parquet: changed since",
+         setup=_swap_tables),
+    Case("report_extra_table", ["report", "{run}"], 2, "not written by the run",
+         setup=lambda tmp: (tmp / "run" / "extra.parquet").write_bytes(
+             (tmp / "run" / "outcomes.parquet").read_bytes())),
+    Case("report_bad_metadata_json", ["report", "{run}"], 2, "metadata.json: not valid JSON",
+         setup=lambda tmp: (tmp / "run" / "metadata.json").write_text("{", encoding="utf-8")),
+    Case("report_deep_metadata_json", ["report", "{run}"], 2, "metadata.json",
+         setup=lambda tmp: (tmp / "run" / "metadata.json").write_text(
+             "[" * 100_000 + "]" * 100_000, encoding="utf-8")),
+    Case("report_checksum_names_a_path", ["report", "{run}"], 2, "not a file name",
+         setup=lambda tmp: _edit_json(tmp / "run" / "metadata.json",
+                                      lambda m: m["sha256"].update({"../x": "0"}))),
+    Case("explain_unsigned_truncated", ["explain", "{run}", "--person", "1"], 2,
+         "not a readable parquet table", setup=_unsigned(_truncate)),
+    Case("explain_unsigned_scenario_not_utf8", ["explain", "{run}", "--person", "1"], 2,
+         "not UTF-8", setup=_unsigned(lambda tmp: (tmp / "run" / "scenario.toml").write_bytes(
+             b"\xff\xfe")),),
+    Case("explain_unsigned_bad_scenario", ["explain", "{run}", "--person", "1"], 2,
+         "scenario.toml", setup=_unsigned(lambda tmp: (tmp / "run" / "scenario.toml")
+                                          .write_text("start = 3\n", encoding="utf-8"))),
+    Case("report_ok", ["report", "{run}"], 0, "report.html"),
+    # ---- sweeps: checked before the first run
+    Case("sweep_misspelt_outcome", ["sweep", "w.toml", "--out", "o", "--quiet"], 2,
+         "no column 'critical_statments'",
+         {"w.toml": sweep(outcomes='critical_statments = ["mean"]')}, no_out="{tmp}/o"),
+    Case("sweep_misspelt_statistic", ["sweep", "w.toml", "--out", "o"], 2, "outcomes",
+         {"w.toml": sweep(outcomes='critical_statements = ["average"]')}),
+    Case("sweep_huge_grid", ["sweep", "w.toml", "--out", "o"], 2, "needs about",
+         {"w.toml": 'base = "seed"\n' + "".join(
+             f'[[parameters]]\nkey = "sources.social.error_rate{i}"\nvalues = '
+             f'{list(range(100))}\n' for i in range(8))
+          + '[outcomes]\ncritical_statements = ["mean"]\n'}, no_out="{tmp}/o"),
+    Case("sweep_huge_sobol", ["sweep", "w.toml", "--out", "o"], 2, "needs about",
+         {"w.toml": 'base = "seed"\n[design]\nkind = "sobol"\nsamples = 1000000000000\n'
+                    '[[parameters]]\nkey = "a"\nlow = 0\nhigh = 1\n[[parameters]]\nkey = "b"\n'
+                    'low = 0\nhigh = 1\n[outcomes]\ncritical_statements = ["mean"]\n'}),
+    Case("sweep_base_outside", ["sweep", "sub/w.toml", "--out", "o"], 2, "leads outside",
+         {"p.toml": SEED, "sub/w.toml": sweep(base="../p.toml")}),
+    Case("sweep_not_utf8", ["sweep", "w.toml"], 2, "sweep file is not UTF-8",
+         {"w.toml": b"base = '\xff'\n"}),
+    Case("sweep_fifo", ["sweep", "w.toml"], 2, "sweep file must be a regular file",
+         setup=_fifo("w.toml")),
+    Case("sweep_into_a_run_folder", ["sweep", "w.toml", "--out", "{run}", "--quiet"], 2,
+         "holds a run", {"w.toml": sweep()}),
+    Case("sweep_into_an_unrelated_folder", ["sweep", "w.toml", "--out", "stuff", "--quiet"], 2,
+         "not a sweep folder", {"w.toml": sweep(), "stuff/notes.txt": "mine"}),
+    Case("sweep_out_is_a_file", ["sweep", "w.toml", "--out", "f", "--quiet"], 2,
+         "is a file, not a folder", {"w.toml": sweep(), "f": "x"}),
+    Case("sweep_locked_folder", ["sweep", "w.toml", "--out", "busy", "--quiet"], 2,
+         "another sweep (pid 4242)", {"w.toml": sweep()}, setup=_hold_lock),
+    Case("sweep_unreachable_scheduler", ["sweep", "w.toml", "--out", "o", "--quiet",
+                                         "--scheduler", "tcp://127.0.0.1:9"], 2,
+         "cannot reach a dask scheduler", {"w.toml": sweep()},
+         patch={"scoresim.experiments.sweep:SCHEDULER_TIMEOUT_S": 2}),
+    Case("sweep_folder_with_damaged_sweep_json", ["sweep", "w.toml", "--out", "o", "--quiet"],
+         2, "holds the results of another sweep",
+         {"w.toml": sweep(), "o/sweep.json": "{not json"}),
+    Case("sensitivity_damaged_results", ["sensitivity", "o", "--outcome", "x"], 2,
+         "damaged sweep folder", {"o/sweep.json": "{}", "o/results.parquet": "not parquet"}),
+    Case("sensitivity_not_a_sweep", ["sensitivity", "{run}", "--outcome", "x"], 2,
+         "not a finished sweep folder"),
+]
