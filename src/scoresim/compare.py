@@ -84,6 +84,9 @@ class Comparison:
     replicates: pd.DataFrame
     series: pd.DataFrame
     metadata: dict[str, Any]
+    #: One row per (seed, day): the SERIES of both scenarios per replicate (for the bands
+    #: over time); None for folders written before it was kept.
+    replicate_series: pd.DataFrame | None = None
 
     def save(self, out: Path) -> Path:
         with atomic_folder(out) as tmp:
@@ -94,6 +97,10 @@ class Comparison:
                            tmp / "replicates.parquet")
             pq.write_table(pa.Table.from_pandas(self.series, preserve_index=False),
                            tmp / "series.parquet")
+            if self.replicate_series is not None:
+                pq.write_table(pa.Table.from_pandas(self.replicate_series,
+                                                    preserve_index=False),
+                               tmp / "replicate_series.parquet")
             figures = write_comparison_figures(self, tmp)
             (tmp / "comparison.json").write_text(
                 json.dumps({**self.metadata, "figures": figures}, indent=2, default=str),
@@ -106,6 +113,7 @@ class Comparison:
     @classmethod
     def load(cls, folder: Path) -> Comparison:
         meta = json.loads((folder / "comparison.json").read_text(encoding="utf-8"))
+        per_seed = folder / "replicate_series.parquet"
         return cls(
             a=Scenario.model_validate(meta["a_scenario"]),
             b=Scenario.model_validate(meta["b_scenario"]),
@@ -114,6 +122,7 @@ class Comparison:
             replicates=pd.read_parquet(folder / "replicates.parquet"),
             series=pd.read_parquet(folder / "series.parquet"),
             metadata=meta,
+            replicate_series=pd.read_parquet(per_seed) if per_seed.is_file() else None,
         )
 
 
@@ -165,45 +174,26 @@ def compare(a: Scenario, b: Scenario, replicates: int = 5, people: int | None = 
             stacks = [r[f"{label}_series"][col] for r in results if col in r[f"{label}_series"]]
             series[f"{label}_{col}"] = (np.mean(stacks, axis=0) if stacks
                                         else np.full(len(series["date"]), np.nan))
+    per_seed = pd.DataFrame({
+        "seed": np.repeat([r["seed"] for r in results], len(series["date"])),
+        "date": np.tile(series["date"], len(results)),
+        **{f"{label}_{col}": np.concatenate([r[f"{label}_series"].get(
+            col, np.full(len(series["date"]), np.nan)) for r in results])
+           for col in SERIES for label in ("a", "b")}})
     meta = {"a": a.name, "b": b.name, "seeds": seeds, "people": a.people.count,
             "days": a.days, "workers": workers,
             "a_scenario": a.model_dump(mode="json"), "b_scenario": b.model_dump(mode="json")}
-    return Comparison(a, b, seeds, pd.DataFrame(effects), reps, pd.DataFrame(series), meta)
+    return Comparison(a, b, seeds, pd.DataFrame(effects), reps, pd.DataFrame(series), meta,
+                      per_seed)
 
 
 def write_comparison_figures(cmp: Comparison, folder: Path) -> list[str]:
-    import matplotlib
+    """Write effects.png and series.png (:mod:`scoresim.comparison_charts`)."""
+    from scoresim.comparison_charts import comparison_charts
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    eff = cmp.effects
-    fig, ax = plt.subplots(figsize=(8, 0.45 * len(eff) + 1))
-    scale = np.maximum(np.abs(eff.a_mean.to_numpy()), 1e-9)
-    rel = eff.effect.to_numpy() / scale
-    lo = eff.ci_low.to_numpy() / scale
-    hi = eff.ci_high.to_numpy() / scale
-    y = np.arange(len(eff))[::-1]
-    ax.errorbar(rel, y, xerr=[np.nan_to_num(rel - lo), np.nan_to_num(hi - rel)], fmt="o")
-    ax.axvline(0, color="grey", lw=0.8)
-    ax.set_yticks(y, eff.label)
-    ax.set_xlabel(f"effect of {cmp.b.name} relative to {cmp.a.name} (share of {cmp.a.name})")
-    fig.tight_layout()
-    fig.savefig(folder / "effects.png", dpi=110)
-    plt.close(fig)
-
-    s = cmp.series
-    fig, axes = plt.subplots(2, 2, figsize=(11, 6))
-    for ax, col in zip(axes.flat, SERIES, strict=False):
-        for label, name in (("a", cmp.a.name), ("b", cmp.b.name)):
-            values = s[f"{label}_{col}"]
-            if col == "sanctions_total":
-                values = np.nancumsum(values)
-            ax.plot(s["date"], values, label=name, lw=0.8)
-        ax.set_title(col + (" (cumulative)" if col == "sanctions_total" else ""))
-        ax.legend(fontsize=8)
-    fig.autofmt_xdate()
-    fig.tight_layout()
-    fig.savefig(folder / "series.png", dpi=110)
-    plt.close(fig)
-    return ["effects.png", "series.png"]
+    written = []
+    for chart in comparison_charts(cmp):
+        (folder / chart.name).write_bytes(chart.png())
+        chart.close()
+        written.append(chart.name)
+    return written
