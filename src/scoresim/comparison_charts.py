@@ -63,22 +63,28 @@ def effects_chart(cmp: Comparison) -> Chart:
     for ax, e in zip(axes, effects, strict=True):
         per_seed = reps.loc[reps.outcome == e.outcome, "effect"].to_numpy(dtype=float)
         per_seed = per_seed[np.isfinite(per_seed)]
+        scale = 100.0 if e.kind == "share" else 1.0   # shares drawn in percentage points
+        per_seed, mean, low, high = per_seed * scale, e.effect * scale, e.low * scale, \
+            e.high * scale
         colour = CLEAR if e.clear else UNCLEAR
         ax.axvline(0, color=GREYS[0], lw=0.8)
         if len(per_seed):
             ax.plot(per_seed, np.zeros_like(per_seed), "o", ms=3.5, mfc="none", mec=colour,
                     alpha=0.7)
         if e.has_interval:
-            ax.plot([e.low, e.high], [0, 0], color=colour, lw=2.4, solid_capstyle="butt")
-        ax.plot([e.effect], [0], "D", color=colour, ms=6)
-        span = np.abs(np.concatenate([per_seed, [e.effect, e.low, e.high]]))
-        span = np.nanmax(span) if np.isfinite(span).any() else 0.0
-        half = span * 1.15 if span > 0 else 1.0
-        ax.set_xlim(-half, half)
+            ax.plot([low, high], [0, 0], color=colour, lw=2.4, solid_capstyle="butt")
+        ax.plot([mean], [0], "D", color=colour, ms=6)
+        span = np.abs(np.concatenate([per_seed, [mean, low, high]]))
+        span = float(np.nanmax(span)) if np.isfinite(span).any() else 0.0
+        ax.set_xlim(-1.15 * span, 1.15 * span) if span > 0 else ax.set_xlim(-1, 1)
         ax.set_ylim(-1, 1)
         ax.set_yticks([])
         ax.spines["left"].set_visible(False)
-        ax.xaxis.set_major_locator(_locator())
+        if span > 0:
+            ax.xaxis.set_major_locator(_locator())
+            ax.xaxis.set_major_formatter(_formatter(e.kind == "share"))
+        else:
+            ax.set_xticks([])
         ax.tick_params(axis="x", labelsize=7, length=2, pad=1)
         ax.set_ylabel(_short(e), rotation=0, ha="right", va="center", fontsize=8.5)
         ax.annotate(effect_text(e), (1.02, 0.5), xycoords="axes fraction", ha="left",
@@ -103,6 +109,12 @@ def _locator():
     from matplotlib.ticker import MaxNLocator
 
     return MaxNLocator(nbins=4, symmetric=True)
+
+
+def _formatter(points: bool):
+    from matplotlib.ticker import FuncFormatter
+
+    return FuncFormatter(lambda x, _: signed(x) + (" pts" if points and x else ""))
 
 
 def _short(e: Effect) -> str:

@@ -128,12 +128,14 @@ def wrap(text: str, width: int = 48) -> str:
 
 
 def date_axis(ax) -> None:
-    """Concise, horizontal date labels (no rotation: their boxes never overlap)."""
+    """Concise, horizontal date labels (no rotation: their boxes never overlap). The year
+    shows at the first tick of each year; no offset text under the axis (a legend goes
+    there)."""
     import matplotlib.dates as mdates
 
     locator = mdates.AutoDateLocator(minticks=3, maxticks=6)
     ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, show_offset=False))
 
 
 def mark_phases(ax, phases: dict, start, end, label: bool = True) -> None:

@@ -36,6 +36,7 @@ code { font-size: 0.92em; }
 @page { size: A4; margin: 14mm; }
 @media print {
   body { max-width: none; margin: 0; padding: 0; font-size: 10pt; }
+  table { font-size: 8pt; } td, th { padding: 2px 4px; overflow-wrap: anywhere; }
   h2 { break-after: avoid; } figure, table, .summary { break-inside: avoid; }
   a.num { color: inherit; border: none; }
 }

@@ -256,7 +256,7 @@ def run_summary(results: Results) -> list[str]:
     ratio, isolated = float(col("critic_degree_ratio")[-1]), float(col("isolated_critics")[-1])
     if math.isfinite(ratio):
         out.append(f"Critics have {link(number(ratio), 'fig-isolation')} times as many "
-                   "friends as others at the end (1 would be as many); "
+                   "friends as others at the end; "
                    f"{link(percent(isolated), 'fig-isolation')} of critics have no friend.")
     total = float(np.nansum(col("sanctions_total")))
     if total > 0:
