@@ -3,7 +3,6 @@ no overlapping text, a summary in words backed by the numbers, colour-blind-safe
 alt text, a page that fits 1024 px and A4, and both reports opened in Chromium."""
 
 import html as htmllib
-import os
 import re
 
 import matplotlib.colors as mcolors
@@ -12,7 +11,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from conftest import scenario
+from conftest import require_browser, scenario
 from scoresim import Results, Sim, load_scenario
 from scoresim.compare import HEADLINES, Comparison, compare
 from scoresim.comparison_charts import bands, comparison_charts, effect_text, effects_chart
@@ -38,6 +37,20 @@ def cmp_folder(tmp_path_factory):
     return out
 
 
+@pytest.fixture(scope="module")
+def charts(run_folder, cmp_folder):
+    """Every figure of both reports, built once for the tests that look at them."""
+    built = report_charts(Results.load(run_folder)) + comparison_charts(
+        Comparison.load(cmp_folder))
+    yield {c.name: c for c in built}
+    for c in built:
+        c.close()
+
+
+RUN_FIGURES = {"scores.png", "distribution.png", "expression.png", "opinions.png",
+               "isolation.png", "sanctions.png", "neighbourhood.png"}
+
+
 # --------------------------------------------------------------- text never overlaps
 
 
@@ -55,14 +68,10 @@ def test_the_overlap_check_finds_overlapping_and_clipped_text():
     assert ("here", "there") in found and ("far", "<figure edge>") in found
 
 
-def test_no_text_overlaps_in_any_run_report_figure(run_folder):
-    charts = report_charts(Results.load(run_folder))
-    assert {c.name for c in charts} == {"scores.png", "distribution.png", "expression.png",
-                                        "opinions.png", "isolation.png", "sanctions.png",
-                                        "neighbourhood.png"}
-    for chart in charts:
+def test_no_text_overlaps_in_any_report_figure(charts):
+    assert set(charts) == RUN_FIGURES | {"effects.png", "series.png"}
+    for chart in charts.values():
         assert text_overlaps(chart.figure) == [], chart.name
-        chart.close()
 
 
 @pytest.mark.parametrize("preset", ["government-pilot", "sesame", "baseline"])
@@ -74,12 +83,6 @@ def test_no_text_overlaps_in_other_presets_figures(tmp_path, preset):
     assert charts
     for chart in charts:
         assert text_overlaps(chart.figure) == [], (preset, chart.name)
-        chart.close()
-
-
-def test_no_text_overlaps_in_the_comparison_figures(cmp_folder):
-    for chart in comparison_charts(Comparison.load(cmp_folder)):
-        assert text_overlaps(chart.figure) == [], chart.name
         chart.close()
 
 
@@ -187,7 +190,7 @@ def test_summary_says_no_clear_effect_where_the_interval_includes_zero():
                      r"of friends relative to others' \(−?\+?[\d.]+% \[−[\d.]+%, \+[\d.]+%\]\)",
                      text), text
     assert "Sanctions in all: 179 [" in text and "none with baseline" in text
-    assert "share of critics without any friend" in text.split("same in every replicate")[-1]
+    assert "share of critics without any friend" in text.split("in every replicate:")[-1]
     assert "rose from 0.0% to 8.0% (+8.0 points [" in text
     assert "lost" not in text and "rose by" not in text   # nothing the numbers do not support
 
@@ -274,45 +277,24 @@ def colours_used(fig) -> list:
     return out
 
 
-def test_every_figure_uses_the_colour_blind_safe_palette(run_folder, cmp_folder):
+def test_every_figure_uses_the_colour_blind_safe_palette(charts):
     allowed = _allowed()
-    charts = report_charts(Results.load(run_folder)) + comparison_charts(
-        Comparison.load(cmp_folder))
-    for chart in charts:
-        chart.figure.canvas.draw()
+    for chart in charts.values():
         for art, colour in colours_used(chart.figure):
             if isinstance(colour, str) and colour.startswith("cmap:"):
                 assert colour[5:] in ("cividis", "viridis"), (chart.name, art)
             elif not (isinstance(colour, str) and colour == "none"):
                 rgb = _rgb(colour)
                 assert rgb is None or rgb in allowed, (chart.name, art, colour)
-        chart.close()
 
 
 # ------------------------------------------------------------------------- browser
 
 
-def _browser_or_skip():
-    """Chromium via Playwright. Missing in CI is a failure; elsewhere the test skips."""
-    from scoresim.screenshot import chromium_path
-
-    in_ci = os.environ.get("CI", "").lower() in ("true", "1", "yes")
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        if in_ci:
-            pytest.fail("CI must install playwright (the test extra)")
-        pytest.skip("playwright is not installed (pip install -e '.[test]')")
-    if chromium_path() is None:
-        if in_ci:
-            pytest.fail("CI must install Chromium (.ci/run: apt-get install chromium)")
-        pytest.skip("no Chromium (apt-get install chromium, or set SCORESIM_CHROMIUM)")
-
-
 @pytest.mark.parametrize("which", ["run", "cmp"])
 def test_report_in_chromium_fits_the_screen_and_a4_and_shows_every_figure(
         which, run_folder, cmp_folder, tmp_path):
-    _browser_or_skip()
+    require_browser()
     from PIL import Image
 
     from scoresim.screenshot import A4_TEXT_WIDTH, SCREEN_WIDTH, browser, open_report, print_pdf

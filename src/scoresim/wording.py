@@ -51,7 +51,14 @@ def percent(share: float, sign: bool = False) -> str:
     if not math.isfinite(share):
         return "n/a"
     value = 100 * share
-    text = f"{value:.0f}" if abs(value) >= 10 else f"{value:.1f}"
+    if abs(value) >= 10:
+        text = f"{value:.0f}"
+    elif abs(value) >= 1 or value == 0:
+        text = f"{value:.1f}"
+    elif abs(value) >= 0.001:
+        text = f"{float(f'{value:.2g}'):g}"    # 0.33%, 0.05%: small shares keep two digits
+    else:
+        text = f"{value:.0e}"
     if text in ("-0", "-0.0"):
         text = text[1:]
     if sign and float(text) > 0:
@@ -214,9 +221,11 @@ def comparison_summary(cmp: Comparison) -> list[str]:
     unclear = []
     for e in effects:
         anchor = FIG_SERIES if e.outcome in SERIES else FIG_EFFECTS
+        if e.identical:
+            continue
         if e.clear or not e.has_interval:
             out.append(effect_sentence(e, a, b, anchor))
-        elif not e.identical:
+        else:
             unclear.append(e)
     if unclear:
         out.append("No clear effect (the 95% interval includes zero) on "
@@ -224,7 +233,7 @@ def comparison_summary(cmp: Comparison) -> list[str]:
                                for e in unclear) + ".")
     same = [e for e in effects if e.identical]
     if same:
-        out.append("The same in every replicate under both scenarios: "
+        out.append("Identical under both scenarios in every replicate: "
                    + ", ".join(html.escape(e.phrase) for e in same) + ".")
     return out
 
