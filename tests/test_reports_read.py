@@ -320,3 +320,23 @@ def test_report_in_chromium_fits_the_screen_and_a4_and_shows_every_figure(
              re.findall(rb"/MediaBox \[\s*([\d.]+) ([\d.]+) ([\d.]+) ([\d.]+)\s*\]", pdf)]
     assert boxes and all(abs(x1 - 595.9) < 1 and abs(y1 - 842.9) < 1
                          for _, _, x1, y1 in boxes)   # A4 in points
+
+
+@pytest.mark.parametrize("kind", ["sobol", "morris"])
+def test_the_sensitivity_figure_keeps_its_text_apart_and_its_colours_safe(kind):
+    from scoresim.sensitivity import chart
+
+    names = ["schemes.government.friend_weight", "sources.social.error_rate",
+             "people.critic_below"]
+    values = np.array([0.42, 0.05, 0.31])
+    table = pd.DataFrame({"parameter": names, **(
+        {"S1": values, "S1_conf": values / 5, "ST": values * 1.2, "ST_conf": values / 4}
+        if kind == "sobol" else
+        {"mu_star": values, "mu_star_conf": values / 5, "sigma": values / 2})})
+    c = chart(table, "critical_statements:mean_last_year")
+    assert text_overlaps(c.figure) == []
+    allowed = _allowed()
+    assert all(isinstance(colour, str) and colour == "none" or _rgb(colour) is None
+               or _rgb(colour) in allowed for _, colour in colours_used(c.figure))
+    assert "friend_weight" in c.alt and "0.42" in c.alt
+    c.close()
