@@ -340,3 +340,22 @@ def test_the_sensitivity_figure_keeps_its_text_apart_and_its_colours_safe(kind):
                or _rgb(colour) in allowed for _, colour in colours_used(c.figure))
     assert "friend_weight" in c.alt and "0.42" in c.alt
     c.close()
+
+
+def test_a_comparison_folder_without_replicate_series_still_reports(cmp_folder, tmp_path):
+    """Folders written before the per-replicate series were kept: means, no bands."""
+    import shutil
+
+    from scoresim.report import write_report
+
+    old = tmp_path / "old"
+    shutil.copytree(cmp_folder, old)
+    (old / "replicate_series.parquet").unlink()
+    (old / "report.html").unlink()
+    cmp = Comparison.load(old)
+    assert cmp.replicate_series is None
+    chart = comparison_charts(cmp)[1]
+    assert text_overlaps(chart.figure) == []
+    chart.close()
+    page = write_report(old).read_text()
+    assert page.count('<figure id="') == 2 and "In short" in page

@@ -271,8 +271,8 @@ def opinions_chart(results: Results) -> Chart | None:
     alt = (f"Histogram of opinions at the end: mean private opinion "
            f"{number(people.private_opinion.mean())}, mean expressed opinion "
            f"{number(people.expressed_opinion.mean())}; "
-           f"{percent((people.private_opinion < 0).mean())} hold a critical opinion, "
-           f"{percent((people.expressed_opinion < 0).mean())} express one.")
+           f"{percent((people.private_opinion < 0).mean())} hold an opinion on the critical "
+           f"side (below 0), {percent((people.expressed_opinion < 0).mean())} express one.")
     return Chart("opinions.png", fig, alt)
 
 
