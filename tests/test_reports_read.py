@@ -359,3 +359,17 @@ def test_a_comparison_folder_without_replicate_series_still_reports(cmp_folder, 
     chart.close()
     page = write_report(old).read_text()
     assert page.count('<figure id="') == 2 and "In short" in page
+
+
+def test_a_relative_change_is_only_given_where_it_agrees_with_the_raw_interval():
+    """Per-seed ratios can tell a different story than differences; then only the raw
+    effect is spoken of, so no sentence both claims and denies an effect."""
+    a = [1.0, 10.0, 10.0, 10.0]         # a small baseline in one seed: ratios scatter
+    b = [3.0, 11.0, 11.0, 11.2]
+    cmp = fake_comparison({"critical_statements": (a, b)})
+    (e,) = effects_of(cmp)
+    rel = (np.array(b) / np.array(a) - 1)
+    assert e.clear and stats.t.interval(0.95, 3, rel.mean(), stats.sem(rel))[0] < 0
+    assert e.relative is None
+    text = plain(comparison_summary(cmp))
+    assert "rose from 7.75 to 9.05 (+1.3 [" in text and "%" not in text

@@ -24,7 +24,6 @@ from scoresim.wording import (
     number,
     percent,
     signed,
-    t_interval,
 )
 
 if TYPE_CHECKING:
@@ -222,5 +221,3 @@ def series_chart(cmp: Comparison) -> Chart:
 def comparison_charts(cmp: Comparison) -> list[Chart]:
     return [effects_chart(cmp), series_chart(cmp)]
 
-
-__all__ = ["comparison_charts", "effects_chart", "series_chart", "bands", "t_interval"]

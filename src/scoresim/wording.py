@@ -150,8 +150,11 @@ def effects_of(cmp: Comparison) -> list[Effect]:
         relative = None
         if kind != "share" and len(a) and np.all(np.abs(a) > 1e-12) and np.all(np.isfinite(b)):
             relative = t_interval(b / a - 1.0)
-        out.append(Effect(row.outcome, phrase, kind, row.a_mean, row.b_mean, row.effect,
-                          row.ci_low, row.ci_high, int(row.replicates), identical, relative))
+        e = Effect(row.outcome, phrase, kind, row.a_mean, row.b_mean, row.effect,
+                   row.ci_low, row.ci_high, int(row.replicates), identical, relative)
+        if relative is not None and (relative[1] > 0 or relative[2] < 0) != e.clear:
+            e.relative = None   # the two intervals disagree: speak in raw numbers only
+        out.append(e)
     return out
 
 
