@@ -16,8 +16,6 @@ import pandas as pd
 
 from scoresim.plotting import GREYS, PALETTE, WIDE, Chart, date_axis, figure, in_style
 from scoresim.wording import (
-    FIG_EFFECTS,
-    FIG_SERIES,
     Effect,
     effects_of,
     interval,
@@ -99,9 +97,7 @@ def effects_chart(cmp: Comparison) -> Chart:
            + (f" No clear effect on {len(effects) - len(clear)} other outcome"
               f"{'s' if len(effects) - len(clear) != 1 else ''}."
               if len(effects) > len(clear) else ""))
-    chart = Chart("effects.png", fig, alt)
-    assert chart.anchor == FIG_EFFECTS
-    return chart
+    return Chart("effects.png", fig, alt)   # its anchor is FIG_EFFECTS, as the summary links
 
 
 def _locator():
@@ -213,9 +209,7 @@ def series_chart(cmp: Comparison) -> Chart:
     fig.legend(handles=handles, loc="outside upper center", ncol=3)
     text = (f"Outcomes over time, mean over {len(cmp.seeds)} replicates with 95% interval "
             "bands; under each panel the difference with its band. " + " ".join(alt))
-    chart = Chart("series.png", fig, text)
-    assert chart.anchor == FIG_SERIES
-    return chart
+    return Chart("series.png", fig, text)   # its anchor is FIG_SERIES
 
 
 def comparison_charts(cmp: Comparison) -> list[Chart]:
