@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from scoresim.plotting import GREYS, PALETTE, WIDE, Chart, date_axis, figure, in_style
+from scoresim.plotting import GREYS, PALETTE, WIDE, Chart, date_axis, figure, in_style, rolling_mean
 from scoresim.wording import (
     Effect,
     effects_of,
@@ -113,9 +113,7 @@ def _formatter(points: bool):
 
 
 def _short(e: Effect) -> str:
-    from scoresim.compare import HEADLINES
-
-    return HEADLINES.get(e.outcome, ("", e.phrase))[1]
+    return e.label
 
 
 # ------------------------------------------------------------------------- over time
@@ -134,9 +132,7 @@ def _transform(values: np.ndarray, how: str) -> np.ndarray:
     if how == "cumulative":
         return np.nancumsum(values)
     if how == "rolling":
-        from scoresim.figures import _rolling
-
-        return _rolling(values)
+        return rolling_mean(values)
     return values
 
 

@@ -19,6 +19,7 @@ from scoresim.plotting import (
     in_style,
     legend_below,
     mark_phases,
+    rolling_mean,
     subplots,
     wrap,
 )
@@ -35,15 +36,6 @@ def _dates(results: Results) -> np.ndarray:
 def _phases(ax, results: Results, label: bool = True) -> None:
     sc = results.scenario
     mark_phases(ax, sc.phases, sc.start, sc.end, label)
-
-
-def _rolling(values: np.ndarray, days: int = 30) -> np.ndarray:
-    """The mean of the last ``days`` values at each day (fewer at the start)."""
-    values = np.nan_to_num(np.asarray(values, dtype=float))
-    sums = np.cumsum(values)
-    out = sums.copy()
-    out[days:] = sums[days:] - sums[:-days]
-    return out / np.minimum(np.arange(1, len(values) + 1), days)
 
 
 def tier_colours(n: int) -> list:
@@ -111,7 +103,7 @@ def expression_chart(results: Results) -> Chart:
     ax = axes[0, 0]
     crit = col("critical_statements")
     ax.plot(dates, crit, color=GREYS[2], lw=0.6, label="per day")
-    ax.plot(dates, _rolling(crit), color=PALETTE[0], label="30-day mean")
+    ax.plot(dates, rolling_mean(crit), color=PALETTE[0], label="30-day mean")
     ax.set_title("critical statements per day")
     ax.set_ylim(bottom=0)
     date_axis(ax)
@@ -127,9 +119,9 @@ def expression_chart(results: Results) -> Chart:
     date_axis(ax)
     _phases(ax, results)
     legend_below(ax, ncol=3)
-    first = _rolling(crit)[min(29, len(crit) - 1)]
+    first = rolling_mean(crit)[min(29, len(crit) - 1)]
     alt = (f"Expression over time. Critical statements per day: {number(first)} on average "
-           f"in the first 30 days, {number(_rolling(crit)[-1])} in the last 30. At the end "
+           f"in the first 30 days, {number(rolling_mean(crit)[-1])} in the last 30. At the end "
            f"{percent(col('self_censoring_share')[-1])} of people censor themselves, "
            f"{percent(col('defiant_share')[-1])} are defiant, and the gap between private "
            f"and expressed opinion is {number(col('expression_gap')[-1])}.")

@@ -151,6 +151,17 @@ def mark_phases(ax, phases: dict, start, end, label: bool = True) -> None:
                             color=GREYS[0], va="top", ha="left")
 
 
+def rolling_mean(values, days: int = 30):
+    """The mean of the last ``days`` values at each day (fewer at the start; NaN as 0)."""
+    import numpy as np
+
+    values = np.nan_to_num(np.asarray(values, dtype=float))
+    sums = np.cumsum(values)
+    out = sums.copy()
+    out[days:] = sums[days:] - sums[:-days]
+    return out / np.minimum(np.arange(1, len(values) + 1), days)
+
+
 def legend_below(ax, ncol: int = 4, **kwargs):
     """A legend under the axes, outside the data (constrained layout makes room for it)."""
     handles, labels = ax.get_legend_handles_labels()

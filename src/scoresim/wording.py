@@ -117,6 +117,7 @@ class Effect:
     """One outcome's effect, ready to be spoken of."""
 
     outcome: str
+    label: str               # the short label of the effects table
     phrase: str
     kind: str
     a: float
@@ -150,7 +151,7 @@ def effects_of(cmp: Comparison) -> list[Effect]:
         relative = None
         if kind != "share" and len(a) and np.all(np.abs(a) > 1e-12) and np.all(np.isfinite(b)):
             relative = t_interval(b / a - 1.0)
-        e = Effect(row.outcome, phrase, kind, row.a_mean, row.b_mean, row.effect,
+        e = Effect(row.outcome, row.label, phrase, kind, row.a_mean, row.b_mean, row.effect,
                    row.ci_low, row.ci_high, int(row.replicates), identical, relative)
         if relative is not None and (relative[1] > 0 or relative[2] < 0) != e.clear:
             e.relative = None   # the two intervals disagree: speak in raw numbers only
@@ -216,14 +217,12 @@ def effect_sentence(e: Effect, a_name: str, b_name: str, anchor: str = FIG_EFFEC
 def comparison_summary(cmp: Comparison) -> list[str]:
     """Sentences (HTML) for the top of a comparison report: clear effects first, in the
     order of the headline table, then one sentence naming the outcomes without one."""
-    from scoresim.compare import SERIES
-
     effects = effects_of(cmp)
     a, b = cmp.a.name, cmp.b.name
     out = []
     unclear = []
     for e in effects:
-        anchor = FIG_SERIES if e.outcome in SERIES else FIG_EFFECTS
+        anchor = FIG_SERIES if f"a_{e.outcome}" in cmp.series else FIG_EFFECTS
         if e.identical:
             continue
         if e.clear or not e.has_interval:
