@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
 
 import pytest
@@ -31,3 +32,21 @@ def scenario_with(tmp_path, text, name="scenario.toml"):
     path = tmp_path / name
     path.write_text(textwrap.dedent(text), encoding="utf-8")
     return path
+
+
+def require_browser():
+    """Skip a browser test where Chromium or Playwright is missing, except in CI (CI=true),
+    where their absence fails the test: CI installs both (.ci/run, the test extra)."""
+    from scoresim.results.screenshot import chromium_path
+
+    in_ci = os.environ.get("CI", "").lower() in ("true", "1", "yes")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        if in_ci:
+            pytest.fail("CI must install playwright (the test extra of pyproject.toml)")
+        pytest.skip("playwright is not installed (pip install -e '.[test]')")
+    if chromium_path() is None:
+        if in_ci:
+            pytest.fail("CI must install Chromium (.ci/run: apt-get install chromium)")
+        pytest.skip("no Chromium (apt-get install chromium, or set SCORESIM_CHROMIUM)")

@@ -248,7 +248,7 @@ def test_the_reports_neighbourhood_is_the_one_the_whole_graph_gives(n, seed):
     import networkx as nx
 
     from scoresim.model.network import small_world
-    from scoresim.results.report import _sampled_subgraph
+    from scoresim.results.figures import _sampled_subgraph
 
     rng = np.random.default_rng(seed)
     net = small_world(n, 12, 0.2, rng)
@@ -305,7 +305,7 @@ def test_a_changed_comparison_file_is_refused(tmp_path, capsys):
     assert info.value.code in (0, None)
     meta = json.loads((out / "comparison.json").read_text())
     assert {"effects.parquet", "effects.csv", "replicates.parquet", "series.parquet",
-            "effects.png", "series.png"} == set(meta["sha256"])
+            "replicate_series.parquet", "effects.png", "series.png"} == set(meta["sha256"])
     (out / "effects.csv").write_text("outcome,effect\nsanctions,0\n")
     capsys.readouterr()
     with pytest.raises(SystemExit) as info:

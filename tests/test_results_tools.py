@@ -3,18 +3,19 @@
 import base64
 import json
 import re
-import shutil
 import subprocess
 
 import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from conftest import scenario
+from conftest import require_browser, scenario
 from scoresim import Results, ScenarioError, Sim
 from scoresim.cli import app
-from scoresim.experiments.compare import compare, write_comparison_report
+from scoresim.experiments.compare import compare
 from scoresim.results.explain import explain
+from scoresim.results.report import write_report
+from scoresim.results.screenshot import chromium_path
 
 EARLY = {"phases__mandatory": "2018-03-01"}
 
@@ -113,7 +114,7 @@ def test_compare_seed_against_baseline_shows_chilling_and_isolation(tmp_path):
     assert {"effects.parquet", "effects.csv", "replicates.parquet", "effects.png",
             "series.png", "comparison.json"} <= {p.name for p in out.iterdir()}
     (out / "report.html").unlink()
-    write_comparison_report(out)
+    write_report(out)
     assert "Effects" in (out / "report.html").read_text()
 
 
@@ -161,11 +162,11 @@ def test_report_command_rewrites_the_report(traced_run):
     assert bad.exit_code == 2 and "neither a run folder" in bad.output
 
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM = chromium_path()
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")
 def test_report_renders_in_headless_chromium(traced_run, tmp_path):
+    require_browser()
     _, _, out = traced_run
     shot = tmp_path / "report.png"
     subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",

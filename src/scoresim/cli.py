@@ -239,14 +239,10 @@ def report(
     folder: Annotated[Path, typer.Argument(help="a run or comparison folder")],
 ) -> None:
     """Write report.html (self-contained) into a run or comparison folder."""
-    from scoresim.experiments.compare import write_comparison_report
     from scoresim.results.report import write_report
 
     try:
-        if (folder / "comparison.json").is_file():
-            path = write_comparison_report(folder)
-        else:
-            path = write_report(folder)
+        path = write_report(folder)
     except ScenarioError as exc:
         _fail(str(exc))
         return

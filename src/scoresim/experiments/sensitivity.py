@@ -67,29 +67,40 @@ def analyze(meta: dict[str, Any], results: pd.DataFrame, outcome: str,
                          "mu_star_conf": s["mu_star_conf"], "sigma": s["sigma"]})
 
 
+def chart(table: pd.DataFrame, outcome: str):
+    """The indices as bars with their intervals (a :class:`~scoresim.plotting.Chart`)."""
+    from scoresim.results.plotting import PALETTE, Chart, style, subplots
+
+    with style():
+        fig, axes = subplots(1, 1, width=8, height=0.6 * len(table) + 1.7)
+        ax = axes[0, 0]
+        y = np.arange(len(table))
+        if "S1" in table:
+            ax.barh(y + 0.2, table.S1, 0.4, xerr=table.S1_conf, label="first order S1",
+                    color=PALETTE[0])
+            ax.barh(y - 0.2, table.ST, 0.4, xerr=table.ST_conf, label="total ST",
+                    color=PALETTE[1])
+            ax.set_xlabel("Sobol index (95% interval)")
+            alt = "; ".join(f"{p}: S1 {a:.2g}, ST {b:.2g}" for p, a, b in
+                            zip(table.parameter, table.S1, table.ST, strict=True))
+        else:
+            ax.barh(y + 0.2, table.mu_star, 0.4, xerr=table.mu_star_conf, label="mu*",
+                    color=PALETTE[0])
+            ax.barh(y - 0.2, table.sigma, 0.4, label="sigma", color=PALETTE[1])
+            ax.set_xlabel("Morris elementary effects")
+            alt = "; ".join(f"{p}: mu* {a:.2g}, sigma {b:.2g}" for p, a, b in
+                            zip(table.parameter, table.mu_star, table.sigma, strict=True))
+        ax.set_yticks(y, table.parameter)
+        ax.set_title(f"sensitivity of {outcome}")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    return Chart(f"sensitivity-{outcome}.png", fig, f"Sensitivity of {outcome}: {alt}.")
+
+
 def figure(table: pd.DataFrame, outcome: str, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(8, 0.6 * len(table) + 1.5))
-    y = np.arange(len(table))
-    if "S1" in table:
-        ax.barh(y + 0.2, table.S1, 0.4, xerr=table.S1_conf, label="first order S1")
-        ax.barh(y - 0.2, table.ST, 0.4, xerr=table.ST_conf, label="total ST")
-        ax.set_xlabel("Sobol index (95% interval)")
-    else:
-        ax.barh(y + 0.2, table.mu_star, 0.4, xerr=table.mu_star_conf, label="mu*")
-        ax.barh(y - 0.2, table.sigma, 0.4, label="sigma")
-        ax.set_xlabel("Morris elementary effects")
-    ax.set_yticks(y, table.parameter)
-    ax.set_title(f"sensitivity of {outcome}")
-    ax.legend()
-    fig.tight_layout()
+    c = chart(table, outcome)
     tmp = path.with_name(path.name + ".partial.png")
-    fig.savefig(tmp, dpi=110)
-    plt.close(fig)
+    tmp.write_bytes(c.png())
+    c.close()
     os.replace(tmp, path)
 
 

@@ -1,4 +1,7 @@
-"""Figures of the headline outcomes, written as PNG files into a run folder."""
+"""Figures of a run: the headline outcomes over time (written as PNG files into the run
+folder) and the end-of-run pictures of the report (score distribution, opinions, a
+neighbourhood of the network). Every builder returns a :class:`~scoresim.plotting.Chart`
+whose alt text states the numbers the figure shows."""
 
 from __future__ import annotations
 
@@ -6,6 +9,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from scoresim.results.plotting import (
+    GREYS,
+    NARROW,
+    PALETTE,
+    Chart,
+    date_axis,
+    in_style,
+    legend_below,
+    mark_phases,
+    rolling_mean,
+    subplots,
+    wrap,
+)
+from scoresim.results.wording import number, percent
 
 if TYPE_CHECKING:
     from scoresim.results.run_folder import Results
@@ -15,85 +33,307 @@ def _dates(results: Results) -> np.ndarray:
     return results.outcomes.column("date").to_numpy()
 
 
-def _mark_phases(ax, results: Results) -> None:
-    for name, start in results.scenario.phases.items():
-        if results.scenario.start < start <= results.scenario.end:
-            ax.axvline(np.datetime64(start), color="grey", lw=0.8, ls="--")
-            ax.annotate(name, (np.datetime64(start), 1), xycoords=("data", "axes fraction"),
-                        fontsize=8, color="grey", va="top", rotation=90)
+def _phases(ax, results: Results, label: bool = True) -> None:
+    sc = results.scenario
+    mark_phases(ax, sc.phases, sc.start, sc.end, label)
+
+
+def tier_colours(n: int) -> list:
+    """Ordered tiers, lowest first: steps of the cividis map (colour-blind safe)."""
+    from matplotlib import colormaps
+
+    return [colormaps["cividis"](x) for x in np.linspace(0.05, 0.95, max(n, 1))][:n]
+
+
+@in_style
+def scores_chart(results: Results) -> Chart | None:
+    schemes = list(results.scenario.schemes)
+    if not schemes:
+        return None
+    dates, col = _dates(results), results.column
+    names = results.outcomes.column_names
+    fig, axes = subplots(len(schemes), 2, height=2.7 * len(schemes) + 0.3)
+    alt = []
+    for row, scheme in zip(axes, schemes, strict=True):
+        ax = row[0]
+        mean = col(f"{scheme}_score_mean")
+        p10, p90 = col(f"{scheme}_score_p10"), col(f"{scheme}_score_p90")
+        ax.fill_between(dates, p10, p90, color=PALETTE[0], alpha=0.25, lw=0,
+                        label="10th-90th percentile")
+        ax.plot(dates, mean, color=PALETTE[0], label="mean")
+        ax.set_title(f"{scheme}: published score")
+        date_axis(ax)
+        _phases(ax, results)
+        legend_below(ax)
+        alt.append(f"{scheme}: the mean published score went from {number(mean[0])} to "
+                   f"{number(mean[-1])} (10th to 90th percentile at the end: "
+                   f"{number(p10[-1])} to {number(p90[-1])}).")
+        ax = row[1]
+        tiers = [c for c in names if c.startswith(f"{scheme}_tier_")]
+        if tiers:
+            shares = [np.nan_to_num(col(c)) for c in tiers]
+            labels = [c.split("_tier_")[1] for c in tiers]
+            order = np.argsort([results.scenario.schemes[scheme].tiers[t].min
+                                if t in results.scenario.schemes[scheme].tiers else 0
+                                for t in labels], kind="stable")
+            shares = [shares[i] for i in order]
+            labels = [labels[i] for i in order]
+            ax.stackplot(dates, *shares, labels=labels, colors=tier_colours(len(labels)))
+            ax.set_ylim(0, 1)
+            ax.set_title(f"{scheme}: tier shares")
+            handles, names_ = ax.get_legend_handles_labels()
+            ax.legend(handles[::-1], names_[::-1], loc="center left",
+                      bbox_to_anchor=(1.01, 0.5), title="tier")
+            alt.append(f"{scheme} tiers at the end: " + ", ".join(
+                f"{t} {percent(s[-1])}" for t, s in zip(labels[::-1], shares[::-1],
+                                                          strict=True)) + ".")
+        else:
+            enrolled = col(f"{scheme}_enrolled_share")
+            ax.plot(dates, enrolled)
+            ax.set_title(f"{scheme}: enrolled share")
+            alt.append(f"{scheme}: {percent(enrolled[-1])} enrolled at the end.")
+        date_axis(ax)
+    return Chart("scores.png", fig, "Scores and tiers over time. " + " ".join(alt))
+
+
+@in_style
+def expression_chart(results: Results) -> Chart:
+    dates, col = _dates(results), results.column
+    fig, axes = subplots(1, 2, height=3.1)
+    ax = axes[0, 0]
+    crit = col("critical_statements")
+    ax.plot(dates, crit, color=GREYS[2], lw=0.6, label="per day")
+    ax.plot(dates, rolling_mean(crit), color=PALETTE[0], label="30-day mean")
+    ax.set_title("critical statements per day")
+    ax.set_ylim(bottom=0)
+    date_axis(ax)
+    _phases(ax, results)
+    legend_below(ax)
+    ax = axes[0, 1]
+    labels = {"self_censoring_share": "self-censoring", "defiant_share": "defiant",
+              "expression_gap": "private/expressed gap"}
+    for (c, label), colour in zip(labels.items(), PALETTE, strict=False):
+        ax.plot(dates, col(c), label=label, color=colour)
+    ax.set_title("self-censorship (shares of people; gap in opinion units)")
+    ax.set_ylim(bottom=0)
+    date_axis(ax)
+    _phases(ax, results)
+    legend_below(ax, ncol=3)
+    first = rolling_mean(crit)[min(29, len(crit) - 1)]
+    alt = (f"Expression over time. Critical statements per day: {number(first)} on average "
+           f"in the first 30 days, {number(rolling_mean(crit)[-1])} in the last 30. At the end "
+           f"{percent(col('self_censoring_share')[-1])} of people censor themselves, "
+           f"{percent(col('defiant_share')[-1])} are defiant, and the gap between private "
+           f"and expressed opinion is {number(col('expression_gap')[-1])}.")
+    return Chart("expression.png", fig, alt)
+
+
+@in_style
+def isolation_chart(results: Results) -> Chart:
+    dates, col = _dates(results), results.column
+    fig, axes = subplots(1, 2, height=2.9)
+    ratio, isolated = col("critic_degree_ratio"), col("isolated_critics")
+    axes[0, 0].plot(dates, ratio)
+    axes[0, 0].axhline(1, color=GREYS[1], lw=0.8)
+    axes[0, 0].set_title("critics' number of friends / others'")
+    axes[0, 1].plot(dates, isolated, color=PALETTE[1])
+    axes[0, 1].set_title("share of critics with no friends")
+    axes[0, 1].set_ylim(bottom=0)
+    for ax in axes[0]:
+        date_axis(ax)
+        _phases(ax, results)
+    alt = (f"Isolation of critics over time. Critics have {number(ratio[-1])} times as many "
+           f"friends as others at the end ({number(ratio[0])} at the start); "
+           f"{percent(isolated[-1])} of critics have no friend at the end.")
+    return Chart("isolation.png", fig, alt)
+
+
+def _sanction_kinds(results: Results) -> list[str]:
+    return [c for c in results.outcomes.column_names if c.startswith("sanctions_")
+            and c not in ("sanctions_total", "sanctions_wrongful", "sanctions_association")]
+
+
+@in_style
+def sanctions_chart(results: Results) -> Chart | None:
+    kinds = _sanction_kinds(results)
+    if not kinds:
+        return None
+    dates, col = _dates(results), results.column
+    fig, axes = subplots(1, 2, height=3.1, gridspec_kw={"width_ratios": [3, 2]})
+    ax = axes[0, 0]
+    parts = {"sanctions_total": "all", "sanctions_wrongful": "wrongful (data errors)",
+             "sanctions_association": "by association (friends' scores)"}
+    totals = {}
+    for (c, label), colour in zip(parts.items(), PALETTE, strict=False):
+        values = np.nancumsum(col(c))
+        totals[c] = float(values[-1])
+        ax.plot(dates, values, label=label, color=colour)
+    ax.set_yscale("symlog", linthresh=10)
+    ax.set_ylim(bottom=0)
+    ax.set_title("sanctions, cumulative")
+    date_axis(ax)
+    _phases(ax, results)
+    legend_below(ax, ncol=3)
+    ax = axes[0, 1]
+    sums = {c.removeprefix("sanctions_").replace("_", " "): float(np.nansum(col(c)))
+            for c in kinds}
+    names = sorted(sums, key=sums.get)
+    y = np.arange(len(names))
+    ax.barh(y, [sums[n] for n in names], color=PALETTE[0])
+    ax.set_yticks(y, names)
+    ax.set_title("applied in all, by kind")
+    top = max(sums.values()) or 1.0
+    ax.set_xlim(0, top * 1.3)
+    for yi, n in zip(y, names, strict=True):
+        ax.annotate(number(sums[n]), (sums[n], yi), xytext=(3, 0),
+                    textcoords="offset points", va="center", fontsize=8)
+    alt = (f"Sanctions. {number(totals['sanctions_total'])} applied in all, "
+           f"{number(totals['sanctions_wrongful'])} of them wrongful (caused only by data "
+           f"errors) and {number(totals['sanctions_association'])} by association. By kind: "
+           + ", ".join(f"{n} {number(sums[n])}" for n in names[::-1]) + ".")
+    return Chart("sanctions.png", fig, alt)
+
+
+def run_charts(results: Results) -> list[Chart]:
+    """The figures written into a run folder, in the order of the report."""
+    charts = [scores_chart(results), expression_chart(results), isolation_chart(results),
+              sanctions_chart(results)]
+    return [c for c in charts if c is not None]
 
 
 def write_figures(results: Results, folder: Path) -> list[str]:
     """Write scores.png, expression.png, isolation.png, sanctions.png; return the names."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    dates = _dates(results)
-    col = results.column
-    names = results.outcomes.column_names
     written = []
-
-    def save(fig, name: str) -> None:
-        fig.autofmt_xdate()
-        fig.tight_layout()
-        fig.savefig(folder / name, dpi=110)
-        plt.close(fig)
-        written.append(name)
-
-    schemes = list(results.scenario.schemes)
-    if schemes:
-        fig, axes = plt.subplots(len(schemes), 2, figsize=(11, 3.2 * len(schemes)),
-                                 squeeze=False)
-        for row, scheme in zip(axes, schemes, strict=True):
-            ax = row[0]
-            ax.fill_between(dates, col(f"{scheme}_score_p10"), col(f"{scheme}_score_p90"),
-                            alpha=0.3, label="p10-p90")
-            ax.plot(dates, col(f"{scheme}_score_mean"), label="mean")
-            ax.set_title(f"{scheme}: published score")
-            ax.legend(fontsize=8)
-            _mark_phases(ax, results)
-            ax = row[1]
-            tiers = [c for c in names if c.startswith(f"{scheme}_tier_")]
-            if tiers:
-                ax.stackplot(dates, *[np.nan_to_num(col(c)) for c in tiers],
-                             labels=[c.split("_tier_")[1] for c in tiers])
-                ax.set_title(f"{scheme}: tier shares")
-                ax.legend(fontsize=7, loc="upper left", ncol=2)
-            else:
-                ax.plot(dates, col(f"{scheme}_enrolled_share"))
-                ax.set_title(f"{scheme}: enrolled share")
-        save(fig, "scores.png")
-
-    fig, axes = plt.subplots(1, 2, figsize=(11, 3.5))
-    axes[0].plot(dates, col("critical_statements"), lw=0.6)
-    axes[0].set_title("critical statements per day")
-    _mark_phases(axes[0], results)
-    for c in ("self_censoring_share", "defiant_share", "expression_gap"):
-        axes[1].plot(dates, col(c), label=c)
-    axes[1].set_title("self-censorship")
-    axes[1].legend(fontsize=8)
-    _mark_phases(axes[1], results)
-    save(fig, "expression.png")
-
-    fig, axes = plt.subplots(1, 2, figsize=(11, 3.5))
-    axes[0].plot(dates, col("critic_degree_ratio"))
-    axes[0].set_title("critics' degree / others' degree")
-    axes[1].plot(dates, col("isolated_critics"))
-    axes[1].set_title("share of critics with no friends")
-    for ax in axes:
-        _mark_phases(ax, results)
-    save(fig, "isolation.png")
-
-    sanction_cols = [c for c in names if c.startswith("sanctions_") and c != "sanctions_total"]
-    if sanction_cols:
-        fig, ax = plt.subplots(figsize=(11, 3.8))
-        for c in sanction_cols:
-            ax.plot(dates, np.nancumsum(col(c)), label=c.removeprefix("sanctions_"))
-        ax.set_title("sanctions, cumulative")
-        ax.set_yscale("symlog")
-        ax.legend(fontsize=8, ncol=2)
-        _mark_phases(ax, results)
-        save(fig, "sanctions.png")
+    for chart in run_charts(results):
+        (Path(folder) / chart.name).write_bytes(chart.png())
+        chart.close()
+        written.append(chart.name)
     return written
+
+
+# ----------------------------------------------------------- end-of-run report figures
+
+
+@in_style
+def distribution_chart(results: Results) -> Chart | None:
+    if results.people is None or not results.scenario.schemes:
+        return None
+    people = results.people_df()
+    schemes = list(results.scenario.schemes)
+    fig, axes = subplots(1, len(schemes), height=2.9)
+    alt = []
+    for ax, name in zip(axes[0], schemes, strict=True):
+        scheme = results.scenario.schemes[name]
+        scored = people.loc[people[f"{name}_state"] != "none", f"{name}_score"].to_numpy()
+        if len(scored):
+            ax.hist(scored, bins=60, color=PALETTE[0])
+        for t in scheme.tiers.values():
+            ax.axvline(t.min, color=GREYS[1], lw=0.6)
+        ax.set_xlim(scheme.min_score, scheme.max_score)
+        ax.set_title(wrap(f"{name}: published scores at the end", 40))
+        ax.set_xlabel("score (grey lines: tier bounds)")
+        if len(scored):
+            q = np.percentile(scored, [10, 50, 90])
+            alt.append(f"{name}: {number(len(scored))} people scored; median "
+                       f"{number(q[1])}, 10th percentile {number(q[0])}, 90th "
+                       f"{number(q[2])}.")
+        else:
+            alt.append(f"{name}: nobody scored at the end.")
+    axes[0, 0].set_ylabel("people")
+    return Chart("distribution.png", fig, "Histogram of published scores at the end. "
+                 + " ".join(alt))
+
+
+@in_style
+def opinions_chart(results: Results) -> Chart | None:
+    if results.people is None:
+        return None
+    people = results.people_df()
+    fig, axes = subplots(1, 1, width=NARROW, height=3.0)
+    ax = axes[0, 0]
+    bins = np.linspace(-1, 1, 41)
+    ax.hist(people.private_opinion, bins=bins, color=PALETTE[0], alpha=0.55,
+            label="private opinion")
+    ax.hist(people.expressed_opinion, bins=bins, histtype="step", color=PALETTE[5], lw=1.6,
+            label="expressed opinion")
+    ax.set_title("what people hold and what they show")
+    ax.set_xlabel("opinion (-1 critical of the regime, +1 loyal)")
+    ax.set_ylabel("people")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    alt = (f"Histogram of opinions at the end: mean private opinion "
+           f"{number(people.private_opinion.mean())}, mean expressed opinion "
+           f"{number(people.expressed_opinion.mean())}; "
+           f"{percent((people.private_opinion < 0).mean())} hold an opinion on the critical "
+           f"side (below 0), {percent((people.expressed_opinion < 0).mean())} express one.")
+    return Chart("opinions.png", fig, alt)
+
+
+@in_style
+def _sampled_subgraph(nx, a: np.ndarray, b: np.ndarray, centre: int):
+    """A person, their friends and up to 8 friends of each (first ties first), at most 200
+    people, with every tie among them: the graph the whole network would give, built from
+    the ties that touch them only (a networkx graph of 10^6 people's ties takes GBs)."""
+
+    def friends(rows: np.ndarray, x: int) -> np.ndarray:
+        mine = rows[(a[rows] == x) | (b[rows] == x)]
+        return np.where(a[mine] == x, b[mine], a[mine])
+
+    everything = np.arange(a.shape[0])
+    first = {centre} | set(friends(everything, centre).tolist())
+    pick = np.fromiter(first, np.int64)
+    near = np.flatnonzero(np.isin(a, pick) | np.isin(b, pick))
+    nodes = set(first)
+    for friend in first:
+        nodes |= set(friends(near, friend)[:8].tolist())
+    keep = np.array(sorted(nodes)[:200], np.int64)
+    rows = np.flatnonzero(np.isin(a, keep) | np.isin(b, keep))
+    inside = rows[np.isin(a[rows], keep) & np.isin(b[rows], keep)]
+    wanted = set(keep.tolist())
+    order = {}  # people in the order the whole graph met them
+    for x in np.column_stack([a[rows], b[rows]]).ravel().tolist():
+        if x in wanted:
+            order.setdefault(x, None)
+    in_graph = np.unique(np.concatenate([a, b])).shape[0]
+    if 2 * len(wanted) < in_graph:  # (networkx's subgraph view then lists them as a set)
+        order = dict.fromkeys(set(keep.tolist()))
+    g = nx.Graph()
+    g.add_nodes_from(order)
+    g.add_edges_from(zip(a[inside].tolist(), b[inside].tolist(), strict=True))
+    return g
+
+
+def neighbourhood_chart(results: Results) -> Chart | None:
+    """A sampled neighbourhood of the network: a critic's friends and their friends."""
+    if results.network is None or results.people is None:
+        return None
+    import networkx as nx
+
+    people = results.people_df()
+    a = results.network.column("a").to_numpy()
+    b = results.network.column("b").to_numpy()
+    schemes = list(results.scenario.schemes)
+    colour = f"{schemes[0]}_score" if schemes else "expressed_opinion"
+    critics = people[(people.private_opinion < results.scenario.people.critic_below)
+                     & (people.degree > 0)]
+    pool = critics if len(critics) else people[people.degree > 0]
+    if pool.empty:
+        return None
+    centre = int(pool.sort_values("id").iloc[len(pool) // 2].id)
+    sub = _sampled_subgraph(nx, a, b, centre)
+    pos = nx.spring_layout(sub, seed=1)
+    values = people.set_index("id").loc[list(sub.nodes), colour].to_numpy()
+    fig, axes = subplots(1, 1, width=NARROW, height=4.6)
+    ax = axes[0, 0]
+    nx.draw_networkx_edges(sub, pos, ax=ax, alpha=0.3, edge_color=GREYS[1])
+    art = nx.draw_networkx_nodes(sub, pos, ax=ax, node_size=[160 if n == centre else 40
+                                                            for n in sub.nodes],
+                                 node_color=values, cmap="cividis", edgecolors=GREYS[0],
+                                 linewidths=0.4)
+    fig.colorbar(art, ax=ax, label=colour.replace("_", " "), shrink=0.8)
+    ax.set_title(wrap(f"friends of critic #{centre} (large dot) and their friends", 60))
+    ax.axis("off")
+    friends = int(np.count_nonzero((a == centre) | (b == centre)))
+    alt = (f"Network drawing: critic #{centre} with {friends} friends and up to 8 friends "
+           f"of each, {sub.number_of_nodes()} people in all, coloured by "
+           f"{colour.replace('_', ' ')} (dark blue low, yellow high).")
+    return Chart("neighbourhood.png", fig, alt)
