@@ -68,7 +68,7 @@ def analyze(meta: dict[str, Any], results: pd.DataFrame, outcome: str,
 
 
 def chart(table: pd.DataFrame, outcome: str):
-    """The indices as bars with their intervals (a :class:`~scoresim.plotting.Chart`)."""
+    """The indices as bars with their intervals (a :class:`~scoresim.results.plotting.Chart`)."""
     from scoresim.results.plotting import PALETTE, Chart, style, subplots
 
     with style():

@@ -1,6 +1,6 @@
 """Figures of a run: the headline outcomes over time (written as PNG files into the run
 folder) and the end-of-run pictures of the report (score distribution, opinions, a
-neighbourhood of the network). Every builder returns a :class:`~scoresim.plotting.Chart`
+neighbourhood of the network). Every builder returns a :class:`~scoresim.results.plotting.Chart`
 whose alt text states the numbers the figure shows."""
 
 from __future__ import annotations
