@@ -126,3 +126,88 @@ def test_continuing_is_exact_for_every_preset(tmp_path, preset, start, cut):
     again = Sim.from_state(tmp_path / "c")
     again.run()
     assert _differing(full, again) == []
+
+
+# ------------------------------------------------------------------ the command line
+
+
+def _cli(*args):
+    from typer.testing import CliRunner
+
+    from scoresim.cli import app
+
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def test_run_writes_checkpoints_and_continues_from_them(tmp_path):
+    import pandas as pd
+
+    first = tmp_path / "first"
+    res = _cli("run", "seed", "--people", 600, "--days", 90, "--set", "start=2019-11-01",
+               "--checkpoint-at", "2019-12-10", "--checkpoint-at", "2020-01-05", "--quiet",
+               "--out", first)
+    assert res.exit_code == 0, res.output
+    assert (first / "checkpoint-2019-12-10" / "state.npz").is_file()
+    assert (first / "checkpoint-2020-01-05" / "checkpoint.json").is_file()
+    again = tmp_path / "again"
+    res = _cli("run", "--from", first / "checkpoint-2019-12-10", "--quiet", "--out", again)
+    assert res.exit_code == 0, res.output
+    a, b = pd.read_parquet(first / "outcomes.parquet"), pd.read_parquet(again / "outcomes.parquet")
+    pd.testing.assert_frame_equal(a, b)
+    meta = json.loads((again / "metadata.json").read_text())
+    assert meta["continued_from"]["date"] == "2019-12-10"
+    fork = tmp_path / "fork"
+    res = _cli("run", "--from", first / "checkpoint-2019-12-10", "--set",
+               "adaptation.self_censorship=none", "--quiet", "--out", fork)
+    assert res.exit_code == 0, res.output
+    c = pd.read_parquet(fork / "outcomes.parquet")
+    assert (c.self_censoring_share.iloc[-10:] == 0).all()
+    assert (a.self_censoring_share.iloc[-10:] > 0).all()
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--checkpoint-at", "2020-13-01"], "expected a date like 2020-06-30"),
+    (["--checkpoint-at", "2031-01-01"], "outside the run"),
+])
+def test_bad_checkpoint_dates_are_refused_before_any_work(tmp_path, args, message):
+    out = tmp_path / "out"
+    res = _cli("run", "seed", "--people", 100, "--days", 10, "--quiet", "--out", out, *args)
+    assert res.exit_code == 2 and message in res.output
+    assert not out.exists() and not list(tmp_path.iterdir())
+
+
+def test_from_refuses_a_scenario_or_society_flags(tmp_path, uninterrupted):
+    _, folder = uninterrupted
+    res = _cli("run", "seed", "--from", folder, "--out", tmp_path / "x")
+    assert res.exit_code == 2 and "SCENARIO cannot be given" in res.output
+    res = _cli("run", "--from", folder, "--people", 50, "--out", tmp_path / "x")
+    assert res.exit_code == 2 and "--people cannot be given" in res.output
+    res = _cli("run", "--from", folder, "--set", "people.count=50", "--out", tmp_path / "x")
+    assert res.exit_code == 2 and "'people' defines the society" in res.output
+    res = _cli("run", "--from", tmp_path, "--out", tmp_path / "x")
+    assert res.exit_code == 2 and "not a checkpoint folder" in res.output
+    assert not (tmp_path / "x").exists()
+
+
+def test_compare_forked_shares_the_history_up_to_the_fork(tmp_path):
+    import pandas as pd
+
+    from scoresim.experiments.compare import compare
+
+    a = load_scenario("seed", {"start": "2019-10-01"})
+    b = load_scenario("seed", {"start": "2019-10-01", "adaptation.self_censorship": "none"})
+    fork = dt.date(2019, 12, 1)
+    cmp = compare(a, b, replicates=2, people=600, days=100, workers=1, fork_at=fork)
+    s = cmp.replicate_series
+    dates = pd.to_datetime(s.date)
+    before, after = s[dates <= pd.Timestamp(fork)], s[dates > pd.Timestamp(fork)]
+    for col in ("critical_statements", "self_censoring_share"):
+        np.testing.assert_array_equal(before[f"a_{col}"], before[f"b_{col}"])
+    assert (after.b_self_censoring_share == 0).all()
+    assert cmp.metadata["fork_at"] == str(fork)
+    res = _cli("compare", "seed", "baseline", "--people", 100, "--days", 10,
+               "--fork-at", "2018-01-05", "--replicates", 1, "--out", tmp_path / "c")
+    assert res.exit_code == 0, res.output
+    res = _cli("compare", "seed", "seed", "--people", 100, "--days", 10,
+               "--fork-at", "2019-01-05", "--out", tmp_path / "d")
+    assert res.exit_code == 2 and "--fork-at 2019-01-05" in res.output

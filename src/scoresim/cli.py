@@ -79,9 +79,17 @@ def _source_dir(scenario: str) -> Path | None:
     return None if scenario in preset_names() else resolve_source(scenario).parent
 
 
+def parse_date(text: str, what: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise ScenarioError(f"{what} {cut(text)!r}: expected a date like 2020-06-30.") from None
+
+
 @app.command()
 def run(
-    scenario: Annotated[str, typer.Argument(help="preset name or scenario TOML file")],
+    scenario: Annotated[str | None, typer.Argument(
+        help="preset name or scenario TOML file (not with --from)")] = None,
     people: Annotated[int | None, typer.Option(help="number of people")] = None,
     days: Annotated[int | None, typer.Option(help="days to simulate, from the start")] = None,
     seed: Annotated[int | None, typer.Option(help="random seed")] = None,
@@ -94,6 +102,15 @@ def run(
     quiet: Annotated[bool, typer.Option(help="no progress bar")] = False,
     force: Annotated[bool, typer.Option(
         help="run even if the memory estimate exceeds the memory available")] = False,
+    checkpoint_at: Annotated[list[str] | None, typer.Option(
+        help="also write a checkpoint of the end of this day into the run folder "
+             "(checkpoint-DATE; repeatable)")] = None,
+    from_: Annotated[Path | None, typer.Option(
+        "--from", help="continue from a checkpoint folder to the scenario's end; --set may "
+                       "change policy keys")] = None,
+    engine: Annotated[str, typer.Option(
+        help="compiled (fast) or reference (every rule from its plain function; slow)")]
+        = "compiled",
 ) -> None:
     """Run a scenario and write a run folder (scenario, outcomes, people, figures, report)."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
@@ -105,21 +122,50 @@ def run(
 
     try:
         ids = parse_ids(trace_ids)
-        sc = resize(load_scenario(scenario, parse_sets(set_ or [])), people, days, seed)
-        base = _source_dir(scenario)
-        check_memory(scenario_memory(sc, trace + len(ids)),
-                     f"{scenario}: this run ({sc.people.count:,} people, {sc.days:,} days)",
-                     force)
+        sets = parse_sets(set_ or [])
+        dates = [parse_date(d, "--checkpoint-at") for d in checkpoint_at or []]
+        if from_ is not None:
+            given = [flag for flag, value in (("SCENARIO", scenario), ("--people", people),
+                     ("--days", days), ("--seed", seed), ("--trace", trace or None),
+                     ("--trace-ids", trace_ids)) if value is not None]
+            if given:
+                raise ScenarioError(f"--from: the checkpoint fixes the scenario and the "
+                                    f"society; {', '.join(given)} cannot be given with it "
+                                    "(use --set for policy keys).")
+            sc = load_scenario(from_ / "scenario.toml", sets) if (
+                from_ / "scenario.toml").is_file() else None
+            base = None
+        elif scenario is None:
+            raise ScenarioError("run: give a SCENARIO (a preset or a TOML file), or --from "
+                                "a checkpoint folder.")
+        else:
+            sc = resize(load_scenario(scenario, sets), people, days, seed)
+            base = _source_dir(scenario)
+        for d in dates if sc is not None else []:
+            if not sc.start <= d <= sc.end:
+                raise ScenarioError(f"--checkpoint-at {d}: outside the run ({sc.start} to "
+                                    f"{sc.end}).")
+        if sc is not None:
+            check_memory(scenario_memory(sc, trace + len(ids)),
+                         f"{scenario or from_}: this run ({sc.people.count:,} people, "
+                         f"{sc.days:,} days)", force)
+        if from_ is not None:
+            sim = Sim.from_state(from_, sets, engine=engine)
+            sc = sim.scenario
         out = _new_folder(out, f"{sc.name}-seed{sc.seed}")
         claimed = OutputFolder(out)  # (created and checked before any work)
         with claimed:
-            sim = Sim(sc, base_dir=base, trace=trace, trace_ids=ids)
+            if from_ is None:
+                sim = Sim(sc, base_dir=base, trace=trace, trace_ids=ids, engine=engine)
+            checkpoints = {d: claimed.tmp / f"checkpoint-{d}" for d in dates}
             with Progress(TextColumn("[bold]{task.description}"), BarColumn(),
                           TextColumn("day {task.completed:.0f}/{task.total:.0f}"),
                           TimeRemainingColumn(), disable=quiet, transient=False) as bar:
                 task = bar.add_task(f"{sim.scenario.name}, {sim.people.n:,} people",
                                     total=sim.n_steps)
-                results = sim.run(progress=lambda done, total: bar.update(task, completed=done))
+                results = sim.run(
+                    progress=lambda done, total: bar.update(task, completed=done),
+                    checkpoints=checkpoints)
             folder = results.save(out, folder=claimed)
     except ScenarioError as exc:
         _fail(str(exc))
@@ -194,6 +240,9 @@ def compare(
     out: Annotated[Path | None, typer.Option(help="comparison folder to write")] = None,
     force: Annotated[bool, typer.Option(
         help="run even if the memory estimate exceeds the memory available")] = False,
+    fork_at: Annotated[str | None, typer.Option(
+        help="B shares A's history up to the end of this day; its policy applies from the "
+             "next")] = None,
 ) -> None:
     """Effect of B against A with common random numbers, over replicate seeds."""
     from scoresim.experiments.compare import compare as run_compare
@@ -208,8 +257,13 @@ def compare(
             raise ScenarioError(f"--replicates: expected a number >= 1, got {replicates}.")
         if workers is not None and workers < 1:
             raise ScenarioError(f"--workers: expected a number >= 1, got {workers}.")
+        fork = None if fork_at is None else parse_date(fork_at, "--fork-at")
         sa, sb = load_scenario(a), load_scenario(b)
         ra, rb = resize(sa, people, days), resize(sb, people, days)
+        if fork is not None:
+            from scoresim.state import check_fork
+
+            check_fork(ra.model_dump(mode="json"), rb.model_dump(mode="json"), "--fork-at")
         check_memory(compare_memory(ra, rb, replicates, workers),
                      f"compare ({replicates:,} replicates of {ra.people.count:,} people)", force)
         differ = society_differences(ra, rb)
@@ -223,7 +277,7 @@ def compare(
             typer.echo(f"comparing {sb.name} against {sa.name}: {replicates} seeds ...",
                        err=True)
             result = run_compare(sa, sb, replicates, people, days, seed, workers,
-                                 base_dirs=(_source_dir(a), _source_dir(b)))
+                                 base_dirs=(_source_dir(a), _source_dir(b)), fork_at=fork)
             result.save(out, folder=claimed)
     except ScenarioError as exc:
         _fail(str(exc))

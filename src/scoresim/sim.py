@@ -107,6 +107,7 @@ class Sim:
             raise ScenarioError(f"engine: expected one of {', '.join(ENGINES)}, got "
                                 f"{engine!r}.")
         self.engine = engine
+        self.continued_from: dict | None = None  # set by from_state: the checkpoint
         ref = engine == "reference"
         if not isinstance(scenario, Scenario):
             path = Path(str(scenario))
@@ -263,19 +264,23 @@ class Sim:
 
     @classmethod
     def from_state(cls, path: Path | str, overrides: dict | None = None, *,
-                   base_dir: Path | None = None) -> Sim:
+                   scenario: Scenario | None = None, base_dir: Path | None = None,
+                   engine: str = "compiled") -> Sim:
         """The simulation of checkpoint ``path``, ready to continue to its scenario's end,
-        with the policy keys in ``overrides`` changed (dotted keys, as ``--set``); keys
-        that define the society cannot change (:data:`scoresim.state.SOCIETY_KEYS`)."""
+        with the policy keys in ``overrides`` changed (dotted keys, as ``--set``), or with
+        another ``scenario`` from here on; keys that define the society cannot change
+        (:data:`scoresim.state.SOCIETY_KEYS`)."""
         from scoresim import state
 
         meta, saved, _ = state.read(path)
         file = Path(path) / "scenario.toml"
         before = load_scenario(file)
-        after = load_scenario(file, overrides) if overrides else before
+        after = scenario if scenario is not None else before
+        if overrides:
+            after = load_scenario(file, overrides)
         state.check_fork(before.model_dump(mode="json"), after.model_dump(mode="json"),
                          f"{path}")
-        sim = cls(after, base_dir=base_dir)
+        sim = cls(after, base_dir=base_dir, engine=engine)
         if saved.step > sim.n_steps:
             raise ScenarioError(f"{path}: the checkpoint is at {meta['date']}, after the "
                                 f"scenario's end ({after.end}).")
@@ -285,6 +290,9 @@ class Sim:
             state.restore(sim, saved)
         except (KeyError, ValueError, TypeError) as exc:
             raise ScenarioError(f"{path}: damaged checkpoint (missing or wrong {exc}).") from None
+        sim.continued_from = {"checkpoint": str(path), "date": meta["date"],
+                              "overrides": dict(overrides or {}),
+                              "scenario": None if scenario is None else scenario.name}
         return sim
 
     # ----------------------------------------------------------------------- run

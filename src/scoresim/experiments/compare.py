@@ -8,6 +8,7 @@ does not depend on how many.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -60,18 +61,29 @@ def summarize(outcomes: pd.DataFrame) -> dict[str, float]:
 def replicate(args: tuple) -> dict[str, Any]:
     """One seed, both scenarios (a pure top-level function: safe in worker processes).
     ``args``: a, b, seed, people, days and optionally the folders that a's and b's
-    relative paths (an edge list) are read from."""
-    from scoresim.sim import Sim
+    relative paths (an edge list) are read from, and a fork date: then B continues from
+    A's state at the end of that day (one shared history, :mod:`scoresim.state`)."""
+    import tempfile
 
-    a, b, seed, people, days, *dirs = args
-    base_dirs = (dirs + [None, None])[:2] if dirs else [None, None]
+    from scoresim.sim import Sim, resize
+
+    a, b, seed, people, days, *rest = args
+    base_dirs = (list(rest[:2]) + [None, None])[:2]
+    fork_at = rest[2] if len(rest) > 2 else None
     out: dict[str, Any] = {"seed": seed}
-    for (label, sc), base_dir in zip((("a", a), ("b", b)), base_dirs, strict=True):
-        res = Sim(sc, seed=seed, people=people, days=days, base_dir=base_dir).run()
-        df = res.outcomes_df()
-        out[label] = summarize(df)
-        out[f"{label}_series"] = {c: df[c].to_numpy(dtype=float) for c in SERIES if c in df}
-        out["dates"] = df["date"].to_numpy()
+    with tempfile.TemporaryDirectory(prefix="scoresim-fork-") as tmp:
+        fork = Path(tmp) / "checkpoint"
+        for (label, sc), base_dir in zip((("a", a), ("b", b)), base_dirs, strict=True):
+            if label == "b" and fork_at is not None:
+                sim = Sim.from_state(fork, scenario=resize(sc, seed=seed), base_dir=base_dir)
+            else:
+                sim = Sim(sc, seed=seed, people=people, days=days, base_dir=base_dir)
+            at = {fork_at: fork} if label == "a" and fork_at is not None else None
+            df = sim.run(checkpoints=at).outcomes_df()
+            out[label] = summarize(df)
+            out[f"{label}_series"] = {c: df[c].to_numpy(dtype=float) for c in SERIES
+                                      if c in df}
+            out["dates"] = df["date"].to_numpy()
     return out
 
 
@@ -95,9 +107,11 @@ def compare_memory(a: Scenario, b: Scenario, replicates: int, workers: int | Non
 def compare(a: Scenario, b: Scenario, replicates: int = 5, people: int | None = None,
             days: int | None = None, first_seed: int = 0,
             workers: int | None = None,
-            base_dirs: tuple[Path | None, Path | None] = (None, None)) -> Comparison:
+            base_dirs: tuple[Path | None, Path | None] = (None, None),
+            fork_at: dt.date | None = None) -> Comparison:
     """``base_dirs``: the folders of a's and b's scenario files (their edge lists are read
-    relative to them)."""
+    relative to them). ``fork_at``: both share A's history up to the end of that day, and
+    B's policy applies from the next (B may not change the society: :mod:`scoresim.state`)."""
     from scipy import stats
 
     from scoresim.sim import resize
@@ -106,8 +120,15 @@ def compare(a: Scenario, b: Scenario, replicates: int = 5, people: int | None = 
     if a.start != b.start or a.days != b.days:
         raise ScenarioError(f"compare: the scenarios cover different days ({a.start} + "
                             f"{a.days} vs {b.start} + {b.days}); give --days or align them.")
+    if fork_at is not None:
+        from scoresim.state import check_fork
+
+        if not a.start <= fork_at < a.end:
+            raise ScenarioError(f"--fork-at {fork_at}: expected a day from {a.start} to the "
+                                f"day before {a.end}.")
+        check_fork(a.model_dump(mode="json"), b.model_dump(mode="json"), "--fork-at")
     seeds = list(range(first_seed, first_seed + replicates))
-    jobs = [(a, b, s, None, None, *base_dirs) for s in seeds]
+    jobs = [(a, b, s, None, None, *base_dirs, fork_at) for s in seeds]
     workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
     if workers == 1:
         results = [replicate(j) for j in jobs]
@@ -155,6 +176,7 @@ def compare(a: Scenario, b: Scenario, replicates: int = 5, people: int | None = 
     meta = {"a": a.name, "b": b.name, "seeds": seeds, "people": a.people.count,
             "days": a.days, "workers": workers,
             "different_societies": society_differences(a, b),
+            "fork_at": None if fork_at is None else str(fork_at),
             "a_scenario": a.model_dump(mode="json"), "b_scenario": b.model_dump(mode="json")}
     return Comparison(a, b, seeds, pd.DataFrame(effects), reps, pd.DataFrame(series), meta,
                       per_seed)

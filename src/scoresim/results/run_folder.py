@@ -130,7 +130,10 @@ class Results:
             "python": platform.python_version(),
             "numpy": np.__version__,
             "platform": platform.platform(),
+            "engine": sim.engine,
         }
+        if sim.continued_from is not None:
+            meta["continued_from"] = sim.continued_from
         people = people_table(sim) if sc.output.people_table else None
         ledger = friends = None
         if sim.tracer is not None:
