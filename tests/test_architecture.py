@@ -56,3 +56,42 @@ def test_adding_an_unused_kind_changes_no_outcome():
     assert extra["outcomes"].keys() == plain["outcomes"].keys()
     for col in plain["outcomes"]:
         assert extra["outcomes"][col] == plain["outcomes"][col], col
+
+
+def test_every_declared_outcome_column_is_filled_and_carries_its_unit():
+    """Rows are filled by name from the declarations: every column has values (undefined,
+    NaN, only where nobody is counted: a mean score while nobody is scored), and the
+    parquet schema names each column's meaning and unit."""
+    import numpy as np
+
+    from scoresim import Sim, load_scenario
+    from scoresim.results.outcomes import declared_columns
+
+    # (from late 2019: early and late enrollees both exist after the mandatory date)
+    sim = Sim(load_scenario("seed", {"start": "2019-12-01"}), seed=3, people=400, days=60)
+    results = sim.run()
+    # (an early-adopter advantage needs a mandatory phase: sesame has none)
+    undefined = {f"{name}_early_adopter_advantage" for name, cfg in sim.scenario.schemes.items()
+                 if cfg.enrolment.mandatory_from_phase is None}
+    for name, values in sim.outcomes.data.items():
+        assert np.isnan(values).all() == (name in undefined), name
+    meta = results.outcomes.schema.metadata
+    for name, col in declared_columns(sim.scenario).items():
+        assert meta[f"unit:{name}".encode()].decode() == col.unit
+        assert meta[f"col:{name}".encode()].decode() == col.meaning
+
+
+def test_a_row_must_fill_exactly_the_declared_columns():
+    import pytest
+
+    from scoresim import load_scenario
+    from scoresim.results.outcomes import OutcomeTable
+
+    table = OutcomeTable(load_scenario("baseline"), 3)
+    row = {name: 0.0 for name in table.data}
+    table.put(0, row)
+    with pytest.raises(KeyError, match="undeclared"):
+        table.put(1, {**row, "made_up": 1.0})
+    del row["mean_degree"]
+    with pytest.raises(KeyError, match="missing"):
+        table.put(2, row)

@@ -31,13 +31,12 @@ import numba
 import numpy as np
 
 from scoresim.declarations.categories import GOOD_JOB, ORDINARY_JOB
+from scoresim.declarations.sanctions import ONGOING_EFFECTS, SANCTION_EFFECTS
 from scoresim.engine.rng import Streams
 from scoresim.model.life import LifeEvents, change_job
 from scoresim.model.people import People
 from scoresim.model.scoring import Scheme, rule_condition
 from scoresim.scenario.schema import (
-    ONGOING_EFFECTS,
-    SANCTION_EFFECTS,
     LifeConfig,
     SanctionConfig,
     Scenario,

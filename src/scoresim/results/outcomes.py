@@ -8,15 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numba
 import numpy as np
 import pyarrow as pa
 
+from scoresim.declarations import outcomes as declared
 from scoresim.declarations.categories import ENROLLED, GOOD_JOB, NOT_ENROLLED, OPTED_OUT, WORKING
+from scoresim.declarations.sanctions import PRIVILEGE_EFFECTS, SANCTION_EFFECTS
 from scoresim.engine.threads import map_threads
-from scoresim.scenario.schema import PRIVILEGE_EFFECTS, SANCTION_EFFECTS, Scenario
+from scoresim.scenario.schema import Scenario
 
 if TYPE_CHECKING:
     from scoresim.model.behaviour import Events
@@ -26,80 +28,62 @@ if TYPE_CHECKING:
     from scoresim.model.sources import Records
     from scoresim.sim import Sim
 
-GLOBAL_COLUMNS = {
-    "critical_statements": "critical statements made this step (events, seen or not)",
-    "supportive_statements": "supportive statements made this step",
-    "expression_gap": "mean |private - expressed opinion| (preference falsification)",
-    "compliant_share": "share whose desired dissent is within the tolerance",
-    "self_censoring_share": "share expressing less dissent than they hold",
-    "defiant_share": "share expressing all their dissent above the tolerance",
-    "critic_degree_ratio": "mean degree of critics / mean degree of the rest",
-    "isolated_critics": "share of critics with no friends",
-    "mean_degree": "mean number of friends",
-    "ties_unfriended": "ties dropped because a friend's score dragged",
-    "ties_added": "new ties formed",
-    "records": "records attributed this step",
-    "records_misattributed": "records attributed to the wrong person this step",
-    "blacklisted": "people on the blacklist",
-    "blacklisted_wrongful": "people on the blacklist through a misattributed record",
-    "sanctions_total": "sanctions applied this step, all kinds",
-    "sanctions_wrongful": "sanctions that only misattributed records caused",
-    "sanctions_association": "sanctions that friends' scores caused (own score clear)",
-    "opted_out": "people opted out of at least one scheme",
-    "good_job_share": "share of working people with a good job",
-    "good_job_gap_income": "good-job share of the rich minus the poor income deciles "
-                           "(output.rich_from_decile, output.poor_to_decile)",
-    "good_job_gap_region": "good-job share of the best region minus the worst",
-    "good_job_hires": "hires into good jobs this step",
-    "university_admissions": "students admitted this step",
-}
+GLOBAL_COLUMNS = {c.name: c.meaning for c in declared.GLOBAL}
+SCHEME_COLUMNS = {c.name: c.meaning for c in declared.PER_SCHEME}
 
-SCHEME_COLUMNS = {
-    "score_mean": "mean published score of the scored",
-    "score_p10": "10th percentile of published scores",
-    "score_p50": "median published score",
-    "score_p90": "90th percentile of published scores",
-    "score_gini": "Gini coefficient of published scores",
-    "score_assortativity": "correlation of published scores across ties",
-    "enrolled_share": "share of all people enrolled",
-    "opted_out": "people opted out",
-    "shadow_scored": "opted-out people who still carry a hidden score",
-    "early_adopter_advantage": "mean score of early enrollees minus later enrollees",
-    "score_reliability_corr": "correlation of score with bill reliability (M14)",
-}
+
+def declared_columns(scenario: Scenario) -> dict[str, declared.OutcomeColumn]:
+    """Every outcome column of this scenario, in table order, from the declarations
+    (:mod:`scoresim.declarations.outcomes`) and the scenario's sources, effects, schemes
+    and tiers."""
+    cols = {c.name: c for c in declared.GLOBAL}
+    pattern = {c.name: c for c in declared.PATTERNS}
+
+    def add(name: str, like: str, meaning: str) -> None:
+        cols[name] = declared.OutcomeColumn(name, meaning, pattern[like].unit)
+
+    for source in scenario.sources:
+        add(f"records_{source}", "records_SOURCE",
+            f"records attributed by source {source} this step")
+    effects = {cfg.effect for cfg in scenario.sanctions.values()}
+    for effect in SANCTION_EFFECTS:
+        if effect in effects:
+            add(f"sanctions_{effect}", "sanctions_EFFECT", f"{effect} sanctions applied this step")
+    for effect in PRIVILEGE_EFFECTS:
+        if effect in effects:
+            add(f"privileges_{effect}", "privileges_EFFECT",
+                f"{effect} privileges granted this step")
+    for name, scheme in scenario.schemes.items():
+        for c in declared.PER_SCHEME:
+            cols[f"{name}_{c.name}"] = declared.OutcomeColumn(
+                f"{name}_{c.name}", f"{scheme.label or name}: {c.meaning}", c.unit)
+        for tier in scheme.tier_names_low_to_high():
+            add(f"{name}_tier_{tier}", "SCHEME_tier_TIER",
+                f"{name}: share of the scored in tier {tier}")
+    return cols
 
 
 def columns_for(scenario: Scenario) -> dict[str, str]:
     """Every outcome column of this scenario, with its meaning."""
-    cols = {"step": "step (day index from start)", "phase": "phase index"}
-    cols.update(GLOBAL_COLUMNS)
-    for source in scenario.sources:
-        cols[f"records_{source}"] = f"records attributed by source {source} this step"
-    effects = {cfg.effect for cfg in scenario.sanctions.values()}
-    for effect in SANCTION_EFFECTS:
-        if effect in effects:
-            cols[f"sanctions_{effect}"] = f"{effect} sanctions applied this step"
-    for effect in PRIVILEGE_EFFECTS:
-        if effect in effects:
-            cols[f"privileges_{effect}"] = f"{effect} privileges granted this step"
-    for name, scheme in scenario.schemes.items():
-        for col, doc in SCHEME_COLUMNS.items():
-            cols[f"{name}_{col}"] = f"{scheme.label or name}: {doc}"
-        for tier in scheme.tier_names_low_to_high():
-            cols[f"{name}_tier_{tier}"] = f"{name}: share of the scored in tier {tier}"
-    return cols
+    return {name: c.meaning for name, c in declared_columns(scenario).items()}
 
 
 class OutcomeTable:
     """Preallocated columns, one row per step."""
 
     def __init__(self, scenario: Scenario, n_steps: int):
-        self.meaning = columns_for(scenario)
+        self.columns = declared_columns(scenario)
+        self.meaning = {name: c.meaning for name, c in self.columns.items()}
         self.data = {c: np.full(n_steps, np.nan) for c in self.meaning}
         self.dates = [scenario.start.fromordinal(scenario.start.toordinal() + i)
                       for i in range(n_steps)]
 
     def put(self, step: int, values: dict[str, float]) -> None:
+        """Fill one row by name: exactly the declared columns (a missing or unknown name is
+        an error, so no column is silently left empty)."""
+        if values.keys() != self.data.keys():
+            missing, extra = self.data.keys() - values.keys(), values.keys() - self.data.keys()
+            raise KeyError(f"outcome row: missing {sorted(missing)}, undeclared {sorted(extra)}")
         for key, value in values.items():
             self.data[key][step] = value
 
@@ -111,6 +95,7 @@ class OutcomeTable:
             else:
                 cols[name] = pa.array(values)
         meta = {f"col:{k}": v for k, v in self.meaning.items()}
+        meta.update({f"unit:{k}": c.unit for k, c in self.columns.items()})
         return pa.table(cols).replace_schema_metadata(meta)
 
 
@@ -239,6 +224,46 @@ def _cross(score, centre, scored, sums):
     return total
 
 
+class PeopleSums(NamedTuple):
+    """What one pass over people sums for a row (:func:`_people_summary`)."""
+
+    gap: float
+    censoring: int
+    working: int
+    good: int
+    rich: int
+    rich_good: int
+    poor: int
+    poor_good: int
+    region_working: np.ndarray
+    region_good: np.ndarray
+    listed: int
+    listed_wrongful: int
+
+
+class SchemeCounts(NamedTuple):
+    """One scheme's whole-number counts (:func:`_scheme_counts`)."""
+
+    histogram: np.ndarray
+    tiers: np.ndarray
+    scored: int
+    enrolled: int
+    opted_out: int
+    shadow: int
+    early: int
+    late: int
+
+
+class SchemeSums(NamedTuple):
+    """One scheme's float sums in person order (:func:`_scheme_sums`)."""
+
+    score: float
+    early_score: float
+    late_score: float
+    reliability_corr: float
+    moments: tuple[float, float, float, float]
+
+
 def safe_ratio(a: float, b: float) -> float:
     return float(a / b) if b else np.nan
 
@@ -359,10 +384,12 @@ class Observer:
 
         def counts() -> tuple[np.ndarray, tuple, dict[str, float]]:
             opted = np.zeros(sim.people.n, bool)
-            c = _scheme_counts(s, state, shadow, early, np.float32(lo), nbins, tier_mins, opted)
-            return opted, c, stats_from_histogram(c[0], lo, hi, 0.0)  # (mean: from the sums)
+            c = SchemeCounts(*_scheme_counts(s, state, shadow, early, np.float32(lo), nbins,
+                                             tier_mins, opted))
+            return opted, c, stats_from_histogram(c.histogram, lo, hi, 0.0)  # (mean: sums)
 
-        return counts, lambda: _scheme_sums(s, state, shadow, early, reliability, friends)
+        return counts, lambda: SchemeSums(*_scheme_sums(s, state, shadow, early, reliability,
+                                                        friends))
 
     def row(self, t: int, phase_idx: int, events: Events, records: Records,
             sanc: SanctionStep, settled: dict[str, int], ties: dict[str, int]) -> dict:
@@ -374,30 +401,29 @@ class Observer:
         schemes = list(sim.schemes.values())
         fresh = {sch.name: self._summary_passes(sch) for sch in schemes}
 
-        def people_sums():
-            return _people_summary(
+        def people_sums() -> PeopleSums:
+            return PeopleSums(*_people_summary(
                 p.private_opinion, p.expressed_opinion, self.above_tolerance,
                 np.asarray(sim.expressed_dissent), self.desired, p.job, self.working,
                 p.income_decile, sim.scenario.output.rich_from_decile,
                 sim.scenario.output.poor_to_decile, p.region, n_regions, p.blacklisted_until,
-                p.blacklist_wrongful, t)
+                p.blacklist_wrongful, t))
 
         # The passes are independent: side by side.
         sums = map_threads(lambda job: job(), [people_sums] + [
             job for name in fresh for job in fresh[name]], n)
         made = iter(sums[1:])
         passes = {name: (next(made), next(made)) for name in fresh}
-        (gap_sum, censoring, working_n, good_n, rich_n, rich_good, poor_n, poor_good,
-         region_working, region_good, listed, listed_wrongful) = sums[0]
-        censoring_share = censoring / n
-        has = region_working > 0
-        region_means = region_good[has] / region_working[has]
+        ps: PeopleSums = sums[0]
+        censoring_share = ps.censoring / n
+        has = ps.region_working > 0
+        region_means = ps.region_good[has] / ps.region_working[has]
         row = {
             "step": t,
             "phase": phase_idx,
             "critical_statements": events.total("critical_statement"),
             "supportive_statements": events.total("supportive_statement"),
-            "expression_gap": gap_sum / n,
+            "expression_gap": ps.gap / n,
             "compliant_share": self.compliant_share,
             "self_censoring_share": censoring_share,
             "defiant_share": 1.0 - self.compliant_share - censoring_share,
@@ -406,14 +432,14 @@ class Observer:
             "ties_added": ties["ties_added"],
             "records": records.total,
             "records_misattributed": records.total_misattributed,
-            "blacklisted": listed,
-            "blacklisted_wrongful": listed_wrongful,
+            "blacklisted": ps.listed,
+            "blacklisted_wrongful": ps.listed_wrongful,
             "sanctions_total": sum(v for k, v in sanc.applied.items() if k in SANCTION_EFFECTS),
             "sanctions_wrongful": sanc.wrongful,
             "sanctions_association": sanc.association,
-            "good_job_share": good_n / working_n if working_n else np.nan,
-            "good_job_gap_income": rich_good / rich_n - poor_good / poor_n
-            if rich_n and poor_n else np.nan,
+            "good_job_share": ps.good / ps.working if ps.working else np.nan,
+            "good_job_gap_income": ps.rich_good / ps.rich - ps.poor_good / ps.poor
+            if ps.rich and ps.poor else np.nan,
             "good_job_gap_region": float(region_means.max() - region_means.min())
             if region_means.size else np.nan,
             **settled,
@@ -424,26 +450,27 @@ class Observer:
         opted_any = np.zeros(n, bool)
         jobs = []
         for sch in schemes:
-            (_, (_, _, n_scored, *_), _), (score_sum, *_, moments) = passes[sch.name]
-            jobs.append((sch, np.float32(score_sum / n_scored if n_scored else 0.0), moments))
+            (_, counts, _), sums_ = passes[sch.name]
+            centre = sums_.score / counts.scored if counts.scored else 0.0
+            jobs.append((sch, np.float32(centre), sums_.moments))
         assortativity_now = dict(zip([sch.name for sch in schemes], map_threads(
             lambda job: self._score_assortativity(t, *job), jobs, n), strict=True))
         for sch in schemes:
             name = sch.name
-            ((opted, (_, tiers, n_scored, enrolled, n_opted, shadow, early_n, late_n), stats),
-             (score_sum, early_sum, late_sum, corr, _)) = passes[name]
+            (opted, c, stats), s = passes[name]
             opted_any |= opted
-            stats["score_mean"] = score_sum / n_scored if n_scored else np.nan
+            stats["score_mean"] = s.score / c.scored if c.scored else np.nan
             row.update({f"{name}_{k}": v for k, v in stats.items()})
             row[f"{name}_score_assortativity"] = assortativity_now[name]
-            row[f"{name}_enrolled_share"] = enrolled / n
-            row[f"{name}_opted_out"] = n_opted
-            row[f"{name}_shadow_scored"] = shadow
+            row[f"{name}_enrolled_share"] = c.enrolled / n
+            row[f"{name}_opted_out"] = c.opted_out
+            row[f"{name}_shadow_scored"] = c.shadow
             row[f"{name}_early_adopter_advantage"] = (
-                early_sum / early_n - late_sum / late_n if early_n and late_n else np.nan)
-            row[f"{name}_score_reliability_corr"] = corr
+                s.early_score / c.early - s.late_score / c.late if c.early and c.late
+                else np.nan)
+            row[f"{name}_score_reliability_corr"] = s.reliability_corr
             if sch.tier_names:
-                share = tiers / max(n_scored, 1)
+                share = c.tiers / max(c.scored, 1)
                 for tier, value in zip(sch.tier_names, share, strict=True):
                     row[f"{name}_tier_{tier}"] = float(value)
         row["opted_out"] = np.count_nonzero(opted_any)

@@ -14,6 +14,12 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 
 from scoresim.declarations.events import EVENT_KINDS, KIND_NAMES
+from scoresim.declarations.sanctions import (
+    FACTOR_EFFECTS,
+    ONGOING_EFFECTS,
+    PRIVILEGE_EFFECTS,
+    SANCTION_EFFECTS,
+)
 from scoresim.scenario import conditions
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -354,22 +360,6 @@ class SchemeConfig(Strict):
 
 
 # ------------------------------------------------------------------------------ sanctions
-
-SANCTION_EFFECTS = (
-    "job_loss",
-    "job_denied",
-    "university_denied",
-    "housing_denied",
-    "internet_throttled",
-    "travel_ban",
-    "loan_denied",
-)
-PRIVILEGE_EFFECTS = ("job_priority", "dating_boost", "deposit_free")
-#: Effects that hold while the condition holds (a state), not on events.
-ONGOING_EFFECTS = ("internet_throttled", "dating_boost", "deposit_free")
-#: Effects scaled by ``factor``.
-FACTOR_EFFECTS = ("internet_throttled", "job_priority", "dating_boost", "deposit_free")
-
 
 class SanctionConfig(Strict):
     """A rule from score, tier or blacklist to an effect, active per phase (M5, M7).
