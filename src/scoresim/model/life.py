@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 
 from scoresim.declarations.categories import GOOD_JOB, STUDENT, WORKING
+from scoresim.engine.kernels.life import (  # the compiled kernels
+    _below,
+)
 from scoresim.engine.rng import Streams, chunked_uniforms
 from scoresim.engine.threads import map_threads
 from scoresim.model.people import People
@@ -100,14 +102,3 @@ def settle_applications(
     return {"good_job_hires": int(hired.size), "university_admissions": int(admitted.size)}
 
 
-
-@numba.njit(cache=True, nogil=True)
-def _below(u, rate, among, lo):
-    """Ids ``lo + i`` with ``u[i] < rate`` (and ``among[lo + i]``, if given)."""
-    out = np.empty(u.shape[0], np.int64)
-    m = 0
-    for i in range(u.shape[0]):
-        if u[i] < rate and (among.shape[0] == 0 or among[lo + i]):
-            out[m] = lo + i
-            m += 1
-    return out[:m].copy()

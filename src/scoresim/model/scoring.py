@@ -16,11 +16,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 
 from scoresim.declarations.categories import ENROLLED, NOT_ENROLLED
 from scoresim.declarations.events import EVENT_KINDS, KIND_INDEX, N_KINDS
+from scoresim.engine.kernels.scoring import (  # the compiled kernels
+    _add_rule_points,
+    _advance_own,
+    _mark_active,
+    _pull_to_friends,
+)
 from scoresim.model.network import Network
 from scoresim.model.people import People
 from scoresim.model.sources import Records
@@ -381,96 +386,3 @@ def add_rule_points(idx, person, source, count, wrong, rule_src, scored, region_
 # ---------------------------------------------------------------- the compiled kernels
 
 
-@numba.njit(cache=True, nogil=True)
-def _pull_to_friends(b, b_clean, friends_sum, n_friends, scored, own, pull, lo, hi):
-    """``s = clip(own * b + pull * mean of scored friends' s)`` for the scored with scored
-    friends, ``s = b`` for the rest; the same for the clean scores (float32, as numpy)."""
-    s = np.empty_like(b)
-    s_clean = np.empty_like(b_clean)
-    for i in range(b.shape[0]):
-        if scored[i] and n_friends[i] > 0:
-            mean = friends_sum[i] / n_friends[i]
-            s[i] = min(max(own * b[i] + pull * mean, lo), hi)
-            s_clean[i] = min(max(own * b_clean[i] + pull * mean, lo), hi)
-        else:
-            s[i] = b[i]
-            s_clean[i] = b_clean[i]
-    return s, s_clean
-
-
-@numba.njit(cache=True, nogil=True)
-def _mark_active(idx, person, source, in_scheme, last_active, step):
-    for j in idx:
-        if in_scheme[source[j]]:
-            last_active[person[j]] = step
-
-
-@numba.njit(cache=True, nogil=True)
-def _advance_own(b, b_clean, pts, pts_clean, scored, bonus, last_active, step, decay_after,
-                 decay_points, lo, hi):
-    """``b += points + bonus - decay`` for the scored, within [lo, hi], in place; the sum
-    is taken in float64 and rounded to float32 once, as numpy would."""
-    zero = np.float32(0.0)
-    for i in range(b.shape[0]):
-        if not scored[i]:
-            continue
-        decay = decay_points if decay_after >= 0 and step - last_active[i] > decay_after \
-            else zero
-        d = np.float32(pts[i] + np.float64(bonus) - np.float64(decay))
-        b[i] = min(max(b[i] + d, lo), hi)
-        d = np.float32(pts_clean[i] + np.float64(bonus) - np.float64(decay))
-        b_clean[i] = min(max(b_clean[i] + d, lo), hi)
-
-
-@numba.njit(cache=True, nogil=True)
-def _add_rule_points(idx, person, source, count, wrong, rule_src, scored, region_ok, region,
-                     mask, points, cap, cum, cum_clean, scratch, total, clean, extra):
-    """One rule's points over the records ``idx`` (all of the rule's kind), added to
-    ``total`` (all records), ``clean`` (no misattributed ones) and ``extra`` (if sized).
-
-    A capped rule first sums each person's points, then clips the person's running total
-    within [-cap, cap] (``cum``) and adds what the cap allows."""
-    capped = cap >= 0.0
-    got, got_clean, seen = scratch
-    touched = np.empty(idx.shape[0] if capped else 0, np.int64)
-    m = 0
-    for j in idx:
-        p = person[j]
-        if not (rule_src[source[j]] and scored[p]):
-            continue
-        if region_ok.shape[0] and not region_ok[region[p]]:
-            continue
-        if mask.shape[0] and not mask[p]:
-            continue
-        pts = count[j] * points
-        if capped:
-            got[p] += pts
-            if not wrong[j]:
-                got_clean[p] += pts
-            if not seen[p]:
-                seen[p] = True
-                touched[m] = p
-                m += 1
-            continue
-        total[p] += pts
-        if not wrong[j]:
-            clean[p] += pts
-        if extra.shape[0]:
-            extra[p] += pts
-    if not capped:
-        return
-    for i in range(m):
-        p = touched[i]
-        new = min(max(cum[p] + got[p], -cap), cap)
-        allowed = new - cum[p]
-        cum[p] = new
-        new_clean = min(max(cum_clean[p] + got_clean[p], -cap), cap)
-        allowed_clean = new_clean - cum_clean[p]
-        cum_clean[p] = new_clean
-        total[p] += allowed
-        clean[p] += allowed_clean
-        if extra.shape[0]:
-            extra[p] += allowed
-        got[p] = 0.0
-        got_clean[p] = 0.0
-        seen[p] = False
