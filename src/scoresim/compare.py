@@ -20,7 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from scoresim.results import atomic_folder
+from scoresim.results import Results, atomic_folder
 from scoresim.scenario import Scenario
 from scoresim.threads import single_thread
 
@@ -65,9 +65,14 @@ def replicate(args: tuple[Scenario, Scenario, int, int | None, int | None]) -> d
     from scoresim.sim import Sim
 
     a, b, seed, people, days = args
+    return replicate_of(seed, Sim(a, seed=seed, people=people, days=days).run(),
+                        Sim(b, seed=seed, people=people, days=days).run())
+
+
+def replicate_of(seed: int, a: Results, b: Results) -> dict[str, Any]:
+    """One seed's summaries and series from the results of both scenarios."""
     out: dict[str, Any] = {"seed": seed}
-    for label, sc in (("a", a), ("b", b)):
-        res = Sim(sc, seed=seed, people=people, days=days).run()
+    for label, res in (("a", a), ("b", b)):
         df = res.outcomes_df()
         out[label] = summarize(df)
         out[f"{label}_series"] = {c: df[c].to_numpy(dtype=float) for c in SERIES if c in df}
@@ -117,11 +122,31 @@ class Comparison:
         )
 
 
+def t_interval(effects: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean and 95% t-interval of per-seed effects along the first axis (one value or one
+    per column): the mean and spread skip missing values, the degrees of freedom count every
+    seed. One seed: no interval (NaN); a spread that is not finite: a zero-width one."""
+    from scipy import stats
+
+    x = np.asarray(effects, dtype=float)
+    n = x.shape[0]
+    ok = ~np.isnan(x)
+    count = ok.sum(axis=0)
+    filled = np.where(ok, x, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = filled.sum(axis=0) / count
+        sq = np.where(ok, (x - mean) ** 2, 0.0).sum(axis=0)
+        std = np.sqrt(sq / (count - 1))
+        half = (np.full(np.shape(mean), np.nan) if n < 2
+                else stats.t.ppf(0.975, n - 1) * std / np.sqrt(n))
+    if n > 1:
+        half = np.where(np.isfinite(half), half, 0.0)
+    return mean, mean - half, mean + half
+
+
 def compare(a: Scenario, b: Scenario, replicates: int = 5, people: int | None = None,
             days: int | None = None, first_seed: int = 0,
             workers: int | None = None) -> Comparison:
-    from scipy import stats
-
     from scoresim.sim import resize
 
     a, b = resize(a, people, days), resize(b, people, days)
@@ -138,7 +163,13 @@ def compare(a: Scenario, b: Scenario, replicates: int = 5, people: int | None = 
     else:
         with ProcessPoolExecutor(max_workers=workers, initializer=single_thread) as pool:
             results = list(pool.map(replicate, jobs))
+    return assemble(a, b, results, workers)
 
+
+def assemble(a: Scenario, b: Scenario, results: list[dict[str, Any]],
+             workers: int = 1) -> Comparison:
+    """The comparison from one :func:`replicate_of` per seed."""
+    seeds = [r["seed"] for r in results]
     rows = []
     for r in results:
         for col in HEADLINES:
@@ -148,17 +179,11 @@ def compare(a: Scenario, b: Scenario, replicates: int = 5, people: int | None = 
     effects = []
     for col, (how, label) in HEADLINES.items():
         d = reps[reps.outcome == col]
-        n = len(d)
-        mean = float(d.effect.mean())
-        half = np.nan
-        if n > 1:
-            half = float(stats.t.ppf(0.975, n - 1) * d.effect.std(ddof=1) / np.sqrt(n))
-            if not np.isfinite(half):
-                half = 0.0
+        mean, low, high = (float(x) for x in t_interval(d.effect.to_numpy(dtype=float)))
         effects.append({"outcome": col, "label": label, "summary": how,
                         "a_mean": float(d.a.mean()), "b_mean": float(d.b.mean()),
-                        "effect": mean, "ci_low": mean - half, "ci_high": mean + half,
-                        "replicates": n})
+                        "effect": mean, "ci_low": low, "ci_high": high,
+                        "replicates": len(d)})
     series = {"date": results[0]["dates"]}
     for col in SERIES:
         for label in ("a", "b"):
