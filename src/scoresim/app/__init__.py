@@ -38,6 +38,9 @@ def serve(host: str = "127.0.0.1", port: int = 5006, max_runs: int = 2,
     import panel as pn
 
     origin = [f"{host}:{port}"] + ([f"localhost:{port}"] if host == "127.0.0.1" else [])
+    # A closed tab's session (and its run, and its slot) goes after a few seconds.
+    kwargs.setdefault("check_unused_sessions_milliseconds", 2000)
+    kwargs.setdefault("unused_session_lifetime_milliseconds", 3000)
     return pn.serve({"/": make_app(max_runs, max_people)}, address=host, port=port,
                     show=show, title="scoresim", websocket_origin=origin,
                     websocket_max_message_size=MAX_MESSAGE_BYTES, **kwargs)

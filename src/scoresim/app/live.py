@@ -464,7 +464,7 @@ class LiveRun:
                       ledger=sim.tracer.table(), ledger_friends=sim.tracer.friends_table())
         account = explain(res, person)
         ledger = res.ledger_df()
-        account["ledger"] = ledger[ledger.person == person].tail(40)
+        account["ledger"] = ledger[ledger.person == person].tail(15)
         account["day"] = self.t
         return account
 

@@ -259,6 +259,8 @@ class AppSession:
                                                           css_classes=["network-regime"])
         self.colour_by.param.watch(lambda e: self._colour_nodes(), "value")
         self.network_regime.param.watch(lambda e: self._draw_network(force=True), "value")
+        self.tier_factors: list[str] = []
+        self.tier_palette: list[str] = []
         self.ledger = pn.Column(pn.pane.Markdown(
             "Click a ringed person in the network to see their score explained."),
             css_classes=["ledger"], sizing_mode="stretch_width")
@@ -280,14 +282,16 @@ class AppSession:
         self.report_download = pn.widgets.FileDownload(label="report (html)", visible=False,
                                                        css_classes=["download-report"])
         self.series: ColumnDataSource | None = None
-        self.nodes: ColumnDataSource | None = None
-        self.edges: ColumnDataSource | None = None
-        self.node_renderer = None
+        self._make_network_figure()
+        self.network_pane.objects = [pn.pane.Bokeh(self.network_figure,
+                                                   sizing_mode="stretch_width")]
+        self._sample_shown = False
         self._network_version = -1
         self._explaining = None
         self._preparing = None
         self._shown_day = -1
-        self._tick_count = 0
+        self._shown_state = ""
+        self._streamed = 0  # days plotted
         self.periodic = pn.state.add_periodic_callback(self._tick, period=TICK_MS)
         pn.state.on_session_destroyed(lambda ctx: self.close())
 
@@ -360,12 +364,13 @@ class AppSession:
                            traced=int(self.traced.value))
         self.run.set_speed(SPEEDS[self.speed.value])
         self._build_plots(self.run)
-        self.network_pane.objects = [pn.pane.Markdown("drawing the sample ...")]
+        self.network_figure.title.text = "drawing the sample ..."
         self.network_regime.visible = b is not None
         self.network_regime.value = "A"
         self._network_version = -1
-        self.nodes = self.edges = self.node_renderer = None
+        self._sample_shown = False
         self._shown_day = -1
+        self._streamed = 0
         self.reproduce_box.object = ""
         self.zip_download.visible = self.report_download.visible = False
         self.ledger.objects = [pn.pane.Markdown(
@@ -436,8 +441,8 @@ class AppSession:
                     if band:
                         diff.varea("x", f"{m.key}_lo", f"{m.key}_hi", source=self.series,
                                    fill_color=colour, fill_alpha=0.2, name=f"band-{m.key}")
-                    lines.append(diff.line("x", f"{m.key}_d", source=self.series,
-                                           color=colour, line_width=2, name=f"d-{m.key}"))
+                    diff.line("x", f"{m.key}_d", source=self.series, color=colour,
+                              line_width=2, name=f"d-{m.key}")  # (colours as above)
                 if lines:
                     items.append(LegendItem(label=m.label, renderers=lines))
             level.add_layout(Legend(items=items, orientation="horizontal",
@@ -455,81 +460,97 @@ class AppSession:
 
     # --------------------------------------------------------------------- network
 
-    def _network_figure(self, run: LiveRun) -> None:
-        sample = run.sample
-        assert sample is not None
-        scheme, tiers = score_scheme(run.a, run.b)
-        self.tier_factors = [*tiers, "scored", "not scored", "no scheme"]
-        palette = list(RdYlGn11[::-1]) if len(tiers) > 1 else ["#1f77b4"]
-        step = max(1, (len(palette) - 1) // max(len(tiers) - 1, 1))
-        self.tier_palette = [palette[min(i * step, len(palette) - 1)]
-                             for i in range(len(tiers))] + ["#1f77b4", "#bbbbbb", "#bbbbbb"]
-        traced = np.isin(sample.ids, sample.traced)
-        self.nodes = ColumnDataSource({
-            "x": sample.x, "y": sample.y, "id": sample.ids,
-            "traced": np.where(traced, "yes", "no"), "ring": np.where(traced, 2.5, 0.0),
-            "size": np.where(sample.ids == sample.centre, 16, 9),
-            "tier": np.full(sample.ids.size, "not scored", dtype=object),
-            "opinion": np.zeros(sample.ids.size), "score": np.full(sample.ids.size, np.nan),
-            "degree": np.zeros(sample.ids.size, np.int64),
-        }, name="nodes")
+    def _make_network_figure(self) -> None:
+        """The network figure, once per session (later runs change its data only)."""
+        empty = {k: [] for k in ("x", "y", "id", "traced", "ring", "size", "tier", "opinion",
+                                 "score", "degree")}
+        self.nodes = ColumnDataSource(empty, name="nodes")
         self.edges = ColumnDataSource({"x0": [], "y0": [], "x1": [], "y1": []}, name="edges")
-        pad = 0.1
         fig = figure(height=520, sizing_mode="stretch_width", name="network",
-                     x_range=Range1d(sample.x.min() - pad, sample.x.max() + pad),
-                     y_range=Range1d(sample.y.min() - pad, sample.y.max() + pad),
+                     x_range=Range1d(-1.1, 1.1), y_range=Range1d(-1.1, 1.1),
                      tools=[PanTool(), WheelZoomTool(), ResetTool(), TapTool()],
-                     title=f"{sample.ids.size} people around critic #{sample.centre} "
-                     f"(large dot); ringed: traced ({sample.traced.size})")
+                     title="the sample is drawn when a run starts")
         fig.axis.visible = False
         fig.grid.visible = False
         fig.segment("x0", "y0", "x1", "y1", source=self.edges, line_alpha=0.25,
                     line_color="#555555")
         self.node_renderer = fig.scatter("x", "y", source=self.nodes, size="size",
                                          line_color="black", line_width="ring",
-                                         name="people", nonselection_fill_alpha=1.0,
-                                         nonselection_line_alpha=1.0)
+                                         name="people")
         fig.add_tools(HoverTool(renderers=[self.node_renderer], tooltips=[
             ("person", "@id"), ("score", "@score{0.0}"), ("tier", "@tier"),
             ("expressed opinion", "@opinion{0.00}"), ("friends", "@degree"),
             ("traced", "@traced")]))
         self.nodes.selected.on_change("indices", self._on_tap)
+        self.network_figure = fig
         self._colour_nodes()
-        self.network_pane.objects = [pn.pane.Bokeh(fig, sizing_mode="stretch_width")]
+
+    def _show_sample(self, run: LiveRun, edges: dict, nodes: dict) -> None:
+        """A new run's sample in the figure: positions, who is traced, tiers' colours."""
+        sample = run.sample
+        assert sample is not None
+        _, tiers = score_scheme(run.a, run.b)
+        self.tier_factors = [*tiers, "scored", "not scored", "no scheme"]
+        palette = list(RdYlGn11[::-1]) if len(tiers) > 1 else ["#1f77b4"]
+        step = max(1, (len(palette) - 1) // max(len(tiers) - 1, 1))
+        self.tier_palette = [palette[min(i * step, len(palette) - 1)]
+                             for i in range(len(tiers))] + ["#1f77b4", "#bbbbbb", "#bbbbbb"]
+        traced = np.isin(sample.ids, sample.traced)
+        self.nodes.selected.indices = []
+        self.nodes.data = {
+            "x": sample.x, "y": sample.y, "id": sample.ids,
+            "traced": np.where(traced, "yes", "no"), "ring": np.where(traced, 2.5, 0.0),
+            "size": np.where(sample.ids == sample.centre, 16, 9), **nodes}
+        self.edges.data = edges
+        fig, pad = self.network_figure, 0.1
+        fig.x_range.update(start=sample.x.min() - pad, end=sample.x.max() + pad)
+        fig.y_range.update(start=sample.y.min() - pad, end=sample.y.max() + pad)
+        fig.title.text = (f"{sample.ids.size} people around critic #{sample.centre} (large "
+                          f"dot); ringed: traced ({sample.traced.size})")
+        self._colour_nodes()
+        self._sample_shown = True
 
     def _colour_nodes(self) -> None:
         if self.node_renderer is None:
             return
-        glyph = self.node_renderer.glyph
         if self.colour_by.value == "score tier":
-            glyph.fill_color = factor_cmap("tier", self.tier_palette, self.tier_factors)
+            colour = factor_cmap("tier", self.tier_palette, self.tier_factors)
         else:
-            glyph.fill_color = linear_cmap("opinion", list(RdYlGn11[::-1]), -1.0, 1.0)
+            colour = linear_cmap("opinion", list(RdYlGn11[::-1]), -1.0, 1.0)
+        r = self.node_renderer
+        for glyph in (r.glyph, r.selection_glyph, r.nonselection_glyph):
+            if not isinstance(glyph, str):  # ("auto": follows the glyph)
+                glyph.fill_color = colour
+        r.nonselection_glyph.fill_alpha = r.nonselection_glyph.line_alpha = 0.6
 
     def _draw_network(self, force: bool = False) -> None:
+        """The latest snapshot of the sample: ties and colours. The figure is made (with
+        its first data) when a run's sample is first drawn; later snapshots change the
+        data of the page's models (never in the tick that adds them to the page)."""
         run = self.run
         if run is None or run.sample is None:
             return
-        if self.nodes is None or self.nodes.data["id"].size != run.sample.ids.size or (
-                force and self._network_version == -1):
-            self._network_figure(run)
         version, shot = run.network("b" if self.network_regime.value == "B" else "a")
         if shot is None or (version == self._network_version and not force):
             return
         self._network_version = version
         sample = run.sample
         u, v = shot["u"], shot["v"]
-        self.edges.data = {"x0": sample.x[u], "y0": sample.y[u], "x1": sample.x[v],
-                           "y1": sample.y[v]}
-        self.nodes.data.update({"tier": shot["tier"], "opinion": shot["opinion"],
-                                "score": shot["score"], "degree": shot["degree"]})
+        edges = {"x0": sample.x[u], "y0": sample.y[u], "x1": sample.x[v], "y1": sample.y[v]}
+        nodes = {"tier": shot["tier"], "opinion": shot["opinion"], "score": shot["score"],
+                 "degree": shot["degree"]}
+        if not self._sample_shown:
+            self._show_sample(run, edges, nodes)
+            return
+        self.edges.data = edges
+        self.nodes.data.update(nodes)
 
     def _on_tap(self, attr, old, new) -> None:
         if not new or self.run is None or self.nodes is None:
             return
+        # (a Bokeh callback: the page changes in the next tick, with Panel's other changes)
         person = int(self.nodes.data["id"][new[0]])
         label = "b" if self.network_regime.value == "B" else "a"
-        self.ledger.objects = [pn.pane.Markdown(f"explaining person {person} ...")]
         self._explaining = (person, label, self.run.submit(
             lambda run: run.explain(label, person)))
 
@@ -614,23 +635,25 @@ class AppSession:
         data = run.take()
         if data is not None and self.series is not None:
             self.series.stream(data)
+            self._streamed += len(data["x"])
         if run.sample is not None:
             self._draw_network()
         if self._explaining is not None and self._explaining[2].done():
             self._show_explanation()
         if self._preparing is not None and self._preparing[2].done():
             self._show_downloads()
-        if run.t != self._shown_day or run.state != getattr(self, "_shown_state", ""):
-            self._shown_day, self._shown_state = run.t, run.state
-            self.status.object = status_text(run)
+        if self._streamed != self._shown_day or run.state != self._shown_state:
+            self._shown_day, self._shown_state = self._streamed, run.state
+            self.status.object = status_text(run, self._streamed)
             if run.state == "failed":
                 self._show_message(run.error)
             if not self.reproduce_box.object and run.sample is not None:
                 self.reproduce_box.object = self._reproduce()
 
 
-def status_text(run: LiveRun) -> str:
-    t, n = run.t, run.n_steps
+def status_text(run: LiveRun, t: int) -> str:
+    """What the page shows: the days plotted (``t``), the state, the speed."""
+    n = run.n_steps
     date = (run.a.start + dt.timedelta(days=t - 1)).isoformat() if t else "-"
     speed = ""
     if run.timing["steps"]:
@@ -647,6 +670,8 @@ def explanation_panes(acc: dict[str, Any], label: str) -> list:
     """The account of one person: attributes, per scheme the parts and rules, the ledger."""
     import pandas as pd
 
+    from scoresim.explain import PART_LABELS
+
     attrs = ", ".join(f"{k} {v:.2f}" if isinstance(v, float) else f"{k} {v}"
                       for k, v in acc["attributes"].items())
     out: list = [pn.pane.Markdown(
@@ -655,8 +680,8 @@ def explanation_panes(acc: dict[str, Any], label: str) -> list:
         if not s.get("scored"):
             out.append(pn.pane.Markdown(f"**{scheme}**: not scored (yet)."))
             continue
-        rows = [{"where the points come from": part, "source": "", "records": "",
-                 "points": round(points, 2)}
+        rows = [{"where the points come from": PART_LABELS[part], "source": "",
+                 "records": "", "points": round(points, 2)}
                 for part, points in s["parts"].items() if abs(points) >= 0.005]
         rows += [{"where the points come from": f"rule {r['rule']}", "source": r["source"],
                   "records": f"{r['records']} ({r['misattributed']} misattributed)",
@@ -680,6 +705,7 @@ def explanation_panes(acc: dict[str, Any], label: str) -> list:
     ledger = acc["ledger"][["date", "scheme", "kind", "source", "rule", "records", "points",
                             "score", "tier", "sanctions"]]
     out.append(pn.pane.Markdown("**The ledger** (last rows):"))
-    out.append(pn.pane.DataFrame(ledger.round(2), index=False, sizing_mode="stretch_width",
-                                 css_classes=["ledger-rows"], max_rows=40))
+    out.append(pn.pane.DataFrame(ledger.round(2).astype(object).fillna(""), index=False,
+                                 sizing_mode="stretch_width", css_classes=["ledger-rows"],
+                                 max_rows=15))
     return out
