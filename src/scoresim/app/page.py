@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import io
+import os
 import shutil
 import tempfile
 import threading
@@ -52,7 +53,7 @@ from scoresim.errors import ScenarioError
 from scoresim.loading import preset_names
 from scoresim.outcomes import columns_for
 
-TICK_MS = 200
+TICK_MS = int(os.environ.get("SCORESIM_APP_TICK_MS", "500"))  # (page updates: ms apart)
 SPEEDS = {"as fast as it goes": None, "100 days/s": 100.0, "50 days/s": 50.0,
           "20 days/s": 20.0, "10 days/s": 10.0, "5 days/s": 5.0, "2 days/s": 2.0,
           "1 day/s": 1.0}
