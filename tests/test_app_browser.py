@@ -17,10 +17,14 @@ import subprocess
 import sys
 import time
 import urllib.request
+import zipfile
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+
+from scoresim.loading import load_scenario
+from scoresim.results import Results
 
 CHROMIUM = Path(os.environ.get("SCORESIM_CHROMIUM", "/usr/bin/chromium"))
 DOCS = Path(__file__).resolve().parents[1] / "docs"
@@ -267,12 +271,14 @@ def test_side_by_side_shows_both_and_their_difference(app):
     assert a.errors == []
 
 
-def test_click_on_a_person_shows_their_ledger(app):
+def test_click_on_a_person_shows_their_ledger_and_downloads(app, tmp_path):
     a = app()
     a.set("people", 1500)
     a.set("days", 120)
     a.set("sample", 40)
     a.set("traced", 40)
+    a.click("step")
+    a.wait_day(1)
     a.click("play")
     a.wait_day(45)
     a.click("pause")
@@ -285,6 +291,27 @@ def test_click_on_a_person_shows_their_ledger(app):
     assert sum(rows) > 1
     assert "score at enrolment" in text  # (the account adds up the ledger from the start)
     assert re.search(r"\d{4}-\d\d-\d\d (government|sesame) ", a.text("ledger-rows"))
+    # take it home: the resolved scenario, the run folder, the command
+    with a.page.expect_download() as got:
+        a.click("download-toml-a")
+    toml = tmp_path / "scenario-a.toml"
+    got.value.save_as(toml)
+    sc = load_scenario(toml)
+    assert (sc.people.count, sc.days, sc.seed) == (1500, 120, 0)
+    a.click("prepare")
+    a.page.locator(".download-zip button").first.wait_for(state="visible")
+    with a.page.expect_download() as got:
+        a.click("download-zip")
+    folder = tmp_path / "zip"
+    got.value.save_as(tmp_path / "run.zip")
+    with zipfile.ZipFile(tmp_path / "run.zip") as zf:
+        zf.extractall(folder)
+    run = next(folder.iterdir())
+    res = Results.load(run)
+    assert (run / "report.html").is_file() and res.ledger is not None
+    assert person in res.metadata["traced"] and res.outcomes.num_rows == a.day()
+    command = a.text("reproduce")
+    assert "scoresim run seed --people 1500 --days 120 --seed 0 --trace-ids" in command
     assert a.errors == []
 
 
