@@ -231,8 +231,9 @@ def test_page_loads_and_play_streams_points(app):
     a.set("days", 200)
     a.click("play")
     a.wait_day(30)
+    a.page.wait_for_function("() => Bokeh.documents[0].get_model_by_name('series')"
+                             ".data.x.length >= 30")
     first = len(a.series("self_censoring_a"))
-    assert first >= 30
     a.page.wait_for_function("n => Bokeh.documents[0].get_model_by_name('series')"
                              ".data.x.length > n", arg=first)
     assert len(a.series("x")) > first  # (the plots gained points while playing)
@@ -354,8 +355,12 @@ def test_two_contexts_run_separate_simulations(app):
     assert "sesame" in two.text("status") and "1,000 people" in two.text("status")
     assert "scores (government)" in one.text("plot-scores")
     assert "scores (sesame)" in two.text("plot-scores")
-    time.sleep(1.0)
-    paused_at = one.day()
+    paused_at, end = one.day(), time.monotonic() + 60
+    while time.monotonic() < end:  # (until the last days computed before the pause show)
+        time.sleep(1.5)
+        if one.day() == paused_at:
+            break
+        paused_at = one.day()
     later = two.day()
     two.wait_day(later + 5)  # (the other session plays on)
     assert one.day() == paused_at
