@@ -179,7 +179,8 @@ def test_side_by_side_shares_random_numbers_and_gives_intervals():
 
 
 def test_play_pause_speed_and_close():
-    run = _run(people=400, days=300, sample=20, traced=0)
+    ended = []
+    run = _run(people=400, days=300, sample=20, traced=0, on_exit=lambda: ended.append(1))
     try:
         run.set_speed(20.0)
         t0 = run.t
@@ -191,8 +192,9 @@ def test_play_pause_speed_and_close():
         assert not run.wait(lambda r: r.t > stopped + 1, 1.0)  # paused: no more days
         assert run.timing["steps"] == run.t
     finally:
-        run.close()
+        run.close(wait=WAIT)
     assert run.state == "closed" and run.sims == {}
+    assert not run.alive and ended == [1]  # (the slot of a run goes back when it ends)
 
 
 def test_explain_a_traced_person_and_refuse_others(tmp_path):

@@ -342,10 +342,10 @@ def test_broken_upload_shows_its_error_and_caps_hold(app):
 def test_two_contexts_run_separate_simulations(app):
     one, two = app(), app()
     one.set("people", 1500)
-    one.set("days", 300)
+    one.set("days", 1800)
     two.page.locator(".preset-a select").select_option("sesame")
     two.set("people", 1000)
-    two.set("days", 300)
+    two.set("days", 1800)  # (long enough to play on while the other one settles)
     one.click("play")
     two.click("play")
     one.wait_day(10)

@@ -165,12 +165,14 @@ class LiveRun:
     """Regime A (and B) over ``replicates`` seeds from ``a.seed``, stepped on a worker thread.
 
     ``a`` and ``b`` are resolved scenarios (people, days and seed set) covering the same
-    days. States: ``building``, ``ready`` (paused), ``playing``, ``finished``, ``failed``,
-    ``closed``.
+    days. States: ``building``, ``ready`` (paused or playing), ``finished``, ``failed``,
+    ``closed``. ``on_exit`` is called on the worker thread when it ends (after ``close``
+    or a failure), once the simulations are let go.
     """
 
     def __init__(self, a: Scenario, b: Scenario | None = None, replicates: int = 1,
-                 sample: int = 300, traced: int = 25):
+                 sample: int = 300, traced: int = 25,
+                 on_exit: Callable[[], None] | None = None):
         if b is not None and (a.start != b.start or a.days != b.days):
             raise ScenarioError(f"A and B cover different days ({a.start} + {a.days} vs "
                                 f"{b.start} + {b.days}).")
@@ -203,6 +205,7 @@ class LiveRun:
         self._network: dict[str, dict[str, np.ndarray]] = {}
         self._network_version = 0
         self._last_snapshot = 0.0
+        self._on_exit = on_exit
         self._thread = threading.Thread(target=self._work, name="scoresim-live", daemon=True)
         self._thread.start()
 
@@ -234,15 +237,21 @@ class LiveRun:
     def playing(self) -> bool:
         return self._playing
 
-    def close(self) -> None:
-        """Stop the worker and let the simulations go (waits for the current step)."""
+    def close(self, wait: float = 0.0) -> None:
+        """Stop the worker and let the simulations go. The worker ends after its current
+        step (or build) and then calls ``on_exit``; ``wait``: seconds to wait for that (the
+        page waits for nothing: its event loop serves every session)."""
         with self._cond:
             self.state = "closed"
             self._playing = False
             self._cond.notify_all()
-        if threading.current_thread() is not self._thread:
-            self._thread.join(timeout=60)
         self.sims = {}
+        if wait > 0 and threading.current_thread() is not self._thread:
+            self._thread.join(timeout=wait)
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
 
     def take(self) -> dict[str, np.ndarray] | None:
         """The points of the days stepped since the last call (columns: ``x``, then per
@@ -286,6 +295,14 @@ class LiveRun:
     # ------------------------------------------------------------------------ worker
 
     def _work(self) -> None:
+        try:
+            self._loop()
+        finally:
+            self.sims = {}
+            if self._on_exit is not None:
+                self._on_exit()
+
+    def _loop(self) -> None:
         try:
             self._build()
         except Exception as exc:  # (shown in the page; the worker ends)

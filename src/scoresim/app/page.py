@@ -70,14 +70,15 @@ class Limits:
 
 
 class Slots:
-    """The runs that hold memory now, one per session at most."""
+    """The runs that hold memory now (each session holds one at most; a run's slot is
+    given back when its worker thread has ended)."""
 
     def __init__(self, limits: Limits):
         self.limits = limits
         self._lock = threading.Lock()
-        self._holders: set[int] = set()
+        self._holders: set[object] = set()
 
-    def acquire(self, holder: int) -> bool:
+    def acquire(self, holder: object) -> bool:
         with self._lock:
             if holder in self._holders:
                 return True
@@ -86,7 +87,7 @@ class Slots:
             self._holders.add(holder)
             return True
 
-    def release(self, holder: int) -> None:
+    def release(self, holder: object) -> None:
         with self._lock:
             self._holders.discard(holder)
 
@@ -194,7 +195,6 @@ class AppSession:
     def __init__(self, slots: Slots):
         self.slots = slots
         self.limits = slots.limits
-        self.id = id(self)
         self.run: LiveRun | None = None
         self.a = RegimeChooser("A", "seed")
         self.b = RegimeChooser("B", "baseline")
@@ -354,7 +354,8 @@ class AppSession:
         except ScenarioError as exc:
             self._show_message(str(exc))
             return False
-        if not self.slots.acquire(self.id):
+        token = object()  # (this run's slot: given back when its worker ends)
+        if not self.slots.acquire(token):
             self._show_message(
                 f"This server runs {self.limits.max_runs} simulation(s) at once and all are "
                 "taken by other sessions; try again when one closes (scoresim app "
@@ -362,7 +363,8 @@ class AppSession:
             return False
         self._show_message("")
         self.run = LiveRun(a, b, reps, sample=int(self.sample.value),
-                           traced=int(self.traced.value))
+                           traced=int(self.traced.value),
+                           on_exit=lambda: self.slots.release(token))
         self.run.set_speed(SPEEDS[self.speed.value])
         self._build_plots(self.run)
         self.network_figure.title.text = "drawing the sample ..."
@@ -392,10 +394,10 @@ class AppSession:
         self.run.step(1)
 
     def close_run(self) -> None:
+        """Stop the run; its slot is given back when its worker has ended."""
         if self.run is not None:
             self.run.close()
             self.run = None
-        self.slots.release(self.id)
 
     def close(self) -> None:
         try:
