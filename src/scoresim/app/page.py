@@ -136,7 +136,7 @@ class RegimeChooser:
         self.source.object = f"**{html.escape(self.base.label)}**: {html.escape(sc.description)}"
         for knob in KNOBS:
             w, value = self.knobs[knob.name], knob.value(sc)
-            w.description = knob.help(sc)
+            w.description = knob.help(sc).replace("*", "·")  # (a product, not emphasis)
             w.disabled = value is None
             if value is not None:
                 w.value = value
@@ -156,7 +156,8 @@ class RegimeChooser:
         try:
             base = Base.of_upload(event.new, self.upload.filename or "upload.toml")
         except ScenarioError as exc:
-            self.error.object = f"**{self.label}: scenario refused.** " + html.escape(str(exc))
+            problems = "\n\n".join(html.escape(line) for line in str(exc).splitlines())
+            self.error.object = f"**{self.label}: scenario refused.**\n\n{problems}"
             self.error.visible = True
             return
         self.error.visible = False
@@ -312,7 +313,12 @@ class AppSession:
             width=360, css_classes=["sidebar"])
         network = pn.Column(
             pn.pane.Markdown("### The network: a neighbourhood sample"),
-            pn.Row(self.colour_by, self.network_regime), self.network_pane, self.ledger,
+            pn.Row(self.colour_by, self.network_regime),
+            pn.pane.Markdown("Colours: score tier from the lowest (red) to the highest (green), "
+                             "grey for people not scored; expressed opinion from critical "
+                             "(-1, red) to supportive (+1, green). Hover for a person; click a "
+                             "ringed (traced) one for their score explained.", margin=(0, 10)),
+            self.network_pane, self.ledger,
             sizing_mode="stretch_width")
         take_home = pn.Column(
             pn.pane.Markdown("### Take it home"),
@@ -326,7 +332,7 @@ class AppSession:
     # ---------------------------------------------------------------- the run's life
 
     def _show_message(self, text: str) -> None:
-        self.message.object = html.escape(text)
+        self.message.object = "\n\n".join(html.escape(line) for line in text.splitlines())
         self.message.visible = bool(text)
 
     def _settings(self):
@@ -428,6 +434,8 @@ class AppSession:
                           sizing_mode="stretch_width", x_range=x_range,
                           name=f"diff-{plot.key}", y_axis_label=plot.y_label,
                           tools=[PanTool(), WheelZoomTool(), ResetTool()])
+            for fig in (level, diff):
+                fig.yaxis.formatter.use_scientific = False
             items, diffs = [], 0
             for i, m in enumerate(plot.metrics):
                 colour = Category10_10[i % 10]
