@@ -1,5 +1,5 @@
 """Command line: ``scoresim run | compare | sweep | report | explain | sensitivity |
-scenarios | show | validate``.
+scenarios | show | validate | app``.
 
 The edge (:func:`main`): bad input ends with one paragraph on stderr naming the file or
 argument and what was expected, and exit status 2; decoding, recursion, overflow, file
@@ -359,6 +359,25 @@ def sensitivity(
         view.add_row(*(f"{v:.3f}" if isinstance(v, float) else str(v) for v in row))
     Console().print(view)
     typer.echo(f"wrote {figure} and {figure.with_suffix('.csv')}")
+
+
+@app.command("app")
+def app_(
+    host: Annotated[str, typer.Option(help="address to bind (default: this machine only)")]
+    = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port")] = 5006,
+    max_runs: Annotated[int, typer.Option(help="simulations at once, over all sessions")] = 2,
+    max_people: Annotated[int, typer.Option(
+        help="people per session (people x replicates x regimes)")] = 1_000_000,
+    show: Annotated[bool, typer.Option(help="open a browser")] = False,
+) -> None:
+    """Serve the web app: the simulation live, two regimes side by side."""
+    if max_runs < 1 or max_people < 1:
+        _fail("--max-runs and --max-people: expected numbers >= 1.")
+    from scoresim.app import serve
+
+    typer.echo(f"scoresim app on http://{host}:{port}/ (Ctrl-C to stop)", err=True)
+    serve(host=host, port=port, max_runs=max_runs, max_people=max_people, show=show)
 
 
 @app.command()

@@ -20,6 +20,7 @@ import pandas as pd
 from scoresim.errors import ScenarioError
 from scoresim.experiments.workers import stop_pool, worker_init
 from scoresim.results.comparison import Comparison
+from scoresim.results.run_folder import Results
 from scoresim.scenario.schema import Scenario
 
 #: Headline outcomes: column -> (summary, label). Summaries: the final value, the mean
@@ -70,7 +71,7 @@ def replicate(args: tuple) -> dict[str, Any]:
     a, b, seed, people, days, *rest = args
     base_dirs = (list(rest[:2]) + [None, None])[:2]
     fork_at = rest[2] if len(rest) > 2 else None
-    out: dict[str, Any] = {"seed": seed}
+    results = {}
     with tempfile.TemporaryDirectory(prefix="scoresim-fork-") as tmp:
         fork = Path(tmp) / "checkpoint"
         for (label, sc), base_dir in zip((("a", a), ("b", b)), base_dirs, strict=True):
@@ -79,11 +80,18 @@ def replicate(args: tuple) -> dict[str, Any]:
             else:
                 sim = Sim(sc, seed=seed, people=people, days=days, base_dir=base_dir)
             at = {fork_at: fork} if label == "a" and fork_at is not None else None
-            df = sim.run(checkpoints=at).outcomes_df()
-            out[label] = summarize(df)
-            out[f"{label}_series"] = {c: df[c].to_numpy(dtype=float) for c in SERIES
-                                      if c in df}
-            out["dates"] = df["date"].to_numpy()
+            results[label] = sim.run(checkpoints=at)
+    return replicate_of(seed, results["a"], results["b"])
+
+
+def replicate_of(seed: int, a: Results, b: Results) -> dict[str, Any]:
+    """One seed's summaries and series from the results of both scenarios."""
+    out: dict[str, Any] = {"seed": seed}
+    for label, res in (("a", a), ("b", b)):
+        df = res.outcomes_df()
+        out[label] = summarize(df)
+        out[f"{label}_series"] = {c: df[c].to_numpy(dtype=float) for c in SERIES if c in df}
+        out["dates"] = df["date"].to_numpy()
     return out
 
 
@@ -104,6 +112,28 @@ def compare_memory(a: Scenario, b: Scenario, replicates: int, workers: int | Non
     return BASE_BYTES + n * per_run + replicates * max(a.days, 1) * 8 * 12
 
 
+def t_interval(effects: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean and 95% t-interval of per-seed effects along the first axis (one value or one
+    per column): the mean and spread skip missing values, the degrees of freedom count every
+    seed. One seed: no interval (NaN); a spread that is not finite: a zero-width one."""
+    from scipy import stats
+
+    x = np.asarray(effects, dtype=float)
+    n = x.shape[0]
+    ok = ~np.isnan(x)
+    count = ok.sum(axis=0)
+    filled = np.where(ok, x, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = filled.sum(axis=0) / count
+        sq = np.where(ok, (x - mean) ** 2, 0.0).sum(axis=0)
+        std = np.sqrt(sq / (count - 1))
+        half = (np.full(np.shape(mean), np.nan) if n < 2
+                else stats.t.ppf(0.975, n - 1) * std / np.sqrt(n))
+    if n > 1:
+        half = np.where(np.isfinite(half), half, 0.0)
+    return mean, mean - half, mean + half
+
+
 def compare(a: Scenario, b: Scenario, replicates: int = 5, people: int | None = None,
             days: int | None = None, first_seed: int = 0,
             workers: int | None = None,
@@ -112,8 +142,6 @@ def compare(a: Scenario, b: Scenario, replicates: int = 5, people: int | None = 
     """``base_dirs``: the folders of a's and b's scenario files (their edge lists are read
     relative to them). ``fork_at``: both share A's history up to the end of that day, and
     B's policy applies from the next (B may not change the society: :mod:`scoresim.state`)."""
-    from scipy import stats
-
     from scoresim.sim import resize
 
     a, b = resize(a, people, days), resize(b, people, days)
@@ -140,7 +168,13 @@ def compare(a: Scenario, b: Scenario, replicates: int = 5, people: int | None = 
             except KeyboardInterrupt:
                 stop_pool(pool)  # (no waiting for the replicates in progress)
                 raise
+    return assemble(a, b, results, workers, fork_at)
 
+
+def assemble(a: Scenario, b: Scenario, results: list[dict[str, Any]],
+             workers: int = 1, fork_at: dt.date | None = None) -> Comparison:
+    """The comparison from one :func:`replicate_of` per seed."""
+    seeds = [r["seed"] for r in results]
     rows = []
     for r in results:
         for col in HEADLINES:
@@ -150,17 +184,11 @@ def compare(a: Scenario, b: Scenario, replicates: int = 5, people: int | None = 
     effects = []
     for col, (how, label) in HEADLINES.items():
         d = reps[reps.outcome == col]
-        n = len(d)
-        mean = float(d.effect.mean())
-        half = np.nan
-        if n > 1:
-            half = float(stats.t.ppf(0.975, n - 1) * d.effect.std(ddof=1) / np.sqrt(n))
-            if not np.isfinite(half):
-                half = 0.0
+        mean, low, high = (float(x) for x in t_interval(d.effect.to_numpy(dtype=float)))
         effects.append({"outcome": col, "label": label, "summary": how,
                         "a_mean": float(d.a.mean()), "b_mean": float(d.b.mean()),
-                        "effect": mean, "ci_low": mean - half, "ci_high": mean + half,
-                        "replicates": n})
+                        "effect": mean, "ci_low": low, "ci_high": high,
+                        "replicates": len(d)})
     series = {"date": results[0]["dates"]}
     for col in SERIES:
         for label in ("a", "b"):
