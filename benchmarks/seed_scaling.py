@@ -7,6 +7,8 @@ tiny run first (as it is once per installation), so the figures are of the simul
 
     .venv/bin/python benchmarks/seed_scaling.py                      # 10^4, 10^5 for 365 days
     .venv/bin/python benchmarks/seed_scaling.py --people 100000 --days 730
+    .venv/bin/python benchmarks/seed_scaling.py --people 1000000 --set start=2020-06-01
+        # (the mandatory phase: everyone enrolled, every sanction rule in force)
 """
 
 from __future__ import annotations
@@ -19,17 +21,28 @@ import sys
 import time
 
 
-def one(people: int, days: int, scenario: str) -> dict:
-    from scoresim import Sim
+def one(people: int, days: int, scenario: str, sets: list[str]) -> dict:
+    import tomllib
 
-    Sim(scenario, seed=0, people=300, days=3).run()  # loads the compiled kernels
+    from scoresim import Sim, load_scenario
+
+    overrides = {}
+    for item in sets:
+        key, _, text = item.partition("=")
+        try:
+            overrides[key] = tomllib.loads(f"v = {text}")["v"]
+        except tomllib.TOMLDecodeError:
+            overrides[key] = text
+    sc = load_scenario(scenario, overrides or None)
+    Sim(sc, seed=0, people=300, days=3).run()  # loads the compiled kernels
     t0 = time.perf_counter()
-    sim = Sim(scenario, seed=0, people=people, days=days)
+    sim = Sim(sc, seed=0, people=people, days=days)
     t1 = time.perf_counter()
     sim.run()
     t2 = time.perf_counter()
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {"scenario": scenario, "people": people, "days": days, "init_s": t1 - t0,
+    return {"scenario": scenario + "".join(f" {s}" for s in sets), "people": people,
+            "days": days, "init_s": t1 - t0,
             "run_s": t2 - t1, "person_days_per_s": people * days / (t2 - t1),
             "peak_rss_mib": peak_kib / 1024, "bytes_per_person": peak_kib * 1024 / people,
             "parts": {k: v / (t2 - t1) for k, v in sim.phase_seconds.items()}}
@@ -40,22 +53,24 @@ def main() -> None:
     ap.add_argument("--people", type=int, nargs="+", default=[10_000, 100_000])
     ap.add_argument("--days", type=int, default=365)
     ap.add_argument("--scenario", default="seed")
+    ap.add_argument("--set", dest="sets", action="append", default=[],
+                    help="override a scenario key, e.g. --set start=2020-06-01")
     ap.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.one:
-        print(json.dumps(one(args.people[0], args.days, args.scenario)))
+        print(json.dumps(one(args.people[0], args.days, args.scenario, args.sets)))
         return
-    print(f"{'scenario':10s} {'people':>11s} {'days':>5s} {'init s':>7s} {'run s':>8s} "
+    print(f"{'scenario':28s} {'people':>11s} {'days':>5s} {'init s':>7s} {'run s':>8s} "
           f"{'person-days/s':>14s} {'peak MiB':>9s} {'B/person':>9s}")
     r = None
     for n in args.people:
         out = subprocess.run(
             [sys.executable, __file__, "--one", "--people", str(n), "--days", str(args.days),
-             "--scenario", args.scenario],
+             "--scenario", args.scenario, *[f"--set={s}" for s in args.sets]],
             capture_output=True, text=True, check=True,
         )
         r = json.loads(out.stdout.strip().splitlines()[-1])
-        print(f"{r['scenario']:10s} {r['people']:>11,d} {r['days']:>5d} {r['init_s']:>7.2f} "
+        print(f"{r['scenario']:28s} {r['people']:>11,d} {r['days']:>5d} {r['init_s']:>7.2f} "
               f"{r['run_s']:>8.1f} {r['person_days_per_s']:>14,.0f} {r['peak_rss_mib']:>9.0f} "
               f"{r['bytes_per_person']:>9.0f}", flush=True)
     if r is not None:

@@ -28,7 +28,7 @@ from scoresim.scenario.loading import (
     validate,
 )
 from scoresim.scenario.schema import Scenario
-from scoresim.scenario.schema import schema as model
+from scoresim.scenario import schema as model
 from scoresim.sim import resize
 
 MAX_UPLOAD_BYTES = 64 * 1024
