@@ -9,7 +9,7 @@ runs between two steps.
 A and B run with common random numbers: replicate ``r`` of both uses seed ``seed + r``
 (the seeds ``compare`` uses), so they share people, network and every draw their policies
 do not change. The difference B - A and its 95% interval over the replicates come from
-:func:`scoresim.compare.t_interval`, the method of ``compare``.
+:func:`scoresim.experiments.compare.t_interval`, the method of ``compare``.
 """
 
 from __future__ import annotations

@@ -20,6 +20,7 @@ from typing import Any, get_args
 
 from scoresim.errors import ScenarioError
 from scoresim.results.run_folder import scenario_toml
+from scoresim.scenario import schema as model
 from scoresim.scenario.loading import (
     apply_overrides,
     load_scenario,
@@ -28,7 +29,6 @@ from scoresim.scenario.loading import (
     validate,
 )
 from scoresim.scenario.schema import Scenario
-from scoresim.scenario import schema as model
 from scoresim.sim import resize
 
 MAX_UPLOAD_BYTES = 64 * 1024
