@@ -237,3 +237,16 @@ def test_slots_cap_runs_per_server():
     assert not slots.acquire(3)
     slots.release(1)
     assert slots.acquire(3) and slots.used == 2
+
+
+def test_app_without_its_extra_says_how_to_install_it(monkeypatch):
+    """A plain install (no app extra) gets one line naming the extra, not a traceback."""
+    import importlib.util
+
+    from typer.testing import CliRunner
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "panel" else real(name, *a))
+    res = CliRunner().invoke(app, ["app", "--port", "5998"])
+    assert res.exit_code == 2 and "install the app extra" in res.output

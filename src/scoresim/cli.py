@@ -372,8 +372,14 @@ def app_(
     show: Annotated[bool, typer.Option(help="open a browser")] = False,
 ) -> None:
     """Serve the web app: the simulation live, two regimes side by side."""
+    import importlib.util
+
     if max_runs < 1 or max_people < 1:
         _fail("--max-runs and --max-people: expected numbers >= 1.")
+    missing = [m for m in ("panel", "bokeh") if importlib.util.find_spec(m) is None]
+    if missing:
+        _fail(f"scoresim app needs {' and '.join(missing)}: install the app extra "
+              "(pip install -e '.[app]' in a checkout, or pip install 'scoresim[app]').")
     from scoresim.app import serve
 
     typer.echo(f"scoresim app on http://{host}:{port}/ (Ctrl-C to stop)", err=True)
