@@ -211,3 +211,108 @@ def test_compare_forked_shares_the_history_up_to_the_fork(tmp_path):
     res = _cli("compare", "seed", "seed", "--people", 100, "--days", 10,
                "--fork-at", "2019-01-05", "--out", tmp_path / "d")
     assert res.exit_code == 2 and "--fork-at 2019-01-05" in res.output
+
+
+# ------------------------------------------------------- forks that change the schemes
+
+
+def _with_scheme_copy(sc, mode: str):
+    data = sc.model_dump(mode="json")
+    copy = dict(data["schemes"]["sesame"])
+    copy["enrolment"] = dict(copy["enrolment"], mode=mode)
+    return type(sc).model_validate(dict(data, schemes=dict(data["schemes"], sesame2=copy)))
+
+
+@pytest.mark.parametrize("mode", ["mandatory", "opt_out"])
+def test_a_scheme_new_at_a_fork_enrols_on_its_first_day(uninterrupted, mode):
+    _, folder = uninterrupted
+    base = Sim.from_state(folder).scenario
+    fork = Sim.from_state(folder, scenario=_with_scheme_copy(base, mode))
+    fork.step()
+    assert fork.outcomes.data["sesame2_enrolled_share"][fork.t - 1] > 0.3
+
+
+def test_a_change_of_enrolment_mode_at_a_fork_enrols_as_the_new_mode_does(uninterrupted):
+    _, folder = uninterrupted
+    data = Sim.from_state(folder).scenario.model_dump(mode="json")
+    data["schemes"]["sesame"]["enrolment"]["mode"] = "mandatory"
+    data["schemes"]["sesame"]["enrolment"]["opt_out_rate_per_day"] = 0.0
+    fork = Sim.from_state(folder, scenario=type(Sim.from_state(folder).scenario)
+                          .model_validate(data))
+    before = fork.outcomes.data["sesame_enrolled_share"][fork.t - 1]
+    fork.step()
+    eligible = fork.people.commerce_account.mean()
+    assert before < eligible and fork.outcomes.data["sesame_enrolled_share"][
+        fork.t - 1] == pytest.approx(eligible)
+
+
+def test_capped_rules_keep_their_totals_when_rules_are_added_around_them(uninterrupted):
+    _, folder = uninterrupted
+    plain = Sim.from_state(folder)
+    data = plain.scenario.model_dump(mode="json")
+    rules = data["schemes"]["government"]["rules"]
+    data["schemes"]["government"]["rules"] = [dict(rules[0], points=0.0, cap_points=None)] + rules
+    fork = Sim.from_state(folder, scenario=type(plain.scenario).model_validate(data))
+    old = [r for r in plain.schemes["government"].rules if r.cap is not None]
+    new = [r for r in fork.schemes["government"].rules if r.cap is not None]
+    assert len(old) == len(new) > 0 and any(r.cum.any() for r in old)
+    for a, b in zip(old, new, strict=True):
+        np.testing.assert_array_equal(a.cum, b.cum)
+
+
+def test_from_reads_no_edge_list(tmp_path):
+    """The ties come from the checkpoint: a scenario with an edge list continues from
+    anywhere, without its file."""
+    folder = tmp_path / "scenario"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    edges = "\n".join(f"{a} {b}" for a, b in rng.integers(0, 300, (900, 2)) if a != b)
+    (folder / "edges.txt").write_text(edges)
+    (folder / "s.toml").write_text('extends = "seed"\n[people]\ncount = 300\n'
+                                   '[network]\nkind = "edgelist"\npath = "edges.txt"\n')
+    res = _cli("run", folder / "s.toml", "--days", 40, "--checkpoint-at", "2018-01-20",
+               "--quiet", "--out", tmp_path / "r1")
+    assert res.exit_code == 0, res.output
+    (folder / "edges.txt").unlink()
+    res = _cli("run", "--from", tmp_path / "r1" / "checkpoint-2018-01-20", "--quiet",
+               "--out", tmp_path / "r2")
+    assert res.exit_code == 0, res.output
+
+
+def test_checkpoint_requests_that_cannot_be_met_are_refused_first(tmp_path, uninterrupted):
+    full, folder = uninterrupted
+    res = _cli("run", "--from", folder, "--checkpoint-at", full.dates[0], "--out",
+               tmp_path / "x")
+    assert res.exit_code == 2 and "cannot be written" in res.output
+    res = _cli("run", "seed", "--people", 100, "--days", 10, "--trace", 2,
+               "--checkpoint-at", "2018-01-05", "--out", tmp_path / "y")
+    assert res.exit_code == 2 and "traced run" in res.output
+    with pytest.raises(ScenarioError, match="not both"):
+        Sim.from_state(folder, {"end": "2020-05-01"}, scenario=full.scenario)
+    assert not (tmp_path / "x").exists() and not (tmp_path / "y").exists()
+
+
+@pytest.mark.parametrize("damage", ["short array", "float ties", "no step", "bad version"])
+def test_a_damaged_checkpoint_is_refused_before_it_runs(tmp_path, uninterrupted, damage):
+    import shutil
+
+    _, folder = uninterrupted
+    bad = tmp_path / "bad"
+    shutil.copytree(folder, bad)
+    if damage in ("short array", "float ties"):
+        with np.load(bad / "state.npz") as data:
+            arrays = {k: data[k] for k in data.files}
+        if damage == "short array":
+            arrays["sanctions.received"] = arrays["sanctions.received"][:10]
+        else:
+            arrays["network.u"] = arrays["network.u"].astype(float)
+        np.savez(bad / "state.npz", **arrays)
+    else:
+        meta = json.loads((bad / "checkpoint.json").read_text())
+        if damage == "no step":
+            del meta["step"]
+        else:
+            meta["values"]["network.version"] = "x"
+        (bad / "checkpoint.json").write_text(json.dumps(meta))
+    with pytest.raises(ScenarioError, match="checkpoint"):
+        Sim.from_state(bad)

@@ -124,6 +124,9 @@ def run(
         ids = parse_ids(trace_ids)
         sets = parse_sets(set_ or [])
         dates = [parse_date(d, "--checkpoint-at") for d in checkpoint_at or []]
+        if dates and (trace or ids):
+            raise ScenarioError("--checkpoint-at: checkpoints of a traced run are not "
+                                "supported; leave out --trace and --trace-ids.")
         if from_ is not None:
             given = [flag for flag, value in (("SCENARIO", scenario), ("--people", people),
                      ("--days", days), ("--seed", seed), ("--trace", trace or None),

@@ -28,7 +28,7 @@ from scoresim.model.adaptation import Adaptation
 from scoresim.model.behaviour import draw_events, policy_multipliers
 from scoresim.model.enrolment import update_enrolment
 from scoresim.model.life import draw_life_events, settle_applications
-from scoresim.model.network import make_network
+from scoresim.model.network import Network, make_network
 from scoresim.model.people import make_people
 from scoresim.model.sanctions import Sanctions
 from scoresim.model.scoring import Scheme
@@ -101,6 +101,7 @@ class Sim:
         trace: int = 0,
         trace_ids: list[int] | None = None,
         engine: str = "compiled",
+        network: Network | None = None,
     ):
         t0 = time.perf_counter()
         if engine not in ENGINES:
@@ -118,7 +119,8 @@ class Sim:
         self.seed = sc.seed
         self.streams = Streams(sc.seed)
         self.people = make_people(sc, self.streams)
-        self.network = make_network(
+        # (``network``: ties given, e.g. a checkpoint's; nothing is generated or read)
+        self.network = network if network is not None else make_network(
             sc.network, self.people.n, self.people.region, self.streams.gen("network.build"),
             base_dir,
         )
@@ -272,6 +274,8 @@ class Sim:
         (:data:`scoresim.state.SOCIETY_KEYS`)."""
         from scoresim import state
 
+        if scenario is not None and overrides:
+            raise ScenarioError("from_state: give overrides or a scenario, not both.")
         meta, saved, _ = state.read(path)
         file = Path(path) / "scenario.toml"
         before = load_scenario(file)
@@ -280,7 +284,11 @@ class Sim:
             after = load_scenario(file, overrides)
         state.check_fork(before.model_dump(mode="json"), after.model_dump(mode="json"),
                          f"{path}")
-        sim = cls(after, base_dir=base_dir, engine=engine)
+        try:  # (the checkpoint's ties: no network generated, no edge list read)
+            ties = state.ties(meta["people"], saved.arrays)
+        except (KeyError, ValueError, IndexError) as exc:
+            raise ScenarioError(f"{path}: damaged checkpoint (the ties: {exc}).") from None
+        sim = cls(after, base_dir=base_dir, engine=engine, network=ties)
         if saved.step > sim.n_steps:
             raise ScenarioError(f"{path}: the checkpoint is at {meta['date']}, after the "
                                 f"scenario's end ({after.end}).")
@@ -304,6 +312,9 @@ class Sim:
         t0 = time.perf_counter()
         at = {self.step_of(date, "checkpoint"): Path(path)
               for date, path in (checkpoints or {}).items()}
+        if any(step < self.t for step in at):
+            raise ScenarioError(f"checkpoint: a date before {self.dates[self.t]}, where this "
+                                "run continues from, cannot be written.")
         while self.t < self.n_steps:
             self.step()
             if self.t - 1 in at:

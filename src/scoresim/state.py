@@ -21,6 +21,7 @@ the same, and starts afresh where it is new.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import os
 import tempfile
@@ -36,7 +37,7 @@ from scoresim.version import __version__
 if TYPE_CHECKING:
     from scoresim.sim import Sim
 
-FORMAT = 1
+FORMAT = 2
 #: Top-level scenario keys that define the society: a fork cannot change them.
 SOCIETY_KEYS = ("seed", "start", "people", "network", "sources")
 
@@ -74,11 +75,10 @@ def collect(sim: Sim) -> State:
         for attr in SCHEME_ARRAYS:
             a[f"scheme.{name}.{attr}"] = getattr(sch, attr)
         v[f"scheme.{name}.state_version"] = int(sch.state_version)
-        for i, rule in enumerate(sch.rules):
-            if rule.cap is not None:
-                key = f"scheme.{name}.rule.{i}"
-                a[f"{key}.cum"], a[f"{key}.cum_clean"] = rule.cum, rule.cum_clean
-                v[f"{key}.config"] = rule.config.model_dump(mode="json")
+        v[f"scheme.{name}.started"] = bool(sch.started)
+        v[f"scheme.{name}.mode"] = sch.cfg.enrolment.mode
+        for key, rule in _capped_rules(name, sch):
+            a[f"{key}.cum"], a[f"{key}.cum_clean"] = rule.cum, rule.cum_clean
         a[f"adaptation.prev_s.{name}"] = sim.adaptation.prev_s[name]
     san = sim.sanctions
     for attr in SANCTION_ARRAYS:
@@ -102,53 +102,92 @@ def collect(sim: Sim) -> State:
     return State(sim.t, a, v)
 
 
+def _capped_rules(name: str, sch) -> list[tuple[str, Any]]:
+    """(key, rule) of a scheme's capped rules, keyed by the rule's definition (and its
+    occurrence among identical ones), so that a rule keeps its running total at a fork
+    whatever rules are added or removed around it."""
+    out, seen = [], {}
+    for rule in sch.rules:
+        if rule.cap is None:
+            continue
+        text = json.dumps(rule.config.model_dump(mode="json"), sort_keys=True)
+        digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+        seen[digest] = seen.get(digest, -1) + 1
+        out.append((f"scheme.{name}.rule.{digest}.{seen[digest]}", rule))
+    return out
+
+
+def ties(n: int, a: dict[str, np.ndarray]):
+    """The saved network of ``n`` people (checked: whole-number ids below ``n``)."""
+    from scoresim.model.network import Network
+
+    u, v = a["network.u"], a["network.v"]
+    if (u.ndim != 1 or u.shape != v.shape or u.dtype.kind not in "iu"
+            or v.dtype.kind not in "iu"
+            or (u.size and (min(u.min(), v.min()) < 0 or max(u.max(), v.max()) >= n))):
+        raise ValueError("network.u, network.v: not the ties of this population")
+    return Network(n, u, v)
+
+
+def _like(a: dict[str, np.ndarray], key: str, like: np.ndarray) -> np.ndarray:
+    """The saved array ``key``, checked against the freshly built one it replaces."""
+    x = a[key]
+    if x.shape != like.shape or x.dtype != like.dtype:
+        raise ValueError(f"{key}: {x.dtype}{list(x.shape)} where {like.dtype}"
+                         f"{list(like.shape)} belongs")
+    return x
+
+
 def restore(sim: Sim, state: State) -> None:
     """Put ``state`` into ``sim``, freshly built from the scenario (with the same society)
     it is to continue; caches are dropped so that they are made again."""
-    from scoresim.model.network import Network
     from scoresim.results.outcomes import _PendingAssortativity
 
     a, v = state.arrays, state.values
     people = sim.people
     for f in dataclasses.fields(people):
-        setattr(people, f.name, a[f"people.{f.name}"])
+        setattr(people, f.name, _like(a, f"people.{f.name}", getattr(people, f.name)))
     people.__dict__.pop("_expressed_cache", None)
-    net = Network(people.n, a["network.u"], a["network.v"])
-    net.version = v["network.version"]
+    net = ties(people.n, a)
+    net.version = int(v["network.version"])
     net.reference = sim.network.reference
     sim.network = net
     for name, sch in sim.schemes.items():
         if f"scheme.{name}.b" not in a:
             continue  # a scheme new at this fork starts as everyone's would
         for attr in SCHEME_ARRAYS:
-            setattr(sch, attr, a[f"scheme.{name}.{attr}"])
-        sch.state_version = v[f"scheme.{name}.state_version"]
+            setattr(sch, attr, _like(a, f"scheme.{name}.{attr}", getattr(sch, attr)))
+        sch.state_version = int(v[f"scheme.{name}.state_version"])
+        # (a scheme whose enrolment mode changed at the fork has its first day again)
+        sch.started = bool(v[f"scheme.{name}.started"]) and (
+            v[f"scheme.{name}.mode"] == sch.cfg.enrolment.mode)
         sch._state_cache.clear()
         sch.friend_sums = None
         sch._scored_friends_version = None
         sch._scored_changed = []
-        for i, rule in enumerate(sch.rules):
-            key = f"scheme.{name}.rule.{i}"
-            if rule.cap is not None and v.get(f"{key}.config") == rule.config.model_dump(
-                    mode="json"):
-                rule.cum, rule.cum_clean = a[f"{key}.cum"], a[f"{key}.cum_clean"]
-        sim.adaptation.prev_s[name] = a[f"adaptation.prev_s.{name}"]
+        for key, rule in _capped_rules(name, sch):
+            if f"{key}.cum" in a:  # (a rule new at the fork starts its period afresh)
+                rule.cum = _like(a, f"{key}.cum", rule.cum)
+                rule.cum_clean = _like(a, f"{key}.cum_clean", rule.cum_clean)
+        sim.adaptation.prev_s[name] = _like(a, f"adaptation.prev_s.{name}", sch.s)
     sim.adaptation._uncensored = None
     sim.adaptation._knowledge_from = {}
     san = sim.sanctions
     for attr in SANCTION_ARRAYS:
-        setattr(san, attr, a[f"sanctions.{attr}"])
+        setattr(san, attr, _like(a, f"sanctions.{attr}", getattr(san, attr)))
     for name in san.ongoing:
         if f"sanctions.ongoing.{name}" in a:
-            san.ongoing[name] = a[f"sanctions.ongoing.{name}"]
-    san.last_refusal_day = v["sanctions.last_refusal_day"]
+            san.ongoing[name] = _like(a, f"sanctions.ongoing.{name}", san.ongoing[name])
+    san.last_refusal_day = int(v["sanctions.last_refusal_day"])
     san.in_force = set(v["sanctions.in_force"])
     prefix = "behaviour.multiplier."
     sim.multipliers = {k[len(prefix):]: m for k, m in a.items() if k.startswith(prefix)}
     sim.expressed_dissent = a["adaptation.expressed_dissent"]
+    if sim.expressed_dissent.shape != (people.n,):
+        raise ValueError("adaptation.expressed_dissent: not one value per person")
     for col, values in sim.outcomes.data.items():
         if f"outcomes.{col}" in a:
-            values[:state.step] = a[f"outcomes.{col}"]
+            values[:state.step] = _like(a, f"outcomes.{col}", values[:state.step])
     obs = sim.observer
     obs._pending = {}
     for name, sch in sim.schemes.items():
@@ -174,7 +213,7 @@ def save(sim: Sim, folder: Path | str) -> Path:
 
     if sim.tracer is not None:
         raise ScenarioError("checkpoints of a traced run are not supported: run without "
-                            "--trace, or trace the continued run.")
+                            "--trace and --trace-ids.")
     folder = Path(folder)
     if folder.exists():
         raise ScenarioError(f"{folder}: exists already; a checkpoint is never overwritten.")
@@ -209,6 +248,10 @@ def read(folder: Path | str) -> tuple[dict[str, Any], State, str]:
         raise ScenarioError(
             f"{folder}: written by scoresim {version} (format {fmt}); this is scoresim "
             f"{__version__} (format {FORMAT}), which does not read it.")
+    if not (isinstance(meta.get("step"), int) and isinstance(meta.get("people"), int)
+            and isinstance(meta.get("values"), dict)):
+        raise ScenarioError(f"{meta_path}: not a readable checkpoint (step, people or values "
+                            "missing or of the wrong type).")
     try:
         with np.load(folder / "state.npz", allow_pickle=False) as data:
             arrays = {k: data[k] for k in data.files}

@@ -63,7 +63,11 @@ def update_enrolment(
     early = cfg.mandatory_from_phase is not None and not mandatory_now
     counts = {"enrolled_new": 0, "opted_out_new": 0}
 
-    if mandatory_now or (cfg.mode in ("mandatory", "opt_out") and step == 0):
+    # A mandatory or opt-out scheme enrols everyone eligible on its first day (the run's
+    # first, or, for a scheme new at a fork or whose mode changed there, the fork's).
+    first_day = not scheme.started
+    scheme.started = True
+    if mandatory_now or (cfg.mode in ("mandatory", "opt_out") and first_day):
         who = np.flatnonzero(can & (scheme.state != ENROLLED))
         if cfg.mode == "opt_out" and not mandatory_now:
             who = np.flatnonzero(can & (scheme.state == NOT_ENROLLED))

@@ -101,6 +101,7 @@ class Scheme:
         self._scored_friends_version: int | None = None  # network version it counts
         self._scored_friends = np.zeros(n, np.float32)
         self._scored_changed: list[tuple[np.ndarray, np.ndarray]] = []
+        self.started = False  # its enrolment has had its first day
         self.enrol_step = np.full(n, -1, np.int32)
         self.early = np.zeros(n, bool)
         self.b = np.full(n, cfg.initial_score, np.float32)
