@@ -83,3 +83,22 @@ def test_spending_and_hardship_factors_move_their_kinds():
     _, calm = run(days=120, behaviour__hardship_scale=1.0)
     _, hard = run(days=120, behaviour__hardship_scale=8.0)
     assert total(hard, "records_debtor_db") > 2 * total(calm, "records_debtor_db")
+
+
+@pytest.mark.parametrize("key,value", [
+    ("adaptation.new_tie_same_region_share", 1.5),
+    ("adaptation.gaming_cap", 0),
+    ("adaptation.unfriend_risk_base", -1),
+    ("adaptation.ambition_floor", 20),
+    ("adaptation.ambition_good_job_factor", -0.5),
+    ("behaviour.spending_poorest", -1),
+    ("behaviour.hardship_income_offset", 0.5),
+    ("output.rich_from_decile", 10),
+    ("output.poor_to_decile", -1),
+    ("sanctions.loan_denied.lasts_days", 0),
+])
+def test_new_keys_refuse_values_out_of_range(key, value):
+    from scoresim import ScenarioError, load_scenario
+
+    with pytest.raises(ScenarioError, match=key.split(".")[-1]):
+        load_scenario("seed", {key: value})
