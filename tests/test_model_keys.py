@@ -1,5 +1,7 @@
 """Constants that shape results are scenario keys: each one moves its outcome in the
-expected direction (common random numbers: the two runs differ only in that key)."""
+expected direction (common random numbers: the two runs differ only in that key). The
+directional tests run on seeds 0-2 (the ``any_seed`` fixture) and were checked by hand on
+seeds 3-7 as well (all held), so a false failure on another seed is unlikely."""
 
 from __future__ import annotations
 
@@ -20,40 +22,40 @@ def same_region_share(sim) -> float:
     return float((r[sim.network.u] == r[sim.network.v]).mean())
 
 
-def test_new_ties_follow_the_same_region_share():
-    local, _ = run(days=200, adaptation__new_tie_same_region_share=1.0,
+def test_new_ties_follow_the_same_region_share(any_seed):
+    local, _ = run(seed=any_seed, days=200, adaptation__new_tie_same_region_share=1.0,
                    adaptation__new_tie_rate_per_day=0.02)
-    anywhere, _ = run(days=200, adaptation__new_tie_same_region_share=0.0,
+    anywhere, _ = run(seed=any_seed, days=200, adaptation__new_tie_same_region_share=0.0,
                       adaptation__new_tie_rate_per_day=0.02)
     assert same_region_share(local) > same_region_share(anywhere) + 0.05
 
 
-def test_a_lower_gaming_cap_means_less_gaming():
-    _, free = run(days=150, adaptation__gaming_cap=3.0, **EARLY_MANDATE)
-    _, capped = run(days=150, adaptation__gaming_cap=0.01, **EARLY_MANDATE)
+def test_a_lower_gaming_cap_means_less_gaming(any_seed):
+    _, free = run(seed=any_seed, days=150, adaptation__gaming_cap=3.0, **EARLY_MANDATE)
+    _, capped = run(seed=any_seed, days=150, adaptation__gaming_cap=0.01, **EARLY_MANDATE)
     # seed rewards supportive statements: gaming raises them, the cap holds them back
     assert total(free, "supportive_statements") > 1.02 * total(capped, "supportive_statements")
 
 
-def test_the_risk_base_scales_unfriending():
+def test_the_risk_base_scales_unfriending(any_seed):
     common = dict(days=200, adaptation__unfriend_probability=0.2,
                   adaptation__unfriend_drag_points=0.5, **EARLY_MANDATE)
-    _, low = run(adaptation__unfriend_risk_base=0.0, **common)
-    _, high = run(adaptation__unfriend_risk_base=2.0, **common)
+    _, low = run(seed=any_seed, adaptation__unfriend_risk_base=0.0, **common)
+    _, high = run(seed=any_seed, adaptation__unfriend_risk_base=2.0, **common)
     assert total(high, "ties_unfriended") > 1.5 * total(low, "ties_unfriended")
 
 
-def test_ambition_of_good_jobs_speeds_voluntary_enrolment():
-    _, eager = run(days=300, adaptation__ambition_good_job_factor=4.0)
-    _, flat = run(days=300, adaptation__ambition_good_job_factor=1.0)
+def test_ambition_of_good_jobs_speeds_voluntary_enrolment(any_seed):
+    _, eager = run(seed=any_seed, days=300, adaptation__ambition_good_job_factor=4.0)
+    _, flat = run(seed=any_seed, days=300, adaptation__ambition_good_job_factor=1.0)
     assert eager.column("government_enrolled_share")[-1] > flat.column(
         "government_enrolled_share")[-1]
 
 
-def test_loan_refusals_last_their_days():
+def test_loan_refusals_last_their_days(any_seed):
     common = dict(days=300, behaviour__rates_per_day__loan_default=0.01, **EARLY_MANDATE)
-    _, long = run(sanctions__loan_denied__lasts_days=3000, **common)
-    _, short = run(sanctions__loan_denied__lasts_days=1, **common)
+    _, long = run(seed=any_seed, sanctions__loan_denied__lasts_days=3000, **common)
+    _, short = run(seed=any_seed, sanctions__loan_denied__lasts_days=1, **common)
     # refused loans cannot be defaulted on
     assert total(long, "sanctions_loan_denied") > 0
     assert total(long, "records") < total(short, "records")
@@ -76,12 +78,14 @@ def test_the_income_gap_reads_its_deciles(rich, poor):
     assert other.column("good_job_gap_income")[-1] == pytest.approx(gap(rich, poor))
 
 
-def test_spending_and_hardship_factors_move_their_kinds():
-    _, flat = run(days=60, behaviour__spending_poorest=1.0, behaviour__spending_richest=1.0)
-    _, steep = run(days=60, behaviour__spending_poorest=0.2, behaviour__spending_richest=3.0)
+def test_spending_and_hardship_factors_move_their_kinds(any_seed):
+    _, flat = run(seed=any_seed, days=60, behaviour__spending_poorest=1.0,
+                  behaviour__spending_richest=1.0)
+    _, steep = run(seed=any_seed, days=60, behaviour__spending_poorest=0.2,
+                   behaviour__spending_richest=3.0)
     assert total(steep, "records_commerce") > total(flat, "records_commerce")
-    _, calm = run(days=120, behaviour__hardship_scale=1.0)
-    _, hard = run(days=120, behaviour__hardship_scale=8.0)
+    _, calm = run(seed=any_seed, days=120, behaviour__hardship_scale=1.0)
+    _, hard = run(seed=any_seed, days=120, behaviour__hardship_scale=8.0)
     assert total(hard, "records_debtor_db") > 2 * total(calm, "records_debtor_db")
 
 
