@@ -233,7 +233,9 @@ def test_network_sample_and_its_ties():
 
 def test_slots_cap_runs_per_server():
     slots = Slots(Limits(max_runs=2, max_people=1000))
-    assert slots.acquire(1) and slots.acquire(1) and slots.acquire(2)
+    assert slots.acquire(1) and slots.acquire(1) and slots.acquire(2)  # (1: two runs)
+    assert not slots.acquire(3) and slots.used == 2
+    slots.release(1)  # (one of session 1's runs has ended: it still holds its slot)
     assert not slots.acquire(3)
     slots.release(1)
     assert slots.acquire(3) and slots.used == 2

@@ -70,26 +70,29 @@ class Limits:
 
 
 class Slots:
-    """The runs that hold memory now (each session holds one at most; a run's slot is
-    given back when its worker thread has ended)."""
+    """The sessions whose runs hold memory now. A session holds one slot however many of
+    its runs are alive: a run it replaced may still be ending on its worker while the new
+    one starts; the slot is given back when the last of them has ended."""
 
     def __init__(self, limits: Limits):
         self.limits = limits
         self._lock = threading.Lock()
-        self._holders: set[object] = set()
+        self._holders: dict[object, int] = {}  # holder -> runs of it still alive
 
     def acquire(self, holder: object) -> bool:
         with self._lock:
-            if holder in self._holders:
-                return True
-            if len(self._holders) >= self.limits.max_runs:
+            if holder not in self._holders and len(self._holders) >= self.limits.max_runs:
                 return False
-            self._holders.add(holder)
+            self._holders[holder] = self._holders.get(holder, 0) + 1
             return True
 
     def release(self, holder: object) -> None:
         with self._lock:
-            self._holders.discard(holder)
+            left = self._holders.get(holder, 0) - 1
+            if left > 0:
+                self._holders[holder] = left
+            else:
+                self._holders.pop(holder, None)
 
     @property
     def used(self) -> int:
@@ -197,6 +200,7 @@ class AppSession:
         self.slots = slots
         self.limits = slots.limits
         self.run: LiveRun | None = None
+        self.slot = object()  # (this session's slot, held while any of its runs is alive)
         self.a = RegimeChooser("A", "seed")
         self.b = RegimeChooser("B", "baseline")
         self.side_by_side = pn.widgets.Checkbox(name="run B side by side with A",
@@ -360,7 +364,7 @@ class AppSession:
         except ScenarioError as exc:
             self._show_message(str(exc))
             return False
-        token = object()  # (this run's slot: given back when its worker ends)
+        token = self.slot  # (one slot per session, given back when its runs have ended)
         if not self.slots.acquire(token):
             self._show_message(
                 f"This server runs {self.limits.max_runs} simulation(s) at once and all are "
