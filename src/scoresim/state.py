@@ -140,7 +140,8 @@ def _like(a: dict[str, np.ndarray], key: str, like: np.ndarray) -> np.ndarray:
 
 def restore(sim: Sim, state: State) -> None:
     """Put ``state`` into ``sim``, freshly built from the scenario (with the same society)
-    it is to continue; caches are dropped so that they are made again."""
+    it is to continue, on the checkpoint's ties (``Sim(..., network=ties(n, arrays))``);
+    caches are dropped so that they are made again."""
     from scoresim.results.outcomes import _PendingAssortativity
 
     a, v = state.arrays, state.values
@@ -148,10 +149,11 @@ def restore(sim: Sim, state: State) -> None:
     for f in dataclasses.fields(people):
         setattr(people, f.name, _like(a, f"people.{f.name}", getattr(people, f.name)))
     people.__dict__.pop("_expressed_cache", None)
-    net = ties(people.n, a)
-    net.version = int(v["network.version"])
-    net.reference = sim.network.reference
-    sim.network = net
+    # (the ties: ``sim`` was built on them, :func:`ties`, by Sim.from_state; only the
+    # version observers cache by is the checkpoint's)
+    if sim.network.n_edges != a["network.u"].shape[0]:
+        raise ValueError("network.u: not the ties this simulation was built on")
+    sim.network.version = int(v["network.version"])
     for name, sch in sim.schemes.items():
         if f"scheme.{name}.b" not in a:
             continue  # a scheme new at this fork starts as everyone's would
