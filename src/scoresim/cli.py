@@ -342,6 +342,42 @@ def sweep(
 
 
 @app.command()
+def calibrate(
+    calibration_file: Annotated[Path, typer.Argument(help="a calibration TOML file")],
+    out: Annotated[Path | None, typer.Option(
+        help="calibration folder (continues the study if it exists)")] = None,
+    trials: Annotated[int | None, typer.Option(
+        help="finished trials the study should hold (default: the file's `trials`)")] = None,
+    workers: Annotated[int, typer.Option(help="local processes running trials")] = 1,
+    storage: Annotated[str | None, typer.Option(
+        help="an Optuna RDB URL shared by several processes or machines, e.g. "
+             "postgresql://user@host/db (default: sqlite file OUT/study.db)")] = None,
+) -> None:
+    """Fit a scenario's parameters to observed figures (Optuna; resumable; docs/calibration.md)."""
+    from scoresim.experiments.calibration import Calibration
+    from scoresim.experiments.calibration import calibrate as run_calibration
+
+    try:
+        if workers < 1:
+            raise ScenarioError(f"--workers: expected a number >= 1, got {workers}.")
+        calib = Calibration.load(calibration_file, trials)
+        out = out or Path("runs") / f"calibrate-{calibration_file.stem}"
+        kept = storage or out / "study.db"
+        _state["interrupted"] = (f"the finished trials are kept in the study ({kept}); the "
+                                 "same command continues it")
+        report = run_calibration(calib, out, workers=workers, storage=storage)
+    except ScenarioError as exc:
+        _fail(str(exc))
+        return
+    typer.echo(f"wrote {out}: {report.trials} trials ({report.complete} complete, "
+               f"{report.pruned} pruned, {report.failed} failed)")
+    if report.best_value is not None:
+        fitted = ", ".join(f"{k} = {v:.4g}" for k, v in report.best_params.items())
+        typer.echo(f"best: log-likelihood {report.best_value:.3f}: {fitted}")
+        typer.echo(f"fitted scenario: {out / 'best.toml'}; report: {out / 'calibration.html'}")
+
+
+@app.command()
 def sensitivity(
     folder: Annotated[Path, typer.Argument(help="a finished sweep folder")],
     outcome: Annotated[str, typer.Option(help="outcome, e.g. critical_statements:final")],
