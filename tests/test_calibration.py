@@ -199,3 +199,18 @@ def test_a_failing_trial_is_recorded_and_the_study_goes_on(tmp_path, synthetic, 
     assert len(trials) == 6 and report.failed >= 1 and report.complete >= 1
     failed = trials[trials["state"] == "fail"]
     assert failed["error"].str.contains("the model broke here").all()
+
+
+def test_cmaes_proposes_the_trials_after_its_start(tmp_path, synthetic):
+    """CMA-ES (two parameters: it models at least two) takes over after the random start."""
+    text = synthetic.format(trials=7).replace('seed = 1\n', 'kind = "cmaes"\nseed = 1\n')
+    text = text.replace("[[targets]]", '[[parameters]]\nkey = "behaviour.rates_per_day.'
+                        'supportive_statement"\nlow = 0.05\nhigh = 0.3\n\n[[targets]]')
+    calib = cal.Calibration.load(write(tmp_path, text))
+    cal.calibrate(calib, tmp_path / "o")
+    import optuna
+
+    study = optuna.load_study(study_name=cal.STUDY_NAME,
+                              storage=f"sqlite:///{tmp_path / 'o' / 'study.db'}")
+    by_cma = [t.number for t in study.trials if "cma:generation" in t.system_attrs]
+    assert by_cma and min(by_cma) >= 4, by_cma
