@@ -214,3 +214,11 @@ def test_cmaes_proposes_the_trials_after_its_start(tmp_path, synthetic):
                               storage=f"sqlite:///{tmp_path / 'o' / 'study.db'}")
     by_cma = [t.number for t in study.trials if "cma:generation" in t.system_attrs]
     assert by_cma and min(by_cma) >= 4, by_cma
+
+
+def test_a_calibration_too_large_for_memory_is_refused_before_any_trial(tmp_path, synthetic):
+    path = write(tmp_path, synthetic.format(trials=3).replace("people = 500",
+                                                              "people = 400000000"))
+    res = CliRunner().invoke(app, ["calibrate", str(path), "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2 and "memory" in res.output, res.output
+    assert not (tmp_path / "o").exists()

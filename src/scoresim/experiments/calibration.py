@@ -499,7 +499,16 @@ def calibrate(calib: Calibration, out: Path | str, *, workers: int = 1,
     from scoresim.experiments.calibration_outputs import write_outputs
     from scoresim.results.outdir import FolderLock, check_writable_folder
 
+    from scoresim.limits import BASE_BYTES, check_memory, scenario_memory
+
     out = Path(out)
+    sc = calib.scenario({p.key: int(round(p.high)) if p.integer else p.high
+                         for p in calib.config.parameters})
+    sc = sc.model_copy(update={"output": sc.output.model_copy(
+        update={"people_table": False, "network": False})})
+    check_memory(BASE_BYTES + workers * scenario_memory(sc),
+                 f"{calib.path}: this calibration ({workers} worker(s) running "
+                 f"{sc.people.count:,} people each)")
     if out.exists() and not out.is_dir():
         raise ScenarioError(f"{out}: --out is a file, not a folder.")
     if out.is_dir():
