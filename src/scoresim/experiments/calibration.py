@@ -497,9 +497,8 @@ def calibrate(calib: Calibration, out: Path | str, *, workers: int = 1,
     """Run (or continue) the study to ``config.trials`` finished trials with ``workers``
     local processes, then write the outputs to ``out``."""
     from scoresim.experiments.calibration_outputs import write_outputs
-    from scoresim.results.outdir import FolderLock, check_writable_folder
-
     from scoresim.limits import BASE_BYTES, check_memory, scenario_memory
+    from scoresim.results.outdir import FolderLock, check_writable_folder
 
     out = Path(out)
     sc = calib.scenario({p.key: int(round(p.high)) if p.integer else p.high
