@@ -94,6 +94,30 @@ values = [0.0, 0.4]
 """
 
 
+CALIBRATION = """\
+base = "{base}"
+people = 300
+days = 10
+trials = 2
+[[parameters]]
+key = "{key}"
+low = {low}
+high = {high}
+[[targets]]
+column = "{column}"
+statistic = "mean"
+observed = 1.0
+uncertainty = {uncertainty}
+"""
+
+
+def calibration(base: str = "seed", key: str = "behaviour.rates_per_day.critical_statement",
+                low: float = 0.01, high: float = 0.2, column: str = "critical_statements",
+                uncertainty: float = 0.1) -> str:
+    return CALIBRATION.format(base=base, key=key, low=low, high=high, column=column,
+                              uncertainty=uncertainty)
+
+
 def sweep(base: str = "seed", outcomes: str = 'critical_statements = ["mean"]') -> str:
     return SWEEP.format(base=base, outcomes=outcomes)
 
@@ -290,6 +314,38 @@ CASES = [
     Case("sweep_folder_with_damaged_sweep_json", ["sweep", "w.toml", "--out", "o", "--quiet"],
          2, "holds the results of another sweep",
          {"w.toml": sweep(), "o/sweep.json": "{not json"}),
+    # ---- calibration: checked before the first trial
+    Case("calibrate_misspelt_column", ["calibrate", "c.toml", "--out", "o"], 2,
+         "targets.0.column`: no column 'critical_statments'",
+         {"c.toml": calibration(column="critical_statments")}, no_out="{tmp}/o"),
+    Case("calibrate_zero_uncertainty", ["calibrate", "c.toml", "--out", "o"], 2,
+         "targets.0.uncertainty", {"c.toml": calibration(uncertainty=0)}, no_out="{tmp}/o"),
+    Case("calibrate_bounds_reversed", ["calibrate", "c.toml", "--out", "o"], 2,
+         "bounds reversed", {"c.toml": calibration(low=0.2, high=0.01)}, no_out="{tmp}/o"),
+    Case("calibrate_unknown_key", ["calibrate", "c.toml", "--out", "o"], 2,
+         "parameters.0", {"c.toml": calibration(key="behaviour.nonsense")}, no_out="{tmp}/o"),
+    Case("calibrate_base_outside", ["calibrate", "sub/c.toml", "--out", "o"], 2,
+         "leads outside", {"p.toml": SEED, "sub/c.toml": calibration(base="../p.toml")}),
+    Case("calibrate_not_utf8", ["calibrate", "c.toml"], 2, "calibration file is not UTF-8",
+         {"c.toml": b"base = '\xff'\n"}),
+    Case("calibrate_fifo", ["calibrate", "c.toml"], 2, "calibration file must be a regular file",
+         setup=_fifo("c.toml")),
+    Case("calibrate_into_a_run_folder", ["calibrate", "c.toml", "--out", "{run}"], 2,
+         "holds a run", {"c.toml": calibration()}),
+    Case("calibrate_into_an_unrelated_folder", ["calibrate", "c.toml", "--out", "stuff"], 2,
+         "not a calibration folder", {"c.toml": calibration(), "stuff/notes.txt": "mine"}),
+    Case("calibrate_out_is_a_file", ["calibrate", "c.toml", "--out", "f"], 2,
+         "is a file, not a folder", {"c.toml": calibration(), "f": "x"}),
+    Case("calibrate_unreachable_storage", ["calibrate", "c.toml", "--out", "o", "--storage",
+                                           "postgresql://nobody@127.0.0.1:9/none"], 2,
+         "--storage postgresql://nobody@127.0.0.1:9/none: cannot be used",
+         {"c.toml": calibration()}),
+    Case("calibrate_damaged_study", ["calibrate", "c.toml", "--out", "o"], 2,
+         "cannot be used", {"c.toml": calibration(), "o/study.db": "not a database",
+                            "o/calibration.json": "{}"}),
+    Case("calibrate_bad_storage_url", ["calibrate", "c.toml", "--out", "o", "--storage",
+                                       "nonsense://x"], 2, "--storage nonsense://x",
+         {"c.toml": calibration()}),
     Case("sensitivity_damaged_results", ["sensitivity", "o", "--outcome", "x"], 2,
          "damaged sweep folder", {"o/sweep.json": "{}", "o/results.parquet": "not parquet"}),
     Case("sensitivity_not_a_sweep", ["sensitivity", "{run}", "--outcome", "x"], 2,

@@ -517,6 +517,13 @@ def calibrate(calib: Calibration, out: Path | str, *, workers: int = 1,
             if marker in names:
                 raise ScenarioError(f"{out}: this folder holds {what}, not a calibration; "
                                     "choose another --out.")
+        ours = {"calibration.json", "calibration.lock", "study.db", "study.db.lock",
+                "trials.parquet", "best.toml", "base.toml", "calibration.html", "targets.png",
+                "history.png", "importance.png", "parameters.png"}
+        if names and "calibration.json" not in names and not names <= ours:
+            raise ScenarioError(f"{out}: this folder exists and is not a calibration folder (it "
+                                f"holds e.g. {cut(sorted(names - ours)[0], 80)!r}); choose "
+                                "another --out.")
     out.mkdir(parents=True, exist_ok=True)
     check_writable_folder(out, "the calibration folder")
     url = storage or f"sqlite:///{(out / 'study.db').resolve()}"
