@@ -395,20 +395,26 @@ def preset_facts(quick: bool = True, figure: Path | None = None,
     """The public facts the presets cite (MODEL.md, the presets' comments), checked against
     short runs of ``sesame`` and ``government-pilot``. ``overrides``: ``--set`` keys given
     to both runs (wrong input)."""
+    from scoresim.engine.rng import Streams
+    from scoresim.model.people import make_people
     from scoresim.scenario.loading import load_scenario
-    from scoresim.sim import Sim
+    from scoresim.sim import Sim, resize
 
     people, days = (1_000, 20) if quick else (5_000, 365)
     checks = []
 
-    def run(name: str):
+    def run(name: str, days: int, trace_region: str | None = None):
         scenario = load_scenario(name, {k: v for k, v in (overrides or {}).items()
                                         if k.split(".")[1] in _scheme_names(name)})
-        sim = Sim(scenario, people=people, days=days, seed=0)
-        return sim
+        ids = None
+        if trace_region is not None:  # (the population alone, drawn as the run draws it)
+            drawn = make_people(resize(scenario, people, seed=0), Streams(0))
+            region = list(scenario.people.regions).index(trace_region)
+            ids = np.flatnonzero(drawn.region == region).tolist()
+        return Sim(scenario, people=people, days=days, seed=0, trace_ids=ids)
 
     # Sesame
-    sim = run("sesame")
+    sim = run("sesame", days)
     sch = sim.schemes["sesame"]
     lows, highs, medians = [], [], []
     first_median = None
@@ -444,7 +450,7 @@ def preset_facts(quick: bool = True, figure: Path | None = None,
                             f"scored at {cut} or above", "exactly those >= the cut", ok))
 
     # Government pilot (Suqian, Rongcheng, Zibo Huantai)
-    sim = run("government-pilot")
+    sim = run("government-pilot", 60, trace_region="suqian")
     sch = sim.schemes["pilot"]
     sim.step()
     base = float(np.median(sch.b[sch.scored]))
@@ -452,18 +458,30 @@ def preset_facts(quick: bool = True, figure: Path | None = None,
     checks.append(Check("Suqian: everyone starts at 1,000 points (median, day 1)", "1000",
                         f"{base:.1f}; {'everyone' if everyone else 'not everyone'} scored",
                         "+-5 points", within(base, 1000, 5) and everyone))
-    regions = list(sim.scenario.people.regions)
-    from scoresim.declarations.events import KIND_INDEX
-
-    phase = sim.phase_at(sim.dates[0])[1]
-    table = sch.points_table(phase)
-    suqian = regions.index("suqian")
-    blood = float(table[suqian, KIND_INDEX["blood_donation"]])
-    unpaid = float(table[suqian, KIND_INDEX["bill_default"]])
-    checks.append(Check("Suqian: a blood donation", "+10 points", f"{blood:+g} points",
-                        "exactly", blood == 10))
-    checks.append(Check("Suqian: unpaid utilities (a bill default)", "at least -20 points",
-                        f"{unpaid:+g} points", "<= -20", unpaid <= -20))
+    # What a Suqian resident's record is worth, from the ledger of the run (every person
+    # traced): points per record of each rule row.
+    late = sim
+    while late.t < late.n_steps:
+        late.step()
+    ledger = sim.tracer.rows
+    suqian = sim.people.region == list(sim.scenario.people.regions).index("suqian")
+    for kind, published, ok in (("blood_donation", "+10 points", lambda x: x == 10),
+                                ("bill_default", "at least -20 points", lambda x: x <= -20)):
+        # (the rules of this kind that apply in Suqian; the ledger names a rule "i:kind")
+        rules = {f"{i}:{kind}" for i, r in enumerate(sch.cfg.rules)
+                 if r.kind == kind and (not r.regions or "suqian" in r.regions)}
+        per_record = [p / r for k, rule, who, r, p in zip(
+            ledger["kind"], ledger["rule"], ledger["person"], ledger["records"],
+            ledger["points"], strict=True)
+            if k == "rule" and rule in rules and suqian[who] and r]
+        values = sorted({round(v, 6) for v in per_record})
+        what = {"blood_donation": "a blood donation",
+                "bill_default": "unpaid utilities (a bill default)"}[kind]
+        checks.append(Check(
+            f"Suqian: {what}, points per record in the run's ledger", published,
+            f"{', '.join(f'{v:+g}' for v in values)} ({len(per_record)} ledger rows)"
+            if per_record else "no such record in this run",
+            "every row", bool(per_record) and all(ok(v) for v in per_record)))
     grades = {1200: "AAA", 1050: "AAA", 1049: "AA", 1030: "AA", 1029: "A", 960: "A",
               959: "B", 850: "B", 849: "C", 600: "C", 599: "D"}
     got = [sch.tier_names[i] for i in sch.tier_index(np.array(list(grades), np.float32))]
@@ -471,16 +489,14 @@ def preset_facts(quick: bool = True, figure: Path | None = None,
                         "A, B, C, D; cut-offs unverified)",
                         "at " + "/".join(map(str, grades)) + ": " + "/".join(grades.values()),
                         "/".join(got), "every edge", got == list(grades.values())))
-    late = sim
-    while late.t < min(late.n_steps, 30):
-        late.step()
     s = sch.s[sch.scored]
     checks.append(Check("pilot: published scores stay within the range", "0-1200",
                         f"{s.min():.1f}-{s.max():.1f}", "inside the range",
                         bool(s.min() >= 0 and s.max() <= 1200)))
     notes = [f"Runs of {people:,} people, seed 0: sesame for {days} days, government-pilot "
-             "for up to 30 days. MODEL.md also cites 8 Suqian grades (AAA to D); the "
-             "preset uses Rongcheng's six, as its comments say."]
+             "for 60 days with every Suqian resident traced (the ledger of `--trace-ids`). "
+             "MODEL.md also cites 8 Suqian grades (AAA to D); the preset uses Rongcheng's "
+             "six, as its comments say."]
     if figure is not None:
         fig, (ax,) = new_figure(1, width=5.5)
         t = np.arange(1, len(lows) + 1)
