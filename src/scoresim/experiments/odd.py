@@ -52,8 +52,8 @@ _NAME_UNITS: tuple[tuple[str, str], ...] = (
     (r"_decile$", "income decile (0-9)"),
     (r"^count$", "people"),
     (r"degree", "ties per person"),
-    (r"opinion|critic_below", "opinion (-1 critic to +1 loyal)"),
     (r"probability|_share$|^awareness$|^coverage$|^error_rate$|^tolerance$", "share (0-1)"),
+    (r"opinion|critic_below", "opinion (-1 critic to +1 loyal)"),
     (r"^seed$", "(seed)"),
 )
 
@@ -77,7 +77,7 @@ def unit(key: str, annotation, value, metadata: list | None = None) -> str:
     if typing.get_origin(base) is typing.Literal:
         return "choice"
     if isinstance(value, list):
-        return "names"
+        return "names" if _of_strings(annotation) else "list of numbers"
     if _has_pattern(annotation, metadata or []):
         return "name"
     if isinstance(value, str) or value is None:
@@ -85,6 +85,16 @@ def unit(key: str, annotation, value, metadata: list | None = None) -> str:
     if _bounded_share(annotation, metadata or []):
         return "share (0-1)"
     return "dimensionless"
+
+
+def _of_strings(annotation) -> bool:
+    """A list of names or other strings (or of literals: event kinds)."""
+    stack, seen = [annotation], []
+    while stack:
+        a = stack.pop()
+        seen.append(a)
+        stack += [x for x in typing.get_args(a) if not isinstance(x, str | int | float)]
+    return any(a is str or typing.get_origin(a) is typing.Literal for a in seen)
 
 
 def _has_pattern(annotation, metadata: list) -> bool:

@@ -117,6 +117,8 @@ def _daymude_figure(path: Path, g, plain, shift: float) -> None:
         ax.title.set_fontsize(9)
     axes[0].set_ylabel("optimal action a*")
     axes[0].legend(fontsize=7, loc="upper left")
+    fig.suptitle("boldness beta = 1, tolerance tau = 0.3 (their figures' settings, on the "
+                 "shipped grid)", fontsize=9)
     save_figure(fig, path)
 
 
@@ -277,7 +279,7 @@ def friedkin_johnsen(quick: bool = True, figure: Path | None = None,
             ax.semilogy(t, err[0] * w ** (t - 1.0), ls=":", color=line.get_color())
         ax.axhline(0.01, color="grey", ls="--", lw=0.8)
         ax.set(xlabel="day", ylabel="max |s - s*| (points)", ylim=(1e-6, None),
-               title="published score vs Friedkin-Johnsen (dotted: w^t)")
+               title="published score vs Friedkin-Johnsen (dotted: the bound w^t)")
         ax.legend(fontsize=8)
         save_figure(fig, figure)
     return checks, notes
