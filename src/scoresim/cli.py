@@ -1,5 +1,5 @@
 """Command line: ``scoresim run | compare | sweep | report | explain | sensitivity |
-scenarios | show | validate | app``.
+scenarios | show | validate | validation | odd | app``.
 
 The edge (:func:`main`): bad input ends with one paragraph on stderr naming the file or
 argument and what was expected, and exit status 2; decoding, recursion, overflow, file
@@ -466,6 +466,59 @@ def validate(
             typer.echo(f"error: {exc}", err=True)
     if bad:
         raise typer.Exit(code=2)
+
+
+
+@app.command()
+def validation(
+    quick: Annotated[bool, typer.Option(
+        help="small populations and few points (the form the test suite runs)")] = False,
+    out: Annotated[Path, typer.Option(
+        help="folder for validation.md and its figures (validation/NAME.png)")]
+        = Path("docs"),
+    case: Annotated[list[str] | None, typer.Option(
+        help="run only this case (repeatable)")] = None,
+    no_figures: Annotated[bool, typer.Option(
+        help="print the table only: no validation.md, no figures")] = False,
+) -> None:
+    """Reproduce published results with the model's rules: the published number beside the
+    measured one, pass or fail against a stated tolerance; writes OUT/validation.md with a
+    figure per case. Exit 0 if every case passes, 1 if any fails."""
+    from scoresim.experiments import validation as gallery
+
+    figures = None if no_figures else out / "validation"
+
+    def show(outcome) -> None:
+        typer.echo("\n".join(gallery.table_lines(outcome)))
+
+    outcomes = gallery.run_all(quick=quick, figures=figures, only=case or None,
+                               progress=show)
+    passed = sum(o.passed for o in outcomes)
+    typer.echo(f"{passed} of {len(outcomes)} cases pass "
+               f"({sum(o.seconds for o in outcomes):.0f} s).")
+    if not no_figures:
+        typer.echo(f"wrote {gallery.write(outcomes, out, quick)}")
+    if passed < len(outcomes):
+        raise typer.Exit(code=1)
+
+
+@app.command()
+def odd(
+    scenario: Annotated[str, typer.Argument(help="preset name or scenario TOML file")],
+    out: Annotated[Path | None, typer.Option(help="file to write (default: print)")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="override a key")] = None,
+) -> None:
+    """Write the ODD protocol (Grimm et al. 2020) of a scenario: the model's declarations,
+    step order and every parameter with its value and unit."""
+    from scoresim.experiments.odd import odd_protocol
+    from scoresim.scenario.loading import load_scenario
+
+    text = odd_protocol(load_scenario(scenario, parse_sets(set_ or [])))
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")
+        typer.echo(f"wrote {out}")
 
 
 def main(argv: list[str] | None = None) -> None:
