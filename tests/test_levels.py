@@ -63,10 +63,10 @@ def _early_gap(seed: int, head: float, days: list[int]) -> list[float]:
 def test_head_start_lapses_with_the_period(seed):
     """M8 with lapsing points: the head start counts for the scheme's period (here 60
     days) and then lapses like any record, so early enrollees keep no lasting advantage
-    from it. A head start of 100 against none, same seed: at the end of the voluntary phase
-    (day 60, everyone enrolled) early enrollees are about 100 points further ahead; 130 days later the two
-    runs' gaps differ by less than 3 points (the rest is behaviour, which the head start
-    barely changes). 5 seeds."""
+    from it. A head start of 100 against none, same seed: on day 60 (everyone enrolled)
+    early enrollees are about 100 points further ahead; 130 days later the two runs' gaps
+    differ by less than 3 points (the rest is behaviour, which the head start barely
+    changes). 5 seeds."""
     with_head = _early_gap(seed, 100.0, [60, 190])
     without = _early_gap(seed, 0.0, [60, 190])
     assert with_head[0] - without[0] > 80
