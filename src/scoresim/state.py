@@ -180,8 +180,9 @@ def restore(sim: Sim, state: State) -> None:
             if saved:
                 sch.log.restore(saved)
             else:  # (points lapse from the fork on: those before it count for ever)
-                sch.log.for_ever[0] = sch.b - sch.cfg.initial_score
-                sch.log.for_ever[1] = sch.b_clean - sch.cfg.initial_score
+                sch.log.for_ever = np.stack([sch.b - sch.cfg.initial_score,
+                                             sch.b_clean - sch.cfg.initial_score]
+                                            ).astype(np.float64)
         sim.adaptation.prev_s[name] = _like(a, f"adaptation.prev_s.{name}", sch.s)
     sim.adaptation._uncensored = None
     sim.adaptation._knowledge_from = {}

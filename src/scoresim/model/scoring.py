@@ -413,7 +413,8 @@ class RecordLog:
         self.period_days = np.array([0 if L is None else L for L in self.period], np.int64)
         self.n_rules = len(cfg.rules)
         self.in_force = np.zeros((2, n), np.float64)  # (with errors, clean)
-        self.for_ever = np.zeros((2, n), np.float64)
+        # (points of rules without a period; only where some rule has none)
+        self.for_ever = (np.zeros((2, n), np.float64) if None in self.period else None)
         self.slope = np.zeros((2, n), np.float64) if self.shape == "linear" else None
         self.fading: dict[int, np.ndarray] = {}  # exponential: per period, (2, n)
         #: lapse day -> (person int32, points float64, clean float64, code int16)
@@ -432,7 +433,7 @@ class RecordLog:
 
     def level(self, initial: float) -> tuple[np.ndarray, np.ndarray]:
         """``initial + points in force`` per person (with errors, clean)."""
-        total = self.in_force + self.for_ever
+        total = self.in_force if self.for_ever is None else self.in_force + self.for_ever
         for acc in self.fading.values():
             total = total + acc
         return initial + total[0], initial + total[1]
@@ -447,6 +448,8 @@ class RecordLog:
         """Records of one code made on ``step`` (distinct ``who``)."""
         L = self.lasts(code)
         if L is None:
+            if self.for_ever is None:
+                self.for_ever = np.zeros((2, self.n), np.float64)
             self.for_ever[0, who] += points
             self.for_ever[1, who] += clean
             return
@@ -561,8 +564,8 @@ class RecordLog:
 
     def restore(self, a: dict[str, np.ndarray]) -> None:
         for k in self.ARRAYS:
-            if getattr(self, k) is not None and k in a:
-                setattr(self, k, np.array(a[k], dtype=getattr(self, k).dtype))
+            if k in a and (getattr(self, k) is not None or k == "for_ever"):
+                setattr(self, k, np.array(a[k], dtype=np.asarray(a[k]).dtype))
         self.fading = {int(k.split(".", 1)[1]): np.array(v, np.float64)
                        for k, v in a.items() if k.startswith("fading.")}
         self.buckets = {}
