@@ -56,7 +56,9 @@ def test_writing_checkpoints_changes_no_result(uninterrupted):
 
 def test_a_fork_changes_policy_from_the_checkpoint_on(uninterrupted):
     full, folder = uninterrupted
-    fork = Sim.from_state(folder, {"schemes.government.friend_weight": 0.0})
+    # (recomputed daily, so that the published score is today's)
+    fork = Sim.from_state(folder, {"schemes.government.friend_weight": 0.0,
+                                   "schemes.government.recompute_every_days": 1})
     step = fork.t
     fork.run()
     col = "government_score_mean"

@@ -74,6 +74,73 @@ def test_advance_own(data, n):
     np.testing.assert_array_equal(mine[1], theirs[1])
 
 
+def _naive_level(made, period, shape, day, repaired_on):
+    """Points in force on ``day`` from the whole history (person, day, points, code), the
+    way a reader would compute them; repaired: negative rule records made before the day
+    of the person's repair count no more."""
+    total = {}
+    for person, t0, points, code in made:
+        L = period[code]
+        if t0 > day or (L is not None and day >= t0 + L and shape != "exponential"):
+            continue
+        if code >= 0 and points < 0 and t0 < repaired_on.get(person, -1):
+            continue
+        if L is None:
+            w = 1.0
+        elif shape == "window":
+            w = 1.0
+        elif shape == "linear":
+            w = 1.0 - (day - t0) / L
+        else:
+            w = np.exp(-(day - t0) / L)
+        total[person] = total.get(person, 0.0) + points * w
+    return total
+
+
+@settings(max_examples=30, deadline=None)
+@given(data=st.data(), n=st.integers(1, 8), shape=st.sampled_from(
+    ["window", "linear", "exponential"]), days=st.integers(1, 40))
+def test_record_log_equals_the_points_in_force_from_the_whole_history(data, n, shape, days):
+    """Scores as levels: the log (buckets by lapse day, a slope, a decay factor, repair by
+    removal) keeps exactly the points whose period has not ended, from history alone."""
+    from scoresim.scenario.schema import RuleConfig, SchemeConfig
+
+    periods = data.draw(st.lists(st.one_of(st.none(), st.integers(1, 12)), min_size=1,
+                                 max_size=3))
+    default = data.draw(st.integers(1, 10))
+    repair = shape != "exponential" and data.draw(st.booleans())
+    cfg = SchemeConfig(sources=["x"], lasts_days=default, decay_shape=shape,
+                       rules=[RuleConfig(kind="bill_paid", points=1.0, lasts_days=L)
+                              for L in periods],
+                       repair={"apply_rate_per_day": 0.5 if repair else 0.0,
+                               "min_days_in_force": 2, "waiting_days": 1})
+    log = sg.RecordLog(cfg, n)
+    period = {r: (L or default) for r, L in enumerate(periods)}
+    period.update({sg.HEAD_START: default, sg.BONUS: default, sg.DECAY: default})
+    made, repaired_on = [], {}
+    codes = list(range(len(periods))) + [sg.HEAD_START, sg.DECAY]
+    for day in range(days):
+        log.lapse(day)
+        if repair:
+            u = data.draw(hnp.arrays(np.float64, n, elements=st.floats(0, 1)))
+            due = (log.repair_due >= 0) & (log.repair_due <= day)
+            log.apply_for_repair(day, np.ones(n, bool), u, cfg.repair)
+            log.repair(day)
+            for p in np.flatnonzero(due):
+                repaired_on[int(p)] = day
+        for code in data.draw(st.lists(st.sampled_from(codes), max_size=3, unique=True)):
+            who = np.array(sorted(data.draw(st.sets(st.integers(0, n - 1), max_size=n))),
+                           np.int64)
+            pts = data.draw(hnp.arrays(np.float64, who.size,
+                                       elements=st.sampled_from([-20.0, -1.5, 0.5, 3.0])))
+            log.add(who, pts, pts, code, day)
+            made += [(int(p), day, float(v), code) for p, v in zip(who, pts, strict=True)]
+        level, clean = log.level(0.0)
+        want = _naive_level(made, period, shape, day, repaired_on)
+        np.testing.assert_allclose(level, [want.get(p, 0.0) for p in range(n)], atol=1e-9)
+        np.testing.assert_array_equal(level, clean)
+
+
 @FAST
 @given(data=st.data(), n=sizes, m=st.integers(0, 80), capped=st.booleans())
 def test_add_rule_points(data, n, m, capped):

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from conftest import run, scenario
+from conftest import RUNNING, RUNNING_SESAME, run, scenario
 from scoresim import Sim
 from scoresim.declarations.categories import ENROLLED, GOOD_JOB, OPTED_OUT, ORDINARY_JOB
 from scoresim.declarations.events import KIND_INDEX
@@ -109,7 +109,7 @@ def test_published_score_follows_the_formula():
 
 def test_a_critic_friend_lowers_the_published_score(any_seed):
     sim, _ = run(people=3000, days=200, seed=any_seed,
-                 schemes__government__friend_weight=0.3, **EARLY_MANDATE)
+                 schemes__government__friend_weight=0.3, **EARLY_MANDATE, **RUNNING)
     gov, p = sim.schemes["government"], sim.people
     critic = (p.private_opinion < sim.scenario.people.critic_below).astype(np.float32)
     critic_friends = sim.network.neighbour_sum(critic)
@@ -120,7 +120,8 @@ def test_a_critic_friend_lowers_the_published_score(any_seed):
 
 
 def test_no_friend_weight_means_published_equals_own():
-    sim, _ = run(days=60, schemes__government__friend_weight=0.0)
+    sim, _ = run(days=60, schemes__government__friend_weight=0.0,
+                 schemes__government__recompute_every_days=1)
     gov = sim.schemes["government"]
     np.testing.assert_array_equal(gov.s, gov.b)
 
@@ -169,7 +170,7 @@ def test_low_scorers_lose_good_jobs_in_the_mandatory_phase():
 def test_unfriending_isolates_critics(any_seed):
     common = dict(people=2000, days=300, seed=any_seed, adaptation__unfriend_probability=0.2,
                   adaptation__unfriend_drag_points=0.5, **EARLY_MANDATE)
-    _, scored = run(schemes__government__friend_weight=0.3, **common)
+    _, scored = run(schemes__government__friend_weight=0.3, **common, **RUNNING)
     _, base = run(name="baseline", **common)
     assert scored.final("critic_degree_ratio") < base.final("critic_degree_ratio") - 0.05
     assert scored.column("ties_unfriended").sum() > 0
@@ -229,12 +230,13 @@ def test_inactivity_decays_the_commercial_score():
     idle = {f"behaviour__rates_per_day__{k}": 0.0 for k in
             ("purchase_domestic", "purchase_foreign", "foreign_book_order",
              "mobile_payment", "bill_paid", "bill_default", "loan_default")}
-    sim, _ = run(name="sesame", people=500, days=100, **idle)
+    sim, _ = run(name="sesame", people=500, days=100, **idle, **RUNNING_SESAME)
     sch = sim.schemes["sesame"]
     # Enrolled at step 0; idle from step 61 (after 60 days) to 99: 39 days of 0.5 points.
     np.testing.assert_allclose(sch.b[sch.scored], 600 - 39 * 0.5)
     fresh, _ = run(name="sesame", people=500, days=100,
-                   schemes__sesame__inactivity__decay_points_per_day=0.0, **idle)
+                   schemes__sesame__inactivity__decay_points_per_day=0.0, **idle,
+                   **RUNNING_SESAME)
     np.testing.assert_allclose(fresh.schemes["sesame"].b[fresh.schemes["sesame"].scored], 600)
 
 
@@ -292,8 +294,8 @@ def test_court_listing_blacklists_and_bans_travel():
 def test_association_sanctions_come_from_friends():
     common = dict(people=3000, days=200, seed=6, schemes__government__initial_score=961,
                   life__job_search_rate_per_day=0.02, **EARLY_MANDATE)
-    _, pulled = run(schemes__government__friend_weight=0.5, **common)
-    _, alone = run(schemes__government__friend_weight=0.0, **common)
+    _, pulled = run(schemes__government__friend_weight=0.5, **common, **RUNNING)
+    _, alone = run(schemes__government__friend_weight=0.0, **common, **RUNNING)
     assert pulled.column("sanctions_association").sum() > 0
     assert alone.column("sanctions_association").sum() == 0
 
@@ -326,8 +328,9 @@ def test_foreigners_are_linked_through_passport_checks():
 
 
 def test_opaque_scheme_is_learned_slowly():
-    opaque, _ = run(name="sesame", people=1000, days=60)
-    clear, _ = run(name="sesame", people=1000, days=60, schemes__sesame__opaque=False)
+    opaque, _ = run(name="sesame", people=1000, days=60, **RUNNING_SESAME)
+    clear, _ = run(name="sesame", people=1000, days=60, schemes__sesame__opaque=False,
+                   **RUNNING_SESAME)
     def known(sim):
         sch = sim.schemes["sesame"]
         return sch.knowledge[sch.visible_to_self].mean()
@@ -349,7 +352,7 @@ def test_public_scores_make_new_ties_follow_scores():
         sc = scenario(schemes__government__visibility=visibility,
                       adaptation__new_tie_rate_per_day=0.03,
                       adaptation__unfriend_probability=0.0,
-                      adaptation__score_homophily_points=5, **EARLY_MANDATE)
+                      adaptation__score_homophily_points=5, **EARLY_MANDATE, **RUNNING)
         sim = Sim(sc, seed=8, people=2000, days=200)
         first = sim.network.u.astype(np.int64) * 2000 + sim.network.v
         res = sim.run()

@@ -5,8 +5,10 @@ The order of a step, written once (``Sim.step``):
 1. **policy**: the day's phase; enrolment (voluntary, opt-out, mandatory from a date)
 2. **behaviour**: every person draws events from their rates
 3. **records**: data sources see, link and (mis)attribute events; court listings blacklist
-4. **scoring**: own score ``b`` from rules, bonus and decay
-5. **friend influence**: published score ``s`` from ``b`` and friends' previous ``s``
+4. **scoring**: own score ``b`` from rules, bonus and decay (where points lapse: records
+   lapse, credit repairs, ``b`` = initial + points in force)
+5. **friend influence**: published score ``s`` from ``b`` and friends' previous ``s``, on
+   each scheme's recomputation days
 6. **sanctions**: life events meet sanctions and privileges; jobs and income change
 7. **adaptation**: learning the rules, self-censorship, gaming, unfriending, new ties
 8. **outcomes**: one row of the outcome table
@@ -203,13 +205,14 @@ class Sim:
             early = (scheme.cfg.enrolment.mandatory_from_phase is not None
                      and not mandatory[scheme.name])
             return scheme.update_own(records, people, phase, t, early,
-                                     keep_per_rule=self.tracer is not None)
+                                     keep_per_rule=self.tracer is not None,
+                                     streams=self.streams)
 
         parts = dict(zip(self.schemes, map_threads(score, self.schemes.values(), people.n),
                          strict=True))
         clock("scoring")
         for scheme in self.schemes.values():
-            scheme.publish(self.network)
+            scheme.publish(self.network, t)
         self.observer.finish_pending()
         if self.tracer:
             self.tracer.after_scoring(t, records, parts)

@@ -79,6 +79,9 @@ def collect(sim: Sim) -> State:
         v[f"scheme.{name}.mode"] = sch.cfg.enrolment.mode
         for key, rule in _capped_rules(name, sch):
             a[f"{key}.cum"], a[f"{key}.cum_clean"] = rule.cum, rule.cum_clean
+        if sch.log is not None:  # the records in force (scores as levels)
+            for key, arr in sch.log.collect().items():
+                a[f"scheme.{name}.log.{key}"] = arr
         a[f"adaptation.prev_s.{name}"] = sim.adaptation.prev_s[name]
     san = sim.sanctions
     for attr in SANCTION_ARRAYS:
@@ -171,6 +174,15 @@ def restore(sim: Sim, state: State) -> None:
             if f"{key}.cum" in a:  # (a rule new at the fork starts its period afresh)
                 rule.cum = _like(a, f"{key}.cum", rule.cum)
                 rule.cum_clean = _like(a, f"{key}.cum_clean", rule.cum_clean)
+        if sch.log is not None:
+            prefix = f"scheme.{name}.log."
+            saved = {k[len(prefix):]: v for k, v in a.items() if k.startswith(prefix)}
+            if saved:
+                sch.log.restore(saved)
+            else:  # (points lapse from the fork on: those before it count for ever)
+                sch.log.for_ever = np.stack([sch.b - sch.cfg.initial_score,
+                                             sch.b_clean - sch.cfg.initial_score]
+                                            ).astype(np.float64)
         sim.adaptation.prev_s[name] = _like(a, f"adaptation.prev_s.{name}", sch.s)
     sim.adaptation._uncensored = None
     sim.adaptation._knowledge_from = {}

@@ -718,7 +718,7 @@ def explanation_panes(acc: dict[str, Any], label: str) -> list:
         out.append(pn.pane.DataFrame(pd.DataFrame(rows), index=False,
                                      sizing_mode="stretch_width", css_classes=["account"]))
     ledger = acc["ledger"][["date", "scheme", "kind", "source", "rule", "records", "points",
-                            "score", "tier", "sanctions"]]
+                            "lapses", "score", "tier", "sanctions"]]
     out.append(pn.pane.Markdown("**The ledger** (last rows):"))
     out.append(pn.pane.DataFrame(ledger.round(2).astype(object).fillna(""), index=False,
                                  sizing_mode="stretch_width", css_classes=["ledger-rows"],

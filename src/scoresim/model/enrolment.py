@@ -7,7 +7,8 @@
   the scheme says so.
 - ``mandatory``: every eligible person is enrolled from the start.
 - ``mandatory_from_phase``: from that phase on, every eligible person is enrolled and
-  opting out is no longer possible. Those enrolled before carry ``head_start_points``.
+  opting out is no longer possible. Those enrolled before carry ``head_start_points``
+  (where the scheme's points lapse, the head start lapses with them).
 """
 
 from __future__ import annotations
@@ -44,10 +45,8 @@ def _enrol(scheme: Scheme, who: np.ndarray, step: int, early: bool) -> None:
     if early:
         scheme.early[who] = True
         head = scheme.cfg.enrolment.head_start_points
-        if head:
-            lo, hi = scheme.cfg.min_score, scheme.cfg.max_score
-            scheme.b[who] = np.clip(scheme.b[who] + head, lo, hi)
-            scheme.b_clean[who] = np.clip(scheme.b_clean[who] + head, lo, hi)
+        if head and who.size:
+            scheme.give_head_start(who, head, step)
 
 
 def update_enrolment(

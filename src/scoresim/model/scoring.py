@@ -6,7 +6,16 @@ A scheme's state is a handful of arrays over people. Each step:
 2. ``b`` accumulates them within the range; an early-enrolment bonus accrues (M8);
 3. no platform activity for ``inactivity.after_days`` decays ``b`` (M9);
 4. ``s = clip((1 - w) * b + w * mean(s of scored friends, previous step))``; no scored
-   friends: ``s = b`` (M4).
+   friends: ``s = b`` (M4); recomputed every ``recompute_every_days`` (Suqian: monthly),
+   unchanged in between.
+
+Scores as levels (a scheme with ``lasts_days``): every day's points, the head start, the
+early bonus and the inactivity decay are records in a :class:`RecordLog` that count for a
+stated period, in full (window), fading linearly, or exponentially; the own score is
+``b = clip(initial + points in force)``, so a score is a level that recent behaviour moves,
+not a running sum that drifts for as long as the run lasts. Negative records may be
+removed early by credit repair (an application, a waiting period). Without ``lasts_days``
+the own score is the running sum of step 2-3, as before.
 
 A parallel ``b_clean`` / ``s_clean`` leaves out misattributed records: a sanction that the
 clean score would not have triggered is counted as wrongful.
@@ -114,6 +123,9 @@ class Scheme:
         tiers = sorted(cfg.tiers.items(), key=lambda kv: kv[1].min)
         self.tier_names = [t for t, _ in tiers]
         self.tier_mins = np.array([b.min for _, b in tiers], dtype=np.float32)
+        # Scores as levels: the records in force (None: points count for ever).
+        self.log = RecordLog(cfg, n) if RecordLog.wanted(cfg) else None
+        self._today: list[tuple[int, np.ndarray, np.ndarray]] = []  # (rule, points, clean)
 
     # ------------------------------------------------------------------ who is scored
 
@@ -180,7 +192,8 @@ class Scheme:
         order, starts = records.by_kind()
         in_scheme = self.in_scheme_source
         none_bool, none_f64 = np.zeros(0, bool), np.zeros(0, np.float64)
-        for rule in self.rules:
+        self._today = []
+        for r, rule in enumerate(self.rules):
             if not rule.active(phase):
                 per_rule.append(None)
                 continue
@@ -203,10 +216,19 @@ class Scheme:
                 rule.cum if rule.cap is not None else none_f64.astype(np.float32),
                 rule.cum_clean if rule.cap is not None else none_f64.astype(np.float32),
             )
-            if self.reference:
-                add_rule_points(*args, total, clean, extra)
+            if self.log is not None:  # (each rule's own points, for the record log)
+                into = (np.zeros(n, np.float64), np.zeros(n, np.float64), none_f64)
             else:
-                _add_rule_points(*args, self._scratch, total, clean, extra)
+                into = (total, clean, extra)
+            if self.reference:
+                add_rule_points(*args, *into)
+            else:
+                _add_rule_points(*args, self._scratch, *into)
+            if self.log is not None:
+                total += into[0]
+                clean += into[1]
+                self._today.append((r, into[0], into[1]))
+                extra = into[0]
             per_rule.append(extra if keep_per_rule else None)
         return total, clean, per_rule
 
@@ -218,9 +240,11 @@ class Scheme:
         step: int,
         early_phase: bool,
         keep_per_rule: bool = True,
+        streams=None,
     ) -> dict:
-        """Advance ``b``: rules, early-enrolment bonus, inactivity decay. Returns the parts
-        (for the ledger of traced people)."""
+        """Advance ``b``: rules, early-enrolment bonus, inactivity decay (and, where points
+        lapse, lapses and credit repair). Returns the parts (for the ledger of traced
+        people). ``streams`` draws the repair applications (needed where repair is on)."""
         cfg = self.cfg
         pts, pts_clean, per_rule = self.rule_points(records, people, phase, step,
                                                     keep_per_rule)
@@ -241,6 +265,9 @@ class Scheme:
         decay_after = cfg.inactivity.after_days if cfg.inactivity.decay_points_per_day else -1
 
         lo, hi = np.float32(cfg.min_score), np.float32(cfg.max_score)
+        if self.log is not None:
+            return self._advance_level(step, scored, pts, per_rule, bonus, decay_after,
+                                       decay_points, keep_per_rule, streams)
         advance = advance_own if self.reference else _advance_own
         advance(self.b, self.b_clean, pts, pts_clean, scored, bonus, self.last_active, step,
                 decay_after, decay_points, lo, hi)
@@ -251,8 +278,62 @@ class Scheme:
             parts["decay"] = np.where(idle, decay_points, np.float32(0.0))
         return parts
 
-    def publish(self, network: Network) -> None:
-        """Published score: own score pulled toward scored friends' previous scores (M4)."""
+    def _advance_level(self, step, scored, pts, per_rule, bonus, decay_after, decay_points,
+                       keep_per_rule, streams) -> dict:
+        """``b`` as a level: yesterday's records lapse (or fade), repaired ones go, today's
+        enter the log; ``b = clip(initial + points in force)`` for the scored."""
+        log, cfg = self.log, self.cfg
+        lapsed = log.lapse(step, keep_per_rule)
+        repaired = None
+        if cfg.repair.apply_rate_per_day:
+            u = streams.gen(f"scoring.{self.name}.repair", step).random(self.n)
+            log.apply_for_repair(step, scored, u, cfg.repair)
+            if step % cfg.recompute_every_days == 0:
+                repaired = log.repair(step, keep_per_rule)
+        for r, points, clean in self._today:
+            log.add_dense(points, clean, r, step)
+        self._today = []
+        bonus_pts = np.where(scored, np.float64(bonus), 0.0)
+        if bonus:
+            log.add_dense(bonus_pts, bonus_pts, BONUS, step)
+        idle = scored & (decay_after >= 0) & (step - self.last_active > decay_after)
+        decay = np.where(idle, np.float64(decay_points), 0.0)
+        if decay_after >= 0:
+            log.add_dense(-decay, -decay, DECAY, step)
+        self.set_level(scored)
+        parts = {"points": pts, "per_rule": per_rule, "bonus": None, "decay": None,
+                 "lapsed": lapsed, "repaired": repaired}
+        if keep_per_rule:
+            parts["bonus"] = bonus_pts.astype(np.float32)
+            parts["decay"] = decay.astype(np.float32)
+        return parts
+
+    def set_level(self, who: np.ndarray) -> None:
+        """``b = clip(initial + points in force)`` (and the clean score) for ``who`` (a mask
+        or ids)."""
+        level, level_clean = self.log.level(self.cfg.initial_score)
+        lo, hi = self.cfg.min_score, self.cfg.max_score
+        self.b[who] = np.clip(level[who], lo, hi).astype(np.float32)
+        self.b_clean[who] = np.clip(level_clean[who], lo, hi).astype(np.float32)
+
+    def give_head_start(self, who: np.ndarray, points: float, step: int) -> None:
+        """M8: ``points`` more for ``who`` (enrolling early). Where points lapse, the head
+        start is a record of the scheme's period: an early start, not a lasting privilege."""
+        if self.log is None:
+            lo, hi = self.cfg.min_score, self.cfg.max_score
+            self.b[who] = np.clip(self.b[who] + points, lo, hi)
+            self.b_clean[who] = np.clip(self.b_clean[who] + points, lo, hi)
+            return
+        value = np.full(who.size, points, np.float64)
+        self.log.add(who, value, value, HEAD_START, step)
+        self.set_level(who)
+
+    def publish(self, network: Network, step: int = 0) -> None:
+        """Published score: own score pulled toward scored friends' previous scores (M4),
+        on the scheme's recomputation days (every ``recompute_every_days`` from the run's
+        first); in between it stays as published."""
+        if step % self.cfg.recompute_every_days:
+            return
         w = self.cfg.friend_weight
         scored = self.scored
         if w == 0.0 or network.n_edges == 0:
@@ -299,6 +380,211 @@ class Scheme:
         return (np.searchsorted(self.tier_mins, scores, side="right") - 1).clip(0).astype(
             np.int16
         )
+
+
+# ------------------------------------------------------------ scores as levels (records)
+
+#: Codes of the log's records that no rule made (rules are 0, 1, ...).
+HEAD_START, BONUS, DECAY = -1, -2, -3
+
+
+class RecordLog:
+    """The points in force of one scheme whose points lapse (``lasts_days``).
+
+    A record is (person, day, points, points without misattributed records, rule code); it
+    counts for its period ``L`` (the rule's ``lasts_days``, else the scheme's; the head
+    start, bonus and decay take the scheme's): in full until day + L (``window``), fading
+    by ``points / L`` a day to zero at day + L (``linear``: a per-person slope, subtracted
+    daily), or by ``exp(-1 / L)`` a day (``exponential``: a per-person multiplicative decay,
+    no records kept). Records are kept only where nonzero, in buckets by the day they
+    lapse; nothing per person per day. Points of a period of ``None`` count for ever.
+
+    Credit repair (:class:`RepairConfig`): a person with a negative rule record in force
+    for ``min_days_in_force`` may apply (a daily chance); ``waiting_days`` later, on a
+    recomputation day, their negative rule records in force are removed.
+    """
+
+    def __init__(self, cfg: SchemeConfig, n: int):
+        self.n = n
+        self.shape = cfg.decay_shape
+        self.default = cfg.lasts_days
+        # period by code: rules 0..R-1, then HEAD_START, BONUS, DECAY from the end
+        self.period = [r.lasts_days or cfg.lasts_days for r in cfg.rules] + [cfg.lasts_days] * 3
+        self.period_days = np.array([0 if L is None else L for L in self.period], np.int64)
+        self.n_rules = len(cfg.rules)
+        self.in_force = np.zeros((2, n), np.float64)  # (with errors, clean)
+        # (points of rules without a period; only where some rule has none)
+        self.for_ever = (np.zeros((2, n), np.float64) if None in self.period else None)
+        self.slope = np.zeros((2, n), np.float64) if self.shape == "linear" else None
+        self.fading: dict[int, np.ndarray] = {}  # exponential: per period, (2, n)
+        #: lapse day -> (person int32, points float64, clean float64, code int16)
+        self.buckets: dict[int, tuple[np.ndarray, ...]] = {}
+        self.n_negative = np.zeros(n, np.int32)  # negative rule records in force
+        self.negative_since = np.full(n, -1, np.int32)  # day the first of them was made
+        self.repair_due = np.full(n, -1, np.int32)  # day an application is granted
+        self.repaired_on = np.full(n, -1, np.int32)  # records before it are void
+
+    @staticmethod
+    def wanted(cfg: SchemeConfig) -> bool:
+        return cfg.lasts_days is not None or any(r.lasts_days for r in cfg.rules)
+
+    def lasts(self, code: int) -> int | None:
+        return self.period[code] if code >= 0 else self.period[self.n_rules - code - 1]
+
+    def level(self, initial: float) -> tuple[np.ndarray, np.ndarray]:
+        """``initial + points in force`` per person (with errors, clean)."""
+        total = self.in_force if self.for_ever is None else self.in_force + self.for_ever
+        for acc in self.fading.values():
+            total = total + acc
+        return initial + total[0], initial + total[1]
+
+    def add_dense(self, points: np.ndarray, clean: np.ndarray, code: int, step: int) -> None:
+        who = np.flatnonzero((points != 0) | (clean != 0))
+        if who.size:
+            self.add(who, points[who], clean[who], code, step)
+
+    def add(self, who: np.ndarray, points: np.ndarray, clean: np.ndarray, code: int,
+            step: int) -> None:
+        """Records of one code made on ``step`` (distinct ``who``)."""
+        L = self.lasts(code)
+        if L is None:
+            if self.for_ever is None:
+                self.for_ever = np.zeros((2, self.n), np.float64)
+            self.for_ever[0, who] += points
+            self.for_ever[1, who] += clean
+            return
+        if self.shape == "exponential":
+            acc = self.fading.setdefault(L, np.zeros((2, self.n), np.float64))
+            acc[0, who] += points
+            acc[1, who] += clean
+            return
+        self.in_force[0, who] += points
+        self.in_force[1, who] += clean
+        if self.slope is not None:
+            self.slope[0, who] += points / L
+            self.slope[1, who] += clean / L
+        new = (who.astype(np.int32), points.astype(np.float64), clean.astype(np.float64),
+               np.full(who.size, code, np.int16))
+        old = self.buckets.get(step + L)
+        self.buckets[step + L] = new if old is None else tuple(
+            np.concatenate(pair) for pair in zip(old, new, strict=True))
+        if code >= 0:
+            bad = who[points < 0]
+            first = bad[self.n_negative[bad] == 0]
+            self.negative_since[first] = step
+            self.n_negative[bad] += 1
+
+    def _void(self, person, code, points, lapse_day) -> np.ndarray:
+        """Records already removed by a repair: negative rule records made before it."""
+        made = lapse_day - self.period_days[np.where(code >= 0, code, self.n_rules - code - 1)]
+        return (code >= 0) & (points < 0) & (made < self.repaired_on[person])
+
+    def lapse(self, step: int, keep: bool = False) -> np.ndarray | None:
+        """Fade the records in force by a day and drop those whose period ends today.
+        Returns the change per person (``keep``: for the ledger)."""
+        before = self.level(0.0)[0] if keep else None
+        n = self.n
+        if self.shape == "exponential":
+            for L, acc in self.fading.items():
+                acc *= np.exp(-1.0 / L)
+        if self.slope is not None:
+            self.in_force -= self.slope
+        bucket = self.buckets.pop(step, None)
+        if bucket is not None:
+            person, points, clean, code = bucket
+            live = ~self._void(person, code, points, step)
+            person, points, clean, code = person[live], points[live], clean[live], code[live]
+            if self.slope is not None:  # (their value is down to zero: stop the fading)
+                L = self.period_days[np.where(code >= 0, code, self.n_rules - code - 1)]
+                self.slope[0] -= np.bincount(person, points / L, minlength=n)
+                self.slope[1] -= np.bincount(person, clean / L, minlength=n)
+            else:
+                self.in_force[0] -= np.bincount(person, points, minlength=n)
+                self.in_force[1] -= np.bincount(person, clean, minlength=n)
+            gone = person[(code >= 0) & (points < 0)]
+            np.subtract.at(self.n_negative, gone, 1)
+            self.negative_since[gone[self.n_negative[gone] == 0]] = -1
+        return None if before is None else self.level(0.0)[0] - before
+
+    def apply_for_repair(self, step: int, scored: np.ndarray, u: np.ndarray, cfg) -> None:
+        """Who applies today: scored, a negative record in force for ``min_days_in_force``,
+        no application pending, and ``u < apply_rate_per_day``."""
+        can = (scored & (self.n_negative > 0) & (self.repair_due < 0)
+               & (step - self.negative_since >= cfg.min_days_in_force))
+        who = np.flatnonzero(can & (u < cfg.apply_rate_per_day))
+        self.repair_due[who] = step + cfg.waiting_days
+
+    def repair(self, step: int, keep: bool = False) -> np.ndarray | None:
+        """Remove the negative rule records of those whose application is granted (due by
+        today). Returns the change per person (``keep``: for the ledger)."""
+        due = (self.repair_due >= 0) & (self.repair_due <= step)
+        if not due.any():
+            return np.zeros(self.n) if keep else None
+        n = self.n
+        before = self.level(0.0)[0] if keep else None
+        for lapse_day, (person, points, clean, code) in self.buckets.items():
+            hit = due[person] & (code >= 0) & (points < 0)
+            hit &= ~self._void(person, code, points, lapse_day)
+            if not hit.any():
+                continue
+            p, pts, cl, c = person[hit], points[hit], clean[hit], code[hit]
+            if self.slope is not None:  # what is left of them today, and their fading
+                L = self.period_days[c].astype(np.float64)
+                left = (lapse_day - step) / L
+                self.in_force[0] -= np.bincount(p, pts * left, minlength=n)
+                self.in_force[1] -= np.bincount(p, cl * left, minlength=n)
+                self.slope[0] -= np.bincount(p, pts / L, minlength=n)
+                self.slope[1] -= np.bincount(p, cl / L, minlength=n)
+            else:
+                self.in_force[0] -= np.bincount(p, pts, minlength=n)
+                self.in_force[1] -= np.bincount(p, cl, minlength=n)
+        who = np.flatnonzero(due)
+        self.repaired_on[who] = step
+        self.repair_due[who] = -1
+        self.n_negative[who] = 0
+        self.negative_since[who] = -1
+        return None if before is None else self.level(0.0)[0] - before
+
+    # (checkpoints)
+    ARRAYS = ("in_force", "for_ever", "slope", "n_negative", "negative_since", "repair_due",
+              "repaired_on")
+
+    def collect(self) -> dict[str, np.ndarray]:
+        out = {k: getattr(self, k) for k in self.ARRAYS if getattr(self, k) is not None}
+        days = sorted(self.buckets)
+        parts = [self.buckets[d] for d in days]
+        out["lapse_day"] = np.repeat(np.array(days, np.int64),
+                                     [p[0].size for p in parts]).astype(np.int64)
+        for i, name in enumerate(("person", "points", "clean", "code")):
+            out[name] = (np.concatenate([p[i] for p in parts]) if parts
+                         else np.zeros(0, (np.int32, np.float64, np.float64, np.int16)[i]))
+        for L, acc in self.fading.items():
+            out[f"fading.{L}"] = acc
+        return out
+
+    def restore(self, a: dict[str, np.ndarray]) -> None:
+        for k in self.ARRAYS:
+            if k in a and (getattr(self, k) is not None or k == "for_ever"):
+                setattr(self, k, np.array(a[k], dtype=np.asarray(a[k]).dtype))
+        self.fading = {int(k.split(".", 1)[1]): np.array(v, np.float64)
+                       for k, v in a.items() if k.startswith("fading.")}
+        self.buckets = {}
+        day = np.asarray(a["lapse_day"])
+        order = np.argsort(day, kind="stable")
+        cols = [np.asarray(a[k])[order] for k in ("person", "points", "clean", "code")]
+        day = day[order]
+        for d, lo, hi in _runs(day):
+            self.buckets[int(d)] = tuple(c[lo:hi].copy() for c in cols)
+
+
+def _runs(sorted_values: np.ndarray):
+    """(value, start, end) of each run of equal values."""
+    if sorted_values.size == 0:
+        return []
+    cut = np.flatnonzero(np.diff(sorted_values)) + 1
+    starts = np.concatenate([[0], cut])
+    ends = np.concatenate([cut, [sorted_values.size]])
+    return [(sorted_values[a], a, b) for a, b in zip(starts, ends, strict=True)]
 
 
 def rule_condition(regions: list[str], phases: list[str], when: str | None):

@@ -15,6 +15,8 @@ PART_LABELS = {
     "head_start": "head start for enrolling early",
     "bonus": "bonus for early enrolment",
     "decay": "decay for inactivity",
+    "lapse": "points lapsed (their period over)",
+    "repair": "negative records removed by credit repair",
     "range": "cut off at the score range",
     "friends": "pull of friends' scores",
 }

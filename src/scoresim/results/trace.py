@@ -2,16 +2,22 @@
 
 Row kinds: ``initial`` (the score at enrolment), ``head_start`` (M8), ``rule`` (points from
 records of one rule and source; ``records`` and ``misattributed`` count them), ``bonus``
-(early enrolment, M8), ``decay`` (inactivity, M9), ``range`` (clipped at the scheme's range),
+(early enrolment, M8), ``decay`` (inactivity, M9), ``lapse`` (points whose period ended or
+faded that day, where a scheme's points lapse), ``repair`` (negative records removed by
+credit repair), ``range`` (clipped at the scheme's range),
 ``friends`` (the change of the friends' pull ``s - b``, M4) and ``sanction`` (a sanction or
 privilege that hit the person; zero points). For every traced person and scheme the
-points of all rows add up to the published score at the end of the run.
+points of all rows add up to the published score at the end of the run. Where a scheme's
+points lapse, the rows that add points (rule, head start, bonus, decay) carry the date
+their points stop counting (``lapses``; for linear decay the date they have faded to
+zero; empty for points that count for ever and for exponential decay, which never ends).
 
 Tracing only reads the simulation's state: it changes no result.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -19,6 +25,7 @@ import pyarrow as pa
 
 from scoresim.declarations.categories import NOT_ENROLLED
 from scoresim.declarations.events import KIND_NAMES
+from scoresim.model.scoring import BONUS, DECAY, HEAD_START
 
 if TYPE_CHECKING:
     from scoresim.model.sanctions import SanctionStep
@@ -28,7 +35,16 @@ if TYPE_CHECKING:
 SMALL = 1e-4  # points below this are rounding, not a change
 
 COLUMNS = ("person", "step", "date", "scheme", "kind", "source", "rule", "records",
-           "misattributed", "points", "own_score", "score", "tier", "sanctions")
+           "misattributed", "points", "lapses", "own_score", "score", "tier", "sanctions")
+
+
+def _lapses(sch, code: int, date: dt.date) -> dt.date | None:
+    """The day the points of a record of ``code`` made on ``date`` stop counting (None: for
+    ever, or exponential decay)."""
+    if sch.log is None or sch.log.shape == "exponential":
+        return None
+    days = sch.log.lasts(code)
+    return None if days is None else date + dt.timedelta(days=days)
 
 
 class Tracer:
@@ -85,11 +101,20 @@ class Tracer:
                     self._row(kind="initial", points=initial, **common)
                     head = b0[j] - initial
                     if abs(head) > SMALL:
-                        self._row(kind="head_start", points=head, **common)
+                        self._row(kind="head_start", points=head,
+                                  lapses=_lapses(sch, HEAD_START, date), **common)
                     s0[j] = b0[j]
                 moved += self._rule_rows(sch, part["per_rule"], j, person, rec, common)
                 for kind in ("bonus", "decay"):
                     value = float(part[kind][person]) * (-1 if kind == "decay" else 1)
+                    if abs(value) > SMALL:
+                        code = BONUS if kind == "bonus" else DECAY
+                        self._row(kind=kind, points=value, lapses=_lapses(sch, code, date),
+                                  **common)
+                        moved += value
+                for kind, key in (("lapse", "lapsed"), ("repair", "repaired")):
+                    change = part.get(key)
+                    value = 0.0 if change is None else float(change[person])
                     if abs(value) > SMALL:
                         self._row(kind=kind, points=value, **common)
                         moved += value
@@ -128,6 +153,7 @@ class Tracer:
                 this = sel & (source == src)
                 self._row(kind="rule", source=self.sim.sources.names[src],
                           rule=f"{r}:{KIND_NAMES[rule.kind]}", records=int(count[this].sum()),
+                          lapses=_lapses(sch, r, common["date"]),
                           misattributed=int(count[this & wrong].sum()),
                           points=float((count[this] * rule.points).sum() * scale), **common)
             total += applied
@@ -150,7 +176,8 @@ class Tracer:
             ("person", pa.int64()), ("step", pa.int32()), ("date", pa.date32()),
             ("scheme", pa.string()), ("kind", pa.string()), ("source", pa.string()),
             ("rule", pa.string()), ("records", pa.int32()), ("misattributed", pa.int32()),
-            ("points", pa.float64()), ("own_score", pa.float64()), ("score", pa.float64()),
+            ("points", pa.float64()), ("lapses", pa.date32()), ("own_score", pa.float64()),
+            ("score", pa.float64()),
             ("tier", pa.string()), ("sanctions", pa.string()),
         ])
         return pa.table({c: pa.array(self.rows[c], schema.field(c).type) for c in COLUMNS},

@@ -36,6 +36,7 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("schemes.NAME.rules[]", sc.RuleConfig),
     ("schemes.NAME.tiers.TIER", sc.TierConfig),
     ("schemes.NAME.inactivity", sc.InactivityConfig),
+    ("schemes.NAME.repair", sc.RepairConfig),
     ("schemes.NAME.enrolment", sc.EnrolmentConfig),
     ("sanctions.NAME", sc.SanctionConfig),
     ("blacklist", sc.BlacklistConfig),

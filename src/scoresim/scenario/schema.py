@@ -253,6 +253,9 @@ class RuleConfig(Strict):
     """At most this many points (either sign) per person per period."""
     cap_period_days: PositiveInt = 30
     """Length of the capping period in days."""
+    lasts_days: Annotated[int, Field(ge=1, le=36500)] | None = None
+    """Days the rule's points count for after the record (default: the scheme's
+    ``lasts_days``), shaped by the scheme's ``decay_shape``."""
 
     _parse_when = field_validator("when")(_valid_condition)
 
@@ -273,6 +276,30 @@ class InactivityConfig(Strict):
     """Points lost per idle day (0: no decay)."""
 
 
+class RepairConfig(Strict):
+    """Credit repair: a person with a negative record in force may apply to have their
+    negative records removed before they lapse.
+
+    Grounded in the NDRC's Measures for the Administration of Credit Repair (2023; revised
+    2025, in force 1 April 2026): dishonesty information is minor (at most 3 months
+    public), general (3 months to 1 year) or serious (1 to 3 years); after the minimum
+    period the subject may apply (having corrected the behaviour and signed a credit
+    commitment) through Credit China, which answers within 10 working days, the authority
+    deciding within 3 more; repaired information stops being published and used. The
+    Supreme People's Court's provisions on the list of dishonest judgment debtors (Fa Shi
+    [2017] No. 7, art. 2 and 10) list a person for 2 years (up to 3), and remove them earlier
+    once they perform their obligations."""
+
+    apply_rate_per_day: Share = 0.0
+    """Daily chance that a person eligible to apply does so (0: no repair, records only lapse)."""
+    min_days_in_force: Annotated[int, Field(ge=0, le=36500)] = 90
+    """Days a negative record has been in force before its person may apply (NDRC 2023:
+    general dishonesty information is public for at least 3 months)."""
+    waiting_days: Annotated[int, Field(ge=0, le=3650)] = 15
+    """Days from application to removal (Credit China: about 10 working days plus 3);
+    removals take effect on the scheme's next recomputation day."""
+
+
 class EnrolmentConfig(Strict):
     """Who carries a score, from when (M7, M8, M10)."""
 
@@ -288,7 +315,9 @@ class EnrolmentConfig(Strict):
     opt_out_rate_per_day: Rate = 0.0
     """Daily chance an enrolled person opts out (critics more often) while that is allowed."""
     head_start_points: Points = 0.0
-    """Points given to those who enrol before the mandatory phase (M8)."""
+    """Points given to those who enrol before the mandatory phase (M8). Where the scheme's
+    points lapse (``lasts_days``), the head start is a record like any other and lapses
+    with the scheme's period: a level score keeps nothing but its base for ever."""
     early_bonus_points_per_day: PointsRate = 0.0
     """Points per day enrolled before the mandatory phase (M8)."""
 
@@ -325,6 +354,27 @@ class SchemeConfig(Strict):
     """Rules undisclosed: people learn them only from their own score changes (M13)."""
     awareness: Share = 0.5
     """Share of the rules an enrolled person knows (at once if transparent, in time if opaque)."""
+    lasts_days: Annotated[int, Field(ge=1, le=36500)] | None = None
+    """Days a record's points count for (rules without their own ``lasts_days``, the
+    early-enrolment head start and bonus, inactivity decay): the own score is the initial
+    score plus the points still in force, a level that recent behaviour moves. None: points
+    count for ever (the own score is the running sum since enrolment)."""
+    decay_shape: Literal["window", "linear", "exponential"] = "window"
+    """How a record's points fade over ``lasts_days``: window (in full, then gone), linear
+    (down to zero at the end) or exponential (by ``exp(-days / lasts_days)``, never gone
+    entirely; ``lasts_days`` is the mean life)."""
+    recompute_every_days: Annotated[int, Field(ge=1, le=3650)] = 1
+    """The published score is recomputed every this many days (1: daily; Suqian: monthly,
+    about 30) and stays as it is in between."""
+    repair: RepairConfig = Field(default_factory=RepairConfig)
+    """Credit repair: negative records removed early on application."""
+
+    @model_validator(mode="after")
+    def _repair_needs_a_log(self) -> SchemeConfig:
+        if self.repair.apply_rate_per_day and self.decay_shape == "exponential":
+            raise ValueError("repair needs records that lapse (decay_shape window or linear); "
+                             "exponential decay keeps no records to remove")
+        return self
 
     @model_validator(mode="after")
     def _range_and_tiers(self) -> SchemeConfig:
