@@ -276,7 +276,9 @@ def test_neighbour_sums(data, n, e):
 def test_tie_update_carries_days_of_formation(data, n, e, m, today):
     """The compiled merge of :meth:`Network.update` against a plain rebuild: kept ties
     keep their day of formation, new ones get today's (modulo 2**16)."""
-    ints = lambda k: data.draw(hnp.arrays(np.int64, k, elements=st.integers(0, n - 1)))
+    def ints(k):
+        return data.draw(hnp.arrays(np.int64, k, elements=st.integers(0, n - 1)))
+
     net = Network(n, ints(e), ints(e))
     net.formed = data.draw(hnp.arrays(np.uint16, net.n_edges))
     drop = data.draw(bools(net.n_edges))
