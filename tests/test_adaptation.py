@@ -82,8 +82,9 @@ def test_threshold_rule_speaks_up_once_enough_friends_do():
 def test_threshold_rule_in_a_run_censors_and_clusters():
     from conftest import run
 
+    # (ties turning over fast enough for critics to find each other within 120 days)
     sim, res = run(people=2000, days=120, adaptation__self_censorship="threshold",
-                   phases__mandatory="2018-02-01")
+                   phases__mandatory="2018-02-01", adaptation__tie_dissolve_rate_per_day=0.003)
     assert res.final("self_censoring_share") > 0.05
     p = sim.people
     voiced = (p.expressed_dissent > 0.1).astype(np.float32)

@@ -337,6 +337,36 @@ def test_neighbour_sums(data, n, e):
     np.testing.assert_array_equal(t1, t2)
 
 
+@FAST
+@given(data=st.data(), n=st.integers(2, 40), e=st.integers(0, 120), m=st.integers(0, 40),
+       today=st.integers(0, 200_000))
+def test_tie_update_carries_days_of_formation(data, n, e, m, today):
+    """The compiled merge of :meth:`Network.update` against a plain rebuild: kept ties
+    keep their day of formation, new ones get today's (modulo 2**16)."""
+    def ints(k):
+        return data.draw(hnp.arrays(np.int64, k, elements=st.integers(0, n - 1)))
+
+    net = Network(n, ints(e), ints(e))
+    net.formed = data.draw(hnp.arrays(np.uint16, net.n_edges))
+    drop = data.draw(bools(net.n_edges))
+    nu, nv = ints(m), ints(m)
+    before = {(int(a), int(b)): int(f) for a, b, f in zip(net.u, net.v, net.formed,
+                                                            strict=True)}
+    kept = {k: f for (k, f), d in zip(before.items(), drop, strict=True) if not d}
+    expected = dict(kept)
+    for a, b in zip(nu, nv, strict=True):
+        key = (int(min(a, b)), int(max(a, b)))
+        if key[0] != key[1] and key not in kept:
+            expected[key] = today % 65536
+    removed, added = net.update(drop, nu, nv, today)
+    got = {(int(a), int(b)): int(f) for a, b, f in zip(net.u, net.v, net.formed,
+                                                         strict=True)}
+    assert got == expected
+    assert removed == int(drop.sum()) and added == len(expected) - len(kept)
+    fresh = Network(n, net.u, net.v)
+    np.testing.assert_array_equal(fresh.indices, net.indices)
+
+
 # ------------------------------------------------------------------------ whole runs
 
 
@@ -351,6 +381,7 @@ def _compare_runs(preset: str, people: int, days: int | None, seed: int) -> None
     for name, sch in compiled.schemes.items():
         np.testing.assert_array_equal(plain.schemes[name].s, sch.s)
     np.testing.assert_array_equal(plain.network.u, compiled.network.u)
+    np.testing.assert_array_equal(plain.network.formed, compiled.network.formed)
     np.testing.assert_array_equal(plain.people.expressed_opinion,
                                   compiled.people.expressed_opinion)
 

@@ -199,7 +199,8 @@ def test_gaming_raises_rewarded_acts():
 
 def test_dating_prominence_brings_new_ties():
     common = dict(name="sesame", people=2000, days=300, seed=4,
-                  sanctions__dating_boost__above=605, adaptation__new_tie_rate_per_day=0.02,
+                  sanctions__dating_boost__above=605, adaptation__new_tie_rate_per_day=0.002,
+                  adaptation__tie_dissolve_rate_per_day=0.003,  # (slow search, fast decay)
                   schemes__sesame__friend_weight=0.0)
     boosted, _ = run(sanctions__dating_boost__factor=5.0, **common)
     plain, _ = run(sanctions__dating_boost__factor=1.0, **common)
@@ -350,7 +351,7 @@ def test_commercial_score_tracks_repayment_and_denies_loans():
 def test_public_scores_make_new_ties_follow_scores():
     def new_tie_score_gap(visibility):
         sc = scenario(schemes__government__visibility=visibility,
-                      adaptation__new_tie_rate_per_day=0.03,
+                      adaptation__tie_dissolve_rate_per_day=0.003,
                       adaptation__unfriend_probability=0.0,
                       adaptation__score_homophily_points=5, **EARLY_MANDATE, **RUNNING)
         sim = Sim(sc, seed=8, people=2000, days=200)

@@ -23,10 +23,12 @@ def same_region_share(sim) -> float:
 
 
 def test_new_ties_follow_the_same_region_share(any_seed):
+    turnover = dict(adaptation__tie_dissolve_rate_per_day=0.003,
+                    adaptation__new_tie_friend_of_friend_share=0.0)  # (most ties replaced)
     local, _ = run(seed=any_seed, days=200, adaptation__new_tie_same_region_share=1.0,
-                   adaptation__new_tie_rate_per_day=0.02)
+                   **turnover)
     anywhere, _ = run(seed=any_seed, days=200, adaptation__new_tie_same_region_share=0.0,
-                      adaptation__new_tie_rate_per_day=0.02)
+                      **turnover)
     assert same_region_share(local) > same_region_share(anywhere) + 0.05
 
 

@@ -30,7 +30,7 @@ from scoresim.model.adaptation import Adaptation
 from scoresim.model.behaviour import draw_events, policy_multipliers
 from scoresim.model.enrolment import update_enrolment
 from scoresim.model.life import draw_life_events, settle_applications
-from scoresim.model.network import Network, make_network
+from scoresim.model.network import Network, make_network, settle_ages
 from scoresim.model.people import make_people
 from scoresim.model.sanctions import Sanctions
 from scoresim.model.scoring import Scheme
@@ -122,10 +122,12 @@ class Sim:
         self.streams = Streams(sc.seed)
         self.people = make_people(sc, self.streams)
         # (``network``: ties given, e.g. a checkpoint's; nothing is generated or read)
-        self.network = network if network is not None else make_network(
-            sc.network, self.people.n, self.people.region, self.streams.gen("network.build"),
-            base_dir,
-        )
+        if network is None:
+            network = make_network(sc.network, self.people.n, self.people.region,
+                                   self.streams.gen("network.build"), base_dir)
+            settle_ages(network, sc.adaptation.tie_dissolve_rate_per_day,
+                        self.streams.gen("network.ages"))
+        self.network = network
         self.network.reference = ref
         self.sources = DataSources(sc, self.people, self.streams, reference=ref)
         self.schemes = {name: Scheme(name, cfg, sc, self.people, reference=ref)

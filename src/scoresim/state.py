@@ -70,6 +70,7 @@ def collect(sim: Sim) -> State:
         a[f"people.{f.name}"] = getattr(sim.people, f.name)
     net = sim.network
     a["network.u"], a["network.v"] = net.u, net.v
+    a["network.formed"], a["network.capacity"] = net.formed, net.capacity
     v["network.version"] = int(net.version)
     for name, sch in sim.schemes.items():
         for attr in SCHEME_ARRAYS:
@@ -129,7 +130,10 @@ def ties(n: int, a: dict[str, np.ndarray]):
             or v.dtype.kind not in "iu"
             or (u.size and (min(u.min(), v.min()) < 0 or max(u.max(), v.max()) >= n))):
         raise ValueError("network.u, network.v: not the ties of this population")
-    return Network(n, u, v)
+    net = Network(n, u, v)  # (saved in order: the same order of ties)
+    net.formed = _like(a, "network.formed", net.formed)
+    net.capacity = _like(a, "network.capacity", net.capacity)
+    return net
 
 
 def _like(a: dict[str, np.ndarray], key: str, like: np.ndarray) -> np.ndarray:

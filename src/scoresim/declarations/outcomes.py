@@ -38,6 +38,8 @@ GLOBAL: tuple[OutcomeColumn, ...] = (
     _c("mean_degree", "mean number of friends", "ties per person"),
     _c("ties_unfriended", "ties dropped because a friend's score dragged", "ties per day"),
     _c("ties_added", "new ties formed", "ties per day"),
+    _c("ties_dissolved", "ties ended, for any reason (unfriending included)", "ties per day"),
+    _c("ties_over_a_year_share", "share of ties formed more than 365 days before", "share"),
     _c("records", "records attributed this step", "records per day"),
     _c("records_misattributed", "records attributed to the wrong person this step",
        "records per day"),

@@ -34,7 +34,8 @@ EFFECTS: tuple[SanctionEffect, ...] = (
                    "the chance an application for a good job succeeds is multiplied by "
                    "`factor`"),
     SanctionEffect("dating_boost", True, True, True,
-                   "the chance of being proposed a new tie is multiplied by `factor`"),
+                   "the rate at which one looks for a new friend when below one's friendship "
+                   "capacity is multiplied by `factor`"),
     SanctionEffect("deposit_free", True, True, True,
                    "spending (spending event kinds) is multiplied by `factor`"),
 )

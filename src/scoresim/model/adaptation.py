@@ -10,11 +10,14 @@
   preference falsification. Option ``threshold``: a cascade rule after Granovetter and
   Kuran, where people voice punished dissent once enough of their friends do.
 - *Gaming*: known points raise the rates of rewarded acts and lower those of punished ones.
-- *Ties*: people drop friends whose visible scores drag theirs down (by more than
-  ``unfriend_drag_points`` a day: ``w * (own score - friend's) / number of friends``);
-  ties dissolve at random;
-  new ties form by homophily of expressed opinion (and of score, where scores are public),
-  more often for the dating-boosted.
+- *Ties* (docs/network.md): ties dissolve at the panels' yearly rate; unfriending adds to
+  that hazard: people drop friends whose visible scores drag theirs down (by more than
+  ``unfriend_drag_points`` a day: ``w * (own score - friend's) / number of friends``).
+  Whoever is below their friendship capacity (a dropped or dissolved tie) looks for a new
+  friend (:mod:`scoresim.model.network`: a friend of a friend, or someone met in the
+  region or anywhere); the tie forms if the other has room and they get on: homophily of
+  expressed opinion (and of score, where scores are public). The dating boost speeds the
+  search. So scoring rewires the network at about constant size.
 """
 
 from __future__ import annotations
@@ -32,7 +35,16 @@ from scoresim.engine.kernels.adaptation import (  # the compiled kernels
 )
 from scoresim.engine.rng import Streams, chunked_uniforms, pcg64_state, pcg64_store
 from scoresim.engine.threads import map_threads, people_parts
-from scoresim.model.network import Network
+from scoresim.model.network import (
+    Network,
+    dissolve,
+    has_room,
+    meet,
+    missing_friends,
+    open_to_friends,
+    seekers,
+    within_room,
+)
 from scoresim.model.people import People
 from scoresim.model.scoring import Scheme
 from scoresim.scenario.schema import AdaptationConfig
@@ -109,10 +121,6 @@ class Adaptation:
         self.reference = reference  # the plain rules instead of the compiled kernels
         self.schemes = schemes
         self.prev_s = {name: sch.s.copy() for name, sch in schemes.items()}
-        counts = np.bincount(people.region)
-        self.region_order = np.argsort(people.region, kind="stable")
-        self.region_start = np.concatenate([[0], np.cumsum(counts)[:-1]])
-        self.region_count = counts
         self.gameable = [k.name for k in EVENT_KINDS if k.gameable]
         self.political = [KIND_INDEX[k] for k in POLITICAL_KINDS]
         self._uncensored: tuple[np.ndarray, np.ndarray] | None = None
@@ -268,26 +276,25 @@ class Adaptation:
                                   friends, w, s, scored, shown, limit, drop)
                     pcg64_store(gen, state)
             unfriended = np.count_nonzero(drop)
-        threshold = cfg.tie_dissolve_rate_per_day * days
-        if threshold > 0:  # (at a rate of 0 no tie dissolves: nothing to draw)
+        chance = cfg.tie_dissolve_rate_per_day * days
+        if chance > 0:  # (at a rate of 0 no tie dissolves: nothing to draw)
             for lo, r in chunked_uniforms(streams.gen("network.dissolve", step),
                                           u.shape[0]):
-                drop[lo:lo + r.shape[0]] |= r < threshold
+                drop[lo:lo + r.shape[0]] |= dissolve(r, chance)
 
-        m = int(round(cfg.new_tie_rate_per_day * days * people.n / 2))
+        # Those below their capacity (a dropped friend, a dissolved tie) look for a new
+        # friend; the dating boost speeds the search.
         new_a = new_b = np.empty(0, np.int64)
-        if m and people.n > 1:
-            cdf = np.cumsum(dating_weight, dtype=np.float64)
-            cdf /= cdf[-1]
-            a = np.searchsorted(cdf, streams.gen("network.proposers", step).random(m))
-            a = np.minimum(a, people.n - 1)
-            g = streams.gen("network.partners", step).random((3, m))
-            r = people.region[a]
-            same = self.region_order[
-                self.region_start[r] + (g[0] * self.region_count[r]).astype(np.int64)
-            ]
-            anywhere = (g[1] * people.n).astype(np.int64)
-            b = np.where(g[2] < cfg.new_tie_same_region_share, same, anywhere)
+        if cfg.new_tie_rate_per_day > 0 and people.n > 1:
+            missing = missing_friends(network)
+            a = seekers(streams.gen("network.seekers", step).random(people.n), missing,
+                        cfg.new_tie_rate_per_day * days, dating_weight)
+            g = streams.gen("network.meeting", step).random((6, a.shape[0]))
+            strangers = open_to_friends(network, people.region)
+            b = meet(network, a, g[:5], strangers, cfg.new_tie_friend_of_friend_share,
+                     cfg.new_tie_same_region_share)
+            met = b >= 0
+            a, b, g = a[met], b[met], g[:, met]
             e = people.expressed_opinion
             affinity = -np.abs(e[a] - e[b]) / cfg.homophily
             for sch in self.schemes.values():
@@ -295,9 +302,11 @@ class Adaptation:
                     shown = sch.visible_to_friends[a] & sch.visible_to_friends[b]
                     gap = np.abs(sch.s[a] - sch.s[b]) / cfg.score_homophily_points
                     affinity -= np.where(shown, gap, 0.0)
-            accept = streams.gen("network.accept", step).random(m) < np.exp(affinity)
-            new_a, new_b = a[accept], b[accept]
-        removed, added = network.update(drop, new_a, new_b)
+            accept = (b != a) & has_room(network, b) & (g[5] < np.exp(affinity))
+            a, b = a[accept], b[accept]
+            fits = within_room(a, b, missing)
+            new_a, new_b = a[fits], b[fits]
+        removed, added = network.update(drop, new_a, new_b, today=step)
         return {"ties_removed": removed, "ties_unfriended": unfriended, "ties_added": added}
 
 

@@ -3,6 +3,18 @@
 Generators are vectorised (no per-node Python loop): Watts-Strogatz small world (default),
 a Chung-Lu graph with power-law expected degrees (scale free), a small world laid out by
 region (region clustered), or an edge list read from a file.
+
+Tie turnover (docs/network.md): every tie carries its day of formation (``formed``) and
+every person a friendship *capacity*, the number of friends they had when the network
+was made (time and attention bound how many ties one keeps active: Miritello et al. 2013).
+Ties dissolve at a yearly rate taken from panel studies (:func:`dissolve`); a person below
+capacity looks for a new friend (:func:`seekers`), meets a friend of a friend (triadic
+closure, Kossinets and Watts 2006) or someone in their region or anywhere
+(:func:`meet`), and a tie forms when both have room for it (:func:`has_room`) and they
+get on (the caller's acceptance). So personal networks keep their size while their
+members turn over, as the panels find (Mollenhorst, Volker and Flap 2014: network size
+stable over seven years while about half the members were replaced).
+:func:`form_ties` gives a set of people new ties by this rule (e.g. newcomers).
 """
 
 from __future__ import annotations
@@ -39,6 +51,11 @@ class Network:
         self.reference = False  # True: sums by scipy.sparse, not the compiled kernels
         self._build()
         self._sliced()  # (after later changes: again on first use)
+        # Each tie's day of formation (step index modulo 2**16: ages are taken modulo
+        # 2**16 days, 179 years, two bytes a tie) and each person's friendship capacity
+        # (the degree they were made with, at most 65,535).
+        self.formed = np.zeros(self.n_edges, FORMED_DTYPE)
+        self.capacity = np.minimum(self.degree, CAPACITY_MAX).astype(CAPACITY_DTYPE)
 
     def _build(self) -> None:
         self.version = getattr(self, "version", -1) + 1  # lets observers cache by version
@@ -105,19 +122,22 @@ class Network:
         """Remove the edges where ``drop`` (a mask over edges) is true."""
         return self.update(drop, np.empty(0, np.int64), np.empty(0, np.int64))[0]
 
-    def add(self, u: np.ndarray, v: np.ndarray) -> int:
-        """Add ties (duplicates and self-ties are ignored); returns how many were new."""
-        return self.update(np.zeros(self.n_edges, bool), u, v)[1]
+    def add(self, u: np.ndarray, v: np.ndarray, today: int = 0) -> int:
+        """Add ties (duplicates and self-ties are ignored), formed on day ``today``;
+        returns how many were new."""
+        return self.update(np.zeros(self.n_edges, bool), u, v, today)[1]
 
-    def update(self, drop: np.ndarray, u: np.ndarray, v: np.ndarray) -> tuple[int, int]:
-        """Remove the edges masked by ``drop``, then add ties ``u``-``v``; one rebuild.
-        Returns (removed, added)."""
+    def update(self, drop: np.ndarray, u: np.ndarray, v: np.ndarray,
+               today: int = 0) -> tuple[int, int]:
+        """Remove the edges masked by ``drop``, then add ties ``u``-``v`` (formed on day
+        ``today``); one rebuild. Returns (removed, added)."""
         removed = np.count_nonzero(drop)
         nu, nv = _canonical(self.n, u, v)
         if not removed and not nu.size:
             return 0, 0
         gone_u, gone_v = self.u[drop], self.v[drop]
-        self.u, self.v, new = _merge_edges(self.u, self.v, drop, nu, nv)
+        self.u, self.v, self.formed, new = _merge_edges(
+            self.u, self.v, drop, nu, nv, self.formed, FORMED_DTYPE(today % FORMED_WRAP))
         added = int(new.sum())
         if removed or added:
             # Each person's friends: the old list less the removed, plus the added.
@@ -129,7 +149,178 @@ class Network:
             self._slices = None
         return removed, added
 
+    def ages(self, today: int) -> np.ndarray:
+        """Each tie's age in days on day ``today`` (modulo 2**16 days)."""
+        return FORMED_DTYPE(today % FORMED_WRAP) - self.formed  # (wraps: unsigned)
 
+
+FORMED_DTYPE = np.uint16
+FORMED_WRAP = 1 << 16
+CAPACITY_DTYPE = np.uint16
+CAPACITY_MAX = (1 << 16) - 1
+#: Ties older than this many days when a run starts are given this age (so that ages
+#: stay below 2**16 days over a century's run).
+OLDEST_TIE_DAYS = 20_000
+
+
+# ----------------------------------------------------------------- tie turnover (M6)
+# Plain rules, used by both engines (vectorised numpy; no kernel needed).
+
+
+def settle_ages(network: Network, dissolve_rate_per_day: float,
+                rng: np.random.Generator) -> None:
+    """Ages for the ties a run starts with, drawn from the steady state of a constant
+    dissolution hazard ``h``: exponential with mean ``1/h`` days (at most
+    :data:`OLDEST_TIE_DAYS`), so the share of ties older than a year starts where it
+    stays (about ``exp(-365 h)``)."""
+    if dissolve_rate_per_day > 0:
+        age = rng.exponential(1.0 / dissolve_rate_per_day, network.n_edges)
+    else:
+        age = np.full(network.n_edges, float(OLDEST_TIE_DAYS))
+    age = np.minimum(age, OLDEST_TIE_DAYS).astype(np.int64)
+    network.formed = ((-age) % FORMED_WRAP).astype(FORMED_DTYPE)
+
+
+def dissolve(uniforms: np.ndarray, chance: float) -> np.ndarray:
+    """Ties that end for no scoring reason: each with ``chance`` per rewiring (a
+    constant hazard; the panels' yearly rate spread over the year)."""
+    return uniforms < chance
+
+
+def has_room(network: Network, who: np.ndarray, room_factor: np.ndarray | None = None
+             ) -> np.ndarray:
+    """Whether each of ``who`` has fewer friends than their capacity (times
+    ``room_factor``, e.g. the dating boost, where given)."""
+    cap = network.capacity[who].astype(np.float32)
+    if room_factor is not None:
+        cap = cap * room_factor[who]
+    return network.degree[who] < cap
+
+
+def missing_friends(network: Network, room_factor: np.ndarray | None = None) -> np.ndarray:
+    """Per person: capacity (times ``room_factor``) less friends, at least 0 (float32)."""
+    cap = network.capacity.astype(np.float32)
+    if room_factor is not None:
+        cap = cap * room_factor
+    return np.maximum(cap - network.degree.astype(np.float32), np.float32(0.0))
+
+
+def seekers(uniforms: np.ndarray, missing: np.ndarray, chance_per_missing: float,
+            rate_factor: np.ndarray | None = None) -> np.ndarray:
+    """Who looks for a new friend this rewiring (ids): each person with
+    ``1 - exp(-chance_per_missing * missing friends * rate_factor)``, at most one
+    proposal a person a rewiring. ``uniforms``: one per person."""
+    rate = np.float64(chance_per_missing) * missing
+    if rate_factor is not None:
+        rate = rate * rate_factor
+    return np.flatnonzero(uniforms < -np.expm1(-rate))
+
+
+class Regions:
+    """People (``members``, default everyone) listed region by region, to draw one of a
+    given region or one of all."""
+
+    def __init__(self, region: np.ndarray, members: np.ndarray | None = None,
+                 regions: int | None = None):
+        self.region = region
+        ids = np.arange(region.shape[0]) if members is None else np.asarray(members)
+        self.member = np.zeros(region.shape[0], bool)
+        self.member[ids] = True
+        counts = np.bincount(region[ids], minlength=regions or int(region.max(initial=0)) + 1)
+        self.order = ids[np.argsort(region[ids], kind="stable")]
+        self.start = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        self.count = counts
+
+    def pick(self, r: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
+        """One member of each region ``r``, by the uniforms (-1 where it has none)."""
+        if self.order.shape[0] == 0:
+            return np.full(r.shape[0], -1, np.int64)
+        count = self.count[r]
+        at = self.start[r] + (uniforms * count).astype(np.int64)
+        return np.where(count > 0, self.order[np.minimum(at, self.order.shape[0] - 1)], -1)
+
+    def pick_any(self, uniforms: np.ndarray) -> np.ndarray:
+        """One member of any region, by the uniforms (-1 if there is none)."""
+        m = self.order.shape[0]
+        if m == 0:
+            return np.full(uniforms.shape[0], -1, np.int64)
+        return self.order[np.minimum((uniforms * m).astype(np.int64), m - 1)]
+
+
+def open_to_friends(network: Network, region: np.ndarray,
+                    room_factor: np.ndarray | None = None) -> Regions:
+    """Those with room for a friend, by region: the strangers a searcher can meet (those
+    looking for friends meet others who look: clubs, courses, apps)."""
+    room = has_room(network, np.arange(network.n), room_factor)
+    return Regions(region, np.flatnonzero(room), int(region.max(initial=0)) + 1)
+
+
+def meet(network: Network, who: np.ndarray, g: np.ndarray, strangers: Regions,
+         friend_of_friend_share: float, same_region_share: float) -> np.ndarray:
+    """Whom each of ``who`` meets: with ``friend_of_friend_share`` a friend of a friend
+    (a friend at random, then one of theirs: triadic closure), else one of ``strangers``
+    (e.g. :func:`open_to_friends`) of their own region with ``same_region_share``, else of
+    any region. Those whose friend of a friend is not among ``strangers`` (has no room)
+    meet a stranger instead. ``g``: uniforms, shape (5, len(who)). May return ``who``
+    itself, a friend already, or -1 (nobody met): no tie then."""
+    deg, ptr, idx = network.degree, network.indptr, network.indices
+    friend = np.full(who.shape[0], -1, np.int64)
+    has = deg[who] > 0
+    pos = ptr[who[has]] + (g[0, has] * deg[who[has]]).astype(np.int64)
+    friend[has] = idx[pos]
+    fof = np.full(who.shape[0], -1, np.int64)
+    via = np.flatnonzero(has)
+    via = via[deg[friend[via]] > 0]
+    f = friend[via]
+    fof[via] = idx[ptr[f] + (g[1, via] * deg[f]).astype(np.int64)]
+    stranger = np.where(g[2] < same_region_share,
+                        strangers.pick(strangers.region[who], g[3]), strangers.pick_any(g[3]))
+    closes = (g[4] < friend_of_friend_share) & (fof >= 0)
+    closes[closes] = strangers.member[fof[closes]]
+    return np.where(closes, fof, stranger)
+
+
+def within_room(a: np.ndarray, b: np.ndarray, missing: np.ndarray) -> np.ndarray:
+    """Which of the proposed ties ``a``-``b`` (in order) fit: a person takes new ties, in
+    the order proposed, only while they have room (``missing`` friends, rounded up); a
+    tie needs room at both ends. (Counted over all the proposals a person is in, kept
+    or not: a little conservative.)"""
+    k = a.shape[0]
+    ends = np.concatenate([a, b])
+    proposal = np.concatenate([np.arange(k), np.arange(k)])
+    order = np.lexsort((proposal, ends))
+    sorted_ends = ends[order]
+    first = np.ones(2 * k, bool)
+    first[1:] = sorted_ends[1:] != sorted_ends[:-1]
+    start = np.maximum.accumulate(np.where(first, np.arange(2 * k), 0))
+    rank = np.empty(2 * k, np.int64)
+    rank[order] = np.arange(2 * k) - start
+    fits = rank < np.ceil(missing[ends])
+    return fits[:k] & fits[k:]
+
+
+def form_ties(network: Network, who: np.ndarray, rng: np.random.Generator,
+              region: np.ndarray, *, friend_of_friend_share: float, same_region_share: float,
+              accept=None, today: int = 0) -> int:
+    """Give each of ``who`` (at most) one new tie by the formation rule, e.g. newcomers
+    who need friends now: each meets someone (:func:`meet`, strangers among those with
+    room, :func:`open_to_friends`); the tie forms if the other has room (:func:`has_room`)
+    and, where ``accept`` is given (a function of the pairs' ids returning each pair's
+    chance), by that chance; nobody takes more ties than they have room for
+    (:func:`within_room`). ``who`` need room themselves: set the capacity of a newcomer
+    (``network.capacity``) first. Call it again for more. Returns the number of ties
+    formed."""
+    who = np.asarray(who, np.int64)
+    g = rng.random((6, who.shape[0]))
+    b = meet(network, who, g[:5], open_to_friends(network, region), friend_of_friend_share,
+             same_region_share)
+    ok = (b >= 0) & (b != who)
+    ok[ok] = has_room(network, b[ok])
+    if accept is not None:
+        ok[ok] = g[5, ok] < accept(who[ok], b[ok])
+    a, b = who[ok], b[ok]
+    fits = within_room(a, b, missing_friends(network))
+    return network.add(a[fits], b[fits], today)
 
 
 def _slice(indptr: np.ndarray, indices: np.ndarray,

@@ -11,7 +11,7 @@ internet_throttled  online activity rates times ``factor`` while the condition h
 travel_ban          travellers are stopped (typically: blacklisted)
 loan_denied         loan applicants are refused (no loan, so no loan default for a year)
 job_priority        privilege: job applicants hired with probability times ``factor``
-dating_boost        privilege: ``factor`` times the chance of forming new ties
+dating_boost        privilege: ``factor`` times the search rate for a new friend
 deposit_free        privilege (perk): spending rates times ``factor``
 ==================  ==============================================================
 

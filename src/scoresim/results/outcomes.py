@@ -323,6 +323,13 @@ class Observer:
         """Finish what the last step left open (call once the run is over)."""
         self.finish_pending(final=True)
 
+    def _old_ties_share(self, t: int) -> float:
+        """Share of ties older than a year on step ``t``."""
+        net = self.sim.network
+        if net.n_edges == 0:
+            return np.nan
+        return float(np.count_nonzero(net.ages(t) > 365)) / net.n_edges
+
     def _degree_stats(self) -> dict[str, float]:
         net = self.sim.network
         if net.version != self._degree_version:
@@ -397,6 +404,8 @@ class Observer:
             **self._degree_stats(),
             "ties_unfriended": ties["ties_unfriended"],
             "ties_added": ties["ties_added"],
+            "ties_dissolved": ties["ties_removed"],
+            "ties_over_a_year_share": self._old_ties_share(t),
             "records": records.total,
             "records_misattributed": records.total_misattributed,
             "blacklisted": ps.listed,

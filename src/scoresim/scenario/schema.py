@@ -514,14 +514,38 @@ class AdaptationConfig(Strict):
     rewire_every_days: PositiveInt = 7
     """Ties are dropped and formed every this many days."""
     unfriend_probability: Share = 0.02
-    """Chance per rewiring to drop a friend whose visible score is well below one's own."""
+    """The strength of unfriending for a score: chance per rewiring (times `unfriend_risk_base
+    + risk aversion`) to drop a friend whose visible score drags one's own down; an added
+    dissolution hazard on those ties, after which both ends look for a replacement at
+    `new_tie_rate_per_day`. No panel measures it (an assumption; docs/network.md gives the
+    long-run mean degree and critics' isolation for 0 to 0.1)."""
     unfriend_drag_points: PointsRate = 2.0
     """Drop a friend whose score pulls one's own down by more than this many points: the
     friend's share of the friends' pull, friend_weight * (own score - friend's) / friends."""
-    new_tie_rate_per_day: Rate = 0.004
-    """New tie proposals per person per day."""
-    tie_dissolve_rate_per_day: Rate = 0.0002
-    """Daily chance any tie dissolves for no scoring reason."""
+    new_tie_rate_per_day: Rate = 0.02
+    """Replacement search: a person below their friendship capacity (the number of friends
+    they started with; a finite capacity for active ties: Miritello et al. 2013, Scientific
+    Reports 3: 1950) proposes a new tie with chance 1 - exp(-this * days * missing
+    friends) per rewiring. Panels find personal network size stable over years while
+    members are replaced (Mollenhorst, Volker and Flap 2014, Social Networks 37: 65-80;
+    Wrzus et al. 2013, Psychological Bulletin 139: 53-80, little change in adult friendship
+    networks from year to year), i.e. replacement is fast against decay; 0.02 fills a
+    missing friend in months and holds the mean degree within about 3% of the network's
+    `mean_degree` (docs/network.md)."""
+    tie_dissolve_rate_per_day: Rate = 0.0003
+    """Daily chance a tie dissolves for no scoring reason: 0.0003 is 10.4% of ties a year,
+    so 48% of ties survive seven years, as in the Dutch panel of Mollenhorst, Volker and
+    Flap (2014: 48% of network members still in the network after seven years, about 30%
+    in the same role). Work ties decay faster (Burt 2000, Social Networks 22: 1-28; nine in
+    ten bankers' bridging ties gone within a year), the closest ties slower (Roy,
+    Bhattacharya, Dunbar and Kaski 2022, Scientific Reports: 1-4% of the inner circle a
+    year)."""
+    new_tie_friend_of_friend_share: Share = 0.5
+    """Share of new-tie searches that meet a friend of a friend (triadic closure: two people
+    with a mutual friend are far likelier to become friends, Kossinets and Watts 2006,
+    Science 311: 88-90); the rest meet someone of their region or anyone
+    (`new_tie_same_region_share`). Keeps clustering from decaying as ties turn over (an
+    assumption for the share)."""
     homophily: Annotated[float, Field(gt=0)] = 0.5
     """Opinion homophily: a proposed tie is accepted with exp(-|opinion gap| / homophily)."""
     score_homophily_points: Annotated[float, Field(gt=0, le=1e6)] = 50.0
@@ -535,7 +559,8 @@ class AdaptationConfig(Strict):
     """Gaming changes a rate by at most exp(+-gaming_strength * this): known points are
     counted up to this many times `gaming_points_scale`."""
     new_tie_same_region_share: Share = 0.8
-    """Share of new tie proposals made to someone in one's own region (the rest: anyone)."""
+    """Of new tie proposals not made to a friend of a friend: the share made to someone in
+    one's own region (the rest: anyone)."""
     ambition_floor: Annotated[float, Field(ge=0, le=10)] = 0.5
     """Voluntary enrolment hazard: `voluntary_rate_per_day * (this + loyalty) * (this +
     income share) * (ambition_good_job_factor for a good job, else 1)` (loyalty and income

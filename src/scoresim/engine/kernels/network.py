@@ -137,11 +137,14 @@ def _scatter_to_friends(indptr, indices, total, who, value):
 
 
 @numba.njit(cache=True, nogil=True)
-def _merge_edges(u, v, drop, nu, nv):
+def _merge_edges(u, v, drop, nu, nv, formed, today):
     """Kept edges (``~drop``) merged with new ones, both sorted by (u, v); a new edge that
-    is already kept is skipped. Returns (u, v, which of the new ones were added)."""
+    is already kept is skipped. ``formed``: each kept edge's day of formation (carried
+    along); a new edge's is ``today``. Returns (u, v, formed, which of the new ones were
+    added)."""
     out_u = np.empty(u.shape[0] + nu.shape[0], np.int32)
     out_v = np.empty(u.shape[0] + nu.shape[0], np.int32)
+    out_f = np.empty(u.shape[0] + nu.shape[0], formed.dtype)
     new = np.zeros(nu.shape[0], np.bool_)
     i = j = k = 0
     while i < u.shape[0] or j < nu.shape[0]:
@@ -160,14 +163,14 @@ def _merge_edges(u, v, drop, nu, nv):
         else:
             take_old = v[i] < nv[j]
         if take_old:
-            out_u[k], out_v[k] = u[i], v[i]
+            out_u[k], out_v[k], out_f[k] = u[i], v[i], formed[i]
             i += 1
         else:
-            out_u[k], out_v[k] = nu[j], nv[j]
+            out_u[k], out_v[k], out_f[k] = nu[j], nv[j], today
             new[j] = True
             j += 1
         k += 1
-    return out_u[:k], out_v[:k], new
+    return out_u[:k], out_v[:k], out_f[:k], new
 
 
 @numba.njit(cache=True, nogil=True)
