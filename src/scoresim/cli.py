@@ -1,4 +1,4 @@
-"""Command line: ``scoresim run | compare | sweep | report | explain | sensitivity |
+"""Command line: ``scoresim run | compare | sweep | report | query | explain | sensitivity |
 scenarios | show | validate | app``.
 
 The edge (:func:`main`): bad input ends with one paragraph on stderr naming the file or
@@ -304,6 +304,51 @@ def report(
         _fail(str(exc))
         return
     typer.echo(f"wrote {path}")
+
+
+@app.command()
+def query(
+    folder: Annotated[Path, typer.Argument(help="a run folder")],
+    sql: Annotated[str, typer.Argument(help="a SQL query over the tables people, network, "
+                                            "friends, outcomes, ledger, regions")],
+    format_: Annotated[str, typer.Option("--format", help="table, csv or json")] = "table",
+    limit: Annotated[int, typer.Option(help="print at most this many rows (0: all)")]
+    = 1000,
+) -> None:
+    """Query a run folder with SQL (DuckDB reads its parquet files in place; read-only).
+    docs/query.md has examples."""
+    import csv
+    import json
+
+    from scoresim.results.query import query as run_query
+
+    try:
+        if format_ not in ("table", "csv", "json"):
+            raise ScenarioError(f"--format: expected table, csv or json, got {format_!r}.")
+        if limit < 0:
+            raise ScenarioError(f"--limit: expected 0 or more, got {limit}.")
+        answer = run_query(folder, sql, limit or None)
+    except ScenarioError as exc:
+        _fail(str(exc))
+        return
+    if format_ == "json":
+        typer.echo(json.dumps([dict(zip(answer.columns, r, strict=True)) for r in answer.rows],
+                              default=str, indent=1))
+    elif format_ == "csv":
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(answer.columns)
+        writer.writerows(answer.rows)
+    else:
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(*answer.columns)
+        for row in answer.rows:
+            table.add_row(*("" if x is None else f"{x:.6g}" if isinstance(x, float) else str(x)
+                            for x in row))
+        Console(width=200).print(table)
+    if answer.more:
+        typer.echo(f"(first {limit:,} rows; --limit 0 prints all)", err=True)
 
 
 @app.command()

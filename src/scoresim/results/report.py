@@ -134,20 +134,17 @@ def _headlines(results) -> str:
 
 
 def _by_group(results) -> str:
-    if results.people is None:
+    summary = results.summary
+    if summary is None:
         return ""
-    people = results.people_df()
-    band = pd.cut(people.income_decile, [-1, 2, 6, 9], labels=["poor (0-2)", "middle (3-6)",
-                                                                "rich (7-9)"])
     out = []
-    for label, key in (("income", band), ("region", people.region)):
-        g = people.groupby(key, observed=True).agg(
-            people=("id", "size"), sanctions=("sanctions", "sum"),
-            wrongful=("sanctions_wrongful", "sum"), association=("sanctions_association", "sum"),
-            good_job=("job", lambda j: float((j == "good").mean())))
-        g["sanctions per 1000"] = 1000 * g.sanctions / g.people
-        out.append(f"<h3>by {label}</h3>" + _table(g.reset_index().rename(
-            columns={"index": label, "income_decile": label}), 4))
+    for label in ("income", "region"):
+        rows = [{label: r["group"], "people": r["people"], "sanctions": r["sanctions"],
+                 "wrongful": r["wrongful"], "association": r["association"],
+                 "good_job": r["good_job"],
+                 "sanctions per 1000": 1000 * r["sanctions"] / r["people"]}
+                for r in summary["groups"][label]]
+        out.append(f"<h3>by {label}</h3>" + _table(pd.DataFrame(rows), 4))
     return "\n".join(out)
 
 
@@ -161,10 +158,12 @@ def report_charts(results) -> list[Chart]:
     return [c for c in charts if c is not None]
 
 
-def run_report(folder: Path) -> str:
+def run_report(folder: Path, results=None) -> str:
+    """The report of a run folder, from its outcomes and summary (``results``: the run
+    just written there, already in memory)."""
     from scoresim.results.run_folder import Results
 
-    res = Results.load(folder)
+    res = results if results is not None else Results.load(folder)
     sc, meta = res.scenario, res.metadata
     charts = {c.name: c for c in report_charts(res)}
     lead = (f"In this run of <b>{html.escape(sc.name)}</b> ({meta['people']:,} synthetic "
@@ -186,8 +185,8 @@ def run_report(folder: Path) -> str:
         _by_group(res),
         "<h2>A neighbourhood of the network</h2>",
         _figure(charts.get("neighbourhood.png"))
-        or "<p>The network was not saved (output.network = false), or nobody has friends "
-           "at the end.</p>",
+        or "<p>Nobody has friends at the end (or this older run folder kept no network "
+           "table).</p>",
     ]
     return _page(f"scoresim: {sc.name}", body)
 
@@ -199,8 +198,9 @@ def _page(title: str, body: list[str]) -> str:
             + "\n".join(body) + "\n</body></html>\n")
 
 
-def write_report(folder: Path | str) -> Path:
-    """Write report.html into a run or comparison folder (atomically)."""
+def write_report(folder: Path | str, results=None) -> Path:
+    """Write report.html into a run or comparison folder (atomically). ``results``: the
+    run just written into ``folder``, in memory (not read again)."""
     from scoresim.results.outdir import check_writable_folder
 
     folder = Path(folder)
@@ -215,6 +215,8 @@ def write_report(folder: Path | str) -> Path:
     else:
         raise ScenarioError(f"{folder}: neither a run folder nor a comparison folder.")
     check_writable_folder(folder, "the folder (report.html goes there)")
+    if results is not None and make is run_report:
+        return write_page(folder, run_report(folder, results))
     return write_page(folder, make(folder))
 
 
