@@ -163,3 +163,30 @@ def test_query_from_the_cli(folder):
                                        "SELECT id FROM people ORDER BY id"])
     assert limited.exit_code == 0
     assert limited.stdout.splitlines() == ["id", "0", "1", "2", "3", "4"]
+
+
+# ------------------------------------------------------------------------ bad input
+
+
+def test_a_population_that_will_not_fit_is_refused_with_the_largest_that_would(monkeypatch):
+    """Refused before the society is built (Sim is never constructed), naming the estimate
+    and the most people that would fit."""
+    import re
+
+    from scoresim import sim as sim_module
+    from scoresim.limits import largest_population, run_memory
+
+    def never(*args, **kwargs):
+        raise AssertionError("the society was built before the memory check")
+
+    monkeypatch.setattr(sim_module.Sim, "__init__", never)
+    monkeypatch.setenv("SCORESIM_MEMORY_BYTES", str(2 << 30))
+    res = CliRunner().invoke(app, ["run", "seed", "--people", "20000000", "--days", "30",
+                                   "--quiet", "--out", "/nonexistent/never"])
+    assert res.exit_code == 2
+    text = " ".join(res.output.split())
+    assert "needs about" in text and "only 2.0 GiB is available" in text
+    most = int(re.search(r"largest population that fits is about ([\d,]+) people",
+                         text).group(1).replace(",", ""))
+    assert most == largest_population(2 << 30, 10, 30)
+    assert run_memory(most, 10, 30) <= 2 << 30 < run_memory(most + 1000, 10, 30)

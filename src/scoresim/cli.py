@@ -115,7 +115,7 @@ def run(
     """Run a scenario and write a run folder (scenario, outcomes, people, figures, report)."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from scoresim.limits import check_memory, scenario_memory
+    from scoresim.limits import check_memory, scenario_largest, scenario_memory
     from scoresim.results.outdir import OutputFolder
     from scoresim.scenario.loading import load_scenario
     from scoresim.sim import Sim, resize
@@ -151,7 +151,9 @@ def run(
         if sc is not None:
             check_memory(scenario_memory(sc, trace + len(ids)),
                          f"{scenario or from_}: this run ({sc.people.count:,} people, "
-                         f"{sc.days:,} days)", force)
+                         f"{sc.days:,} days)", force,
+                         largest=lambda have, sc=sc: scenario_largest(
+                             sc, have, trace + len(ids)))
         if from_ is not None:
             sim = Sim.from_state(from_, sets, engine=engine)
             sc = sim.scenario

@@ -224,6 +224,26 @@ def run_memory(people: int, mean_degree: float, days: int, *, people_table: bool
                + trace * days * TRACE_BYTES_PER_DAY)
 
 
+def largest_population(have: int, mean_degree: float, days: int, *, people_table: bool = True,
+                       network_table: bool = True, trace: int = 0) -> int:
+    """The most people whose :func:`run_memory` fits in ``have`` bytes (0: none)."""
+    fixed = run_memory(0, mean_degree, days, people_table=people_table,
+                       network_table=network_table, trace=trace)
+    per_person = run_memory(1_000_000, mean_degree, 0, people_table=people_table,
+                            network_table=network_table) - run_memory(
+        0, mean_degree, 0, people_table=people_table, network_table=network_table)
+    return max(0, int((have - fixed) * 1_000_000 // per_person))
+
+
+def scenario_largest(scenario, have: int, trace: int = 0) -> int:
+    """:func:`largest_population` for a scenario's degree, days and outputs."""
+    net = scenario.network
+    degree = net.mean_degree if net.kind != "edgelist" else 10.0
+    return largest_population(have, degree, scenario.days,
+                              people_table=scenario.output.people_table,
+                              network_table=scenario.output.network, trace=trace)
+
+
 def scenario_memory(scenario, trace: int = 0) -> int:
     """:func:`run_memory` of a scenario (for an edge list, the file's size stands in for
     the degree: about 10 bytes a tie)."""
@@ -265,14 +285,22 @@ def available_memory() -> int:
     return max(0, min(options))
 
 
-def check_memory(needed: int, what: str, force: bool = False) -> None:
-    """Refuse (exit 2) work whose estimated peak exceeds the memory available."""
+def check_memory(needed: int, what: str, force: bool = False,
+                 largest=None) -> None:
+    """Refuse (exit 2) work whose estimated peak exceeds the memory available, before
+    anything is allocated. ``largest``: bytes available -> the most people that would
+    fit (named in the message)."""
     if force:
         return
     have = available_memory()
     if needed > have:
+        fits = ""
+        if largest is not None:
+            most = largest(have)
+            fits = (f" The largest population that fits is about {most:,} people."
+                    if most > 0 else " Not even a small population fits.")
         raise ScenarioError(f"{what} needs about {_size(needed)} of memory by estimate, but "
-                            f"only {_size(have)} is available; use fewer people, days, "
+                            f"only {_size(have)} is available.{fits} Use fewer people, days, "
                             "replicates or workers, or pass --force to try anyway.")
 
 
