@@ -16,8 +16,8 @@ import numpy as np
 
 def arrays(obj, prefix: str, seen: set[int], depth: int = 0):
     if isinstance(obj, np.ndarray):
-        base = obj if obj.base is None else obj.base
-        if isinstance(base, np.ndarray) and id(base) not in seen:
+        base = obj.base if isinstance(obj.base, np.ndarray) else obj  # (numba's own: not)
+        if id(base) not in seen:
             seen.add(id(base))
             yield prefix, base
         return

@@ -134,6 +134,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="1e4,1e5",
                     help="comma-separated populations, e.g. 1e5,1e6,1e7")
+    ap.add_argument("--people", type=int, nargs="+", default=None,
+                    help="populations (the older spelling of --sizes)")
     ap.add_argument("--days", type=int, default=30)
     ap.add_argument("--scenario", default="seed")
     ap.add_argument("--set", dest="sets", action="append", default=[],
@@ -160,7 +162,7 @@ def main() -> None:
         print(json.dumps(row))
         return
 
-    sizes = [size(s) for s in args.sizes.split(",") if s.strip()]
+    sizes = args.people or [size(s) for s in args.sizes.split(",") if s.strip()]
     paths = [p for p in args.paths.split(",") if p]
     common = ["--days", str(args.days), "--scenario", args.scenario,
               *[f"--set={s}" for s in args.sets], *(["--force"] if args.force else [])]
