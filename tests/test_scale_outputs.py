@@ -190,3 +190,17 @@ def test_a_population_that_will_not_fit_is_refused_with_the_largest_that_would(m
                          text).group(1).replace(",", ""))
     assert most == largest_population(2 << 30, 10, 30)
     assert run_memory(most, 10, 30) <= 2 << 30 < run_memory(most + 1000, 10, 30)
+
+
+def test_the_summary_does_not_depend_on_its_chunks(monkeypatch):
+    from scoresim.results import summary
+
+    sim = Sim("seed", people=2500, days=5)
+    sim.run()
+    whole = summary.summarise_sim(sim)
+    monkeypatch.setattr(summary, "CHUNK", 700)
+    chunked = summary.summarise_sim(sim)
+    for key in ("private_mean", "expressed_mean"):
+        assert chunked["opinions"].pop(key) == pytest.approx(whole["opinions"].pop(key),
+                                                             rel=1e-12)
+    assert chunked == whole

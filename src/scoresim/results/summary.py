@@ -44,18 +44,49 @@ def _edges_list(values: np.ndarray) -> list[float]:
     return [float(x) for x in values]
 
 
-def _group_rows(codes: np.ndarray, labels: list[str] | tuple[str, ...], col: Column,
-                good_job: np.ndarray) -> list[dict[str, Any]]:
-    k = len(labels)
-    people = np.bincount(codes, minlength=k)[:k]
-    sums = {name: np.bincount(codes, weights=col(column), minlength=k)[:k]
-            for name, column in (("sanctions", "sanctions"), ("wrongful", "sanctions_wrongful"),
-                                 ("association", "sanctions_association"))}
-    good = np.bincount(codes, weights=good_job, minlength=k)[:k]
+#: People summarised at a time: the temporaries of a chunk (group codes, weights as
+#: float64) are a few tens of MB, not bytes per person of the whole population.
+CHUNK = 1 << 22
+
+
+def _chunks(n: int):
+    for lo in range(0, n, CHUNK):
+        yield slice(lo, min(lo + CHUNK, n))
+
+
+def _group_rows(counts: dict[str, np.ndarray], labels: list[str] | tuple[str, ...]
+                ) -> list[dict[str, Any]]:
+    people = counts["people"]
     return [{"group": str(labels[i]), "people": int(people[i]),
-             **{name: int(round(s[i])) for name, s in sums.items()},
-             "good_job": float(good[i] / people[i])}
-            for i in range(k) if people[i] > 0]
+             **{name: int(round(counts[name][i]))
+                for name in ("sanctions", "wrongful", "association")},
+             "good_job": float(counts["good_job"][i] / people[i])}
+            for i in range(len(labels)) if people[i] > 0]
+
+
+def _group_sums(n: int, col: Column, regions: list[str]) -> dict[str, list]:
+    """People, sanctions (all, wrongful, by association) and good jobs by income band and
+    by region, summed chunk by chunk."""
+    good = JOBS.index("good")
+    sums = {key: {name: np.zeros(k) for name in ("people", "sanctions", "wrongful",
+                                                 "association", "good_job")}
+            for key, k in (("income", len(INCOME_BANDS)), ("region", len(regions)))}
+    weights = (("sanctions", "sanctions"), ("wrongful", "sanctions_wrongful"),
+               ("association", "sanctions_association"))
+    for part in _chunks(n):
+        income = col("income_decile")[part]
+        codes = {"income": (income > 2).astype(np.intp) + (income > 6),
+                 "region": col("region")[part].astype(np.intp)}
+        good_job = col("job")[part] == good
+        for key, code in codes.items():
+            into = sums[key]
+            k = len(into["people"])
+            into["people"] += np.bincount(code, minlength=k)[:k]
+            into["good_job"] += np.bincount(code, weights=good_job, minlength=k)[:k]
+            for name, column in weights:
+                into[name] += np.bincount(code, weights=col(column)[part], minlength=k)[:k]
+    return {"income": _group_rows(sums["income"], INCOME_BANDS),
+            "region": _group_rows(sums["region"], regions)}
 
 
 def neighbourhood(indptr: np.ndarray, indices: np.ndarray, centre: int
@@ -88,46 +119,53 @@ def summarise(scenario: Scenario, n: int, col: Column,
     indices``; None: not known)."""
     out: dict[str, Any] = {"version": SUMMARY_VERSION, "people": int(n)}
     private, expressed = col("private_opinion"), col("expressed_opinion")
+    hist = {"private": np.zeros(len(OPINION_EDGES) - 1, np.int64),
+            "expressed": np.zeros(len(OPINION_EDGES) - 1, np.int64)}
+    totals = dict.fromkeys(("private", "expressed", "private_below_0", "expressed_below_0"),
+                           0.0)
+    for part in _chunks(n):
+        for name, values in (("private", private[part]), ("expressed", expressed[part])):
+            hist[name] += np.histogram(values, OPINION_EDGES)[0]
+            totals[name] += float(np.sum(values, dtype=np.float64))
+            totals[f"{name}_below_0"] += int(np.count_nonzero(values < 0))
     out["opinions"] = {
         "edges": _edges_list(OPINION_EDGES),
-        "private": np.histogram(private, OPINION_EDGES)[0].tolist(),
-        "expressed": np.histogram(expressed, OPINION_EDGES)[0].tolist(),
-        "private_mean": float(np.mean(private, dtype=np.float64)) if n else float("nan"),
-        "expressed_mean": float(np.mean(expressed, dtype=np.float64)) if n else float("nan"),
-        "private_below_0": float(np.count_nonzero(private < 0) / max(n, 1)),
-        "expressed_below_0": float(np.count_nonzero(expressed < 0) / max(n, 1)),
+        "private": hist["private"].tolist(), "expressed": hist["expressed"].tolist(),
+        "private_mean": totals["private"] / n if n else float("nan"),
+        "expressed_mean": totals["expressed"] / n if n else float("nan"),
+        "private_below_0": totals["private_below_0"] / max(n, 1),
+        "expressed_below_0": totals["expressed_below_0"] / max(n, 1),
     }
     none = ENROLMENT_STATES.index("none")
     scores: dict[str, Any] = {}
     for name, scheme in scenario.schemes.items():
-        score = col(f"{name}_score")
-        scored = score[col(f"{name}_state") != none]
+        score, state = col(f"{name}_score"), col(f"{name}_state")
         edges = np.linspace(scheme.min_score, scheme.max_score, SCORE_BINS + 1)
+        names = sorted(scheme.tiers, key=lambda t: scheme.tiers[t].min)
+        mins = np.array([scheme.tiers[t].min for t in names])
+        counts = np.zeros(SCORE_BINS, np.int64)
+        tiers = np.zeros(len(names), np.int64)
+        for part in _chunks(n):
+            scored = score[part][state[part] != none]
+            counts += np.histogram(np.clip(scored, edges[0], edges[-1]), edges)[0]
+            if names:
+                tier = (np.searchsorted(mins, scored, side="right") - 1).clip(0)
+                tiers += np.bincount(tier, minlength=len(names))
+        everyone = score[state != none]  # (one copy of the scored people's scores)
         entry: dict[str, Any] = {
             "edges": _edges_list(edges),
-            "counts": np.histogram(np.clip(scored, edges[0], edges[-1]), edges)[0].tolist(),
-            "scored": int(scored.shape[0]),
-            "p10_p50_p90": (np.percentile(scored, [10, 50, 90]).tolist()
-                            if scored.shape[0] else None),
+            "counts": counts.tolist(),
+            "scored": int(everyone.shape[0]),
+            "p10_p50_p90": (np.percentile(everyone, [10, 50, 90], overwrite_input=True)
+                            .tolist() if everyone.shape[0] else None),
             "tier_bounds": [float(t.min) for t in scheme.tiers.values()],
         }
-        if scheme.tiers:
-            names = sorted(scheme.tiers, key=lambda t: scheme.tiers[t].min)
-            mins = np.array([scheme.tiers[t].min for t in names])
-            tier = (np.searchsorted(mins, scored, side="right") - 1).clip(0)
-            counts = np.bincount(tier, minlength=len(names))
-            entry["tiers"] = {t: int(c) for t, c in zip(names, counts, strict=True)}
+        del everyone
+        if names:
+            entry["tiers"] = {t: int(c) for t, c in zip(names, tiers, strict=True)}
         scores[name] = entry
-        del scored
     out["scores"] = scores
-    good_job = col("job") == JOBS.index("good")
-    income = col("income_decile")
-    band = (income > 2).astype(np.int64) + (income > 6)
-    out["groups"] = {
-        "income": _group_rows(band, INCOME_BANDS, col, good_job),
-        "region": _group_rows(col("region").astype(np.int64), list(scenario.people.regions),
-                              col, good_job),
-    }
+    out["groups"] = _group_sums(n, col, list(scenario.people.regions))
     out["neighbourhood"] = None
     if adjacency is not None and n:
         indptr, indices = adjacency
@@ -149,16 +187,17 @@ def summarise(scenario: Scenario, n: int, col: Column,
 
 def summarise_sim(sim: Sim) -> dict[str, Any]:
     """The summary of a simulation where it stands (its arrays, read in place)."""
-    from scoresim.results.run_folder import people_columns
-
-    columns = people_columns(sim)
-
-    def col(name: str) -> np.ndarray:
-        value = columns[name]
-        return value[0] if isinstance(value, tuple) else value
-
+    p, sanctions = sim.people, sim.sanctions
+    columns: dict[str, np.ndarray] = {
+        "private_opinion": p.private_opinion, "expressed_opinion": p.expressed_opinion,
+        "income_decile": p.income_decile, "region": p.region, "job": p.job,
+        "sanctions": sanctions.received, "sanctions_wrongful": sanctions.received_wrongful,
+        "sanctions_association": sanctions.received_association,
+    }
+    for name, sch in sim.schemes.items():
+        columns[f"{name}_score"], columns[f"{name}_state"] = sch.s, sch.state
     net = sim.network
-    return summarise(sim.scenario, sim.people.n, col, (net.indptr, net.indices))
+    return summarise(sim.scenario, p.n, columns.__getitem__, (net.indptr, net.indices))
 
 
 def _codes(column, labels: list[str] | tuple[str, ...]) -> np.ndarray:
@@ -192,11 +231,14 @@ def summarise_folder(scenario: Scenario, folder: Path) -> dict[str, Any] | None:
     labels.update({f"{name}_state": ENROLMENT_STATES for name in scenario.schemes})
     n = pq.ParquetFile(people).metadata.num_rows
 
-    def col(name: str) -> np.ndarray:
-        column = pq.read_table(people, columns=[name]).column(0)
-        if name in labels:
-            return _codes(column, labels[name])
-        return column.to_numpy()
+    read: dict[str, np.ndarray] = {}
+
+    def col(name: str) -> np.ndarray:  # (each column read once, when first asked for)
+        if name not in read:
+            column = pq.read_table(people, columns=[name]).column(0)
+            read[name] = _codes(column, labels[name]) if name in labels \
+                else column.to_numpy()
+        return read[name]
 
     adjacency = None
     if (folder / "network.parquet").is_file():
