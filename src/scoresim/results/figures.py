@@ -205,8 +205,12 @@ def run_charts(results: Results) -> list[Chart]:
 def write_figures(results: Results, folder: Path) -> list[str]:
     """Write scores.png, expression.png, isolation.png, sanctions.png; return the names."""
     written = []
+    drawn = getattr(results, "drawn", None)
     for chart in run_charts(results):
-        (Path(folder) / chart.name).write_bytes(chart.png())
+        data = chart.png()
+        (Path(folder) / chart.name).write_bytes(data)
+        if drawn is not None:  # (the report embeds the same images: drawn once)
+            drawn[chart.name] = (data, chart.alt)
         chart.close()
         written.append(chart.name)
     return written

@@ -49,10 +49,14 @@ def _img_bytes(data: bytes, alt: str) -> str:
             f'src="data:image/png;base64,{base64.b64encode(data).decode()}">')
 
 
-def _figure(chart: Chart | None) -> str:
-    """A chart as a figure with its id (the summary links to it) and alt text."""
+def _figure(chart: Chart | tuple[str, bytes, str] | None) -> str:
+    """A chart as a figure with its id (the summary links to it) and alt text; or an image
+    already drawn (``(anchor, png, alt)``)."""
     if chart is None:
         return ""
+    if isinstance(chart, tuple):
+        anchor, data, alt = chart
+        return f'<figure id="{anchor}">{_img_bytes(data, alt)}</figure>'
     text = f'<figure id="{chart.anchor}">{_img_bytes(chart.png(), chart.alt)}</figure>'
     chart.close()
     return text
@@ -148,13 +152,18 @@ def _by_group(results) -> str:
     return "\n".join(out)
 
 
-def report_charts(results) -> list[Chart]:
-    """Every figure of a run's report, in order (figures.py builds them)."""
+def report_charts(results, skip: frozenset[str] = frozenset()) -> list[Chart]:
+    """Every figure of a run's report, in order (figures.py builds them); ``skip``: names
+    of figures not to build (already drawn)."""
     from scoresim.results import figures
-    charts = [figures.scores_chart(results), figures.distribution_chart(results),
-              figures.expression_chart(results), figures.opinions_chart(results),
-              figures.isolation_chart(results), figures.sanctions_chart(results),
-              figures.neighbourhood_chart(results)]
+    builders = [("scores.png", figures.scores_chart),
+                ("distribution.png", figures.distribution_chart),
+                ("expression.png", figures.expression_chart),
+                ("opinions.png", figures.opinions_chart),
+                ("isolation.png", figures.isolation_chart),
+                ("sanctions.png", figures.sanctions_chart),
+                ("neighbourhood.png", figures.neighbourhood_chart)]
+    charts = [build(results) for name, build in builders if name not in skip]
     return [c for c in charts if c is not None]
 
 
@@ -165,7 +174,10 @@ def run_report(folder: Path, results=None) -> str:
 
     res = results if results is not None else Results.load(folder)
     sc, meta = res.scenario, res.metadata
-    charts = {c.name: c for c in report_charts(res)}
+    drawn = getattr(res, "drawn", {})  # (images the run folder's figures drew already)
+    charts: dict = {c.name: c for c in report_charts(res, frozenset(drawn))}
+    charts.update({name: ("fig-" + name.removesuffix(".png"), data, alt)
+                   for name, (data, alt) in drawn.items()})
     lead = (f"In this run of <b>{html.escape(sc.name)}</b> ({meta['people']:,} synthetic "
             f"people, {meta['start']} to {meta['end']}, seed {meta['seed']}):")
     body = [

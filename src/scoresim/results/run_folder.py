@@ -199,6 +199,8 @@ class Results:
         self._tables: dict[str, pa.Table | TableSource | None] = {"people": people,
                                                                    "network": network}
         self._summary, self._folder = summary, folder
+        #: Figures drawn while saving: name -> (PNG, alt text); the report embeds them.
+        self.drawn: dict[str, tuple[bytes, str]] = {}
 
     def _table(self, name: str) -> pa.Table | None:
         value = self._tables[name]
