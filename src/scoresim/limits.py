@@ -191,19 +191,20 @@ def read_toml(path: Path | str, what: str = "scenario file") -> dict:
 # -------------------------------------------------------------------------- memory
 
 #: Fitted to measured peaks (docs/reliability.md has the figures and the commands): the
-#: interpreter with numpy, scipy, pandas and numba loaded (250 MiB), and matplotlib with
-#: the report's libraries when a run folder is written; per person the people's arrays and
-#: the schemes' scores; per friend the network, held as edge list, CSR and sliced form
-#: (4-byte ids, and the int64 arrays they are built from); and when the run folder is
-#: written, the people table (Arrow, then pandas for the report) and the network table.
-#: The split between person and friend follows the arrays' sizes in the code; the sums at
-#: mean degree 10 are what was measured.
+#: interpreter with numpy, scipy, pandas and numba loaded (250 MiB), and matplotlib,
+#: pyarrow's writer and one row group when a run folder is written; per person the
+#: people's arrays and the schemes' scores; per friend the network, held as edge list, CSR
+#: and sliced form (4-byte ids, and the int64 arrays they are built from). The people and
+#: network tables are written in row groups straight from the engine's arrays and the
+#: report is drawn from a summary (results/run_folder.py, results/summary.py), so they
+#: cost nothing per person. The split between person and friend follows the arrays'
+#: sizes in the code; the sums at mean degree 10 are what was measured.
 BASE_BYTES = 250 << 20
-FOLDER_BASE_BYTES = 105 << 20
+FOLDER_BASE_BYTES = 80 << 20
 PERSON_BYTES = 350
 FRIEND_BYTES = 40
-PEOPLE_TABLE_BYTES = 300
-NETWORK_TABLE_BYTES_PER_FRIEND = 13.5
+PEOPLE_TABLE_BYTES = 0
+NETWORK_TABLE_BYTES_PER_FRIEND = 0.0
 DAY_BYTES = 8 * 80
 TRACE_BYTES_PER_DAY = 400
 
