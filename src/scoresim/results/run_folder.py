@@ -226,10 +226,6 @@ class Results:
     def network(self, value: pa.Table | None) -> None:
         self._tables["network"] = value
 
-    def has(self, name: str) -> bool:
-        """Whether the run kept the people or network table (without reading it)."""
-        return self._tables[name] is not None
-
     @property
     def summary(self) -> dict[str, Any] | None:
         """The end-of-run summary the report is drawn from (histograms, tier counts, group
