@@ -58,10 +58,10 @@ def connect(folder: Path | str):
         con.execute("CREATE VIEW friends AS SELECT a AS person, b AS friend FROM network "
                     "UNION ALL SELECT b AS person, a AS friend FROM network")
     if (folder / "scenario.toml").is_file():
-        import tomllib
+        from scoresim.limits import read_toml
 
-        regions = tomllib.loads((folder / "scenario.toml").read_text("utf-8")).get(
-            "people", {}).get("regions", {})
+        people = read_toml(folder / "scenario.toml").get("people", {})
+        regions = people.get("regions", {}) if isinstance(people, dict) else {}
         con.execute("CREATE TABLE regions (region VARCHAR, population_share DOUBLE)")
         if isinstance(regions, dict) and regions:
             con.executemany("INSERT INTO regions VALUES (?, ?)",
