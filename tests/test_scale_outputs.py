@@ -20,7 +20,7 @@ from scoresim.results import run_folder
 def folder(tmp_path_factory):
     out = tmp_path_factory.mktemp("scale") / "run"
     res = CliRunner().invoke(app, ["run", "seed", "--people", "3000", "--days", "40",
-                                   "--out", str(out), "--quiet"])
+                                   "--trace", "20", "--out", str(out), "--quiet"])
     assert res.exit_code == 0, res.output
     return out
 
@@ -204,3 +204,18 @@ def test_the_summary_does_not_depend_on_its_chunks(monkeypatch):
         assert chunked["opinions"].pop(key) == pytest.approx(whole["opinions"].pop(key),
                                                              rel=1e-12)
     assert chunked == whole
+
+
+def test_every_example_of_the_query_docs_runs(folder):
+    """docs/query.md's SQL, each block run on a small folder (with a ledger)."""
+    import re
+    from pathlib import Path
+
+    from scoresim.results.query import query
+
+    doc = (Path(__file__).parent.parent / "docs" / "query.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```sql\n(.*?)```", doc, flags=re.S)
+    assert len(blocks) >= 5
+    for sql in blocks:
+        answer = query(folder, sql)
+        assert answer.columns, sql
