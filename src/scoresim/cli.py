@@ -1,5 +1,5 @@
-"""Command line: ``scoresim run | compare | sweep | report | explain | sensitivity |
-scenarios | show | validate | validation | odd | app``.
+"""Command line: ``scoresim run | compare | sweep | calibrate | report | query | explain |
+sensitivity | scenarios | show | validate | validation | odd | app``.
 
 The edge (:func:`main`): bad input ends with one paragraph on stderr naming the file or
 argument and what was expected, and exit status 2; decoding, recursion, overflow, file
@@ -115,7 +115,7 @@ def run(
     """Run a scenario and write a run folder (scenario, outcomes, people, figures, report)."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from scoresim.limits import check_memory, scenario_memory
+    from scoresim.limits import check_memory, scenario_largest, scenario_memory
     from scoresim.results.outdir import OutputFolder
     from scoresim.scenario.loading import load_scenario
     from scoresim.sim import Sim, resize
@@ -151,7 +151,9 @@ def run(
         if sc is not None:
             check_memory(scenario_memory(sc, trace + len(ids)),
                          f"{scenario or from_}: this run ({sc.people.count:,} people, "
-                         f"{sc.days:,} days)", force)
+                         f"{sc.days:,} days)", force,
+                         largest=lambda have, sc=sc: scenario_largest(
+                             sc, have, trace + len(ids)))
         if from_ is not None:
             sim = Sim.from_state(from_, sets, engine=engine)
             sc = sim.scenario
@@ -304,6 +306,51 @@ def report(
         _fail(str(exc))
         return
     typer.echo(f"wrote {path}")
+
+
+@app.command()
+def query(
+    folder: Annotated[Path, typer.Argument(help="a run folder")],
+    sql: Annotated[str, typer.Argument(help="a SQL query over the tables people, network, "
+                                            "friends, outcomes, ledger, regions")],
+    format_: Annotated[str, typer.Option("--format", help="table, csv or json")] = "table",
+    limit: Annotated[int, typer.Option(help="print at most this many rows (0: all)")]
+    = 1000,
+) -> None:
+    """Query a run folder with SQL (DuckDB reads its parquet files in place; read-only).
+    docs/query.md has examples."""
+    import csv
+    import json
+
+    from scoresim.results.query import query as run_query
+
+    try:
+        if format_ not in ("table", "csv", "json"):
+            raise ScenarioError(f"--format: expected table, csv or json, got {format_!r}.")
+        if limit < 0:
+            raise ScenarioError(f"--limit: expected 0 or more, got {limit}.")
+        answer = run_query(folder, sql, limit or None)
+    except ScenarioError as exc:
+        _fail(str(exc))
+        return
+    if format_ == "json":
+        typer.echo(json.dumps([dict(zip(answer.columns, r, strict=True)) for r in answer.rows],
+                              default=str, indent=1))
+    elif format_ == "csv":
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(answer.columns)
+        writer.writerows(answer.rows)
+    else:
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(*answer.columns)
+        for row in answer.rows:
+            table.add_row(*("" if x is None else f"{x:.6g}" if isinstance(x, float) else str(x)
+                            for x in row))
+        Console(width=200).print(table)
+    if answer.more:
+        typer.echo(f"(first {limit:,} rows; --limit 0 prints all)", err=True)
 
 
 @app.command()

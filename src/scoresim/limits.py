@@ -191,19 +191,20 @@ def read_toml(path: Path | str, what: str = "scenario file") -> dict:
 # -------------------------------------------------------------------------- memory
 
 #: Fitted to measured peaks (docs/reliability.md has the figures and the commands): the
-#: interpreter with numpy, scipy, pandas and numba loaded (250 MiB), and matplotlib with
-#: the report's libraries when a run folder is written; per person the people's arrays and
-#: the schemes' scores; per friend the network, held as edge list, CSR and sliced form
-#: (4-byte ids, and the int64 arrays they are built from); and when the run folder is
-#: written, the people table (Arrow, then pandas for the report) and the network table.
-#: The split between person and friend follows the arrays' sizes in the code; the sums at
-#: mean degree 10 are what was measured.
+#: interpreter with numpy, scipy, pandas and numba loaded (250 MiB), and matplotlib,
+#: pyarrow's writer and one row group when a run folder is written; per person the
+#: people's arrays and the schemes' scores; per friend the network, held as edge list, CSR
+#: and sliced form (4-byte ids, and the int64 arrays they are built from). The people and
+#: network tables are written in row groups straight from the engine's arrays and the
+#: report is drawn from a summary (results/run_folder.py, results/summary.py), so they
+#: cost nothing per person. The split between person and friend follows the arrays'
+#: sizes in the code; the sums at mean degree 10 are what was measured.
 BASE_BYTES = 250 << 20
-FOLDER_BASE_BYTES = 105 << 20
+FOLDER_BASE_BYTES = 80 << 20
 PERSON_BYTES = 350
 FRIEND_BYTES = 40
-PEOPLE_TABLE_BYTES = 300
-NETWORK_TABLE_BYTES_PER_FRIEND = 13.5
+PEOPLE_TABLE_BYTES = 0
+NETWORK_TABLE_BYTES_PER_FRIEND = 0.0
 DAY_BYTES = 8 * 80
 TRACE_BYTES_PER_DAY = 400
 
@@ -222,6 +223,26 @@ def run_memory(people: int, mean_degree: float, days: int, *, people_table: bool
         per_person += NETWORK_TABLE_BYTES_PER_FRIEND * mean_degree
     return int(base + people * per_person + days * DAY_BYTES
                + trace * days * TRACE_BYTES_PER_DAY)
+
+
+def largest_population(have: int, mean_degree: float, days: int, *, people_table: bool = True,
+                       network_table: bool = True, trace: int = 0) -> int:
+    """The most people whose :func:`run_memory` fits in ``have`` bytes (0: none)."""
+    fixed = run_memory(0, mean_degree, days, people_table=people_table,
+                       network_table=network_table, trace=trace)
+    per_person = run_memory(1_000_000, mean_degree, 0, people_table=people_table,
+                            network_table=network_table) - run_memory(
+        0, mean_degree, 0, people_table=people_table, network_table=network_table)
+    return max(0, int((have - fixed) * 1_000_000 // per_person))
+
+
+def scenario_largest(scenario, have: int, trace: int = 0) -> int:
+    """:func:`largest_population` for a scenario's degree, days and outputs."""
+    net = scenario.network
+    degree = net.mean_degree if net.kind != "edgelist" else 10.0
+    return largest_population(have, degree, scenario.days,
+                              people_table=scenario.output.people_table,
+                              network_table=scenario.output.network, trace=trace)
 
 
 def scenario_memory(scenario, trace: int = 0) -> int:
@@ -265,14 +286,22 @@ def available_memory() -> int:
     return max(0, min(options))
 
 
-def check_memory(needed: int, what: str, force: bool = False) -> None:
-    """Refuse (exit 2) work whose estimated peak exceeds the memory available."""
+def check_memory(needed: int, what: str, force: bool = False,
+                 largest=None) -> None:
+    """Refuse (exit 2) work whose estimated peak exceeds the memory available, before
+    anything is allocated. ``largest``: bytes available -> the most people that would
+    fit (named in the message)."""
     if force:
         return
     have = available_memory()
     if needed > have:
+        fits = ""
+        if largest is not None:
+            most = largest(have)
+            fits = (f" The largest population that fits is about {most:,} people."
+                    if most > 0 else " Not even a small population fits.")
         raise ScenarioError(f"{what} needs about {_size(needed)} of memory by estimate, but "
-                            f"only {_size(have)} is available; use fewer people, days, "
+                            f"only {_size(have)} is available.{fits} Use fewer people, days, "
                             "replicates or workers, or pass --force to try anyway.")
 
 

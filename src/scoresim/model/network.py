@@ -366,12 +366,30 @@ def _csr_update(indptr: np.ndarray, indices: np.ndarray, gone: tuple, added: tup
 
 
 def _canonical(n: int, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct ties ``u < v`` (no loops), sorted. (A sort and a comparison of
+    neighbours: ``np.unique`` gives the same, but numpy >= 2.3 hashes first, which took
+    73 of the 94 s of setting up 10^6 people; the temporaries are let go as they go. The
+    stable sort (radix/timsort) is 3x faster than quicksort on the generators' keys, which
+    come nearly sorted; equal keys are equal, so the order is the same.)"""
     u = np.asarray(u, dtype=np.int64)
     v = np.asarray(v, dtype=np.int64)
-    lo, hi = np.minimum(u, v), np.maximum(u, v)
+    lo = np.minimum(u, v)
+    hi = np.maximum(u, v)
     keep = lo != hi
-    key = np.unique(lo[keep] * n + hi[keep])
-    return (key // n).astype(np.int32), (key % n).astype(np.int32)
+    key = lo[keep]
+    del lo
+    key *= n
+    key += hi[keep]
+    del hi, keep
+    key.sort(kind="stable")
+    if key.shape[0] > 1:
+        fresh = np.empty(key.shape[0], bool)
+        fresh[0] = True
+        np.not_equal(key[1:], key[:-1], out=fresh[1:])
+        key = key[fresh]
+        del fresh
+    lo, hi = np.divmod(key, n)
+    return lo.astype(np.int32), hi.astype(np.int32)
 
 
 def small_world(n: int, mean_degree: float, p: float, rng: np.random.Generator) -> Network:

@@ -20,6 +20,7 @@ from scoresim.results.plotting import (
     legend_below,
     mark_phases,
     rolling_mean,
+    style,
     subplots,
     wrap,
 )
@@ -204,8 +205,12 @@ def run_charts(results: Results) -> list[Chart]:
 def write_figures(results: Results, folder: Path) -> list[str]:
     """Write scores.png, expression.png, isolation.png, sanctions.png; return the names."""
     written = []
+    drawn = getattr(results, "drawn", None)
     for chart in run_charts(results):
-        (Path(folder) / chart.name).write_bytes(chart.png())
+        data = chart.png()
+        (Path(folder) / chart.name).write_bytes(data)
+        if drawn is not None:  # (the report embeds the same images: drawn once)
+            drawn[chart.name] = (data, chart.alt)
         chart.close()
         written.append(chart.name)
     return written
@@ -216,25 +221,25 @@ def write_figures(results: Results, folder: Path) -> list[str]:
 
 @in_style
 def distribution_chart(results: Results) -> Chart | None:
-    if results.people is None or not results.scenario.schemes:
+    summary = results.summary
+    if summary is None or not results.scenario.schemes:
         return None
-    people = results.people_df()
     schemes = list(results.scenario.schemes)
     fig, axes = subplots(1, len(schemes), height=2.9)
     alt = []
     for ax, name in zip(axes[0], schemes, strict=True):
         scheme = results.scenario.schemes[name]
-        scored = people.loc[people[f"{name}_state"] != "none", f"{name}_score"].to_numpy()
-        if len(scored):
-            ax.hist(scored, bins=60, color=PALETTE[0])
+        hist = summary["scores"][name]
+        if hist["scored"]:
+            ax.stairs(hist["counts"], hist["edges"], fill=True, color=PALETTE[0])
         for t in scheme.tiers.values():
             ax.axvline(t.min, color=GREYS[1], lw=0.6)
         ax.set_xlim(scheme.min_score, scheme.max_score)
         ax.set_title(wrap(f"{name}: published scores at the end", 40))
         ax.set_xlabel("score (grey lines: tier bounds)")
-        if len(scored):
-            q = np.percentile(scored, [10, 50, 90])
-            alt.append(f"{name}: {number(len(scored))} people scored; median "
+        if hist["scored"]:
+            q = hist["p10_p50_p90"]
+            alt.append(f"{name}: {number(hist['scored'])} people scored; median "
                        f"{number(q[1])}, 10th percentile {number(q[0])}, 90th "
                        f"{number(q[2])}.")
         else:
@@ -246,94 +251,55 @@ def distribution_chart(results: Results) -> Chart | None:
 
 @in_style
 def opinions_chart(results: Results) -> Chart | None:
-    if results.people is None:
+    summary = results.summary
+    if summary is None:
         return None
-    people = results.people_df()
+    op = summary["opinions"]
     fig, axes = subplots(1, 1, width=NARROW, height=3.0)
     ax = axes[0, 0]
-    bins = np.linspace(-1, 1, 41)
-    ax.hist(people.private_opinion, bins=bins, color=PALETTE[0], alpha=0.55,
-            label="private opinion")
-    ax.hist(people.expressed_opinion, bins=bins, histtype="step", color=PALETTE[5], lw=1.6,
-            label="expressed opinion")
+    ax.stairs(op["private"], op["edges"], fill=True, color=PALETTE[0], alpha=0.55,
+              label="private opinion")
+    ax.stairs(op["expressed"], op["edges"], color=PALETTE[5], lw=1.6,
+              label="expressed opinion")
     ax.set_title("what people hold and what they show")
     ax.set_xlabel("opinion (-1 critical of the regime, +1 loyal)")
     ax.set_ylabel("people")
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
     alt = (f"Histogram of opinions at the end: mean private opinion "
-           f"{number(people.private_opinion.mean())}, mean expressed opinion "
-           f"{number(people.expressed_opinion.mean())}; "
-           f"{percent((people.private_opinion < 0).mean())} hold an opinion on the critical "
-           f"side (below 0), {percent((people.expressed_opinion < 0).mean())} express one.")
+           f"{number(op['private_mean'])}, mean expressed opinion "
+           f"{number(op['expressed_mean'])}; "
+           f"{percent(op['private_below_0'])} hold an opinion on the critical "
+           f"side (below 0), {percent(op['expressed_below_0'])} express one.")
     return Chart("opinions.png", fig, alt)
 
 
-@in_style
-def _sampled_subgraph(nx, a: np.ndarray, b: np.ndarray, centre: int):
-    """A person, their friends and up to 8 friends of each (first ties first), at most 200
-    people, with every tie among them: the graph the whole network would give, built from
-    the ties that touch them only (a networkx graph of 10^6 people's ties takes GBs)."""
-
-    def friends(rows: np.ndarray, x: int) -> np.ndarray:
-        mine = rows[(a[rows] == x) | (b[rows] == x)]
-        return np.where(a[mine] == x, b[mine], a[mine])
-
-    everything = np.arange(a.shape[0])
-    first = {centre} | set(friends(everything, centre).tolist())
-    pick = np.fromiter(first, np.int64)
-    near = np.flatnonzero(np.isin(a, pick) | np.isin(b, pick))
-    nodes = set(first)
-    for friend in first:
-        nodes |= set(friends(near, friend)[:8].tolist())
-    keep = np.array(sorted(nodes)[:200], np.int64)
-    rows = np.flatnonzero(np.isin(a, keep) | np.isin(b, keep))
-    inside = rows[np.isin(a[rows], keep) & np.isin(b[rows], keep)]
-    wanted = set(keep.tolist())
-    order = {}  # people in the order the whole graph met them
-    for x in np.column_stack([a[rows], b[rows]]).ravel().tolist():
-        if x in wanted:
-            order.setdefault(x, None)
-    in_graph = np.unique(np.concatenate([a, b])).shape[0]
-    if 2 * len(wanted) < in_graph:  # (networkx's subgraph view then lists them as a set)
-        order = dict.fromkeys(set(keep.tolist()))
-    g = nx.Graph()
-    g.add_nodes_from(order)
-    g.add_edges_from(zip(a[inside].tolist(), b[inside].tolist(), strict=True))
-    return g
-
-
 def neighbourhood_chart(results: Results) -> Chart | None:
-    """A sampled neighbourhood of the network: a critic's friends and their friends."""
-    if results.network is None or results.people is None:
+    """A sampled neighbourhood of the network: a critic's friends and their friends (from
+    the summary: sampled through the adjacency at the end of the run)."""
+    summary = results.summary
+    hood = summary.get("neighbourhood") if summary is not None else None
+    if not hood:
         return None
     import networkx as nx
 
-    people = results.people_df()
-    a = results.network.column("a").to_numpy()
-    b = results.network.column("b").to_numpy()
-    schemes = list(results.scenario.schemes)
-    colour = f"{schemes[0]}_score" if schemes else "expressed_opinion"
-    critics = people[(people.private_opinion < results.scenario.people.critic_below)
-                     & (people.degree > 0)]
-    pool = critics if len(critics) else people[people.degree > 0]
-    if pool.empty:
-        return None
-    centre = int(pool.sort_values("id").iloc[len(pool) // 2].id)
-    sub = _sampled_subgraph(nx, a, b, centre)
-    pos = nx.spring_layout(sub, seed=1)
-    values = people.set_index("id").loc[list(sub.nodes), colour].to_numpy()
-    fig, axes = subplots(1, 1, width=NARROW, height=4.6)
-    ax = axes[0, 0]
-    nx.draw_networkx_edges(sub, pos, ax=ax, alpha=0.3, edge_color=GREYS[1])
-    art = nx.draw_networkx_nodes(sub, pos, ax=ax, node_size=[160 if n == centre else 40
-                                                            for n in sub.nodes],
-                                 node_color=values, cmap="cividis", edgecolors=GREYS[0],
-                                 linewidths=0.4)
-    fig.colorbar(art, ax=ax, label=colour.replace("_", " "), shrink=0.8)
-    ax.set_title(wrap(f"friends of critic #{centre} (large dot) and their friends", 60))
-    ax.axis("off")
-    friends = int(np.count_nonzero((a == centre) | (b == centre)))
-    alt = (f"Network drawing: critic #{centre} with {friends} friends and up to 8 friends "
-           f"of each, {sub.number_of_nodes()} people in all, coloured by "
+    centre, colour = hood["centre"], hood["colour"]
+    sub = nx.Graph()
+    sub.add_nodes_from(hood["people"])
+    sub.add_edges_from(zip(hood["a"], hood["b"], strict=True))
+    value_of = dict(zip(hood["people"], hood["values"], strict=True))
+    with style():
+        pos = nx.spring_layout(sub, seed=1)
+        fig, axes = subplots(1, 1, width=NARROW, height=4.6)
+        ax = axes[0, 0]
+        nx.draw_networkx_edges(sub, pos, ax=ax, alpha=0.3, edge_color=GREYS[1])
+        art = nx.draw_networkx_nodes(sub, pos, ax=ax, node_size=[160 if n == centre else 40
+                                                                for n in sub.nodes],
+                                     node_color=[value_of[n] for n in sub.nodes],
+                                     cmap="cividis", edgecolors=GREYS[0], linewidths=0.4)
+        fig.colorbar(art, ax=ax, label=colour.replace("_", " "), shrink=0.8)
+        ax.set_title(wrap(f"friends of critic #{centre} (large dot) and their friends", 60))
+        ax.axis("off")
+    alt = (f"Network drawing: critic #{centre} with {hood['friends']} friends and up to 8 "
+           f"friends of each, {sub.number_of_nodes()} people in all, coloured by "
            f"{colour.replace('_', ' ')} (dark blue low, yellow high).")
     return Chart("neighbourhood.png", fig, alt)

@@ -49,10 +49,14 @@ def _img_bytes(data: bytes, alt: str) -> str:
             f'src="data:image/png;base64,{base64.b64encode(data).decode()}">')
 
 
-def _figure(chart: Chart | None) -> str:
-    """A chart as a figure with its id (the summary links to it) and alt text."""
+def _figure(chart: Chart | tuple[str, bytes, str] | None) -> str:
+    """A chart as a figure with its id (the summary links to it) and alt text; or an image
+    already drawn (``(anchor, png, alt)``)."""
     if chart is None:
         return ""
+    if isinstance(chart, tuple):
+        anchor, data, alt = chart
+        return f'<figure id="{anchor}">{_img_bytes(data, alt)}</figure>'
     text = f'<figure id="{chart.anchor}">{_img_bytes(chart.png(), chart.alt)}</figure>'
     chart.close()
     return text
@@ -134,39 +138,46 @@ def _headlines(results) -> str:
 
 
 def _by_group(results) -> str:
-    if results.people is None:
+    summary = results.summary
+    if summary is None:
         return ""
-    people = results.people_df()
-    band = pd.cut(people.income_decile, [-1, 2, 6, 9], labels=["poor (0-2)", "middle (3-6)",
-                                                                "rich (7-9)"])
     out = []
-    for label, key in (("income", band), ("region", people.region)):
-        g = people.groupby(key, observed=True).agg(
-            people=("id", "size"), sanctions=("sanctions", "sum"),
-            wrongful=("sanctions_wrongful", "sum"), association=("sanctions_association", "sum"),
-            good_job=("job", lambda j: float((j == "good").mean())))
-        g["sanctions per 1000"] = 1000 * g.sanctions / g.people
-        out.append(f"<h3>by {label}</h3>" + _table(g.reset_index().rename(
-            columns={"index": label, "income_decile": label}), 4))
+    for label in ("income", "region"):
+        rows = [{label: r["group"], "people": r["people"], "sanctions": r["sanctions"],
+                 "wrongful": r["wrongful"], "association": r["association"],
+                 "good_job": r["good_job"],
+                 "sanctions per 1000": 1000 * r["sanctions"] / r["people"]}
+                for r in summary["groups"][label]]
+        out.append(f"<h3>by {label}</h3>" + _table(pd.DataFrame(rows), 4))
     return "\n".join(out)
 
 
-def report_charts(results) -> list[Chart]:
-    """Every figure of a run's report, in order (figures.py builds them)."""
+def report_charts(results, skip: frozenset[str] = frozenset()) -> list[Chart]:
+    """Every figure of a run's report, in order (figures.py builds them); ``skip``: names
+    of figures not to build (already drawn)."""
     from scoresim.results import figures
-    charts = [figures.scores_chart(results), figures.distribution_chart(results),
-              figures.expression_chart(results), figures.opinions_chart(results),
-              figures.isolation_chart(results), figures.sanctions_chart(results),
-              figures.neighbourhood_chart(results)]
+    builders = [("scores.png", figures.scores_chart),
+                ("distribution.png", figures.distribution_chart),
+                ("expression.png", figures.expression_chart),
+                ("opinions.png", figures.opinions_chart),
+                ("isolation.png", figures.isolation_chart),
+                ("sanctions.png", figures.sanctions_chart),
+                ("neighbourhood.png", figures.neighbourhood_chart)]
+    charts = [build(results) for name, build in builders if name not in skip]
     return [c for c in charts if c is not None]
 
 
-def run_report(folder: Path) -> str:
+def run_report(folder: Path, results=None) -> str:
+    """The report of a run folder, from its outcomes and summary (``results``: the run
+    just written there, already in memory)."""
     from scoresim.results.run_folder import Results
 
-    res = Results.load(folder)
+    res = results if results is not None else Results.load(folder)
     sc, meta = res.scenario, res.metadata
-    charts = {c.name: c for c in report_charts(res)}
+    drawn = getattr(res, "drawn", {})  # (images the run folder's figures drew already)
+    charts: dict = {c.name: c for c in report_charts(res, frozenset(drawn))}
+    charts.update({name: ("fig-" + name.removesuffix(".png"), data, alt)
+                   for name, (data, alt) in drawn.items()})
     lead = (f"In this run of <b>{html.escape(sc.name)}</b> ({meta['people']:,} synthetic "
             f"people, {meta['start']} to {meta['end']}, seed {meta['seed']}):")
     body = [
@@ -186,8 +197,8 @@ def run_report(folder: Path) -> str:
         _by_group(res),
         "<h2>A neighbourhood of the network</h2>",
         _figure(charts.get("neighbourhood.png"))
-        or "<p>The network was not saved (output.network = false), or nobody has friends "
-           "at the end.</p>",
+        or "<p>Nobody has friends at the end (or this older run folder kept no network "
+           "table).</p>",
     ]
     return _page(f"scoresim: {sc.name}", body)
 
@@ -199,8 +210,9 @@ def _page(title: str, body: list[str]) -> str:
             + "\n".join(body) + "\n</body></html>\n")
 
 
-def write_report(folder: Path | str) -> Path:
-    """Write report.html into a run or comparison folder (atomically)."""
+def write_report(folder: Path | str, results=None) -> Path:
+    """Write report.html into a run or comparison folder (atomically). ``results``: the
+    run just written into ``folder``, in memory (not read again)."""
     from scoresim.results.outdir import check_writable_folder
 
     folder = Path(folder)
@@ -215,6 +227,8 @@ def write_report(folder: Path | str) -> Path:
     else:
         raise ScenarioError(f"{folder}: neither a run folder nor a comparison folder.")
     check_writable_folder(folder, "the folder (report.html goes there)")
+    if results is not None and make is run_report:
+        return write_page(folder, run_report(folder, results))
     return write_page(folder, make(folder))
 
 
