@@ -8,7 +8,8 @@ The order of a step, written once (``Sim.step``):
 4. **scoring**: own score ``b`` from rules, bonus and decay
 5. **friend influence**: published score ``s`` from ``b`` and friends' previous ``s``
 6. **sanctions**: life events meet sanctions and privileges; jobs and income change
-7. **adaptation**: learning the rules, self-censorship, gaming, unfriending, new ties
+7. **adaptation**: learning the rules, learning about risk (what each person observed
+   today), self-censorship, gaming, unfriending, new ties
 8. **outcomes**: one row of the outcome table
 """
 
@@ -233,8 +234,12 @@ class Sim:
             self.expressed_dissent = ad.self_censor(people, None, None, self.network)
         else:
             nu = self.sources.attribution_probability("critical_statement", date)
-            psi = ad.severity(people, phase, self.sanctions.active_per_scheme(phase))
+            nu, psi = ad.risk(people, phase, self.sanctions, nu, {
+                "events": events, "records": records, "sanc": sanc, "network": self.network,
+                "blacklist_days": sc.blacklist.days, "step": t})
+            before = self.expressed_dissent
             self.expressed_dissent = ad.self_censor(people, nu, psi, self.network)
+            ad.note_decisions(before, self.expressed_dissent, people.desired_dissent)
         ties = {"ties_removed": 0, "ties_unfriended": 0, "ties_added": 0}
         if (t + 1) % sc.adaptation.rewire_every_days == 0:
             clock("adaptation")

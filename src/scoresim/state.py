@@ -46,7 +46,10 @@ SCHEME_ARRAYS = ("state", "enrol_step", "early", "b", "b_clean", "s", "s_clean",
                  "last_active", "knowledge")
 #: Sanctions (:class:`scoresim.model.sanctions.Sanctions`): counts and ongoing effects.
 SANCTION_ARRAYS = ("received", "received_wrongful", "received_association",
-                   "loan_refused_until", "throttle", "dating_weight", "spending")
+                   "loan_refused_until", "throttle", "dating_weight", "spending",
+                   "housing_denied_until")
+#: Learning about risk (:class:`scoresim.model.risk.RiskBeliefs`): remembered observations.
+BELIEF_ARRAYS = ("detected", "missed", "sanctions_seen")
 
 
 @dataclasses.dataclass
@@ -90,6 +93,9 @@ def collect(sim: Sim) -> State:
     for kind, m in sim.multipliers.items():
         a[f"behaviour.multiplier.{kind}"] = m
     a["adaptation.expressed_dissent"] = np.asarray(sim.expressed_dissent)
+    if sim.adaptation.beliefs is not None:  # (learning about risk: remembered observations)
+        for attr in BELIEF_ARRAYS:
+            a[f"adaptation.beliefs.{attr}"] = getattr(sim.adaptation.beliefs, attr)
     # The outcome rows so far, and a score assortativity the next step would finish.
     for col, values in sim.outcomes.data.items():
         a[f"outcomes.{col}"] = values[:sim.t]
@@ -185,6 +191,11 @@ def restore(sim: Sim, state: State) -> None:
     prefix = "behaviour.multiplier."
     sim.multipliers = {k[len(prefix):]: m for k, m in a.items() if k.startswith(prefix)}
     sim.expressed_dissent = a["adaptation.expressed_dissent"]
+    if sim.adaptation.beliefs is not None:  # (a fork that turns learning on starts afresh)
+        for attr in BELIEF_ARRAYS:
+            if f"adaptation.beliefs.{attr}" in a:
+                setattr(sim.adaptation.beliefs, attr, _like(
+                    a, f"adaptation.beliefs.{attr}", getattr(sim.adaptation.beliefs, attr)))
     if sim.expressed_dissent.shape != (people.n,):
         raise ValueError("adaptation.expressed_dissent: not one value per person")
     for col, values in sim.outcomes.data.items():

@@ -394,6 +394,8 @@ class Observer:
             "compliant_share": self.compliant_share,
             "self_censoring_share": censoring_share,
             "defiant_share": 1.0 - self.compliant_share - censoring_share,
+            "decision_changed_share": sim.adaptation.changed_share,
+            "perceived_minus_actual_risk": sim.adaptation.risk_gap,
             **self._degree_stats(),
             "ties_unfriended": ties["ties_unfriended"],
             "ties_added": ties["ties_added"],

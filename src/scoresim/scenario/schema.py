@@ -392,7 +392,13 @@ class SanctionConfig(Strict):
     factor: Annotated[float, Field(ge=0)] = 1.0
     """Multiplier of throttled online activity, hire chance, tie chance or spending."""
     lasts_days: Annotated[int, Field(ge=1, le=36500)] = 365
-    """loan_denied: days a person hit is refused loans (no loan defaults meanwhile)."""
+    """loan_denied: days a person hit is refused loans (no loan defaults meanwhile);
+    housing_denied: days a person refused a flat cannot take a good job (their job
+    applications fail: no flat in the city, no job there)."""
+    settles_probability: Share = 0.0
+    """travel_ban: chance a stopped traveller pays what they owe and leaves the blacklist
+    (NDRC 2019: 3.51 million of the listed paid against 22.9 million blocked ticket
+    purchases in 2018, about 0.15 per purchase)."""
 
     _parse_when = field_validator("when")(_valid_condition)
 
@@ -492,6 +498,30 @@ class AdaptationConfig(Strict):
     share in [0, 1])."""
     ambition_good_job_factor: Annotated[float, Field(ge=0, le=10)] = 1.5
     """Voluntary enrolment: how much more eager people with a good job are."""
+    risk_learning: Literal["announced", "bayesian"] = "announced"
+    """How people judge the risk of dissent. announced: from the announced rules alone
+    (every person of a region sees the same severity, the sources' recording chance is
+    known exactly). bayesian: each person learns a perceived detection probability
+    (Beta-Bernoulli updating with forgetting, after Anwar and Loughran 2011) and a
+    perceived severity (the sanctions that can reach them, plus the sanctions they have
+    seen, after Stafford and Warr 1993) from what they observe day by day
+    (docs/architecture.md, "Adaptation")."""
+    risk_memory_half_life_days: Annotated[float, Field(gt=0, le=36500)] = 90.0
+    """bayesian: days after which a remembered observation (an act recorded or not, a
+    sanction seen) weighs half as much."""
+    detection_prior_strength: Annotated[float, Field(gt=0, le=1e6)] = 10.0
+    """bayesian: the announced recording chance counts as this many observed acts (the
+    strength of the Beta prior)."""
+    vicarious_weight: Share = 0.3
+    """bayesian: weight of a friend's act, record or sanction one can see, relative to
+    one's own (vicarious experience, Stafford and Warr 1993)."""
+    naming_weight: Share = 0.01
+    """bayesian: weight, for everyone in a region, of one person of that region newly named
+    on the public blacklist (M11), relative to a sanction of one's own."""
+    severity_reach_points: Annotated[float, Field(gt=0, le=1e6)] = 100.0
+    """bayesian: a sanction rule counts fully toward a person's severity when their score
+    meets its condition, and by exp(-points short of it / this) otherwise; rules that
+    cannot reach the person (another region, stage of life or account) count nothing."""
 
 
 class OutputConfig(Strict):
