@@ -119,7 +119,7 @@ class Sim:
         self.scenario = sc = resize(scenario, people, days, seed)
         self.seed = sc.seed
         self.streams = Streams(sc.seed)
-        self.people = make_people(sc, self.streams)
+        self.people = make_people(sc, self.streams, base_dir=base_dir)
         # (``network``: ties given, e.g. a checkpoint's; nothing is generated or read)
         self.network = network if network is not None else make_network(
             sc.network, self.people.n, self.people.region, self.streams.gen("network.build"),

@@ -105,6 +105,12 @@ def collect(sim: Sim) -> State:
         v[key] = {"step": p.step, "centre": float(p.centre), "moments": list(p.moments),
                   "network_version": p.network_version,
                   "scores_are_published": p.scores is sim.schemes[name].s}
+    obs = sim.observer  # (M14: the year of default prediction under way)
+    v["observer.year_start"] = int(obs.year_start)
+    v["observer.default_auc"] = {k: float(x) for k, x in obs.default_auc.items()}
+    a["observer.defaulted"] = obs.defaulted
+    for name, scores in obs.year_scores.items():
+        a[f"observer.year_scores.{name}"] = scores
     return State(sim.t, a, v)
 
 
@@ -213,6 +219,17 @@ def restore(sim: Sim, state: State) -> None:
                 tuple(p["moments"]), p["network_version"])
     obs._degree_version = -1
     obs._degree_stats()
+    obs.year_start = int(v.get("observer.year_start", -1))
+    obs.defaulted = _like(a, "observer.defaulted", obs.defaulted) if (
+        "observer.defaulted" in a) else obs.defaulted
+    obs.default_auc.update({k: x for k, x in v.get("observer.default_auc", {}).items()
+                            if k in obs.default_auc})
+    obs.year_scores = {k[len("observer.year_scores."):]: x for k, x in a.items()
+                       if k.startswith("observer.year_scores.")
+                       and k[len("observer.year_scores."):] in sim.schemes}
+    for name in sim.schemes:  # (a scheme new at a fork: its year from today)
+        if obs.year_start >= 0 and name not in obs.year_scores:
+            obs.year_scores[name] = np.full(people.n, np.nan, np.float32)
     sim.t = state.step
 
 

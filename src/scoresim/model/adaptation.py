@@ -120,6 +120,7 @@ class Adaptation:
         self._knowledge_from: dict[str, np.ndarray] = {}  # who saw their score, by scheme
         # Learning about risk (model/risk.py): None where people go by the announced rules
         self.beliefs = RiskBeliefs(cfg, people.n) if cfg.risk_learning == "bayesian" else None
+        self._fixed: bool | None = None  # anyone with a fixed opinion?
         self.changed_share = 0.0  # share whose self-censoring decision changed today
         self.risk_gap = np.nan  # mean perceived minus actual recording chance
 
@@ -242,12 +243,16 @@ class Adaptation:
             return d
         d = people.desired_dissent
         if rule == "threshold":
-            a = threshold_dissent(d, people.risk_aversion, psi, self.cfg.tolerance,
+            a = threshold_dissent(d, people.threshold, psi, self.cfg.tolerance,
                                   network, people.expressed_dissent)
         else:
             rule = strategic_dissent_plain if self.reference else strategic_dissent
             a = rule(d, people.boldness, nu, self.cfg.tolerance, psi,
                                   self.cfg.punishment)
+        if self._fixed is None:
+            self._fixed = people.fixed_opinion.any()
+        if self._fixed:  # (a fixed opinion is always expressed)
+            a = np.where(people.fixed_opinion, d, a)
         people.expressed_opinion = self._expressed(d, a, people.private_opinion)
         return a
 

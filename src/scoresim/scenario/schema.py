@@ -64,6 +64,41 @@ class AgeShares(Strict):
         return self
 
 
+class ThresholdConfig(Strict):
+    """Thresholds of the threshold rule (``adaptation.self_censorship = "threshold"``,
+    after Granovetter 1978): the share of a person's friends who must have voiced dissent
+    the day before for them to voice theirs."""
+
+    distribution: Literal["risk_aversion", "uniform", "normal", "list", "file"] = (
+        "risk_aversion")
+    """risk_aversion (each person's own risk aversion, Beta(2, 2)), uniform (between
+    `low` and `high`), normal (`mean`, `sd`, clipped to [0, 1]), list (`values`, one per
+    person, in person order) or file (`file`: one value per line, one per person)."""
+    low: Share = 0.0
+    """uniform: the lowest threshold."""
+    high: Share = 1.0
+    """uniform: the highest threshold."""
+    mean: Share = 0.25
+    """normal: the mean threshold."""
+    sd: Annotated[float, Field(ge=0, le=10)] = 0.1
+    """normal: the standard deviation of the thresholds."""
+    values: list[Share] = Field(default_factory=list)
+    """list: the thresholds, one per person (as many as `people.count`)."""
+    file: str | None = None
+    """file: a text file (relative to the scenario file) of thresholds in [0, 1], one per
+    line, one per person."""
+
+    @model_validator(mode="after")
+    def _source_given(self) -> ThresholdConfig:
+        if self.distribution == "list" and not self.values:
+            raise ValueError("values: the list distribution needs the thresholds")
+        if self.distribution == "file" and not self.file:
+            raise ValueError("file: the file distribution needs a file of thresholds")
+        if self.low > self.high:
+            raise ValueError(f"low ({self.low:g}) must not exceed high ({self.high:g})")
+        return self
+
+
 class PeopleConfig(Strict):
     """Who lives in the synthetic society (MODEL.md: People)."""
 
@@ -98,6 +133,16 @@ class PeopleConfig(Strict):
     """Added chance of a good job per income decile."""
     no_job_share: Share = 0.05
     """Share of working-age people without a job."""
+    thresholds: ThresholdConfig = Field(default_factory=ThresholdConfig)
+    """Thresholds of the threshold rule of self-censorship."""
+    initial_expressed_opinion: Annotated[float, Field(ge=-1.0, le=1.0)] | None = None
+    """The opinion everyone expresses on the first day, before any rule has run (default:
+    their private opinion). It is what friends see on day one under the threshold rule."""
+    fixed_opinion_share: Share = 0.0
+    """Share of people (drawn at random) whose opinion is fixed at `fixed_opinion`: they
+    hold it and always express it, whatever it costs (committed minorities, zealots)."""
+    fixed_opinion: Annotated[float, Field(ge=-1.0, le=1.0)] = -1.0
+    """The opinion of the fixed share (-1: committed critics)."""
 
     @model_validator(mode="after")
     def _regions_sum_to_one(self) -> PeopleConfig:
@@ -204,6 +249,12 @@ class BehaviourConfig(Strict):
     1 (richest)."""
     hardship_scale: Annotated[float, Field(ge=0, le=100)] = 4.0
     """Scale of the hardship factor (see `hardship_income_offset`)."""
+    shopping_reliability_strength: Annotated[float, Field(ge=0, le=5)] = 0.0
+    """M14 as a testable claim: bill reliability is each person's latent repayment
+    reliability (it drives bill and loan defaults through the hardship factor); shopping
+    and payment rates are multiplied by exp(this * z), z the person's reliability in
+    standard deviations of its distribution (clipped to +-3). 0: shopping says nothing
+    about repayment beyond income (the reports' claim is false)."""
 
 
 # -------------------------------------------------------------------------------- sources
