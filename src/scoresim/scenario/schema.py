@@ -253,8 +253,9 @@ class BehaviourConfig(Strict):
     """M14 as a testable claim: bill reliability is each person's latent repayment
     reliability (it drives bill and loan defaults through the hardship factor); shopping
     and payment rates are multiplied by exp(this * z), z the person's reliability in
-    standard deviations of its distribution (clipped to +-3). 0: shopping says nothing
-    about repayment beyond income (the reports' claim is false)."""
+    standard deviations from the population's mean (clipped to +-3). 0: shopping says
+    nothing about repayment beyond income (the reports' claim is false). Outcome:
+    SCHEME_default_auc."""
 
 
 # -------------------------------------------------------------------------------- sources
