@@ -166,14 +166,25 @@ def test_low_scorers_lose_good_jobs_in_the_mandatory_phase():
 # ------------------------------------------------------------ M6: social pressure
 
 
-def test_unfriending_isolates_critics(any_seed):
-    common = dict(people=2000, days=300, seed=any_seed, adaptation__unfriend_probability=0.2,
-                  adaptation__unfriend_drag_points=0.5, **EARLY_MANDATE)
-    _, scored = run(schemes__government__friend_weight=0.3, **common)
-    _, base = run(name="baseline", **common)
-    assert scored.final("critic_degree_ratio") < base.final("critic_degree_ratio") - 0.05
-    assert scored.column("ties_unfriended").sum() > 0
-    assert base.column("ties_unfriended").sum() == 0
+def test_unfriending_isolates_critics():
+    """Critics' degree ratio against the baseline's, on seeds 0-4. Measured on seeds 0-9
+    (with learning about risk on): the difference ran from -0.19 to -0.02, mean -0.10,
+    sd 0.054. Asked: at least four of the five seeds lower, and lower by 0.03 on average.
+    False-failure rate, from a normal fit: a seed at or above 0 about 3% each, two or more
+    of five about 1%; the mean of five above -0.03 about 0.2%: about 1% together. (Seeds
+    3, 5 and 8 failed the former one-seed bound of -0.05 before learning; seed 3 still
+    would, at -0.023: the effect is real but varies from seed to seed.)"""
+    diffs = []
+    for seed in range(5):
+        common = dict(people=2000, days=300, seed=seed, adaptation__unfriend_probability=0.2,
+                      adaptation__unfriend_drag_points=0.5, **EARLY_MANDATE)
+        _, scored = run(schemes__government__friend_weight=0.3, **common)
+        _, base = run(name="baseline", **common)
+        diffs.append(scored.final("critic_degree_ratio") - base.final("critic_degree_ratio"))
+        assert scored.column("ties_unfriended").sum() > 0
+        assert base.column("ties_unfriended").sum() == 0
+    assert sum(d < 0 for d in diffs) >= 4, diffs
+    assert np.mean(diffs) < -0.03, diffs
 
 
 def test_scoring_makes_critics_self_censor(any_seed):

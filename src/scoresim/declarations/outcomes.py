@@ -81,9 +81,9 @@ PER_SCHEME: tuple[OutcomeColumn, ...] = (
     _c("score_reliability_corr", "correlation of score with bill reliability (M14)",
        "correlation"),
     _c("default_auc", "M14: how well the published score on a day predicted who defaulted "
-       "(a bill or loan) in the 365 days after it: the area under the ROC curve (0.5: no "
-       "better than chance), for the last full year (days from the start in years), held "
-       "until the next; empty in the first year", "AUC (0-1)"),
+       "(a bill or loan) in the output.default_window_days (365) days after it: the area "
+       "under the ROC curve (0.5: no better than chance), for the last full window counted "
+       "from the start, held until the next; empty in the first", "AUC (0-1)"),
 )
 
 #: Columns made per scenario, by pattern: (pattern, meaning, unit).

@@ -248,10 +248,6 @@ class _PendingAssortativity:
     network_version: int
 
 
-#: M14: the window of the default prediction, in days.
-YEAR_DAYS = 365
-
-
 def default_auc(scores: np.ndarray, defaulted: np.ndarray) -> float:
     """The area under the ROC curve of ``scores`` (NaN: not scored, left out) for telling
     who did not default from who did: the chance that a random non-defaulter scores
@@ -288,18 +284,20 @@ class Observer:
         # M14: each scheme's scores at the start of the current year (NaN: not scored),
         # who defaulted since, and the AUC of the last full year
         self.year_start = -1
+        self.window_days = sc.output.default_window_days
         self.year_scores: dict[str, np.ndarray] = {}
         self.defaulted = np.zeros(p.n, bool)
         self.default_auc: dict[str, float] = {name: np.nan for name in sim.schemes}
 
     def _default_prediction(self, t: int, events: Events) -> None:
-        """M14: after a year of defaults, the AUC of each scheme's scores from the year's
-        start for them (:func:`default_auc`); then a new year starts from today's."""
+        """M14: after a window (``output.default_window_days``, a year by default) of
+        defaults, the AUC of each scheme's scores from the window's first day for them
+        (:func:`default_auc`); then a new window starts from today's scores."""
         sim = self.sim
         if self.year_start >= 0:
             for kind in ("bill_default", "loan_default"):
                 self.defaulted[events.who[KIND_INDEX[kind]]] = True
-        if self.year_start < 0 or t - self.year_start >= YEAR_DAYS:
+        if self.year_start < 0 or t - self.year_start >= self.window_days:
             if self.year_start >= 0:
                 for name, scores in self.year_scores.items():
                     self.default_auc[name] = default_auc(scores, self.defaulted)

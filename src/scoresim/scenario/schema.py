@@ -589,6 +589,9 @@ class OutputConfig(Strict):
     """Income gaps in the outcomes: 'rich' are the deciles from this one up (0-9)."""
     poor_to_decile: Annotated[int, Field(ge=0, le=9)] = 2
     """Income gaps in the outcomes: 'poor' are the deciles up to this one."""
+    default_window_days: Annotated[int, Field(ge=1, le=36500)] = 365
+    """M14, SCHEME_default_auc: how far ahead the score is asked to predict defaults: the
+    scores of a window's first day against the defaults of the window's days."""
 
 
 # ------------------------------------------------------------------------------- scenario
