@@ -235,10 +235,12 @@ def _shopping_gain(strength: float, seed: int) -> float:
 def test_shopping_predicts_repayment_only_if_the_claim_holds():
     """M14: shopping rules add predictive power for defaults when shopping says something
     about repayment (strength 1) and next to none when it does not (strength 0: what is
-    left is income, which both spending and defaults follow). Seeds 0-4; measured on
-    seeds 0-9: GAINS."""
+    left is income, which both spending and defaults follow). Means over seeds 0-4;
+    measured on seeds 0-5: gains 0.055-0.078 at strength 1 (sd 0.009), 0.000-0.013 at 0
+    (sd 0.005). The bounds lie more than five standard deviations of a five-seed mean from
+    the measured means (false-failure rate far below 1%)."""
     true = [_shopping_gain(1.0, seed) for seed in range(5)]
     false = [_shopping_gain(0.0, seed) for seed in range(5)]
-    assert np.mean(true) > TRUE_BOUND, true
-    assert abs(np.mean(false)) < FALSE_BOUND, false
-    assert np.mean(true) > np.mean(false) + TRUE_BOUND, (true, false)
+    assert np.mean(true) > 0.04, true
+    assert abs(np.mean(false)) < 0.025, false
+    assert np.mean(true) > np.mean(false) + 0.03, (true, false)
