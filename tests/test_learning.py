@@ -41,15 +41,13 @@ def test_a_university_rule_cannot_reach_the_retired():
     sim.run()
     san = sim.sanctions
     cfg = dict(san.rules)["university_denied"]
-    w = rule_reach(cfg, san.conditions["university_denied"], sim.schemes["government"],
-                   sim.people, san.region_names, 100.0)
+    w = rule_reach(cfg, sim.schemes["government"], sim.people, san.region_names, 100.0)
     age = sim.people.age_band
     assert (w[age == RETIRED] == 0).all()
     assert w[(age == STUDENT) & sim.schemes["government"].scored].max() > 0
     # a housing rule reaches only its cities
     cfg = dict(san.rules)["housing_denied"]
-    w = rule_reach(cfg, san.conditions["housing_denied"], sim.schemes["government"],
-                   sim.people, san.region_names, 100.0)
+    w = rule_reach(cfg, sim.schemes["government"], sim.people, san.region_names, 100.0)
     cities = np.isin(sim.people.region, [san.region_names.index(r)
                                          for r in ("beijing", "shanghai")])
     assert (w[~cities] == 0).all() and w[cities].max() > 0

@@ -114,16 +114,16 @@ def points_short(cfg, scheme: Scheme) -> np.ndarray:
     return np.zeros(s.shape, np.float32)
 
 
-def rule_reach(cfg, condition, scheme: Scheme, people: People, region_names: list[str],
+def rule_reach(cfg, scheme: Scheme, people: People, region_names: list[str],
                reach_points: float) -> np.ndarray:
     """How much a sanction rule can reach each person, in [0, 1] (float32): 0 outside its
-    region, stage of life or scheme; else exp(-points short of its threshold / reach)."""
+    regions, its stage of life or its scheme; else exp(-points short of its threshold /
+    ``reach_points``). (A ``when`` clause is not weighed: a person cannot tell how near
+    they are to it.)"""
     w = np.exp(-points_short(cfg, scheme) / np.float32(reach_points)).astype(np.float32)
     w *= scheme.scored
-    mask = condition.person_mask(people, scheme, region_names)
-    # (a score clause in ``when`` is the threshold itself: only the non-score clauses gate)
-    if mask is not None and cfg.when is None:
-        w *= mask
+    if cfg.regions:
+        w *= np.isin(people.region, [region_names.index(r) for r in cfg.regions])
     stage = stage_reach(cfg.effect, people)
     if stage is not None:
         w *= stage
@@ -221,8 +221,8 @@ def personal_severity(cfg: AdaptationConfig, people: People, schemes: dict[str, 
     for name, rcfg in sanctions.rules:
         if (rcfg.scheme and rcfg.effect in SANCTION_EFFECTS
                 and sanctions.conditions[name].holds_in_phase(phase)):
-            w = rule_reach(rcfg, sanctions.conditions[name], schemes[rcfg.scheme], people,
-                           sanctions.region_names, cfg.severity_reach_points)
+            w = rule_reach(rcfg, schemes[rcfg.scheme], people, sanctions.region_names,
+                           cfg.severity_reach_points)
             reach[rcfg.scheme] = reach[rcfg.scheme] + w if rcfg.scheme in reach else w
     for name, sch in schemes.items():
         penalty = np.maximum(-sch.points_table(phase)[:, POLITICAL], 0.0).sum(axis=1)
