@@ -108,7 +108,7 @@ def test_published_score_follows_the_formula():
 
 
 def test_a_critic_friend_lowers_the_published_score(any_seed):
-    sim, _ = run(people=3000, days=200, seed=any_seed,
+    sim, _ = run(people=3000, days=200, seed=any_seed, adaptation__risk_learning="announced",
                  schemes__government__friend_weight=0.3, **EARLY_MANDATE)
     gov, p = sim.schemes["government"], sim.people
     critic = (p.private_opinion < sim.scenario.people.critic_below).astype(np.float32)
@@ -188,15 +188,20 @@ def test_unfriending_isolates_critics():
 
 
 def test_scoring_makes_critics_self_censor(any_seed):
-    common = dict(people=2000, days=200, seed=any_seed, **EARLY_MANDATE)
+    # (the announced rules' chill; with learning about risk, see tests/test_learning.py)
+    common = dict(people=2000, days=200, seed=any_seed, adaptation__risk_learning="announced",
+                  **EARLY_MANDATE)
     _, scored = run(**common)
     _, base = run(name="baseline", **common)
     late = slice(100, None)
-    assert scored.column("critical_statements")[late].sum() < 0.9 * base.column(
+    # (8% fewer on seed 2: the unrecordable no longer self-censor)
+    assert scored.column("critical_statements")[late].sum() < 0.95 * base.column(
         "critical_statements")[late].sum()
     assert scored.final("expression_gap") > 0
     assert base.column("expression_gap").max() == 0
-    assert scored.final("self_censoring_share") > 0.05
+    # (2018: half the social accounts are not yet linked to a name, and whoever cannot be
+    # recorded does not self-censor: 3.2% and 3.7% on seeds 0 and 1)
+    assert scored.final("self_censoring_share") > 0.02
 
 
 def test_gaming_raises_rewarded_acts():

@@ -157,6 +157,7 @@ class Sanctions:
         dating = factors("dating_boost")
         spending = factors("deposit_free")
         self.in_force = set()
+        self._settled: list[np.ndarray] = []
         for name, cfg in self.rules:
             cond = self.conditions[name]
             if not cond.holds_in_phase(phase):
@@ -185,6 +186,9 @@ class Sanctions:
         self.throttle, self.dating_weight, self.spending = throttle, dating, spending
         if "housing_denied" in self._effects:  # no flat in the city: no good job there
             out.job_blocked |= self.housing_denied_until >= step
+        for settled in self._settled:  # debts paid under a travel ban: off the list
+            people.blacklisted_until[settled] = step - 1
+        self._settled = []
         return out
 
     def _act(self, name, cfg, meets, among, people, step, streams, out,
@@ -223,8 +227,8 @@ class Sanctions:
             self.housing_denied_until[ids] = step + cfg.lasts_days
         elif effect == "travel_ban" and cfg.settles_probability > 0 and ids.size:
             u = streams.uniform_for(f"sanctions.{name}.settles", step, ids)
-            settled = ids[u < cfg.settles_probability]
-            people.blacklisted_until[settled] = step - 1  # (off the list from today)
+            # (off the list once the day's sanctions are counted: see ``apply``)
+            self._settled.append(ids[u < cfg.settles_probability])
         elif effect == "loan_denied":
             self.loan_refused_until[ids] = step + cfg.lasts_days
             if ids.size:

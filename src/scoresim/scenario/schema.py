@@ -509,11 +509,11 @@ class AdaptationConfig(Strict):
     """Punishment form of the strategic rule: uniform or proportional."""
     tolerance: Share = 0.1
     """tau: dissent that costs nothing, in [0, 1]."""
-    severity_per_point: Rate = 0.02
+    severity_per_point: Annotated[float, Field(ge=0, le=1000)] = 0.02
     """Perceived severity psi per point deducted for a critical statement or protest."""
-    severity_per_sanction: Rate = 0.2
+    severity_per_sanction: Annotated[float, Field(ge=0, le=1000)] = 0.2
     """Added severity per active sanction rule of a scheme that punishes dissent."""
-    gaming_strength: Rate = 0.5
+    gaming_strength: Annotated[float, Field(ge=0, le=10)] = 0.5
     """How strongly known points raise rewarded acts and lower punished ones (0: no gaming)."""
     gaming_points_scale: Annotated[float, Field(gt=0, le=1e6)] = 10.0
     """Points that count as a strong incentive for gaming."""
