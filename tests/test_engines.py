@@ -370,8 +370,9 @@ def test_tie_update_carries_days_of_formation(data, n, e, m, today):
 # ------------------------------------------------------------------------ whole runs
 
 
-def _compare_runs(preset: str, people: int, days: int | None, seed: int) -> None:
-    sc = load_scenario(preset)
+def _compare_runs(preset: str, people: int, days: int | None, seed: int,
+                  overrides: dict | None = None) -> None:
+    sc = load_scenario(preset, overrides)
     compiled = Sim(sc, seed=seed, people=people, days=days)
     compiled.run()
     plain = Sim(sc, seed=seed, people=people, days=days, engine="reference")
@@ -389,6 +390,15 @@ def _compare_runs(preset: str, people: int, days: int | None, seed: int) -> None
 def test_seed_over_five_years_is_the_same_on_both_engines():
     """2,000 people, 2018-2022: voluntary phase, real-name linkage, mandatory phase."""
     _compare_runs("seed", 2000, None, 1)
+
+
+def test_issue_13_keys_are_the_same_on_both_engines():
+    """Shopping that says something about repayment (M14), fixed opinions, an early
+    mandate with learning about risk, housing denial everywhere."""
+    _compare_runs("seed", 800, 150, 4, {
+        "behaviour.shopping_reliability_strength": 1.0, "people.fixed_opinion_share": 0.1,
+        "phases.mandatory": "2018-02-01", "sanctions.housing_denied.regions": [],
+        "life.housing_search_rate_per_day": 0.01})
 
 
 @pytest.mark.parametrize("preset", ["baseline", "sesame", "government-pilot"])

@@ -108,7 +108,7 @@ def test_published_score_follows_the_formula():
 
 
 def test_a_critic_friend_lowers_the_published_score(any_seed):
-    sim, _ = run(people=3000, days=200, seed=any_seed,
+    sim, _ = run(people=3000, days=200, seed=any_seed, adaptation__risk_learning="announced",
                  schemes__government__friend_weight=0.3, **EARLY_MANDATE, **RUNNING)
     gov, p = sim.schemes["government"], sim.people
     critic = (p.private_opinion < sim.scenario.people.critic_below).astype(np.float32)
@@ -167,26 +167,42 @@ def test_low_scorers_lose_good_jobs_in_the_mandatory_phase():
 # ------------------------------------------------------------ M6: social pressure
 
 
-def test_unfriending_isolates_critics(any_seed):
-    common = dict(people=2000, days=300, seed=any_seed, adaptation__unfriend_probability=0.2,
-                  adaptation__unfriend_drag_points=0.5, **EARLY_MANDATE)
-    _, scored = run(schemes__government__friend_weight=0.3, **common, **RUNNING)
-    _, base = run(name="baseline", **common)
-    assert scored.final("critic_degree_ratio") < base.final("critic_degree_ratio") - 0.05
-    assert scored.column("ties_unfriended").sum() > 0
-    assert base.column("ties_unfriended").sum() == 0
+def test_unfriending_isolates_critics():
+    """Critics' degree ratio against the baseline's, on seeds 0-4. Measured on seeds 0-9
+    (with learning about risk on): the difference ran from -0.19 to -0.02, mean -0.10,
+    sd 0.054. Asked: at least four of the five seeds lower, and lower by 0.03 on average.
+    False-failure rate, from a normal fit: a seed at or above 0 about 3% each, two or more
+    of five about 1%; the mean of five above -0.03 about 0.2%: about 1% together. (Seeds
+    3, 5 and 8 failed the former one-seed bound of -0.05 before learning; seed 3 still
+    would, at -0.023: the effect is real but varies from seed to seed.)"""
+    diffs = []
+    for seed in range(5):
+        common = dict(people=2000, days=300, seed=seed, adaptation__unfriend_probability=0.2,
+                      adaptation__unfriend_drag_points=0.5, **EARLY_MANDATE)
+        _, scored = run(schemes__government__friend_weight=0.3, **common, **RUNNING)
+        _, base = run(name="baseline", **common)
+        diffs.append(scored.final("critic_degree_ratio") - base.final("critic_degree_ratio"))
+        assert scored.column("ties_unfriended").sum() > 0
+        assert base.column("ties_unfriended").sum() == 0
+    assert sum(d < 0 for d in diffs) >= 4, diffs
+    assert np.mean(diffs) < -0.03, diffs
 
 
 def test_scoring_makes_critics_self_censor(any_seed):
-    common = dict(people=2000, days=200, seed=any_seed, **EARLY_MANDATE)
+    # (the announced rules' chill; with learning about risk, see tests/test_learning.py)
+    common = dict(people=2000, days=200, seed=any_seed, adaptation__risk_learning="announced",
+                  **EARLY_MANDATE)
     _, scored = run(**common)
     _, base = run(name="baseline", **common)
     late = slice(100, None)
-    assert scored.column("critical_statements")[late].sum() < 0.9 * base.column(
+    # (8% fewer on seed 2: the unrecordable no longer self-censor)
+    assert scored.column("critical_statements")[late].sum() < 0.95 * base.column(
         "critical_statements")[late].sum()
     assert scored.final("expression_gap") > 0
     assert base.column("expression_gap").max() == 0
-    assert scored.final("self_censoring_share") > 0.05
+    # (2018: half the social accounts are not yet linked to a name, and whoever cannot be
+    # recorded does not self-censor: 3.2% and 3.7% on seeds 0 and 1)
+    assert scored.final("self_censoring_share") > 0.02
 
 
 def test_gaming_raises_rewarded_acts():

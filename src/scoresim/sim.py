@@ -10,7 +10,8 @@ The order of a step, written once (``Sim.step``):
 5. **friend influence**: published score ``s`` from ``b`` and friends' previous ``s``, on
    each scheme's recomputation days
 6. **sanctions**: life events meet sanctions and privileges; jobs and income change
-7. **adaptation**: learning the rules, self-censorship, gaming, unfriending, new ties
+7. **adaptation**: learning the rules, learning about risk (what each person observed
+   today), self-censorship, gaming, unfriending, new ties
 8. **outcomes**: one row of the outcome table
 """
 
@@ -120,7 +121,7 @@ class Sim:
         self.scenario = sc = resize(scenario, people, days, seed)
         self.seed = sc.seed
         self.streams = Streams(sc.seed)
-        self.people = make_people(sc, self.streams)
+        self.people = make_people(sc, self.streams, base_dir=base_dir)
         # (``network``: ties given, e.g. a checkpoint's; nothing is generated or read)
         if network is None:
             network = make_network(sc.network, self.people.n, self.people.region,
@@ -238,8 +239,12 @@ class Sim:
             self.expressed_dissent = ad.self_censor(people, None, None, self.network)
         else:
             nu = self.sources.attribution_probability("critical_statement", date)
-            psi = ad.severity(people, phase, self.sanctions.active_per_scheme(phase))
+            nu, psi = ad.risk(people, phase, self.sanctions, nu, {
+                "events": events, "records": records, "sanc": sanc, "network": self.network,
+                "blacklist_days": sc.blacklist.days, "step": t})
+            before = self.expressed_dissent
             self.expressed_dissent = ad.self_censor(people, nu, psi, self.network)
+            ad.note_decisions(before, self.expressed_dissent, people.desired_dissent)
         ties = {"ties_removed": 0, "ties_unfriended": 0, "ties_added": 0}
         if (t + 1) % sc.adaptation.rewire_every_days == 0:
             clock("adaptation")

@@ -46,7 +46,10 @@ SCHEME_ARRAYS = ("state", "enrol_step", "early", "b", "b_clean", "s", "s_clean",
                  "last_active", "knowledge")
 #: Sanctions (:class:`scoresim.model.sanctions.Sanctions`): counts and ongoing effects.
 SANCTION_ARRAYS = ("received", "received_wrongful", "received_association",
-                   "loan_refused_until", "throttle", "dating_weight", "spending")
+                   "loan_refused_until", "throttle", "dating_weight", "spending",
+                   "housing_denied_until")
+#: Learning about risk (:class:`scoresim.model.risk.RiskBeliefs`): remembered observations.
+BELIEF_ARRAYS = ("detected", "missed", "sanctions_seen")
 
 
 @dataclasses.dataclass
@@ -94,6 +97,9 @@ def collect(sim: Sim) -> State:
     for kind, m in sim.multipliers.items():
         a[f"behaviour.multiplier.{kind}"] = m
     a["adaptation.expressed_dissent"] = np.asarray(sim.expressed_dissent)
+    if sim.adaptation.beliefs is not None:  # (learning about risk: remembered observations)
+        for attr in BELIEF_ARRAYS:
+            a[f"adaptation.beliefs.{attr}"] = getattr(sim.adaptation.beliefs, attr)
     # The outcome rows so far, and a score assortativity the next step would finish.
     for col, values in sim.outcomes.data.items():
         a[f"outcomes.{col}"] = values[:sim.t]
@@ -103,6 +109,12 @@ def collect(sim: Sim) -> State:
         v[key] = {"step": p.step, "centre": float(p.centre), "moments": list(p.moments),
                   "network_version": p.network_version,
                   "scores_are_published": p.scores is sim.schemes[name].s}
+    obs = sim.observer  # (M14: the year of default prediction under way)
+    v["observer.year_start"] = int(obs.year_start)
+    v["observer.default_auc"] = {k: float(x) for k, x in obs.default_auc.items()}
+    a["observer.defaulted"] = obs.defaulted
+    for name, scores in obs.year_scores.items():
+        a[f"observer.year_scores.{name}"] = scores
     return State(sim.t, a, v)
 
 
@@ -201,6 +213,11 @@ def restore(sim: Sim, state: State) -> None:
     prefix = "behaviour.multiplier."
     sim.multipliers = {k[len(prefix):]: m for k, m in a.items() if k.startswith(prefix)}
     sim.expressed_dissent = a["adaptation.expressed_dissent"]
+    if sim.adaptation.beliefs is not None:  # (a fork that turns learning on starts afresh)
+        for attr in BELIEF_ARRAYS:
+            if f"adaptation.beliefs.{attr}" in a:
+                setattr(sim.adaptation.beliefs, attr, _like(
+                    a, f"adaptation.beliefs.{attr}", getattr(sim.adaptation.beliefs, attr)))
     if sim.expressed_dissent.shape != (people.n,):
         raise ValueError("adaptation.expressed_dissent: not one value per person")
     for col, values in sim.outcomes.data.items():
@@ -218,6 +235,17 @@ def restore(sim: Sim, state: State) -> None:
                 tuple(p["moments"]), p["network_version"])
     obs._degree_version = -1
     obs._degree_stats()
+    obs.year_start = int(v.get("observer.year_start", -1))
+    obs.defaulted = _like(a, "observer.defaulted", obs.defaulted) if (
+        "observer.defaulted" in a) else obs.defaulted
+    obs.default_auc.update({k: x for k, x in v.get("observer.default_auc", {}).items()
+                            if k in obs.default_auc})
+    obs.year_scores = {k[len("observer.year_scores."):]: x for k, x in a.items()
+                       if k.startswith("observer.year_scores.")
+                       and k[len("observer.year_scores."):] in sim.schemes}
+    for name in sim.schemes:  # (a scheme new at a fork: its year from today)
+        if obs.year_start >= 0 and name not in obs.year_scores:
+            obs.year_scores[name] = np.full(people.n, np.nan, np.float32)
     sim.t = state.step
 
 

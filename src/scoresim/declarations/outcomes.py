@@ -33,6 +33,11 @@ GLOBAL: tuple[OutcomeColumn, ...] = (
     _c("compliant_share", "share whose desired dissent is within the tolerance", "share"),
     _c("self_censoring_share", "share expressing less dissent than they hold", "share"),
     _c("defiant_share", "share expressing all their dissent above the tolerance", "share"),
+    _c("decision_changed_share", "share whose decision to self-censor differs from the day "
+       "before's", "share"),
+    _c("perceived_minus_actual_risk", "mean perceived minus true chance that a critical "
+       "statement is recorded, over people who can be recorded (0: announced rules)",
+       "probability"),
     _c("critic_degree_ratio", "mean degree of critics / mean degree of the rest", "ratio"),
     _c("isolated_critics", "share of critics with no friends", "share"),
     _c("mean_degree", "mean number of friends", "ties per person"),
@@ -77,6 +82,10 @@ PER_SCHEME: tuple[OutcomeColumn, ...] = (
        "points"),
     _c("score_reliability_corr", "correlation of score with bill reliability (M14)",
        "correlation"),
+    _c("default_auc", "M14: how well the published score on a day predicted who defaulted "
+       "(a bill or loan) in the output.default_window_days (365) days after it: the area "
+       "under the ROC curve (0.5: no better than chance), for the last full window counted "
+       "from the start, held until the next; empty in the first", "AUC (0-1)"),
 )
 
 #: Columns made per scenario, by pattern: (pattern, meaning, unit).

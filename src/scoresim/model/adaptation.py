@@ -46,6 +46,7 @@ from scoresim.model.network import (
     within_room,
 )
 from scoresim.model.people import People
+from scoresim.model.risk import RiskBeliefs, personal_severity
 from scoresim.model.scoring import Scheme
 from scoresim.scenario.schema import AdaptationConfig
 
@@ -125,6 +126,11 @@ class Adaptation:
         self.political = [KIND_INDEX[k] for k in POLITICAL_KINDS]
         self._uncensored: tuple[np.ndarray, np.ndarray] | None = None
         self._knowledge_from: dict[str, np.ndarray] = {}  # who saw their score, by scheme
+        # Learning about risk (model/risk.py): None where people go by the announced rules
+        self.beliefs = RiskBeliefs(cfg, people.n) if cfg.risk_learning == "bayesian" else None
+        self._fixed: bool | None = None  # anyone with a fixed opinion?
+        self.changed_share = 0.0  # share whose self-censoring decision changed today
+        self.risk_gap = np.nan  # mean perceived minus actual recording chance
 
     # -------------------------------------------------------------- learning the rules
 
@@ -208,6 +214,29 @@ class Adaptation:
             tables[name] = per_region.astype(np.float32).reshape(-1, 1)
         return self._perceived(people, tables)[0]
 
+    def risk(self, people: People, phase: str, sanctions, nu: np.ndarray, observed: dict
+             ) -> tuple[np.ndarray, np.ndarray]:
+        """The surveillance ``nu`` and severity ``psi`` each person goes by today
+        (:mod:`scoresim.model.risk`). ``nu``: the sources' true recording chance of a
+        critical statement; ``observed``: the day's events, records, sanctions (``sanc``),
+        network, blacklist_days and step, for learning. Nothing punishes an act that is
+        not recorded: whoever cannot be recorded (``nu`` = 0) has severity 0."""
+        if self.beliefs is None:
+            psi = self.severity(people, phase, sanctions.active_per_scheme(phase))
+            self.risk_gap = 0.0
+        else:
+            b = self.beliefs
+            b.observe(people, self.schemes, phase, sanctions=sanctions, **observed)
+            announced, punished = personal_severity(self.cfg, people, self.schemes,
+                                                    sanctions, phase)
+            psi = b.severity(announced, punished)
+            seen = nu > 0
+            p = b.detection(nu)
+            self.risk_gap = float(np.mean(p[seen] - nu[seen], dtype=np.float64)) if (
+                seen.any()) else np.nan
+            nu = p
+        return nu, np.where(nu > 0, psi, np.float32(0)).astype(np.float32)
+
     def self_censor(self, people: People, nu: np.ndarray | None, psi: np.ndarray | None,
                     network: Network) -> np.ndarray:
         """Set ``expressed_opinion``; returns expressed dissent a*. (``nu`` and ``psi``
@@ -222,14 +251,28 @@ class Adaptation:
             return d
         d = people.desired_dissent
         if rule == "threshold":
-            a = threshold_dissent(d, people.risk_aversion, psi, self.cfg.tolerance,
+            a = threshold_dissent(d, people.threshold, psi, self.cfg.tolerance,
                                   network, people.expressed_dissent)
         else:
             rule = strategic_dissent_plain if self.reference else strategic_dissent
             a = rule(d, people.boldness, nu, self.cfg.tolerance, psi,
                                   self.cfg.punishment)
+        if self._fixed is None:
+            self._fixed = people.fixed_opinion.any()
+        if self._fixed:  # (a fixed opinion is always expressed)
+            a = np.where(people.fixed_opinion, d, a)
         people.expressed_opinion = self._expressed(d, a, people.private_opinion)
         return a
+
+    def note_decisions(self, before: np.ndarray, after: np.ndarray, desired: np.ndarray
+                       ) -> None:
+        """The share of people whose decision to self-censor (to express less dissent
+        than they hold, beyond the tolerance) differs from yesterday's."""
+        eps = np.float32(1e-9)
+        free = desired > self.cfg.tolerance
+        was = free & (np.asarray(before) < desired - eps)
+        now = free & (np.asarray(after) < desired - eps)
+        self.changed_share = float(np.count_nonzero(was != now)) / max(desired.shape[0], 1)
 
     def _expressed(self, desired, dissent, private) -> np.ndarray:
         return (expressed if self.reference else _expressed)(desired, dissent, private)

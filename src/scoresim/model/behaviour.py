@@ -47,10 +47,25 @@ def income_share(people: People) -> np.ndarray:
     return people.income_decile.astype(np.float32) / 9.0
 
 
-def spending_factor(people: People, cfg: BehaviourConfig, income: np.ndarray) -> np.ndarray:
+def spending_factor(people: People, cfg: BehaviourConfig, income: np.ndarray,
+                    z: np.ndarray | None = None) -> np.ndarray:
     """Spending power (M1): ``spending_poorest`` for the poorest decile rising linearly to
-    ``spending_richest`` for the richest (defaults 0.5 .. 1.5)."""
-    return cfg.spending_poorest + (cfg.spending_richest - cfg.spending_poorest) * income
+    ``spending_richest`` for the richest (defaults 0.5 .. 1.5); with M14's
+    ``shopping_reliability_strength`` > 0 times ``exp(strength * z)``, ``z`` the person's
+    repayment reliability in standard deviations (:func:`reliability_z`)."""
+    f = cfg.spending_poorest + (cfg.spending_richest - cfg.spending_poorest) * income
+    if cfg.shopping_reliability_strength > 0 and z is not None:
+        f = f * np.exp(np.float32(cfg.shopping_reliability_strength) * z)
+    return f
+
+
+def reliability_z(people: People) -> np.ndarray:
+    """M14: each person's bill (repayment) reliability in standard deviations from the
+    population's mean, clipped to [-3, 3] (float32)."""
+    r = people.bill_reliability.astype(np.float64)
+    sd = r.std()
+    z = (r - r.mean()) / sd if sd > 0 else np.zeros_like(r)
+    return np.clip(z, -3, 3).astype(np.float32)
 
 
 def hardship_factor(people: People, cfg: BehaviourConfig, income: np.ndarray) -> np.ndarray:
@@ -78,7 +93,9 @@ def rate_factors(
             if name in ("spending", "hardship") and "income" not in made:
                 made["income"] = income_share(people)
             if name == "spending":
-                made[name] = spending_factor(people, cfg, made["income"])
+                z = (reliability_z(people) if cfg.shopping_reliability_strength > 0
+                     else None)
+                made[name] = spending_factor(people, cfg, made["income"], z)
             elif name == "hardship":
                 made[name] = hardship_factor(people, cfg, made["income"])
             elif name == "loyalty":

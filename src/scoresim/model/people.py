@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -13,10 +14,11 @@ from scoresim.declarations.categories import (
     ORDINARY_JOB,
     WORKING,
 )
+from scoresim.errors import ScenarioError
 
 if TYPE_CHECKING:
     from scoresim.engine.rng import Streams
-    from scoresim.scenario.schema import Scenario
+    from scoresim.scenario.schema import Scenario, ThresholdConfig
 
 
 
@@ -37,6 +39,8 @@ class People:
     university: np.ndarray  # bool: admitted to university
     blacklisted_until: np.ndarray  # int32 step; -1 never listed
     blacklist_wrongful: np.ndarray  # bool: listed through a misattributed record
+    threshold: np.ndarray  # float32 in [0, 1]: the threshold rule's share of friends
+    fixed_opinion: np.ndarray  # bool: holds and expresses a fixed opinion, whatever it costs
 
     @property
     def n(self) -> int:
@@ -69,7 +73,42 @@ class People:
         return value
 
 
-def make_people(scenario: Scenario, streams: Streams, n: int | None = None) -> People:
+def make_thresholds(cfg: ThresholdConfig, n: int, risk_aversion: np.ndarray,
+                    streams: Streams, base_dir: Path | None = None) -> np.ndarray:
+    """The threshold rule's thresholds (float32 in [0, 1]), as ``people.thresholds``
+    says: each person's risk aversion, drawn (uniform, normal: stream
+    ``people.threshold``), or given (a list or a file, one per person)."""
+    kind = cfg.distribution
+    if kind == "risk_aversion":
+        return risk_aversion
+    if kind == "uniform":
+        x = cfg.low + (cfg.high - cfg.low) * streams.gen("people.threshold").random(n)
+    elif kind == "normal":
+        x = np.clip(cfg.mean + cfg.sd * streams.gen("people.threshold").standard_normal(n),
+                    0.0, 1.0)
+    else:
+        key = f"people.thresholds.{'values' if kind == 'list' else 'file'}"
+        if kind == "list":
+            x = np.asarray(cfg.values, np.float64)
+        else:
+            path = Path(str(cfg.file))
+            if base_dir is not None and not path.is_absolute():
+                path = base_dir / path
+            try:
+                x = np.loadtxt(path, dtype=np.float64, ndmin=1, comments="#")
+            except (OSError, ValueError) as exc:
+                raise ScenarioError(f"{key}: cannot read thresholds from {path}: {exc}"
+                                    ) from None
+            if ((x < 0) | (x > 1) | ~np.isfinite(x)).any():
+                raise ScenarioError(f"{key}: thresholds must lie in [0, 1] ({path}).")
+        if x.shape[0] != n:
+            raise ScenarioError(f"{key}: {x.shape[0]} thresholds for {n} people (one per "
+                                "person is needed).")
+    return x.astype(np.float32)
+
+
+def make_people(scenario: Scenario, streams: Streams, n: int | None = None,
+                base_dir: Path | None = None) -> People:
     """Draw a synthetic population; each attribute from its own named stream."""
     cfg = scenario.people
     n = cfg.count if n is None else n
@@ -92,13 +131,22 @@ def make_people(scenario: Scenario, streams: Streams, n: int | None = None) -> P
     # Boldness falls with risk aversion; its mean over the population is boldness_mean.
     boldness = (cfg.boldness_mean * 2.0 * (1.0 - risk) + 1e-3).astype(np.float32)
 
+    fixed = np.zeros(n, bool)
+    if cfg.fixed_opinion_share > 0:
+        fixed = streams.gen("people.fixed_opinion").random(n) < cfg.fixed_opinion_share
+        opinion = np.where(fixed, np.float32(cfg.fixed_opinion), opinion).astype(np.float32)
+    expressed = opinion.copy()
+    if cfg.initial_expressed_opinion is not None:
+        expressed = np.where(fixed, opinion, np.float32(cfg.initial_expressed_opinion)
+                             ).astype(np.float32)
+
     return People(
         region=region.astype(np.int16),
         age_band=age_band.astype(np.int8),
         income_decile=income.astype(np.int8),
         job=job.astype(np.int8),
         private_opinion=opinion,
-        expressed_opinion=opinion.copy(),
+        expressed_opinion=expressed,
         risk_aversion=risk,
         boldness=boldness,
         commerce_account=streams.gen("people.commerce_account").random(n)
@@ -112,4 +160,6 @@ def make_people(scenario: Scenario, streams: Streams, n: int | None = None) -> P
         university=np.zeros(n, dtype=bool),
         blacklisted_until=np.full(n, -1, dtype=np.int32),
         blacklist_wrongful=np.zeros(n, dtype=bool),
+        threshold=make_thresholds(cfg.thresholds, n, risk, streams, base_dir),
+        fixed_opinion=fixed,
     )

@@ -37,7 +37,7 @@ from scoresim.engine.kernels.scoring import (  # the compiled kernels
 )
 from scoresim.model.network import Network
 from scoresim.model.people import People
-from scoresim.model.sources import Records
+from scoresim.model.sources import Records, once_per_event
 from scoresim.scenario import conditions
 from scoresim.scenario.schema import RuleConfig, Scenario, SchemeConfig
 
@@ -204,6 +204,9 @@ class Scheme:
                     if rule.person_clauses else None)
             extra = np.zeros(n, np.float64) if keep_per_rule else none_f64
             idx = order[starts[rule.kind]:starts[rule.kind + 1]]
+            if np.count_nonzero(rule_src) > 1:  # (an event seen by two sources: once)
+                idx = once_per_event(idx, records.person, records.source, records.count,
+                                     records.misattributed, rule_src)
             if rule.cap is not None and step % rule.cap_period == 0:
                 rule.cum[:] = 0.0
                 rule.cum_clean[:] = 0.0

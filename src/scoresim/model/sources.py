@@ -162,6 +162,26 @@ class DataSources:
                          for f in ("person", "kind", "source", "count", "misattributed")))
 
 
+def once_per_event(idx: np.ndarray, person: np.ndarray, source: np.ndarray,
+                   count: np.ndarray, wrong: np.ndarray, rule_src: np.ndarray) -> np.ndarray:
+    """An event counts once per scheme, whatever number of its sources saw it: of the
+    records ``idx`` (one kind, one day, in row order), those from the rule's sources
+    (``rule_src``) with, per person, only the rightly attributed record with the largest
+    count (the first such row on a tie). Records of one person, kind and day from two
+    sources are taken as the same events: a scheme that sees a bill default through the
+    payment platform and the credit reference centre deducts for it once. Misattributed
+    records (M1) are kept, each: they land on random people, one error each."""
+    j = idx[rule_src[source[idx]]]
+    right = j[~wrong[j]]
+    if right.size < 2:
+        return j
+    order = np.lexsort((right, -count[right], person[right]))
+    p = person[right][order]
+    first = np.ones(order.size, bool)
+    first[1:] = p[1:] != p[:-1]
+    return np.sort(np.concatenate([right[order[first]], j[wrong[j]]]))
+
+
 def thin(n: np.ndarray, p: float, key: np.uint64, ids: np.ndarray) -> np.ndarray:
     """Binomial(n, p) per record, at the record's counter uniform ``ids`` under ``key``."""
     if p >= 1.0:

@@ -15,6 +15,7 @@ import pyarrow as pa
 
 from scoresim.declarations import outcomes as declared
 from scoresim.declarations.categories import WORKING
+from scoresim.declarations.events import KIND_INDEX
 from scoresim.declarations.sanctions import PRIVILEGE_EFFECTS, SANCTION_EFFECTS
 from scoresim.engine.kernels.outcomes import (  # the compiled kernels
     _centred,
@@ -247,6 +248,22 @@ class _PendingAssortativity:
     network_version: int
 
 
+def default_auc(scores: np.ndarray, defaulted: np.ndarray) -> float:
+    """The area under the ROC curve of ``scores`` (NaN: not scored, left out) for telling
+    who did not default from who did: the chance that a random non-defaulter scores
+    higher than a random defaulter (ties count half). NaN if either group is empty."""
+    from scipy.stats import rankdata
+
+    ok = ~np.isnan(scores)
+    x, bad = scores[ok].astype(np.float64), defaulted[ok]
+    n_bad = int(bad.sum())
+    n_good = x.size - n_bad
+    if n_bad == 0 or n_good == 0:
+        return np.nan
+    ranks = rankdata(x)
+    return float((ranks[~bad].sum() - n_good * (n_good + 1) / 2) / (n_good * n_bad))
+
+
 class Observer:
     """Computes one outcome row per step; caches what does not change (who is a critic,
     the degree statistics between rewirings)."""
@@ -264,6 +281,30 @@ class Observer:
         self._degree: dict[str, float] = {}
         self._pending: dict[str, _PendingAssortativity] = {}
         self._degree_stats()  # (again whenever ties change)
+        # M14: each scheme's scores at the start of the current year (NaN: not scored),
+        # who defaulted since, and the AUC of the last full year
+        self.year_start = -1
+        self.window_days = sc.output.default_window_days
+        self.year_scores: dict[str, np.ndarray] = {}
+        self.defaulted = np.zeros(p.n, bool)
+        self.default_auc: dict[str, float] = {name: np.nan for name in sim.schemes}
+
+    def _default_prediction(self, t: int, events: Events) -> None:
+        """M14: after a window (``output.default_window_days``, a year by default) of
+        defaults, the AUC of each scheme's scores from the window's first day for them
+        (:func:`default_auc`); then a new window starts from today's scores."""
+        sim = self.sim
+        if self.year_start >= 0:
+            for kind in ("bill_default", "loan_default"):
+                self.defaulted[events.who[KIND_INDEX[kind]]] = True
+        if self.year_start < 0 or t - self.year_start >= self.window_days:
+            if self.year_start >= 0:
+                for name, scores in self.year_scores.items():
+                    self.default_auc[name] = default_auc(scores, self.defaulted)
+            self.year_start = t
+            self.year_scores = {name: np.where(sch.scored, sch.s, np.float32(np.nan))
+                                for name, sch in sim.schemes.items()}
+            self.defaulted[:] = False
 
     # The score assortativity of a step needs the sum of friends' scores, which the next
     # step's publishing pass computes anyway (for everyone scored then): the column is
@@ -401,6 +442,8 @@ class Observer:
             "compliant_share": self.compliant_share,
             "self_censoring_share": censoring_share,
             "defiant_share": 1.0 - self.compliant_share - censoring_share,
+            "decision_changed_share": sim.adaptation.changed_share,
+            "perceived_minus_actual_risk": sim.adaptation.risk_gap,
             **self._degree_stats(),
             "ties_unfriended": ties["ties_unfriended"],
             "ties_added": ties["ties_added"],
@@ -431,8 +474,10 @@ class Observer:
             jobs.append((sch, np.float32(centre), sums_.moments))
         assortativity_now = dict(zip([sch.name for sch in schemes], map_threads(
             lambda job: self._score_assortativity(t, *job), jobs, n), strict=True))
+        self._default_prediction(t, events)
         for sch in schemes:
             name = sch.name
+            row[f"{name}_default_auc"] = self.default_auc[name]
             (opted, c, stats), s = passes[name]
             opted_any |= opted
             stats["score_mean"] = s.score / c.scored if c.scored else np.nan

@@ -27,6 +27,7 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("(top level)", sc.Scenario),
     ("people", sc.PeopleConfig),
     ("people.age_shares", sc.AgeShares),
+    ("people.thresholds", sc.ThresholdConfig),
     ("life", sc.LifeConfig),
     ("network", sc.NetworkConfig),
     ("behaviour", sc.BehaviourConfig),

@@ -64,6 +64,41 @@ class AgeShares(Strict):
         return self
 
 
+class ThresholdConfig(Strict):
+    """Thresholds of the threshold rule (``adaptation.self_censorship = "threshold"``,
+    after Granovetter 1978): the share of a person's friends who must have voiced dissent
+    the day before for them to voice theirs."""
+
+    distribution: Literal["risk_aversion", "uniform", "normal", "list", "file"] = (
+        "risk_aversion")
+    """risk_aversion (each person's own risk aversion, Beta(2, 2)), uniform (between
+    `low` and `high`), normal (`mean`, `sd`, clipped to [0, 1]), list (`values`, one per
+    person, in person order) or file (`file`: one value per line, one per person)."""
+    low: Share = 0.0
+    """uniform: the lowest threshold."""
+    high: Share = 1.0
+    """uniform: the highest threshold."""
+    mean: Share = 0.25
+    """normal: the mean threshold."""
+    sd: Annotated[float, Field(ge=0, le=10)] = 0.1
+    """normal: the standard deviation of the thresholds."""
+    values: list[Share] = Field(default_factory=list)
+    """list: the thresholds, one per person (as many as `people.count`)."""
+    file: str | None = None
+    """file: a text file (relative to the scenario file) of thresholds in [0, 1], one per
+    line, one per person."""
+
+    @model_validator(mode="after")
+    def _source_given(self) -> ThresholdConfig:
+        if self.distribution == "list" and not self.values:
+            raise ValueError("values: the list distribution needs the thresholds")
+        if self.distribution == "file" and not self.file:
+            raise ValueError("file: the file distribution needs a file of thresholds")
+        if self.low > self.high:
+            raise ValueError(f"low ({self.low:g}) must not exceed high ({self.high:g})")
+        return self
+
+
 class PeopleConfig(Strict):
     """Who lives in the synthetic society (MODEL.md: People)."""
 
@@ -98,6 +133,16 @@ class PeopleConfig(Strict):
     """Added chance of a good job per income decile."""
     no_job_share: Share = 0.05
     """Share of working-age people without a job."""
+    thresholds: ThresholdConfig = Field(default_factory=ThresholdConfig)
+    """Thresholds of the threshold rule of self-censorship."""
+    initial_expressed_opinion: Annotated[float, Field(ge=-1.0, le=1.0)] | None = None
+    """The opinion everyone expresses on the first day, before any rule has run (default:
+    their private opinion). It is what friends see on day one under the threshold rule."""
+    fixed_opinion_share: Share = 0.0
+    """Share of people (drawn at random) whose opinion is fixed at `fixed_opinion`: they
+    hold it and always express it, whatever it costs (committed minorities, zealots)."""
+    fixed_opinion: Annotated[float, Field(ge=-1.0, le=1.0)] = -1.0
+    """The opinion of the fixed share (-1: committed critics)."""
 
     @model_validator(mode="after")
     def _regions_sum_to_one(self) -> PeopleConfig:
@@ -204,6 +249,13 @@ class BehaviourConfig(Strict):
     1 (richest)."""
     hardship_scale: Annotated[float, Field(ge=0, le=100)] = 4.0
     """Scale of the hardship factor (see `hardship_income_offset`)."""
+    shopping_reliability_strength: Annotated[float, Field(ge=0, le=5)] = 0.0
+    """M14 as a testable claim: bill reliability is each person's latent repayment
+    reliability (it drives bill and loan defaults through the hardship factor); shopping
+    and payment rates are multiplied by exp(this * z), z the person's reliability in
+    standard deviations from the population's mean (clipped to +-3). 0: shopping says
+    nothing about repayment beyond income (the reports' claim is false). Outcome:
+    SCHEME_default_auc."""
 
 
 # -------------------------------------------------------------------------------- sources
@@ -442,7 +494,13 @@ class SanctionConfig(Strict):
     factor: Annotated[float, Field(ge=0)] = 1.0
     """Multiplier of throttled online activity, hire chance, tie chance or spending."""
     lasts_days: Annotated[int, Field(ge=1, le=36500)] = 365
-    """loan_denied: days a person hit is refused loans (no loan defaults meanwhile)."""
+    """loan_denied: days a person hit is refused loans (no loan defaults meanwhile);
+    housing_denied: days a person refused a flat cannot take a good job (their job
+    applications fail: no flat in the city, no job there)."""
+    settles_probability: Share = 0.0
+    """travel_ban: chance a stopped traveller pays what they owe and leaves the blacklist
+    (NDRC 2019: 3.51 million of the listed paid against 22.9 million blocked ticket
+    purchases in 2018, about 0.15 per purchase)."""
 
     _parse_when = field_validator("when")(_valid_condition)
 
@@ -501,11 +559,11 @@ class AdaptationConfig(Strict):
     """Punishment form of the strategic rule: uniform or proportional."""
     tolerance: Share = 0.1
     """tau: dissent that costs nothing, in [0, 1]."""
-    severity_per_point: Rate = 0.02
+    severity_per_point: Annotated[float, Field(ge=0, le=1000)] = 0.02
     """Perceived severity psi per point deducted for a critical statement or protest."""
-    severity_per_sanction: Rate = 0.2
+    severity_per_sanction: Annotated[float, Field(ge=0, le=1000)] = 0.2
     """Added severity per active sanction rule of a scheme that punishes dissent."""
-    gaming_strength: Rate = 0.5
+    gaming_strength: Annotated[float, Field(ge=0, le=10)] = 0.5
     """How strongly known points raise rewarded acts and lower punished ones (0: no gaming)."""
     gaming_points_scale: Annotated[float, Field(gt=0, le=1e6)] = 10.0
     """Points that count as a strong incentive for gaming."""
@@ -567,6 +625,30 @@ class AdaptationConfig(Strict):
     share in [0, 1])."""
     ambition_good_job_factor: Annotated[float, Field(ge=0, le=10)] = 1.5
     """Voluntary enrolment: how much more eager people with a good job are."""
+    risk_learning: Literal["announced", "bayesian"] = "announced"
+    """How people judge the risk of dissent. announced: from the announced rules alone
+    (every person of a region sees the same severity, the sources' recording chance is
+    known exactly). bayesian: each person learns a perceived detection probability
+    (Beta-Bernoulli updating with forgetting, after Anwar and Loughran 2011) and a
+    perceived severity (the sanctions that can reach them, plus the sanctions they have
+    seen, after Stafford and Warr 1993) from what they observe day by day
+    (docs/architecture.md, "Adaptation")."""
+    risk_memory_half_life_days: Annotated[float, Field(gt=0, le=36500)] = 90.0
+    """bayesian: days after which a remembered observation (an act recorded or not, a
+    sanction seen) weighs half as much."""
+    detection_prior_strength: Annotated[float, Field(gt=0, le=1e6)] = 10.0
+    """bayesian: the announced recording chance counts as this many observed acts (the
+    strength of the Beta prior)."""
+    vicarious_weight: Share = 0.3
+    """bayesian: weight of a friend's act, record or sanction one can see, relative to
+    one's own (vicarious experience, Stafford and Warr 1993)."""
+    naming_weight: Share = 0.01
+    """bayesian: weight, for everyone in a region, of one person of that region newly named
+    on the public blacklist (M11), relative to a sanction of one's own."""
+    severity_reach_points: Annotated[float, Field(gt=0, le=1e6)] = 100.0
+    """bayesian: a sanction rule counts fully toward a person's severity when their score
+    meets its condition, and by exp(-points short of it / this) otherwise; rules that
+    cannot reach the person (another region, stage of life or account) count nothing."""
 
 
 class OutputConfig(Strict):
@@ -582,6 +664,9 @@ class OutputConfig(Strict):
     """Income gaps in the outcomes: 'rich' are the deciles from this one up (0-9)."""
     poor_to_decile: Annotated[int, Field(ge=0, le=9)] = 2
     """Income gaps in the outcomes: 'poor' are the deciles up to this one."""
+    default_window_days: Annotated[int, Field(ge=1, le=36500)] = 365
+    """M14, SCHEME_default_auc: how far ahead the score is asked to predict defaults: the
+    scores of a window's first day against the defaults of the window's days."""
 
 
 # ------------------------------------------------------------------------------- scenario
