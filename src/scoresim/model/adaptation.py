@@ -118,6 +118,16 @@ class Adaptation:
         self._uncensored: tuple[np.ndarray, np.ndarray] | None = None
         self._knowledge_from: dict[str, np.ndarray] = {}  # who saw their score, by scheme
 
+    def reset(self, who: np.ndarray) -> None:
+        """Newcomers in the slots ``who``: their previous score is their fresh one (the
+        schemes reset first), the caches of opinions and knowledge are made again."""
+        if not who.size:
+            return
+        for name, sch in self.schemes.items():
+            self.prev_s[name][who] = sch.s[who]
+        self._uncensored = None
+        self._knowledge_from = {}
+
     # -------------------------------------------------------------- learning the rules
 
     def learn(self) -> None:

@@ -13,10 +13,11 @@ from scoresim.declarations.categories import (
     ORDINARY_JOB,
     WORKING,
 )
+from scoresim.engine.rng import INIT_STEP
 
 if TYPE_CHECKING:
     from scoresim.engine.rng import Streams
-    from scoresim.scenario.schema import Scenario
+    from scoresim.scenario.schema import PeopleConfig, Scenario
 
 
 
@@ -37,6 +38,8 @@ class People:
     university: np.ndarray  # bool: admitted to university
     blacklisted_until: np.ndarray  # int32 step; -1 never listed
     blacklist_wrongful: np.ndarray  # bool: listed through a misattributed record
+    age_days: np.ndarray  # uint16: age in days (65,535 days: 179 years)
+    person_id: np.ndarray  # int64: unique over the run; a reused slot gets a new one
 
     @property
     def n(self) -> int:
@@ -69,26 +72,47 @@ class People:
         return value
 
 
-def make_people(scenario: Scenario, streams: Streams, n: int | None = None) -> People:
-    """Draw a synthetic population; each attribute from its own named stream."""
+def draw_jobs(income: np.ndarray, u: np.ndarray, cfg: PeopleConfig) -> np.ndarray:
+    """The job of working people from their income decile and a uniform each: good with
+    chance ``good_job_base_share + good_job_share_per_decile * decile``, none for the top
+    ``no_job_share`` of uniforms, else ordinary (at the start, and at a first job)."""
+    p_good = np.minimum(cfg.good_job_base_share + cfg.good_job_share_per_decile * income, 1.0)
+    job = np.where(u < p_good, GOOD_JOB, ORDINARY_JOB)
+    return np.where(u > 1.0 - cfg.no_job_share, NO_JOB, job).astype(np.int8)
+
+
+def make_people(scenario: Scenario, streams: Streams, n: int | None = None, *,
+                prefix: str = "people", step: int = INIT_STEP) -> People:
+    """Draw a synthetic population; each attribute from its own named stream
+    (``prefix.attribute`` at ``step``: newcomers, :mod:`scoresim.model.demography`, draw
+    from the same distributions on streams of their own)."""
+    from scoresim.model.demography import stage_of, stationary_ages
+
     cfg = scenario.people
     n = cfg.count if n is None else n
 
-    shares = np.array(list(cfg.regions.values()), dtype=float)
-    region = streams.gen("people.region").choice(len(shares), size=n, p=shares / shares.sum())
-    ages = np.array([cfg.age_shares.student, cfg.age_shares.working, cfg.age_shares.retired])
-    age_band = streams.gen("people.age_band").choice(3, size=n, p=ages / ages.sum())
-    income = streams.gen("people.income").integers(0, 10, size=n)
+    def gen(name: str) -> np.random.Generator:
+        return streams.gen(f"{prefix}.{name}", step)
 
-    u_job = streams.gen("people.job").random(n)
-    p_good = np.minimum(cfg.good_job_base_share + cfg.good_job_share_per_decile * income, 1.0)
-    job = np.where(u_job < p_good, GOOD_JOB, ORDINARY_JOB)
-    job = np.where(u_job > 1.0 - cfg.no_job_share, NO_JOB, job)
+    shares = np.array(list(cfg.regions.values()), dtype=float)
+    region = gen("region").choice(len(shares), size=n, p=shares / shares.sum())
+    demo = scenario.demography
+    if demo.enabled:  # ages from the steady state; stages follow from them
+        age_days = stationary_ages(gen("age").random(n), demo)
+        age_band = stage_of(age_days, demo)
+    else:  # stages from the shares; ages within the stage from the steady state
+        ages = np.array([cfg.age_shares.student, cfg.age_shares.working,
+                         cfg.age_shares.retired])
+        age_band = gen("age_band").choice(3, size=n, p=ages / ages.sum())
+        age_days = stationary_ages(gen("age").random(n), demo, age_band)
+    income = gen("income").integers(0, 10, size=n)
+
+    job = draw_jobs(income, gen("job").random(n), cfg)
     job = np.where(age_band == WORKING, job, NO_JOB)
 
-    opinion = 2.0 * streams.gen("people.opinion").beta(cfg.opinion_beta_a, cfg.opinion_beta_b, n)
+    opinion = 2.0 * gen("opinion").beta(cfg.opinion_beta_a, cfg.opinion_beta_b, n)
     opinion = (opinion - 1.0).astype(np.float32)
-    risk = streams.gen("people.risk_aversion").beta(2.0, 2.0, n).astype(np.float32)
+    risk = gen("risk_aversion").beta(2.0, 2.0, n).astype(np.float32)
     # Boldness falls with risk aversion; its mean over the population is boldness_mean.
     boldness = (cfg.boldness_mean * 2.0 * (1.0 - risk) + 1e-3).astype(np.float32)
 
@@ -101,15 +125,15 @@ def make_people(scenario: Scenario, streams: Streams, n: int | None = None) -> P
         expressed_opinion=opinion.copy(),
         risk_aversion=risk,
         boldness=boldness,
-        commerce_account=streams.gen("people.commerce_account").random(n)
-        < cfg.commerce_account_share,
-        social_account=streams.gen("people.social_account").random(n)
-        < cfg.social_account_share,
-        foreigner=streams.gen("people.foreigner").random(n) < cfg.foreigner_share,
-        bill_reliability=streams.gen("people.bill_reliability")
+        commerce_account=gen("commerce_account").random(n) < cfg.commerce_account_share,
+        social_account=gen("social_account").random(n) < cfg.social_account_share,
+        foreigner=gen("foreigner").random(n) < cfg.foreigner_share,
+        bill_reliability=gen("bill_reliability")
         .beta(cfg.bill_reliability_beta_a, cfg.bill_reliability_beta_b, n)
         .astype(np.float32),
         university=np.zeros(n, dtype=bool),
         blacklisted_until=np.full(n, -1, dtype=np.int32),
         blacklist_wrongful=np.zeros(n, dtype=bool),
+        age_days=age_days,
+        person_id=np.arange(n, dtype=np.int64),
     )

@@ -253,7 +253,14 @@ class Observer:
 
     def __init__(self, sim: Sim):
         self.sim = sim
-        p, sc = sim.people, sim.scenario
+        self._degree: dict[str, float] = {}
+        self._pending: dict[str, _PendingAssortativity] = {}
+        self.reset()
+
+    def reset(self) -> None:
+        """Make the caches of who is a critic, working or compliant again (after people
+        entered or changed stage, :mod:`scoresim.model.demography`)."""
+        p, sc = self.sim.people, self.sim.scenario
         self.critics = p.private_opinion < sc.people.critic_below
         self.working = p.age_band == WORKING
         d = p.desired_dissent
@@ -261,8 +268,6 @@ class Observer:
         self.above_tolerance = d > sc.adaptation.tolerance
         self.compliant_share = float((~self.above_tolerance).mean())
         self._degree_version = -1
-        self._degree: dict[str, float] = {}
-        self._pending: dict[str, _PendingAssortativity] = {}
         self._degree_stats()  # (again whenever ties change)
 
     # The score assortativity of a step needs the sum of friends' scores, which the next

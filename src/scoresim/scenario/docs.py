@@ -28,6 +28,7 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("people", sc.PeopleConfig),
     ("people.age_shares", sc.AgeShares),
     ("life", sc.LifeConfig),
+    ("demography", sc.DemographyConfig),
     ("network", sc.NetworkConfig),
     ("behaviour", sc.BehaviourConfig),
     ("behaviour.rates_per_day", sc.RatesPerDay),
