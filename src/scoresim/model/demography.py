@@ -179,8 +179,8 @@ def newcomer_ties(network: Network, who: np.ndarray, mean_degree: float,
     """Friends for newcomers: each makes a Poisson(``mean_degree``) number of ties (the
     network's mean degree as it stands: as many, on average, as a leaver takes away), to
     people picked in proportion to their degree plus one (the well connected meet more
-    newcomers, which keeps the degree distribution's shape). Returns the ties (u, v) to add; self-ties and duplicates are
-    dropped by :meth:`Network.update`."""
+    newcomers, which keeps the degree distribution's shape). Returns the ties (u, v) to
+    add; self-ties and duplicates are dropped by :meth:`Network.update`."""
     if who.size == 0 or network.n < 2:
         return np.empty(0, np.int64), np.empty(0, np.int64)
     k = gen.poisson(mean_degree, who.size)

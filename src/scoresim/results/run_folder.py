@@ -52,6 +52,8 @@ def people_table(sim: Sim) -> pa.Table:
     p = sim.people
     cols: dict[str, Any] = {
         "id": pa.array(np.arange(p.n, dtype=np.int32)),
+        "person_id": p.person_id,
+        "age_years": (p.age_days / 365.25).astype(np.float32),
         "region": _categorical(p.region, list(sim.scenario.people.regions)),
         "age_band": _categorical(p.age_band, AGE_BANDS),
         "income_decile": p.income_decile,
