@@ -32,9 +32,10 @@ def test_starting_ages_follow_the_steady_state():
     band = np.full(u.size, WORKING)
     within = stationary_ages(u, cfg, band)
     assert (stage_of(within, cfg) == WORKING).all()
-    # With the defaults: about 7% students, 63% working, 30% retired.
+    # With the defaults: about 7% students, 66% working, 27% retired (the presets'
+    # people.age_shares, 10/65/25, were close).
     shares = np.bincount(stage_of(stationary_ages(u, cfg), cfg), minlength=3) / u.size
-    assert shares == pytest.approx([0.07, 0.63, 0.30], abs=0.02)
+    assert shares == pytest.approx([0.072, 0.659, 0.268], abs=0.005)
 
 
 def test_the_population_turns_over_and_ids_stay_unique():
@@ -156,40 +157,54 @@ def test_a_burn_in_starts_both_scenarios_from_the_same_society():
 NOT_STATIONARY = {
     "step": "the day's index",
     "phase": "the phase's index",
+    # A dated policy of the society's data sources (in every preset, baseline included):
+    # real-name registration of social accounts from mid-2018 records more of what people
+    # do. A step, not a drift.
+    "records": "real-name registration (sources.social.real_name_from)",
+    "records_social": "real-name registration (sources.social.real_name_from)",
+    "records_misattributed": "real-name registration (sources.social.real_name_from)",
     # The friendship network drifts through rewiring (homophily, ties dissolving and
-    # forming): that is the network dynamics' subject, not the population's.
+    # forming): the network dynamics' subject, not the population's (the newcomers' ties
+    # keep the mean degree; rewiring moves it and the critics' share of ties).
     "critic_degree_ratio": "the network's own drift (rewiring)",
     "isolated_critics": "the network's own drift (rewiring)",
     "mean_degree": "the network's own drift (rewiring)",
 }
 
 #: The band: a year's mean (seeds pooled) may differ from the ten-year mean by at most
-#: RELATIVE of that mean or ABSOLUTE, whichever is larger (ABSOLUTE for columns near 0).
-RELATIVE = 0.20
-ABSOLUTE = {"share": 0.03, "default": 0.05}
+#: RELATIVE of that mean, or SE_BAND standard errors of a pooled yearly mean (from the
+#: spread between seeds: counts of rare events are noisy at 500 people), whichever is
+#: larger. The drifts this replaces were 13% to 95% over ten years (issue 19).
+RELATIVE = 0.15
+SE_BAND = 5.0
+SEEDS = range(5)
 
 
 def test_baseline_stands_still():
-    """`baseline`, 1,000 people, 2018-2027 after a year's burn-in (the blacklist fills in
-    its first 180 days), seeds 0-4 pooled: every outcome column's yearly mean stays
-    within the band of its ten-year mean. The largest deviations measured (relative to
-    the band) are about half the band; the chance of a false failure is small (no seed
-    of 0-4 comes near it alone)."""
-    means = []
-    for seed in range(5):
+    """`baseline`, 500 people, 2018-2027 after a year's burn-in (the blacklist fills in its
+    first 180 days), seeds 0-4 pooled: every outcome column's yearly mean stays within the
+    band of its ten-year mean. False failures: with normal errors, 5 standard errors
+    (variance pooled over ten years and five seeds) are crossed by one of about 40
+    columns' 10 years with a chance below 1%; the relative band lowers it further."""
+    per_seed = []
+    for seed in SEEDS:
         sc = scenario("baseline", burn_in_days=365, start="2018-01-01", end="2027-12-31")
-        df = Sim(sc, seed=seed, people=1000).run().outcomes_df()
+        df = Sim(sc, seed=seed, people=500).run().outcomes_df()
         years = pd.to_datetime(df["date"]).dt.year
-        means.append(df.drop(columns=["date"]).astype(float).groupby(years).mean())
-    pooled = pd.concat(means).groupby(level=0).mean()
+        per_seed.append(df.drop(columns=["date"]).astype(float).groupby(years).mean())
+    stacked = np.stack([m.to_numpy() for m in per_seed])  # seed, year, column
+    pooled = pd.DataFrame(stacked.mean(axis=0), index=per_seed[0].index,
+                          columns=per_seed[0].columns)
+    se = pd.Series(np.sqrt(np.nanmean(stacked.var(axis=0, ddof=1), axis=0) / len(SEEDS)),
+                   index=pooled.columns)
     drifting = []
     for col in pooled.columns:
         if col in NOT_STATIONARY or pooled[col].isna().all():
             continue
         level = pooled[col].mean()
-        absolute = ABSOLUTE["share"] if "share" in col else ABSOLUTE["default"]
-        band = max(RELATIVE * abs(level), absolute)
+        band = max(RELATIVE * abs(level), SE_BAND * se[col], 1e-9)
         worst = (pooled[col] - level).abs().max()
         if worst > band:
-            drifting.append(f"{col}: yearly means {pooled[col].round(4).tolist()}")
+            drifting.append(f"{col}: yearly means {pooled[col].round(4).tolist()}, band "
+                            f"{band:.4g}")
     assert not drifting, "\n".join(drifting)
