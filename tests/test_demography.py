@@ -49,7 +49,8 @@ def test_the_population_turns_over_and_ids_stay_unique():
     assert sim.demography.next_id == n + entered  # and every newcomer got a new id
     assert (p.person_id < sim.demography.next_id).all()
     entry, study_end, retire, top = thresholds(sim.scenario.demography)
-    assert (p.age_days >= entry).all() and (p.age_days < top).all()
+    every = sim.scenario.demography.turnover_every_days
+    assert (p.age_days >= entry).all() and (p.age_days < top + every).all()
     assert (p.age_band == stage_of(p.age_days, sim.scenario.demography)).all()
     assert (p.job[p.age_band != WORKING] == NO_JOB).all()
     newcomers = p.person_id >= n

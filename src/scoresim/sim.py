@@ -3,7 +3,8 @@
 The order of a step, written once (``Sim.step``):
 
 0. **demography**: everyone a day older; stages of life follow from age (a new worker
-   draws a first job, a new retiree leaves theirs); the day's deaths; a newcomer in each
+   draws a first job, a new retiree leaves theirs); deaths (settled every
+   ``demography.turnover_every_days``); a newcomer in each
    leaver's slot, with new ties, and every component's state of that slot reset
    (:meth:`Sim.reset_people`, the one place that calls each ``reset``)
 1. **policy**: the day's phase; enrolment (voluntary, opt-out, mandatory from a date;

@@ -6,8 +6,9 @@ replaced (scenario key ``demography``).
   working until ``retirement_age_years``, retired after. A student who turns working
   draws a first job as at the start (:func:`scoresim.model.people.draw_jobs`, from their
   income decile); a worker who retires leaves their job (income unchanged).
-- **Exits** (death): each day at the daily hazard of the stage (working: students and
-  workers; retired), and on reaching ``max_age_years``.
+- **Exits** (death): at the hazard of the stage (working: students and workers;
+  retired), and on reaching ``max_age_years``; settled every ``turnover_every_days``
+  (the chance of those days at once), so that the ties are rebuilt once a batch.
 - **Entries**: every leaver's slot is taken the same day by a newcomer aged
   ``entry_age_years`` (a school leaver), so the arrays keep their size and the population
   stays steady. The newcomer's attributes come from the same distributions as the first
@@ -47,7 +48,7 @@ def days(years: float) -> int:
 
 
 def daily(rate_per_year: float) -> float:
-    """The daily chance of an event at a yearly hazard ``rate_per_year``."""
+    """The chance of an event within a day at a yearly hazard ``rate_per_year``."""
     return float(-np.expm1(-rate_per_year / DAYS_PER_YEAR))
 
 
@@ -140,14 +141,16 @@ class Demography:
         return staged
 
     def leavers(self, people: People, streams: Streams, step: int) -> np.ndarray:
-        """Ids of those who die today: each at the daily hazard of their stage (one
-        uniform each from stream ``demography.exit``), and all who reach the maximum
-        age."""
-        if not self.cfg.enabled:
-            return np.empty(0, np.int64)
+        """Ids of those who die today: on every ``turnover_every_days``-th day, each with
+        the chance of that many days at the hazard of their stage (one uniform each from
+        stream ``demography.exit``), and all who reached the maximum age."""
         cfg = self.cfg
-        hazard = np.where(people.age_band == RETIRED, daily(cfg.death_rate_per_year_retired),
-                          daily(cfg.death_rate_per_year_working))
+        every = cfg.turnover_every_days
+        if not cfg.enabled or (step + 1) % every:
+            return np.empty(0, np.int64)
+        hazard = np.where(people.age_band == RETIRED,
+                          daily(cfg.death_rate_per_year_retired * every),
+                          daily(cfg.death_rate_per_year_working * every))
         u = streams.gen("demography.exit", step).random(people.n)
         return np.flatnonzero((u < hazard) | (people.age_days >= thresholds(cfg)[3]))
 

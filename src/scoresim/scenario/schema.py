@@ -187,7 +187,11 @@ class DemographyConfig(Strict):
     (7.13 per 1,000 in 2018, National Bureau of Statistics) because China's population is
     young and was growing, not stationary."""
     max_age_years: Annotated[int, Field(ge=21, le=150)] = 100
-    """Nobody lives past this age (leaves on reaching it)."""
+    """Nobody lives past this age (leaves on the first turnover day after reaching it)."""
+    turnover_every_days: Annotated[int, Field(ge=1, le=365)] = 7
+    """Deaths and entries are settled every this many days, with the chance of that many
+    days at once (the ties are rebuilt once for the batch, as for rewiring); ageing and the
+    stages of life go by the day."""
 
     @model_validator(mode="after")
     def _stages_in_order(self) -> DemographyConfig:
