@@ -86,7 +86,7 @@ def make_people(scenario: Scenario, streams: Streams, n: int | None = None, *,
     """Draw a synthetic population; each attribute from its own named stream
     (``prefix.attribute`` at ``step``: newcomers, :mod:`scoresim.model.demography`, draw
     from the same distributions on streams of their own)."""
-    from scoresim.model.demography import stage_of, stationary_ages
+    from scoresim.model.demography import stage_of, stationary_ages, thresholds
 
     cfg = scenario.people
     n = cfg.count if n is None else n
@@ -116,6 +116,13 @@ def make_people(scenario: Scenario, streams: Streams, n: int | None = None, *,
     # Boldness falls with risk aversion; its mean over the population is boldness_mean.
     boldness = (cfg.boldness_mean * 2.0 * (1.0 - risk) + 1e-3).astype(np.float32)
 
+    # Those past their first application day were admitted as a cohort would be.
+    life = scenario.life
+    admitted = (0.0 if life.university_application_day is None
+                else life.university_application_share * life.admission_probability)
+    past = age_days >= thresholds(demo)[0] + 365
+    university = past & (gen("university").random(n) < admitted)
+
     return People(
         region=region.astype(np.int16),
         age_band=age_band.astype(np.int8),
@@ -131,7 +138,7 @@ def make_people(scenario: Scenario, streams: Streams, n: int | None = None, *,
         bill_reliability=gen("bill_reliability")
         .beta(cfg.bill_reliability_beta_a, cfg.bill_reliability_beta_b, n)
         .astype(np.float32),
-        university=np.zeros(n, dtype=bool),
+        university=university,
         blacklisted_until=np.full(n, -1, dtype=np.int32),
         blacklist_wrongful=np.zeros(n, dtype=bool),
         age_days=age_days,
