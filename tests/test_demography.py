@@ -56,6 +56,8 @@ def test_the_population_turns_over_and_ids_stay_unique():
     newcomers = p.person_id >= n
     assert (p.age_days[newcomers] < entry + 731).all()
     assert (p.age_band[newcomers] == STUDENT).all()
+    young = p.age_days < entry + 150  # (entered after the last application day)
+    assert young.any() and not p.university[young].any()
     # The ids are in the outputs.
     table = results.people_df()
     assert table["person_id"].tolist() == p.person_id.tolist()

@@ -169,6 +169,7 @@ class Demography:
         people.age_days[who] = thresholds(self.cfg)[0]
         people.age_band[who] = STUDENT
         people.job[who] = NO_JOB
+        people.university[who] = False  # (their application day is ahead of them)
         people.person_id[who] = self.next_id + np.arange(who.size, dtype=np.int64)
         self.next_id += int(who.size)
         gone = np.isin(network.u, who) | np.isin(network.v, who)
