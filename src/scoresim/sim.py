@@ -197,7 +197,6 @@ class Sim:
             sim.step()
         listed = self.people.blacklisted_until
         listed[:] = np.where(listed >= days, listed - days, -1)
-        self.timings_burn_in_s = sum(sim.phase_seconds.values())
 
     # --------------------------------------------------------------------- the step
 
@@ -210,7 +209,7 @@ class Sim:
         self.sanctions.reset(who)
         self.adaptation.reset(who)  # (after the schemes: it copies their fresh scores)
         self.sources.reset(self.people, who, t)
-        dissent = np.array(self.expressed_dissent, dtype=np.float32, copy=True)
+        dissent = np.array(self.expressed_dissent, copy=True)
         dissent[who] = self.people.desired_dissent[who]
         self.expressed_dissent = dissent
         for kind, m in self.multipliers.items():
