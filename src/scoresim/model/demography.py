@@ -129,15 +129,19 @@ class Demography:
         draws a first job, a new retiree leaves theirs)."""
         if not self.cfg.enabled:
             return np.empty(0, np.int64)
-        people.age_days += np.uint16(1)
-        stage = stage_of(people.age_days, self.cfg)
-        staged = np.flatnonzero(stage != people.age_band)
+        age = people.age_days
+        age += np.uint16(1)
+        # (ages grow by one a day, so a stage changes exactly on its first day)
+        _, study_end, retire, _ = thresholds(self.cfg)
+        staged = np.flatnonzero((age == study_end) | (age == retire))
         if staged.size:
-            to_work = staged[stage[staged] == WORKING]
+            to_work = staged[age[staged] == study_end]
             u = streams.uniform_for("demography.first_job", step, people.person_id[to_work])
             people.job[to_work] = draw_jobs(people.income_decile[to_work], u, scenario.people)
-            people.job[staged[stage[staged] == RETIRED]] = NO_JOB
-            people.age_band[staged] = stage[staged]
+            people.age_band[to_work] = WORKING
+            to_retire = staged[age[staged] == retire]
+            people.job[to_retire] = NO_JOB
+            people.age_band[to_retire] = RETIRED
         return staged
 
     def leavers(self, people: People, streams: Streams, step: int) -> np.ndarray:
