@@ -178,7 +178,8 @@ def test_unfriending_isolates_critics():
     diffs = []
     for seed in range(5):
         common = dict(people=2000, days=300, seed=seed, adaptation__unfriend_probability=0.2,
-                      adaptation__unfriend_drag_points=0.5, **EARLY_MANDATE)
+                      adaptation__unfriend_drag_points=0.5, demography__enabled=False,
+                      **EARLY_MANDATE)  # (a fixed population: unfriending alone)
         _, scored = run(schemes__government__friend_weight=0.3, **common, **RUNNING)
         _, base = run(name="baseline", **common)
         diffs.append(scored.final("critic_degree_ratio") - base.final("critic_degree_ratio"))
@@ -247,6 +248,7 @@ def test_inactivity_decays_the_commercial_score():
     idle = {f"behaviour__rates_per_day__{k}": 0.0 for k in
             ("purchase_domestic", "purchase_foreign", "foreign_book_order",
              "mobile_payment", "bill_paid", "bill_default", "loan_default")}
+    idle["demography__enabled"] = False  # (newcomers would enrol, and start, later)
     sim, _ = run(name="sesame", people=500, days=100, **idle, **RUNNING_SESAME)
     sch = sim.schemes["sesame"]
     # Enrolled at step 0; idle from step 61 (after 60 days) to 99: 39 days of 0.5 points.
@@ -369,7 +371,8 @@ def test_public_scores_make_new_ties_follow_scores():
         sc = scenario(schemes__government__visibility=visibility,
                       adaptation__tie_dissolve_rate_per_day=0.003,
                       adaptation__unfriend_probability=0.0,
-                      adaptation__score_homophily_points=5, **EARLY_MANDATE, **RUNNING)
+                      adaptation__score_homophily_points=5, demography__enabled=False,
+                      **EARLY_MANDATE, **RUNNING)  # (a fixed population)
         sim = Sim(sc, seed=8, people=2000, days=200)
         first = sim.network.u.astype(np.int64) * 2000 + sim.network.v
         res = sim.run()

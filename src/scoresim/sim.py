@@ -2,17 +2,32 @@
 
 The order of a step, written once (``Sim.step``):
 
-1. **policy**: the day's phase; enrolment (voluntary, opt-out, mandatory from a date)
+0. **demography**: everyone a day older; stages of life follow from age (a new worker
+   draws a first job, a new retiree leaves theirs); deaths (settled every
+   ``demography.turnover_every_days``); a newcomer in each
+   leaver's slot, with new ties, and every component's state of that slot reset
+   (:meth:`Sim.reset_people`, the one place that calls each ``reset``)
+1. **policy**: the day's phase; enrolment (voluntary, opt-out, mandatory from a date;
+   newcomers where a scheme enrols everyone eligible)
 2. **behaviour**: every person draws events from their rates
 3. **records**: data sources see, link and (mis)attribute events; court listings blacklist
 4. **scoring**: own score ``b`` from rules, bonus and decay (where points lapse: records
    lapse, credit repairs, ``b`` = initial + points in force)
 5. **friend influence**: published score ``s`` from ``b`` and friends' previous ``s``, on
    each scheme's recomputation days
-6. **sanctions**: life events meet sanctions and privileges; jobs and income change
+6. **sanctions**: life events meet sanctions and privileges; good jobs end at the labour
+   market's base rate; hires and university admissions (the year's school leavers apply on
+   the application day); jobs and income change
 7. **adaptation**: learning the rules, learning about risk (what each person observed
-   today), self-censorship, gaming, unfriending, new ties
+   today), self-censorship, gaming, unfriending, ties dissolving and forming
 8. **outcomes**: one row of the outcome table
+
+Before the first step, ``burn_in_days`` (a scenario key) run the same steps on the same
+people and ties without any scheme or sanction, on streams of their own (salt
+:data:`~scoresim.engine.rng.BURN_IN`), dated before ``start``; their rows are not kept.
+The burn-in depends only on the society (seed, people, network, sources, demography) and on
+the life, behaviour, blacklist and adaptation keys, so a scenario and its baseline begin
+from the same society and keep their common random numbers.
 """
 
 from __future__ import annotations
@@ -24,15 +39,16 @@ from pathlib import Path
 
 import numpy as np
 
-from scoresim.engine.rng import Streams
+from scoresim.engine.rng import BURN_IN, Streams
 from scoresim.engine.threads import map_threads
 from scoresim.errors import ScenarioError
 from scoresim.model.adaptation import Adaptation
 from scoresim.model.behaviour import draw_events, policy_multipliers
+from scoresim.model.demography import Demography, thresholds
 from scoresim.model.enrolment import update_enrolment
 from scoresim.model.life import draw_life_events, settle_applications
 from scoresim.model.network import Network, make_network, settle_ages
-from scoresim.model.people import make_people
+from scoresim.model.people import People, make_people
 from scoresim.model.sanctions import Sanctions
 from scoresim.model.scoring import Scheme
 from scoresim.model.sources import DataSources, blacklist
@@ -105,6 +121,8 @@ class Sim:
         trace_ids: list[int] | None = None,
         engine: str = "compiled",
         network: Network | None = None,
+        burn_in: bool = True,
+        _society: tuple[Streams, People, Demography] | None = None,
     ):
         t0 = time.perf_counter()
         if engine not in ENGINES:
@@ -120,8 +138,12 @@ class Sim:
             scenario = load_scenario(scenario)
         self.scenario = sc = resize(scenario, people, days, seed)
         self.seed = sc.seed
-        self.streams = Streams(sc.seed)
-        self.people = make_people(sc, self.streams, base_dir=base_dir)
+        if _society is not None:  # (a burn-in: the run's people, on streams of its own)
+            self.streams, self.people, self.demography = _society
+        else:
+            self.streams = Streams(sc.seed)
+            self.people = make_people(sc, self.streams, base_dir=base_dir)
+            self.demography = Demography(sc.demography, self.people.n)
         # (``network``: ties given, e.g. a checkpoint's; nothing is generated or read)
         if network is None:
             network = make_network(sc.network, self.people.n, self.people.region,
@@ -130,6 +152,8 @@ class Sim:
                         self.streams.gen("network.ages"))
         self.network = network
         self.network.reference = ref
+        if burn_in and sc.burn_in_days and _society is None:
+            self._burn_in()
         self.sources = DataSources(sc, self.people, self.streams, reference=ref)
         self.schemes = {name: Scheme(name, cfg, sc, self.people, reference=ref)
                         for name, cfg in sc.schemes.items()}
@@ -146,6 +170,7 @@ class Sim:
         self.multipliers: dict[str, np.ndarray] = {}
         self.expressed_dissent = self.people.desired_dissent
         self.t = 0
+        self.entered = np.empty(0, np.int64)  # today's newcomers (their slots)
         self.tracer = None
         if trace or trace_ids:
             ids = list(trace_ids or [])
@@ -159,7 +184,61 @@ class Sim:
         self.phase_seconds: dict[str, float] = {}  # time spent in each part of the step
         self.timings = {"init_s": time.perf_counter() - t0}
 
+    # ------------------------------------------------------------------ the burn-in
+
+    def _burn_in(self) -> None:
+        """Run the society ``burn_in_days`` before ``start`` (no scheme, no sanction; the
+        burn-in's own streams), then move the step numbers it left (blacklisting) to the
+        run's: its last day is step -1."""
+        sc = self.scenario
+        days = sc.burn_in_days
+        first = sc.start - dt.timedelta(days=days)
+        pre = sc.model_copy(update={
+            "schemes": {}, "sanctions": {}, "burn_in_days": 0, "phases": {"burn_in": first},
+            "start": first, "end": sc.start - dt.timedelta(days=1)})
+        sim = Sim(pre, engine=self.engine, network=self.network, burn_in=False,
+                  _society=(Streams(sc.seed, salt=BURN_IN), self.people, self.demography))
+        while sim.t < sim.n_steps:
+            sim.step()
+        listed = self.people.blacklisted_until
+        listed[:] = np.where(listed >= days, listed - days, -1)
+        self.network.shift_days(days)  # (the ties' days of formation: before the start)
+
     # --------------------------------------------------------------------- the step
+
+    def reset_people(self, who: np.ndarray, t: int) -> None:
+        """Every component's state of the slots ``who`` made as for a person new to the
+        society (the one place each component's ``reset`` is called from; a component
+        with per-person state adds its reset here)."""
+        for scheme in self.schemes.values():
+            scheme.reset(who, t)
+        self.sanctions.reset(who)
+        self.adaptation.reset(who)  # (after the schemes: it copies their fresh scores)
+        self.sources.reset(self.people, who, t)
+        dissent = np.array(self.expressed_dissent, copy=True)
+        dissent[who] = self.people.desired_dissent[who]
+        self.expressed_dissent = dissent
+        for kind, m in self.multipliers.items():
+            m = np.array(m, copy=True)
+            m[who] = 1.0
+            self.multipliers[kind] = m
+
+    def _demography(self, t: int) -> dict[str, int]:
+        """0. demography (see the module's docstring)."""
+        demo, people, sc = self.demography, self.people, self.scenario
+        staged = demo.age(people, sc, self.streams, t)
+        left = demo.leavers(people, self.streams, t)
+        if left.size:
+            # (yesterday's score assortativity, on the ties and scores it had)
+            self.observer.finish_pending(final=True)
+            demo.replace(people, self.network, left, sc, self.streams, t)
+            self.reset_people(left, t)
+            self.observer.reset_people(left)
+        elif staged.size:
+            self.observer.reset()
+        self.entered = left
+        return {"people_entered": int(left.size)}
+
 
     def phase_at(self, date: dt.date) -> tuple[int, str]:
         idx = int(np.searchsorted(np.array(self.phase_starts, dtype="datetime64[D]"),
@@ -181,10 +260,15 @@ class Sim:
         phase_idx, phase = self.phase_at(date)
 
         clock = _Clock(self.phase_seconds)
+        # 0. demography
+        demographic = self._demography(t)
+        clock("demography")
+
         # 1. policy: enrolment
         mandatory = {name: self._mandatory(s, phase_idx) for name, s in self.schemes.items()}
         map_threads(lambda scheme: update_enrolment(scheme, people, mandatory[scheme.name], t,
-                                                    self.streams, sc.adaptation),
+                                                    self.streams, sc.adaptation,
+                                                    self.entered),
                     self.schemes.values(), people.n)
         if self.tracer:
             self.tracer.snapshot()
@@ -223,7 +307,8 @@ class Sim:
 
         # 6. sanctions and privileges on the day's life events
         life = draw_life_events(people, sc.life, self.streams, t,
-                                reference=self.engine == "reference")
+                                reference=self.engine == "reference", date=date,
+                                entry_days=thresholds(sc.demography)[0])
         sanc = self.sanctions.apply(people, life, phase, t, self.streams)
         settled = settle_applications(people, life, sc.life, sanc.job_blocked, sanc.job_factor,
                                       sanc.uni_blocked)
@@ -253,8 +338,8 @@ class Sim:
         clock("adaptation")
 
         # 8. outcomes
-        self.outcomes.put(t, self.observer.row(t, phase_idx, events, records, sanc, settled,
-                                               ties))
+        self.outcomes.put(t, self.observer.row(t, phase_idx, events, records, sanc,
+                                               {**settled, **demographic}, ties))
         clock("outcomes")
         self.t += 1
 
@@ -298,7 +383,7 @@ class Sim:
             ties = state.ties(meta["people"], saved.arrays)
         except (KeyError, ValueError, IndexError) as exc:
             raise ScenarioError(f"{path}: damaged checkpoint (the ties: {exc}).") from None
-        sim = cls(after, base_dir=base_dir, engine=engine, network=ties)
+        sim = cls(after, base_dir=base_dir, engine=engine, network=ties, burn_in=False)
         if saved.step > sim.n_steps:
             raise ScenarioError(f"{path}: the checkpoint is at {meta['date']}, after the "
                                 f"scenario's end ({after.end}).")

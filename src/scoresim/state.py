@@ -39,7 +39,8 @@ if TYPE_CHECKING:
 
 FORMAT = 2
 #: Top-level scenario keys that define the society: a fork cannot change them.
-SOCIETY_KEYS = ("seed", "start", "people", "network", "sources")
+SOCIETY_KEYS = ("seed", "start", "people", "network", "sources", "demography",
+                "burn_in_days")
 
 #: Per scheme (:class:`scoresim.model.scoring.Scheme`): what the steps change.
 SCHEME_ARRAYS = ("state", "enrol_step", "early", "b", "b_clean", "s", "s_clean",
@@ -71,6 +72,10 @@ def collect(sim: Sim) -> State:
     v: dict[str, Any] = {}
     for f in dataclasses.fields(People):
         a[f"people.{f.name}"] = getattr(sim.people, f.name)
+    # (people.age_days and people.person_id with the rest; the counter of ids with them)
+    v["demography.next_id"] = int(sim.demography.next_id)
+    for name, u in zip(sim.sources.names, sim.sources.link_u, strict=True):
+        a[f"sources.{name}.link_u"] = u  # (redrawn for newcomers)
     net = sim.network
     a["network.u"], a["network.v"] = net.u, net.v
     a["network.formed"], a["network.capacity"] = net.formed, net.capacity
@@ -168,6 +173,11 @@ def restore(sim: Sim, state: State) -> None:
     for f in dataclasses.fields(people):
         setattr(people, f.name, _like(a, f"people.{f.name}", getattr(people, f.name)))
     people.__dict__.pop("_expressed_cache", None)
+    sim.demography.next_id = int(v["demography.next_id"])
+    src = sim.sources
+    src.link_u = [_like(a, f"sources.{name}.link_u", u)
+                  for name, u in zip(src.names, src.link_u, strict=True)]
+    src._attribution = {}
     # (the ties: ``sim`` was built on them, :func:`ties`, by Sim.from_state; only the
     # version observers cache by is the checkpoint's)
     if sim.network.n_edges != a["network.u"].shape[0]:
@@ -233,8 +243,7 @@ def restore(sim: Sim, state: State) -> None:
             obs._pending[name] = _PendingAssortativity(
                 p["step"], scores, a[f"{key}.scored"], np.float32(p["centre"]),
                 tuple(p["moments"]), p["network_version"])
-    obs._degree_version = -1
-    obs._degree_stats()
+    obs.reset()  # (who is working or a critic: the restored people's)
     obs.year_start = int(v.get("observer.year_start", -1))
     obs.defaulted = _like(a, "observer.defaulted", obs.defaulted) if (
         "observer.defaulted" in a) else obs.defaulted

@@ -64,6 +64,10 @@ GLOBAL: tuple[OutcomeColumn, ...] = (
        "share difference"),
     _c("good_job_hires", "hires into good jobs this step", "people per day"),
     _c("university_admissions", "students admitted this step", "people per day"),
+    _c("good_job_separations", "good jobs ended this step without a sanction (labour "
+       "turnover)", "people per day"),
+    _c("people_entered", "newcomers this step (each in the slot of someone who left)",
+       "people per day"),
 )
 
 #: Per scheme NAME: columns ``NAME_<column>``.

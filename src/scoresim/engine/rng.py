@@ -23,6 +23,7 @@ _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX2 = np.uint64(0x94D049BB133111EB)
 
 INIT_STEP = -1  # the 'step' of draws made while building the population
+BURN_IN = (1,)  # the salt of the burn-in's streams (:class:`Streams`)
 
 
 def name_key(name: str) -> int:
@@ -33,10 +34,13 @@ def name_key(name: str) -> int:
 class Streams:
     """Hands out generators keyed by (seed, stream name, step)."""
 
-    def __init__(self, seed: int):
+    def __init__(self, seed: int, salt: tuple[int, ...] = ()):
+        """``salt``: whole numbers >= 0 that give every stream other draws (the burn-in
+        runs on ``salt=BURN_IN``); none: the run's own streams."""
         if seed < 0:
             raise ValueError(f"seed must be >= 0, got {seed}")
         self.seed = int(seed)
+        self.salt = tuple(int(x) for x in salt)
         self._used: dict[str, int] = {}
 
     def _seq(self, name: str, step: int) -> np.random.SeedSequence:
@@ -46,7 +50,8 @@ class Streams:
                 "stream, one draw per step (give the second decision its own stream)"
             )
         self._used[name] = step
-        return np.random.SeedSequence(self.seed, spawn_key=(name_key(name), step + 1))
+        return np.random.SeedSequence(self.seed,
+                                      spawn_key=(name_key(name), step + 1, *self.salt))
 
     def gen(self, name: str, step: int = INIT_STEP) -> np.random.Generator:
         """The generator of stream ``name`` at ``step``; ask for each pair once."""

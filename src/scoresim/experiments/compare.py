@@ -97,8 +97,10 @@ def replicate_of(seed: int, a: Results, b: Results) -> dict[str, Any]:
 
 def society_differences(a: Scenario, b: Scenario) -> list[str]:
     """The keys in which two scenarios describe different societies (people, network, life,
-    behaviour): a comparison of them mixes the policy's effect with the society's."""
-    return [key for key in ("people", "network", "life", "behaviour")
+    behaviour, demography, burn-in): a comparison of them mixes the policy's effect with the
+    society's."""
+    return [key for key in ("people", "network", "life", "behaviour", "demography",
+                            "burn_in_days")
             if getattr(a, key) != getattr(b, key)]
 
 

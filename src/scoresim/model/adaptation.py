@@ -132,6 +132,18 @@ class Adaptation:
         self.changed_share = 0.0  # share whose self-censoring decision changed today
         self.risk_gap = np.nan  # mean perceived minus actual recording chance
 
+    def reset(self, who: np.ndarray) -> None:
+        """Newcomers in the slots ``who``: their previous score is their fresh one (the
+        schemes reset first), the caches of opinions and knowledge are made again."""
+        if not who.size:
+            return
+        for name, sch in self.schemes.items():
+            self.prev_s[name][who] = sch.s[who]
+        if self.beliefs is not None:
+            self.beliefs.reset(who)
+        self._uncensored = None
+        self._knowledge_from = {}
+
     # -------------------------------------------------------------- learning the rules
 
     def learn(self) -> None:

@@ -56,7 +56,10 @@ def update_enrolment(
     step: int,
     streams: Streams,
     adaptation: AdaptationConfig,
+    newcomers: np.ndarray | None = None,
 ) -> dict[str, int]:
+    """A day's enrolment; ``newcomers``: people who entered the society today, enrolled
+    where the scheme enrols everyone eligible (mandatory, opt-out)."""
     cfg = scheme.cfg.enrolment
     can = eligible(scheme, people)
     early = cfg.mandatory_from_phase is not None and not mandatory_now
@@ -76,6 +79,10 @@ def update_enrolment(
         hazard = cfg.voluntary_rate_per_day * ambition(people, adaptation)
         u = streams.gen(f"enrolment.{scheme.name}.voluntary", step).random(people.n)
         who = np.flatnonzero(can & (scheme.state == NOT_ENROLLED) & (u < hazard))
+        _enrol(scheme, who, step, early=early)
+        counts["enrolled_new"] += who.size
+    elif newcomers is not None and newcomers.size:  # mandatory or opt-out, after day one
+        who = newcomers[can[newcomers] & (scheme.state[newcomers] == NOT_ENROLLED)]
         _enrol(scheme, who, step, early=early)
         counts["enrolled_new"] += who.size
 

@@ -1,14 +1,21 @@
 """Background life events that scores can gate: job searches, university applications,
-housing searches, travel, loan applications (M5). Drawn the same way with or without a
-scoring system, so a counterfactual run meets the same applicants."""
+housing searches, travel, loan applications (M5); and the labour market's own turnover
+(good jobs that end without any sanction). Drawn the same way with or without a scoring
+system, so a counterfactual run meets the same applicants.
+
+University applications come in cohorts: on the yearly application day (the gaokao) the
+year's school leavers apply (those who entered the society in the last year and are not
+yet admitted, :mod:`scoresim.model.demography`); a daily rate may add applications on
+other days."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
 
-from scoresim.declarations.categories import GOOD_JOB, STUDENT, WORKING
+from scoresim.declarations.categories import GOOD_JOB, ORDINARY_JOB, STUDENT, WORKING
 from scoresim.engine.kernels.life import (  # the compiled kernels
     _below,
 )
@@ -16,6 +23,8 @@ from scoresim.engine.rng import Streams, chunked_uniforms
 from scoresim.engine.threads import map_threads
 from scoresim.model.people import People
 from scoresim.scenario.schema import LifeConfig
+
+DAYS_PER_YEAR = 365.25
 
 
 @dataclass
@@ -27,12 +36,30 @@ class LifeEvents:
     housing_seekers: np.ndarray
     travellers: np.ndarray
     loan_applicants: np.ndarray
+    separations: np.ndarray  # ids of good-job holders whose job ends today (no sanction)
+
+
+def application_day(cfg: LifeConfig, date: dt.date | None) -> bool:
+    """Is ``date`` the yearly university application day?"""
+    return (date is not None and cfg.university_application_day is not None
+            and date.strftime("%m-%d") == cfg.university_application_day)
+
+
+def school_leavers(people: People, entry_days: int) -> np.ndarray:
+    """Ids of this year's school leavers not yet admitted: students who entered the
+    society (at ``entry_days`` of age) less than a year ago."""
+    year = int(round(DAYS_PER_YEAR))
+    return np.flatnonzero((people.age_band == STUDENT) & ~people.university
+                          & (people.age_days < entry_days + year))
 
 
 def draw_life_events(people: People, cfg: LifeConfig, streams: Streams, step: int,
-                     reference: bool = False) -> LifeEvents:
+                     reference: bool = False, date: dt.date | None = None,
+                     entry_days: int = 0) -> LifeEvents:
     """M5: who applies for a good job or university, seeks housing, travels or asks for a
-    loan today: each at their daily rate, from their uniform of the event's own stream."""
+    loan today: each at their daily rate, from their uniform of the event's own stream;
+    whose good job ends today; on the application day (``date``), which school leavers
+    (``entry_days``: the entry age in days) apply to university."""
     n = people.n
 
     def who(name: str, rate: float, among) -> np.ndarray:
@@ -56,11 +83,20 @@ def draw_life_events(people: People, cfg: LifeConfig, streams: Streams, step: in
         ("housing", cfg.housing_search_rate_per_day, None),
         ("travel", cfg.travel_rate_per_day, None),
         ("loan", cfg.loan_application_rate_per_day, None),
+        ("job_separation", cfg.good_job_separation_rate_per_day,
+         lambda: (people.age_band == WORKING) & (people.job == GOOD_JOB)),
     ]
     drawn = [k for k in kinds if k[1] != 0.0]  # (a rate of 0: nobody, nothing to draw)
     found = dict(zip([k[0] for k in drawn], map_threads(lambda k: who(*k), drawn, n),
                      strict=True))
-    jobs, uni, housing, travel, loan = (found.get(k[0], np.empty(0, np.int64)) for k in kinds)
+    jobs, uni, housing, travel, loan, separations = (
+        found.get(k[0], np.empty(0, np.int64)) for k in kinds)
+    if application_day(cfg, date):  # the year's cohort (one draw per leaver, by id)
+        leavers = school_leavers(people, entry_days)
+        if cfg.university_application_share < 1.0:
+            u = streams.uniform_for("life.cohort_application", step, people.person_id[leavers])
+            leavers = leavers[u < cfg.university_application_share]
+        uni = np.union1d(uni, leavers).astype(np.int64)
     return LifeEvents(
         job_applicants=jobs,
         hire_u=streams.uniform_for("life.hire", step, jobs),
@@ -69,6 +105,7 @@ def draw_life_events(people: People, cfg: LifeConfig, streams: Streams, step: in
         housing_seekers=housing,
         travellers=travel,
         loan_applicants=loan,
+        separations=separations,
     )
 
 
@@ -91,7 +128,10 @@ def settle_applications(
     job_factor: np.ndarray,
     uni_blocked: np.ndarray,
 ) -> dict[str, int]:
-    """Hire and admit the applicants that no sanction blocked."""
+    """End the good jobs that end today; hire and admit the applicants that no sanction
+    blocked."""
+    separated = life.separations[people.job[life.separations] == GOOD_JOB]
+    change_job(people, separated, ORDINARY_JOB, cfg.income_deciles_per_job_change)
     ja = life.job_applicants
     p_hire = np.minimum(cfg.hire_probability * job_factor[ja], 1.0)
     hired = ja[(life.hire_u < p_hire) & ~job_blocked[ja]]
@@ -99,6 +139,7 @@ def settle_applications(
     ua = life.university_applicants
     admitted = ua[(life.admit_u < cfg.admission_probability) & ~uni_blocked[ua]]
     people.university[admitted] = True
-    return {"good_job_hires": int(hired.size), "university_admissions": int(admitted.size)}
+    return {"good_job_hires": int(hired.size), "university_admissions": int(admitted.size),
+            "good_job_separations": int(separated.size)}
 
 

@@ -149,6 +149,11 @@ class Network:
             self._slices = None
         return removed, added
 
+    def shift_days(self, days: int) -> None:
+        """Count the days of formation from ``days`` days later (after a burn-in, whose
+        day ``days`` is the run's day 0): each tie keeps its age."""
+        self.formed = ((self.formed.astype(np.int64) - days) % FORMED_WRAP).astype(FORMED_DTYPE)
+
     def ages(self, today: int) -> np.ndarray:
         """Each tie's age in days on day ``today`` (modulo 2**16 days)."""
         return FORMED_DTYPE(today % FORMED_WRAP) - self.formed  # (wraps: unsigned)

@@ -14,11 +14,14 @@ from scoresim.declarations.categories import (
     ORDINARY_JOB,
     WORKING,
 )
+from scoresim.engine.rng import INIT_STEP
 from scoresim.errors import ScenarioError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from scoresim.engine.rng import Streams
-    from scoresim.scenario.schema import Scenario, ThresholdConfig
+    from scoresim.scenario.schema import PeopleConfig, Scenario, ThresholdConfig
 
 
 
@@ -41,6 +44,8 @@ class People:
     blacklist_wrongful: np.ndarray  # bool: listed through a misattributed record
     threshold: np.ndarray  # float32 in [0, 1]: the threshold rule's share of friends
     fixed_opinion: np.ndarray  # bool: holds and expresses a fixed opinion, whatever it costs
+    age_days: np.ndarray  # uint16: age in days (65,535 days: 179 years)
+    person_id: np.ndarray  # int64: unique over the run; a reused slot gets a new one
 
     @property
     def n(self) -> int:
@@ -73,8 +78,14 @@ class People:
         return value
 
 
+#: Threshold distributions given person by person (a list or a file of the first
+#: population's values): a newcomer takes the value of the slot they fill.
+GIVEN_THRESHOLDS = ("list", "file")
+
+
 def make_thresholds(cfg: ThresholdConfig, n: int, risk_aversion: np.ndarray,
-                    streams: Streams, base_dir: Path | None = None) -> np.ndarray:
+                    gen: Callable[[str], np.random.Generator],
+                    base_dir: Path | None = None) -> np.ndarray:
     """The threshold rule's thresholds (float32 in [0, 1]), as ``people.thresholds``
     says: each person's risk aversion, drawn (uniform, normal: stream
     ``people.threshold``), or given (a list or a file, one per person)."""
@@ -82,9 +93,9 @@ def make_thresholds(cfg: ThresholdConfig, n: int, risk_aversion: np.ndarray,
     if kind == "risk_aversion":
         return risk_aversion
     if kind == "uniform":
-        x = cfg.low + (cfg.high - cfg.low) * streams.gen("people.threshold").random(n)
+        x = cfg.low + (cfg.high - cfg.low) * gen("threshold").random(n)
     elif kind == "normal":
-        x = np.clip(cfg.mean + cfg.sd * streams.gen("people.threshold").standard_normal(n),
+        x = np.clip(cfg.mean + cfg.sd * gen("threshold").standard_normal(n),
                     0.0, 1.0)
     else:
         key = f"people.thresholds.{'values' if kind == 'list' else 'file'}"
@@ -107,38 +118,71 @@ def make_thresholds(cfg: ThresholdConfig, n: int, risk_aversion: np.ndarray,
     return x.astype(np.float32)
 
 
-def make_people(scenario: Scenario, streams: Streams, n: int | None = None,
+def draw_jobs(income: np.ndarray, u: np.ndarray, cfg: PeopleConfig) -> np.ndarray:
+    """The job of working people from their income decile and a uniform each: good with
+    chance ``good_job_base_share + good_job_share_per_decile * decile``, none for the top
+    ``no_job_share`` of uniforms, else ordinary (at the start, and at a first job)."""
+    p_good = np.minimum(cfg.good_job_base_share + cfg.good_job_share_per_decile * income, 1.0)
+    job = np.where(u < p_good, GOOD_JOB, ORDINARY_JOB)
+    return np.where(u > 1.0 - cfg.no_job_share, NO_JOB, job).astype(np.int8)
+
+
+def make_people(scenario: Scenario, streams: Streams, n: int | None = None, *,
+                prefix: str = "people", step: int = INIT_STEP,
                 base_dir: Path | None = None) -> People:
-    """Draw a synthetic population; each attribute from its own named stream."""
+    """Draw a synthetic population; each attribute from its own named stream
+    (``prefix.attribute`` at ``step``: newcomers, :mod:`scoresim.model.demography`, draw
+    from the same distributions on streams of their own)."""
+    from scoresim.model.demography import stage_of, stationary_ages, thresholds
+
     cfg = scenario.people
     n = cfg.count if n is None else n
 
-    shares = np.array(list(cfg.regions.values()), dtype=float)
-    region = streams.gen("people.region").choice(len(shares), size=n, p=shares / shares.sum())
-    ages = np.array([cfg.age_shares.student, cfg.age_shares.working, cfg.age_shares.retired])
-    age_band = streams.gen("people.age_band").choice(3, size=n, p=ages / ages.sum())
-    income = streams.gen("people.income").integers(0, 10, size=n)
+    def gen(name: str) -> np.random.Generator:
+        return streams.gen(f"{prefix}.{name}", step)
 
-    u_job = streams.gen("people.job").random(n)
-    p_good = np.minimum(cfg.good_job_base_share + cfg.good_job_share_per_decile * income, 1.0)
-    job = np.where(u_job < p_good, GOOD_JOB, ORDINARY_JOB)
-    job = np.where(u_job > 1.0 - cfg.no_job_share, NO_JOB, job)
+    shares = np.array(list(cfg.regions.values()), dtype=float)
+    region = gen("region").choice(len(shares), size=n, p=shares / shares.sum())
+    demo = scenario.demography
+    if demo.enabled:  # ages from the steady state; stages follow from them
+        age_days = stationary_ages(gen("age").random(n), demo)
+        age_band = stage_of(age_days, demo)
+    else:  # stages from the shares; ages within the stage from the steady state
+        ages = np.array([cfg.age_shares.student, cfg.age_shares.working,
+                         cfg.age_shares.retired])
+        age_band = gen("age_band").choice(3, size=n, p=ages / ages.sum())
+        age_days = stationary_ages(gen("age").random(n), demo, age_band)
+    income = gen("income").integers(0, 10, size=n)
+
+    job = draw_jobs(income, gen("job").random(n), cfg)
     job = np.where(age_band == WORKING, job, NO_JOB)
 
-    opinion = 2.0 * streams.gen("people.opinion").beta(cfg.opinion_beta_a, cfg.opinion_beta_b, n)
+    opinion = 2.0 * gen("opinion").beta(cfg.opinion_beta_a, cfg.opinion_beta_b, n)
     opinion = (opinion - 1.0).astype(np.float32)
-    risk = streams.gen("people.risk_aversion").beta(2.0, 2.0, n).astype(np.float32)
+    risk = gen("risk_aversion").beta(2.0, 2.0, n).astype(np.float32)
     # Boldness falls with risk aversion; its mean over the population is boldness_mean.
     boldness = (cfg.boldness_mean * 2.0 * (1.0 - risk) + 1e-3).astype(np.float32)
 
     fixed = np.zeros(n, bool)
     if cfg.fixed_opinion_share > 0:
-        fixed = streams.gen("people.fixed_opinion").random(n) < cfg.fixed_opinion_share
+        fixed = gen("fixed_opinion").random(n) < cfg.fixed_opinion_share
         opinion = np.where(fixed, np.float32(cfg.fixed_opinion), opinion).astype(np.float32)
     expressed = opinion.copy()
     if cfg.initial_expressed_opinion is not None:
         expressed = np.where(fixed, opinion, np.float32(cfg.initial_expressed_opinion)
                              ).astype(np.float32)
+
+    # Those past their first application day were admitted as a cohort would be.
+    life = scenario.life
+    admitted = (0.0 if life.university_application_day is None
+                else life.university_application_share * life.admission_probability)
+    past = age_days >= thresholds(demo)[0] + 365
+    university = past & (gen("university").random(n) < admitted)
+
+    if prefix == "people" or cfg.thresholds.distribution not in GIVEN_THRESHOLDS:
+        threshold = make_thresholds(cfg.thresholds, n, risk, gen, base_dir)
+    else:  # (newcomers keep the given threshold of their slot: Demography.replace)
+        threshold = np.full(n, np.nan, np.float32)
 
     return People(
         region=region.astype(np.int16),
@@ -149,17 +193,17 @@ def make_people(scenario: Scenario, streams: Streams, n: int | None = None,
         expressed_opinion=expressed,
         risk_aversion=risk,
         boldness=boldness,
-        commerce_account=streams.gen("people.commerce_account").random(n)
-        < cfg.commerce_account_share,
-        social_account=streams.gen("people.social_account").random(n)
-        < cfg.social_account_share,
-        foreigner=streams.gen("people.foreigner").random(n) < cfg.foreigner_share,
-        bill_reliability=streams.gen("people.bill_reliability")
+        commerce_account=gen("commerce_account").random(n) < cfg.commerce_account_share,
+        social_account=gen("social_account").random(n) < cfg.social_account_share,
+        foreigner=gen("foreigner").random(n) < cfg.foreigner_share,
+        bill_reliability=gen("bill_reliability")
         .beta(cfg.bill_reliability_beta_a, cfg.bill_reliability_beta_b, n)
         .astype(np.float32),
-        university=np.zeros(n, dtype=bool),
+        university=university,
         blacklisted_until=np.full(n, -1, dtype=np.int32),
         blacklist_wrongful=np.zeros(n, dtype=bool),
-        threshold=make_thresholds(cfg.thresholds, n, risk, streams, base_dir),
+        threshold=threshold,
         fixed_opinion=fixed,
+        age_days=age_days,
+        person_id=np.arange(n, dtype=np.int64),
     )

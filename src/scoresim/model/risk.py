@@ -141,6 +141,11 @@ class RiskBeliefs:
         self.perceived_detection = np.zeros(n, np.float32)  # (filled each day)
         self.perceived_severity = np.zeros(n, np.float32)  # (filled each day)
 
+    def reset(self, who: np.ndarray) -> None:
+        """Newcomers in the slots ``who``: nothing observed yet (the prior alone)."""
+        for memory in (self.detected, self.missed, self.sanctions_seen):
+            memory[who] = 0.0
+
     def observe(self, people: People, schemes: dict[str, Scheme], phase: str,
                 events: Events, records: Records, sanctions: Sanctions, sanc: SanctionStep,
                 network: Network,

@@ -96,6 +96,23 @@ class Sanctions:
         self.conditions = {name: rule_condition(cfg.regions, cfg.phases, cfg.when)
                            for name, cfg in self.rules}
 
+    def reset(self, who: np.ndarray) -> None:
+        """Newcomers in the slots ``who``: no sanction received, none in force."""
+        if not who.size:
+            return
+        for counts in (self.received, self.received_wrongful, self.received_association):
+            counts[who] = 0
+        self.loan_refused_until[who] = -1
+        self.housing_denied_until[who] = -1
+        for name in ("throttle", "dating_weight", "spending"):
+            factor = getattr(self, name)
+            if not factor.flags.writeable:  # (a shared array of ones: copied first)
+                factor = factor.copy()
+                setattr(self, name, factor)
+            factor[who] = 1.0
+        for ongoing in self.ongoing.values():
+            ongoing[who] = False
+
     def active_per_scheme(self, phase: str) -> dict[str, int]:
         """Per scheme: how many of its sanction rules (not privileges) are in force in
         ``phase`` (what the announced severity of dissent counts)."""

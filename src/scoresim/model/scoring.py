@@ -376,6 +376,25 @@ class Scheme:
             if moved.any():
                 self._scored_changed.append((who[moved], delta[moved]))
 
+    def reset(self, who: np.ndarray, step: int) -> None:
+        """Newcomers in the slots ``who`` (:mod:`scoresim.model.demography`): not enrolled
+        (the enrolment rules take them from the next policy pass), the initial score,
+        active today, nothing learnt, no points towards a cap."""
+        if not who.size:
+            return
+        self.set_state(who, NOT_ENROLLED)
+        self.enrol_step[who] = -1
+        self.early[who] = False
+        for scores in (self.b, self.b_clean, self.s, self.s_clean):
+            scores[who] = self.cfg.initial_score
+        self.last_active[who] = step
+        self.knowledge[who] = 0.0
+        for rule in self.rules:
+            if rule.cap is not None:
+                rule.cum[who] = 0.0
+                rule.cum_clean[who] = 0.0
+        self.friend_sums = None  # (the published scores changed)
+
     def tier_index(self, scores: np.ndarray | None = None) -> np.ndarray:
         scores = self.s if scores is None else scores
         if not self.tier_names:

@@ -72,18 +72,32 @@ class DataSources:
         self.index = {name: i for i, name in enumerate(self.names)}
         self.streams = streams
         self.n = people.n
-        self.foreigner = people.foreigner
-        self.accounts = {
-            "everyone": None,
-            "commerce": people.commerce_account,
-            "social": people.social_account,
-        }
+        self.people = people  # (its arrays read at use: newcomers change them)
         self._attribution: dict[tuple, np.ndarray] = {}
         # One persistent uniform per person and source: is this person's account linked?
         self.link_u = [
             streams.gen(f"sources.{name}.linkage").random(people.n).astype(np.float32)
             for name in self.names
         ]
+
+    def reset(self, people: People, who: np.ndarray, step: int) -> None:
+        """Newcomers in the slots ``who``: is each new account linked? (a uniform per
+        newcomer and source, by person id, from stream ``sources.NAME.linkage.newcomer``)"""
+        if not who.size:
+            return
+        for name, u in zip(self.names, self.link_u, strict=True):
+            u[who] = self.streams.uniform_for(f"sources.{name}.linkage.newcomer", step,
+                                              people.person_id[who])
+        self._attribution = {}
+
+    @property
+    def foreigner(self) -> np.ndarray:
+        return self.people.foreigner
+
+    @property
+    def accounts(self) -> dict[str, np.ndarray | None]:
+        p = self.people
+        return {"everyone": None, "commerce": p.commerce_account, "social": p.social_account}
 
     def linked(self, i: int, date: dt.date, who: np.ndarray | slice = slice(None)) -> np.ndarray:
         cfg = self.configs[i]

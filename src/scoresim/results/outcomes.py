@@ -270,7 +270,30 @@ class Observer:
 
     def __init__(self, sim: Sim):
         self.sim = sim
-        p, sc = sim.people, sim.scenario
+        self._degree: dict[str, float] = {}
+        self._pending: dict[str, _PendingAssortativity] = {}
+        self.reset()
+        # M14: each scheme's scores at the start of the current year (NaN: not scored),
+        # who defaulted since, and the AUC of the last full year
+        sc, n = sim.scenario, sim.people.n
+        self.year_start = -1
+        self.window_days = sc.output.default_window_days
+        self.year_scores: dict[str, np.ndarray] = {}
+        self.defaulted = np.zeros(n, bool)
+        self.default_auc: dict[str, float] = {name: np.nan for name in sim.schemes}
+
+    def reset_people(self, who: np.ndarray) -> None:
+        """Newcomers in the slots ``who``: not scored at the window's start and no default
+        of theirs yet (M14), then the caches again (:meth:`reset`)."""
+        self.defaulted[who] = False
+        for scores in self.year_scores.values():
+            scores[who] = np.nan
+        self.reset()
+
+    def reset(self) -> None:
+        """Make the caches of who is a critic, working or compliant again (after people
+        entered or changed stage, :mod:`scoresim.model.demography`)."""
+        p, sc = self.sim.people, self.sim.scenario
         self.critics = p.private_opinion < sc.people.critic_below
         self.working = p.age_band == WORKING
         d = p.desired_dissent
@@ -278,16 +301,7 @@ class Observer:
         self.above_tolerance = d > sc.adaptation.tolerance
         self.compliant_share = float((~self.above_tolerance).mean())
         self._degree_version = -1
-        self._degree: dict[str, float] = {}
-        self._pending: dict[str, _PendingAssortativity] = {}
         self._degree_stats()  # (again whenever ties change)
-        # M14: each scheme's scores at the start of the current year (NaN: not scored),
-        # who defaulted since, and the AUC of the last full year
-        self.year_start = -1
-        self.window_days = sc.output.default_window_days
-        self.year_scores: dict[str, np.ndarray] = {}
-        self.defaulted = np.zeros(p.n, bool)
-        self.default_auc: dict[str, float] = {name: np.nan for name in sim.schemes}
 
     def _default_prediction(self, t: int, events: Events) -> None:
         """M14: after a window (``output.default_window_days``, a year by default) of

@@ -83,6 +83,7 @@ def _summary(results) -> str:
              f"<p>{meta['people']:,} synthetic people, {meta['days']} days from {meta['start']} "
              f"to {meta['end']}, seed {meta['seed']}. Phases: "
              + ", ".join(f"{html.escape(k)} from {v}" for k, v in sc.phases.items()) + ".</p>"]
+    parts.append(_turnover(results))
     if sc.schemes:
         def enrolment(e) -> str:
             later = f", mandatory from {e.mandatory_from_phase}" if e.mandatory_from_phase else ""
@@ -108,6 +109,23 @@ def _summary(results) -> str:
                  "phases": ", ".join(s.phases) or "all"} for n, s in sc.sanctions.items()]
         parts.append(_table(pd.DataFrame(sanc)))
     return "\n".join(parts)
+
+
+def _turnover(results) -> str:
+    """One line on the population's and the labour market's turnover over the run."""
+    df, meta = results.outcomes_df(), results.metadata
+    years = max(meta["days"] / 365.25, 1e-9)
+    total = {c: float(df[c].sum()) if c in df else 0.0
+             for c in ("people_entered", "good_job_separations", "good_job_hires",
+                       "university_admissions")}
+    burn = results.scenario.burn_in_days
+    return (f"<p>Turnover: {total['people_entered']:,.0f} newcomers took the places of those "
+            f"who died ({total['people_entered'] / meta['people'] / years:.1%} of the "
+            f"population a year); {total['good_job_separations']:,.0f} good jobs ended "
+            f"without a sanction and {total['good_job_hires']:,.0f} were filled; "
+            f"{total['university_admissions']:,.0f} university admissions"
+            + (f"; the society ran {burn:,} days before the start (burn-in)" if burn else "")
+            + ".</p>")
 
 
 def _headlines(results) -> str:

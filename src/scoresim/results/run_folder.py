@@ -62,6 +62,8 @@ def people_columns(sim: Sim, lo: int = 0, hi: int | None = None) -> dict[str, An
     cut_ = slice(lo, hi)
     cols: dict[str, Any] = {
         "id": np.arange(lo, hi, dtype=np.int32),
+        "person_id": p.person_id[cut_],
+        "age_years": (p.age_days[cut_] / 365.25).astype(np.float32),
         "region": (p.region[cut_], list(sim.scenario.people.regions)),
         "age_band": (p.age_band[cut_], AGE_BANDS),
         "income_decile": p.income_decile[cut_],

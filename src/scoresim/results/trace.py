@@ -35,7 +35,8 @@ if TYPE_CHECKING:
 SMALL = 1e-4  # points below this are rounding, not a change
 
 COLUMNS = ("person", "step", "date", "scheme", "kind", "source", "rule", "records",
-           "misattributed", "points", "lapses", "own_score", "score", "tier", "sanctions")
+           "misattributed", "points", "lapses", "own_score", "score", "tier", "sanctions",
+           "person_id")  # person: the slot traced; person_id: who held it that day
 
 
 def _lapses(sch, code: int, date: dt.date) -> dt.date | None:
@@ -65,13 +66,25 @@ class Tracer:
                       for name in sim.schemes for kind in ("range", "friends")}
         self.last_common: dict[tuple[str, int], dict] = {}
         self.before: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self.person_ids = sim.people.person_id[self.ids].copy()  # who holds each slot
 
     def _row(self, **values) -> None:
+        values["person_id"] = int(self.sim.people.person_id[values["person"]])
         for c in COLUMNS:
             self.rows[c].append(values.get(c))
 
     def snapshot(self) -> None:
-        """Before the step: each traced person's own and published score."""
+        """Before the step: each traced person's own and published score. A slot taken
+        by a newcomer (:mod:`scoresim.model.demography`) starts its ledger afresh: the
+        newcomer's rows carry their own ``person_id`` and begin with their initial score."""
+        pid = self.sim.people.person_id[self.ids]
+        new = pid != self.person_ids
+        if new.any():
+            for started in self.started.values():
+                started[new] = False
+            for carry in self.carry.values():
+                carry[new] = 0.0
+            self.person_ids = pid.copy()
         for name, sch in self.sim.schemes.items():
             self.before[name] = (sch.b[self.ids].astype(np.float64),
                                  sch.s[self.ids].astype(np.float64))
@@ -178,7 +191,7 @@ class Tracer:
             ("rule", pa.string()), ("records", pa.int32()), ("misattributed", pa.int32()),
             ("points", pa.float64()), ("lapses", pa.date32()), ("own_score", pa.float64()),
             ("score", pa.float64()),
-            ("tier", pa.string()), ("sanctions", pa.string()),
+            ("tier", pa.string()), ("sanctions", pa.string()), ("person_id", pa.int64()),
         ])
         return pa.table({c: pa.array(self.rows[c], schema.field(c).type) for c in COLUMNS},
                         schema=schema)

@@ -29,6 +29,7 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("people.age_shares", sc.AgeShares),
     ("people.thresholds", sc.ThresholdConfig),
     ("life", sc.LifeConfig),
+    ("demography", sc.DemographyConfig),
     ("network", sc.NetworkConfig),
     ("behaviour", sc.BehaviourConfig),
     ("behaviour.rates_per_day", sc.RatesPerDay),

@@ -30,6 +30,7 @@ Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
 Points = Annotated[float, Field(ge=-1e6, le=1e6)]
 PointsRate = Annotated[float, Field(ge=0.0, le=1e6)]
 
+MonthDay = Annotated[str, Field(pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]
 EventKindName = Literal[KIND_NAMES]  # type: ignore[valid-type]
 
 
@@ -108,7 +109,8 @@ class PeopleConfig(Strict):
     """Region names and their population shares (adding up to 1); rules and sanctions can be
     regional (M3)."""
     age_shares: AgeShares = Field(default_factory=AgeShares)
-    """Shares of the age bands."""
+    """Shares of the age bands, used only where `demography.enabled` is false (otherwise
+    the stages follow from ages drawn from the steady state of `demography`)."""
     opinion_beta_a: Annotated[float, Field(gt=0)] = 3.0
     """Private opinion is 2*Beta(a, b) - 1 in [-1, 1]: parameter a (higher: more loyal)."""
     opinion_beta_b: Annotated[float, Field(gt=0)] = 2.0
@@ -163,8 +165,27 @@ class LifeConfig(Strict):
     """Chance an application for a good job succeeds when no sanction blocks it."""
     income_deciles_per_job_change: Annotated[int, Field(ge=0, le=9)] = 2
     """Income deciles lost with a good job, or gained with one."""
-    university_application_rate_per_day: Rate = 0.002
-    """Daily chance that a student not yet admitted applies."""
+    good_job_separation_rate_per_day: Rate = 0.00122
+    """Daily chance that a good job ends without any sanction (quit, layoff, contract end):
+    the holder moves to an ordinary job and loses income as with a lost job. Default: US
+    BLS JOLTS 2018, 66.1 million total separations in the year over about 149 million
+    nonfarm jobs, 44% a year (0.44 / 365 a day); with the default job searches and hires
+    it keeps the share of workers in a good job near the share drawn at the start (about
+    a third). 0: good jobs end only through sanctions, retirement or death (the society
+    drifts towards good jobs for all)."""
+    university_application_rate_per_day: Rate = 0.0
+    """Daily chance that a student not yet admitted applies (on any day, on top of the
+    yearly application day; 0: only on that day)."""
+    university_application_day: MonthDay | None = "06-07"
+    """The yearly day (MM-DD) on which the year's school leavers apply to university: the
+    students who entered the society in the last year and are not yet admitted (default:
+    7 June, the first day of China's national college entrance examination, the gaokao).
+    None: no yearly applications."""
+    university_application_share: Share = 1.0
+    """Share of the year's school leavers who apply on the application day. With the
+    default admission probability (0.5) about half of each cohort is admitted, near
+    China's gross tertiary enrolment rate of 48.1% in 2018 (Ministry of Education,
+    Statistical Communique on the Development of National Education 2018)."""
     admission_probability: Share = 0.5
     """Chance an application is admitted when no sanction blocks it."""
     housing_search_rate_per_day: Rate = 0.0005
@@ -173,6 +194,59 @@ class LifeConfig(Strict):
     """Daily chance a person buys a flight or rail ticket."""
     loan_application_rate_per_day: Rate = 0.002
     """Daily chance a person applies for a loan."""
+
+
+# ----------------------------------------------------------------------------- demography
+
+
+class DemographyConfig(Strict):
+    """Ageing, stages of life, exits and entries (model/demography.py). People age by the
+    day; their stage (student, working, retired) follows from their age; they leave the
+    society (death) at a daily hazard of their stage and at ``max_age_years``; each leaver's
+    place is taken the same day by a newcomer at ``entry_age_years`` (a school leaver), so
+    the population size stays steady. The starting ages are drawn from the steady-state age
+    distribution these rates imply (so the age structure does not drift); ``people.
+    age_shares`` is then not used."""
+
+    enabled: bool = True
+    """Ageing, exits and entries on. false: a fixed population (nobody ages, leaves or
+    enters; stages drawn from ``people.age_shares``), as before this section existed."""
+    entry_age_years: Annotated[int, Field(ge=10, le=40)] = 18
+    """Age at which people enter the simulated society: school-leaving age (China's
+    gaokao is sat at the end of upper secondary school, at about 18)."""
+    study_years: Annotated[int, Field(ge=1, le=10)] = 4
+    """Years in the student stage after entry (a four-year bachelor); then the working
+    stage starts and a first job is drawn as at the start."""
+    retirement_age_years: Annotated[int, Field(ge=20, le=100)] = 60
+    """Age at which the working stage ends (China's statutory retirement age for men,
+    60, in force 2018-2024); retirees leave their job."""
+    death_rate_per_year_working: Annotated[float, Field(ge=0.0, le=1.0)] = 0.002
+    """Yearly death rate before retirement (students and workers): about 8% die between
+    18 and 60 (WHO Global Health Observatory, adult mortality 45q15 for China, 2016:
+    about 80 per 1,000 for both sexes)."""
+    death_rate_per_year_retired: Annotated[float, Field(ge=0.0, le=1.0)] = 0.055
+    """Yearly death rate after retirement: 1 / 18 years, so that those who reach 60 die at
+    about 78 on average and an entrant at 18 at about 76 (WHO World Health Statistics
+    2018: life expectancy at birth in China 76.4 years in 2016). In this steady state about
+    1.7% of the (adult) population die each year, more than China's crude death rate
+    (7.13 per 1,000 in 2018, National Bureau of Statistics) because China's population is
+    young and was growing, not stationary."""
+    max_age_years: Annotated[int, Field(ge=21, le=150)] = 100
+    """Nobody lives past this age (leaves on the first turnover day after reaching it)."""
+    turnover_every_days: Annotated[int, Field(ge=1, le=365)] = 7
+    """Deaths and entries are settled every this many days, with the chance of that many
+    days at once (the ties are rebuilt once for the batch, as for rewiring); ageing and the
+    stages of life go by the day."""
+
+    @model_validator(mode="after")
+    def _stages_in_order(self) -> DemographyConfig:
+        if not (self.entry_age_years + self.study_years < self.retirement_age_years
+                < self.max_age_years):
+            raise ValueError(
+                "expected entry_age_years + study_years < retirement_age_years < "
+                f"max_age_years, got {self.entry_age_years} + {self.study_years}, "
+                f"{self.retirement_age_years}, {self.max_age_years}")
+        return self
 
 
 # -------------------------------------------------------------------------------- network
@@ -692,6 +766,14 @@ class Scenario(Strict):
     """The synthetic population."""
     life: LifeConfig = Field(default_factory=LifeConfig)
     """Background life events that sanctions gate."""
+    demography: DemographyConfig = Field(default_factory=DemographyConfig)
+    """Ageing, stages of life, deaths and entries (the population turns over)."""
+    burn_in_days: Annotated[int, Field(ge=0, le=36_525)] = 0
+    """Days the society runs before `start`, without any scheme or sanction, so that the
+    run begins at its steady state (jobs, university places, the blacklist and the ties
+    settled). Its days are not in the outcome table. It runs on its own random streams,
+    from the society, life, behaviour, blacklist and adaptation keys only: two scenarios
+    that share them (a scenario and its baseline) start from the same society."""
     network: NetworkConfig = Field(default_factory=NetworkConfig)
     """The friendship network."""
     behaviour: BehaviourConfig = Field(default_factory=BehaviourConfig)

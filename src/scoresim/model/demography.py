@@ -1,0 +1,190 @@
+"""Demography: people age by the day, move through the stages of life, leave and are
+replaced (scenario key ``demography``).
+
+- **Age**: ``age_days`` (uint16) grows by one every day.
+- **Stages** follow from age: student from ``entry_age_years`` for ``study_years``,
+  working until ``retirement_age_years``, retired after. A student who turns working
+  draws a first job as at the start (:func:`scoresim.model.people.draw_jobs`, from their
+  income decile); a worker who retires leaves their job (income unchanged).
+- **Exits** (death): at the hazard of the stage (working: students and workers;
+  retired), and on reaching ``max_age_years``; settled every ``turnover_every_days``
+  (the chance of those days at once), so that the ties are rebuilt once a batch.
+- **Entries**: every leaver's slot is taken the same day by a newcomer aged
+  ``entry_age_years`` (a school leaver), so the arrays keep their size and the population
+  stays steady. The newcomer's attributes come from the same distributions as the first
+  population's (:func:`scoresim.model.people.make_people` on streams
+  ``demography.newcomer.*``); the region is the slot's (regional shares stay as drawn);
+  a new ``person_id`` from a counter that only grows (the first population has ids
+  ``0 .. n-1``, newcomers ``n, n+1, ...``), so an id names one person over a whole run,
+  its checkpoints and its outputs, while the slot (the array index) may hold several.
+- **Ties**: a leaver's ties end; a newcomer keeps the slot's friendship capacity and finds
+  friends by the network's formation rule (:mod:`scoresim.model.network`), as the
+  leaver's friends find replacements.
+
+The starting ages are drawn from the steady state of these rules (:func:`stationary_ages`),
+so the age structure does not drift. Every other component resets the newcomers' slots
+(``reset(who, step)``), called from one place, :meth:`scoresim.sim.Sim.step`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from scoresim.declarations.categories import (
+    NO_JOB,
+    RETIRED,
+    STUDENT,
+    WORKING,
+)
+from scoresim.engine.rng import Streams
+from scoresim.model.network import Network
+from scoresim.model.people import GIVEN_THRESHOLDS, People, draw_jobs, make_people
+from scoresim.scenario.schema import DemographyConfig, Scenario
+
+DAYS_PER_YEAR = 365.25
+
+
+def days(years: float) -> int:
+    """Whole days in ``years`` years."""
+    return int(round(years * DAYS_PER_YEAR))
+
+
+def daily(rate_per_year: float) -> float:
+    """The chance of an event within a day at a yearly hazard ``rate_per_year``."""
+    return float(-np.expm1(-rate_per_year / DAYS_PER_YEAR))
+
+
+def thresholds(cfg: DemographyConfig) -> tuple[int, int, int, int]:
+    """Entry, end of study, retirement and the maximum age, in days."""
+    entry = days(cfg.entry_age_years)
+    return (entry, entry + days(cfg.study_years), days(cfg.retirement_age_years),
+            days(cfg.max_age_years))
+
+
+def stage_of(age_days: np.ndarray, cfg: DemographyConfig) -> np.ndarray:
+    """Student, working or retired (int8) by age."""
+    _, study_end, retire, _ = thresholds(cfg)
+    return np.where(age_days < study_end, STUDENT,
+                    np.where(age_days < retire, WORKING, RETIRED)).astype(np.int8)
+
+
+def _cdf_parts(cfg: DemographyConfig) -> tuple[float, float, float, float, float, float]:
+    """Of the steady-state age density (proportional to the chance of surviving from
+    entry: a constant hazard ``a`` before retirement, ``b`` after, nobody past the
+    maximum age): (entry, retirement, max in years, a, b, mass before retirement, mass
+    after) in years."""
+    e, r, m = cfg.entry_age_years, cfg.retirement_age_years, cfg.max_age_years
+    a, b = cfg.death_rate_per_year_working, cfg.death_rate_per_year_retired
+    mass_a = -np.expm1(-a * (r - e)) / a if a > 0 else float(r - e)
+    surv_r = float(np.exp(-a * (r - e)))
+    mass_b = surv_r * (-np.expm1(-b * (m - r)) / b if b > 0 else float(m - r))
+    return e, r, a, b, mass_a, mass_b
+
+
+def _age_cdf(years: np.ndarray, cfg: DemographyConfig) -> np.ndarray:
+    """The steady state's share of people younger than ``years``."""
+    e, r, a, b, mass_a, mass_b = _cdf_parts(cfg)
+    y = np.clip(np.asarray(years, float), e, cfg.max_age_years)
+    before = np.minimum(y, r) - e
+    part_a = -np.expm1(-a * before) / a if a > 0 else before
+    after = np.maximum(y - r, 0.0)
+    surv_r = np.exp(-a * (r - e))
+    part_b = surv_r * (-np.expm1(-b * after) / b if b > 0 else after)
+    return (part_a + part_b) / (mass_a + mass_b)
+
+
+def stationary_ages(u: np.ndarray, cfg: DemographyConfig,
+                    band: np.ndarray | None = None) -> np.ndarray:
+    """Ages in days (uint16) from uniforms ``u``: the steady state of entries at the
+    entry age and exits at the stage hazards (inverse of :func:`_age_cdf`); with ``band``,
+    within each person's stage."""
+    e, r, a, b, mass_a, mass_b = _cdf_parts(cfg)
+    u = np.asarray(u, float)
+    if band is not None:  # the uniforms mapped into the stage's part of the distribution
+        entry, study_end, retire, top = (x / DAYS_PER_YEAR for x in thresholds(cfg))
+        edges = _age_cdf(np.array([entry, study_end, retire, top]), cfg)
+        lo, hi = edges[band], edges[np.asarray(band) + 1]
+        u = lo + u * (hi - lo)
+    v = u * (mass_a + mass_b)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        young = e + (-np.log1p(-a * v) / a if a > 0 else v)
+        w = np.maximum(v - mass_a, 0.0) / np.exp(-a * (r - e))
+        old = r + (-np.log1p(-b * w) / b if b > 0 else w)
+    years = np.where(v < mass_a, young, old)
+    top = days(cfg.max_age_years) - 1
+    out = np.clip(np.floor(np.nan_to_num(years, nan=cfg.max_age_years) * DAYS_PER_YEAR),
+                  days(e), top)
+    return out.astype(np.uint16)
+
+
+class Demography:
+    """The rules of a day's demography (:meth:`age`, :meth:`leavers`, :meth:`replace`);
+    its own state is the next person id."""
+
+    def __init__(self, cfg: DemographyConfig, n: int):
+        self.cfg = cfg
+        self.next_id = int(n)  # ids 0 .. n-1 belong to the first population
+
+    def age(self, people: People, scenario: Scenario, streams: Streams,
+            step: int) -> np.ndarray:
+        """Everyone a day older; returns the ids whose stage changed today (a new worker
+        draws a first job, a new retiree leaves theirs)."""
+        if not self.cfg.enabled:
+            return np.empty(0, np.int64)
+        age = people.age_days
+        age += np.uint16(1)
+        # (ages grow by one a day, so a stage changes exactly on its first day)
+        _, study_end, retire, _ = thresholds(self.cfg)
+        staged = np.flatnonzero((age == study_end) | (age == retire))
+        if staged.size:
+            to_work = staged[age[staged] == study_end]
+            u = streams.uniform_for("demography.first_job", step, people.person_id[to_work])
+            people.job[to_work] = draw_jobs(people.income_decile[to_work], u, scenario.people)
+            people.age_band[to_work] = WORKING
+            to_retire = staged[age[staged] == retire]
+            people.job[to_retire] = NO_JOB
+            people.age_band[to_retire] = RETIRED
+        return staged
+
+    def leavers(self, people: People, streams: Streams, step: int) -> np.ndarray:
+        """Ids of those who die today: on every ``turnover_every_days``-th day, each with
+        the chance of that many days at the hazard of their stage (one uniform each from
+        stream ``demography.exit``), and all who reached the maximum age."""
+        cfg = self.cfg
+        every = cfg.turnover_every_days
+        if not cfg.enabled or (step + 1) % every:
+            return np.empty(0, np.int64)
+        hazard = np.where(people.age_band == RETIRED,
+                          daily(cfg.death_rate_per_year_retired * every),
+                          daily(cfg.death_rate_per_year_working * every))
+        u = streams.gen("demography.exit", step).random(people.n)
+        return np.flatnonzero((u < hazard) | (people.age_days >= thresholds(cfg)[3]))
+
+    def replace(self, people: People, network: Network, who: np.ndarray,
+                scenario: Scenario, streams: Streams, step: int) -> None:
+        """Newcomers in the slots ``who``: drawn as the first population was (the slot's
+        region kept), aged ``entry_age_years``, students, with new ids; the leavers' ties
+        end and the newcomers find their own by the network's formation rule."""
+        new = make_people(scenario, streams, who.size, prefix="demography.newcomer",
+                          step=step)
+        region = people.region[who]
+        given = people.threshold[who]  # (a list or a file: the slot's value is kept)
+        people.expressed_opinion = people.expressed_opinion.copy()  # (never changed in place)
+        for name in People.__dataclass_fields__:
+            getattr(people, name)[who] = getattr(new, name)
+        people.region[who] = region
+        if scenario.people.thresholds.distribution in GIVEN_THRESHOLDS:
+            people.threshold[who] = given
+        people.age_days[who] = thresholds(self.cfg)[0]
+        people.age_band[who] = STUDENT
+        people.job[who] = NO_JOB
+        people.university[who] = False  # (their application day is ahead of them)
+        people.person_id[who] = self.next_id + np.arange(who.size, dtype=np.int64)
+        self.next_id += int(who.size)
+        # The leavers' ties end; the newcomer keeps the slot's friendship capacity and, like
+        # the leaver's friends, finds friends by the network's own formation rule
+        # (model/network.py: those below capacity seek, meet and form ties at its rates).
+        gone = np.isin(network.u, who) | np.isin(network.v, who)
+        network.update(gone, np.empty(0, np.int64), np.empty(0, np.int64), today=step)
+
+
