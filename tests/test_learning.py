@@ -58,8 +58,10 @@ def test_a_university_rule_cannot_reach_the_retired():
 
 def test_decisions_change_from_day_to_day_only_when_people_learn(any_seed):
     """Announced rules: once everyone is enrolled, the inputs of the decision are fixed and
-    nobody changes their mind. Learning: what people observe moves them day by day."""
-    common = dict(people=2000, days=200, seed=any_seed, **EARLY_MANDATE)
+    nobody changes their mind (in a fixed population: newcomers decide afresh). Learning:
+    what people observe moves them day by day."""
+    common = dict(people=2000, days=200, seed=any_seed, demography__enabled=False,
+                  **EARLY_MANDATE)
     _, announced = run(adaptation__risk_learning="announced", **common)
     _, learning = run(adaptation__risk_learning="bayesian", **common)
     late = slice(40, None)  # (after the mandate's enrolment on day 31)
