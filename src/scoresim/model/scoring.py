@@ -416,12 +416,14 @@ class RecordLog:
     up into one entry (all rules together; a linear record keeps its slope), kept apart for
     negative rule records where credit repair is on (repair removes exactly those).
 
-    - ``ring``: records of the scheme's own period (and shorter): a dense float32 array of
-      shape (buckets, 2, n) (with errors, clean), the lapse day's bucket number (lapse day
-      / R) modulo the buckets; ``ring_negative`` the same for negative rule records. One
-      ring covers every period up to the scheme's, since the records in force at any day
-      lapse within ``ceil(L / R) + 1`` buckets. The level ``in_force`` (float64) moves by
-      exactly what each float32 entry moves, so lapses leave no rounding behind.
+    - ``ring``: records of the scheme's own period and shorter (the common ones): a dense
+      float32 array of shape (buckets, 2, n) (with errors, clean), row = the lapse day's
+      bucket number (lapse day / R) modulo the buckets; ``ring_negative`` the same for
+      negative rule records. The records in force on any day lapse within
+      ``ceil(L / R) + 1`` buckets, so one ring covers every period up to the scheme's
+      (seed: 14 buckets for 365 days, 26 for 730, recomputed every 30). The level
+      ``in_force`` (float64) moves by exactly what each float32 entry moved, so a lapse
+      takes out what went in.
     - ``later``/``later_negative``: records of longer periods (a court listing, a loan
       default: few people have them), and all records where the ring would need more than
       ``MAX_BUCKETS`` buckets (a daily recomputation): lapse day -> (people, amounts (2, m)
@@ -582,23 +584,28 @@ class RecordLog:
             j = step // self.every
             for ring, negative in ((self.ring, False), (self.ring_negative, True)):
                 if ring.shape[0]:
-                    self._drop(ring[j % ring.shape[0]], None, negative, 0)
+                    self._drop_row(ring[j % ring.shape[0]], None, negative, 0)
         for store, negative in ((self.later, False), (self.later_negative, True)):
             entries = store.pop(step, None)
             if entries is not None:
                 self._drop(entries[1], entries[0], negative, 0)
         return None if before is None else self.level(0.0)[0] - before
 
-    def _drop(self, amount: np.ndarray, who: np.ndarray | None, negative: bool,
-              left: int) -> None:
-        """Take entries out of the level (``who`` None: a whole ring row, zeroed in place);
-        ``left``: days a slope still had to run."""
+    def _drop_row(self, row: np.ndarray, who: np.ndarray | None, negative: bool,
+                  left: int) -> None:
+        """Take a ring row's entries (of ``who``; None: all) out of the level, zeroing them."""
         if who is None:
-            who = np.flatnonzero((amount[0] != 0) | (amount[1] != 0))
-            values = amount[:, who].astype(np.float64)
-            amount[:, who] = 0.0
+            who = np.flatnonzero((row[0] != 0) | (row[1] != 0))
         else:
-            values = amount
+            who = who[(row[0, who] != 0) | (row[1, who] != 0)]
+        if who.size:
+            values = row[:, who].astype(np.float64)
+            row[:, who] = 0.0
+            self._drop(values, who, negative, left)
+
+    def _drop(self, values: np.ndarray, who: np.ndarray, negative: bool, left: int) -> None:
+        """Take entries (distinct ``who``) out of the level; ``left``: days a slope still
+        had to run."""
         if self.slope is not None:
             self.in_force[:, who] -= values * left
             self.slope[:, who] -= values
@@ -631,15 +638,11 @@ class RecordLog:
 
     def _remove(self, who: np.ndarray, negative_only: bool, step: int) -> None:
         """Take the entries of ``who`` out (negative rule entries only, or all)."""
+        who = np.unique(who)
         rings = [(self.ring_negative, True)] + ([] if negative_only else [(self.ring, False)])
         for ring, negative in rings:
             for j in range(ring.shape[0]):
-                if not ring[j][:, who].any():
-                    continue
-                row = np.zeros((2, self.n), np.float32)
-                row[:, who] = ring[j][:, who]
-                ring[j][:, who] = 0.0
-                self._drop(row, None, negative, self._row_day(j, ring.shape[0]) - step)
+                self._drop_row(ring[j], who, negative, self._row_day(j, ring.shape[0]) - step)
         stores = [(self.later_negative, True)] + ([] if negative_only else [(self.later, False)])
         for store, negative in stores:
             for day, (person, amount) in list(store.items()):
