@@ -110,3 +110,46 @@ def test_seed_reaches_a_steady_state_over_ten_years():
     moved = (ends.loc[2027] - ends.loc[2025]).abs()
     assert (moved[pct] < 15).all(), moved[pct]
     assert (moved[tiers] < 0.03).all(), moved[tiers]
+
+
+def test_ledger_lapse_dates_are_the_recomputation_days_records_really_lapse_on():
+    """A record lapses on the first recomputation day at or after the end of its period:
+    the ledger's ``lapses`` date is that day, and lapse rows come only on such days (the
+    government scheme: a window, so nothing fades in between)."""
+    over = dict(SHORT, schemes__government__lasts_days=40)
+    sim = Sim(scenario("seed", **over), seed=3, people=600, days=150, trace=15)
+    ledger = sim.run().ledger_df()
+    gov = ledger[ledger.scheme == "government"]
+    every = sim.scenario.schemes["government"].recompute_every_days
+    start = pd.Timestamp(sim.dates[0])
+    adds = gov[gov.kind.isin(["rule", "bonus", "head_start", "decay"]) & gov.lapses.notna()]
+    assert len(adds) > 20
+    lapse_step = (pd.to_datetime(adds.lapses) - start).dt.days
+    made = (pd.to_datetime(adds.date) - start).dt.days
+    assert (lapse_step % every == 0).all()
+    short = adds.kind != "rule"  # (rules may have periods of their own)
+    assert short.sum() > 5
+    assert ((lapse_step - made)[short] >= 40).all()
+    assert ((lapse_step - made)[short] < 40 + every).all()
+    lapsed = gov[gov.kind == "lapse"]
+    assert len(lapsed) > 0 and (lapsed.step % every == 0).all()
+
+
+def test_a_slot_given_to_a_newcomer_keeps_nothing_of_its_records():
+    """``Scheme.reset_log``: the slots' entries, level and repair state go; others keep
+    theirs; the own score is back to the initial score."""
+    sim = Sim(scenario("seed", **SHORT), seed=5, people=600, days=120)
+    for _ in range(120):
+        sim.step()
+    for sch in sim.schemes.values():
+        log = sch.log
+        who = np.flatnonzero(log.level(0.0)[0] != 0)[:50]
+        others = np.setdiff1d(np.arange(sch.n), who)
+        kept = log.level(0.0)[0][others].copy()
+        sch.reset_log(who)
+        assert who.size == 50 and not np.isin(who, [e for d, p, a, neg in log.entries()
+                                                    for e in p]).any()
+        np.testing.assert_array_equal(log.level(0.0)[0][who], 0.0)
+        np.testing.assert_array_equal(log.level(0.0)[0][others], kept)
+        np.testing.assert_array_equal(sch.b[who], sch.cfg.initial_score)
+        assert (log.n_negative[who] == 0).all() and (log.repair_due[who] == -1).all()

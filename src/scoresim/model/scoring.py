@@ -319,6 +319,14 @@ class Scheme:
         self.b[who] = np.clip(level[who], lo, hi).astype(np.float32)
         self.b_clean[who] = np.clip(level_clean[who], lo, hi).astype(np.float32)
 
+    def reset_log(self, who: np.ndarray) -> None:
+        """The person slots ``who`` are given to newcomers: their records in force and
+        repair state go (:meth:`RecordLog.reset`), their own score back to the initial
+        score. (A ``Scheme.reset`` for newcomers, when there is one, calls this.)"""
+        if self.log is not None:
+            self.log.reset(who)
+            self.set_level(who)
+
     def give_head_start(self, who: np.ndarray, points: float, step: int) -> None:
         """M8: ``points`` more for ``who`` (enrolling early). Where points lapse, the head
         start is a record of the scheme's period: an early start, not a lasting privilege."""
@@ -415,36 +423,70 @@ class RecordLog:
 
     A record is (person, day, points, points without misattributed records, rule code); it
     counts for its period ``L`` (the rule's ``lasts_days``, else the scheme's; the head
-    start, bonus and decay take the scheme's): in full until day + L (``window``), fading
-    by ``points / L`` a day to zero at day + L (``linear``: a per-person slope, subtracted
-    daily), or by ``exp(-1 / L)`` a day (``exponential``: a per-person multiplicative decay,
-    no records kept). Records are kept only where nonzero, in buckets by the day they
-    lapse; nothing per person per day. Points of a period of ``None`` count for ever.
+    start, bonus and decay take the scheme's) and lapses on the first recomputation day
+    (every ``recompute_every_days``, R, from the run's first day) at or after day + L. The
+    published score changes only on recomputation days, and lapses are applied before it
+    is published, so for a given period the published score is the same as with lapses on
+    the exact day; only the own score between two recomputations keeps a record up to R - 1
+    days longer. Shapes: in full until it lapses (``window``); fading linearly to zero on
+    the day it lapses (``linear``: a per-person slope subtracted daily, ``points / (lapse
+    day - day)``, so its period stretches to the lapse day as the window's does); or by
+    ``exp(-1 / L)`` a day (``exponential``: a per-person multiplicative decay per period, no
+    records kept, never lapses). Points of a period of ``None`` count for ever.
+
+    Storage, compact: the records of a person that lapse on the same recomputation day add
+    up into one entry (all rules together; a linear record keeps its slope), kept apart for
+    negative rule records where credit repair is on (repair removes exactly those).
+
+    - ``ring``: records of the scheme's own period and shorter (the common ones): a dense
+      float32 array of shape (buckets, 2, n) (with errors, clean), row = the lapse day's
+      bucket number (lapse day / R) modulo the buckets; ``ring_negative`` the same for
+      negative rule records. The records in force on any day lapse within
+      ``ceil(L / R) + 1`` buckets, so one ring covers every period up to the scheme's
+      (seed: 14 buckets for 365 days, 26 for 730, recomputed every 30). The level
+      ``in_force`` (float64) moves by exactly what each float32 entry moved, so a lapse
+      takes out what went in.
+    - ``later``/``later_negative``: records of longer periods (a court listing, a loan
+      default: few people have them), and all records where the ring would need more than
+      ``MAX_BUCKETS`` buckets (a daily recomputation): lapse day -> (people, amounts (2, m)
+      float64), one entry per person.
 
     Credit repair (:class:`RepairConfig`): a person with a negative rule record in force
     for ``min_days_in_force`` may apply (a daily chance); ``waiting_days`` later, on a
     recomputation day, their negative rule records in force are removed.
     """
 
+    MAX_BUCKETS = 64
+
     def __init__(self, cfg: SchemeConfig, n: int):
         self.n = n
         self.shape = cfg.decay_shape
         self.default = cfg.lasts_days
+        self.every = cfg.recompute_every_days
         # period by code: rules 0..R-1, then HEAD_START, BONUS, DECAY from the end
         self.period = [r.lasts_days or cfg.lasts_days for r in cfg.rules] + [cfg.lasts_days] * 3
-        self.period_days = np.array([0 if L is None else L for L in self.period], np.int64)
         self.n_rules = len(cfg.rules)
+        self.repairable = bool(cfg.repair.apply_rate_per_day)
         self.in_force = np.zeros((2, n), np.float64)  # (with errors, clean)
         # (points of rules without a period; only where some rule has none)
         self.for_ever = (np.zeros((2, n), np.float64) if None in self.period else None)
         self.slope = np.zeros((2, n), np.float64) if self.shape == "linear" else None
         self.fading: dict[int, np.ndarray] = {}  # exponential: per period, (2, n)
-        #: lapse day -> (person int32, points float64, clean float64, code int16)
-        self.buckets: dict[int, tuple[np.ndarray, ...]] = {}
-        self.n_negative = np.zeros(n, np.int32)  # negative rule records in force
+        periods = [L for L in self.period if L is not None]
+        self.ring_days = cfg.lasts_days or (min(periods) if periods else 0)
+        buckets = -(-self.ring_days // self.every) + 1
+        if self.shape == "exponential" or buckets > self.MAX_BUCKETS:
+            self.ring_days, buckets = 0, 0
+        self.ring = np.zeros((buckets, 2, n), np.float32)
+        self.ring_negative = np.zeros((buckets if self.repairable else 0, 2, n), np.float32)
+        #: lapse day -> (person int32, amounts (2, m) float64); one entry per person
+        self.later: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self.later_negative: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self.day = -1  # the last day lapsed
+        self.n_negative = np.zeros(n, np.int32)  # negative rule entries in force
         self.negative_since = np.full(n, -1, np.int32)  # day the first of them was made
         self.repair_due = np.full(n, -1, np.int32)  # day an application is granted
-        self.repaired_on = np.full(n, -1, np.int32)  # records before it are void
+        self.repaired_on = np.full(n, -1, np.int32)  # day of the last repair
 
     @staticmethod
     def wanted(cfg: SchemeConfig) -> bool:
@@ -452,6 +494,14 @@ class RecordLog:
 
     def lasts(self, code: int) -> int | None:
         return self.period[code] if code >= 0 else self.period[self.n_rules - code - 1]
+
+    def lapse_day(self, code: int, step: int) -> int | None:
+        """The day a record of ``code`` made on ``step`` lapses: the first recomputation day
+        at or after ``step + L`` (None: never)."""
+        L = self.lasts(code)
+        if L is None or self.shape == "exponential":
+            return None
+        return -(-(step + L) // self.every) * self.every
 
     def level(self, initial: float) -> tuple[np.ndarray, np.ndarray]:
         """``initial + points in force`` per person (with errors, clean)."""
@@ -469,64 +519,123 @@ class RecordLog:
             step: int) -> None:
         """Records of one code made on ``step`` (distinct ``who``)."""
         L = self.lasts(code)
+        pair = np.stack([np.asarray(points, np.float64), np.asarray(clean, np.float64)])
         if L is None:
             if self.for_ever is None:
                 self.for_ever = np.zeros((2, self.n), np.float64)
-            self.for_ever[0, who] += points
-            self.for_ever[1, who] += clean
+            self.for_ever[:, who] += pair
             return
         if self.shape == "exponential":
             acc = self.fading.setdefault(L, np.zeros((2, self.n), np.float64))
-            acc[0, who] += points
-            acc[1, who] += clean
+            acc[:, who] += pair
             return
-        self.in_force[0, who] += points
-        self.in_force[1, who] += clean
-        if self.slope is not None:
-            self.slope[0, who] += points / L
-            self.slope[1, who] += clean / L
-        new = (who.astype(np.int32), points.astype(np.float64), clean.astype(np.float64),
-               np.full(who.size, code, np.int16))
-        old = self.buckets.get(step + L)
-        self.buckets[step + L] = new if old is None else tuple(
-            np.concatenate(pair) for pair in zip(old, new, strict=True))
-        if code >= 0:
-            bad = who[points < 0]
-            first = bad[self.n_negative[bad] == 0]
-            self.negative_since[first] = step
-            self.n_negative[bad] += 1
+        day = self.lapse_day(code, step)
+        if self.slope is not None:  # (a slope: the points fade to zero on the lapse day)
+            pair = pair / (day - self._origin(step))
+        negative = self.repairable and code >= 0
+        bad = np.asarray(points) < 0 if negative else np.zeros(who.size, bool)
+        for part, neg in ((~bad, False), (bad, True)):
+            if part.any():
+                self._put(day, who[part], pair[:, part], neg, step)
 
-    def _void(self, person, code, points, lapse_day) -> np.ndarray:
-        """Records already removed by a repair: negative rule records made before it."""
-        made = lapse_day - self.period_days[np.where(code >= 0, code, self.n_rules - code - 1)]
-        return (code >= 0) & (points < 0) & (made < self.repaired_on[person])
+    def _put(self, day: int, who: np.ndarray, amount: np.ndarray, negative: bool,
+             step: int) -> None:
+        """Entries lapsing on ``day`` (an amount: points, or a slope) into their store, the
+        level moved by as much (``step``: today, for a slope's value left)."""
+        left = 1.0 if self.slope is None else float(day - self._origin(step))
+        if negative:
+            self.negative_since[who[self.n_negative[who] == 0]] = step
+        if self._in_ring(day):
+            ring = self.ring_negative if negative else self.ring
+            row = ring[day // self.every % ring.shape[0]]
+            if negative:
+                self.n_negative[who[row[0, who] == 0]] += 1
+            before = row[:, who].astype(np.float64)
+            row[:, who] += amount.astype(np.float32)
+            moved = row[:, who].astype(np.float64) - before  # (exactly what the entry moved)
+        else:
+            store = self.later_negative if negative else self.later
+            old = store.get(day)
+            if negative:
+                fresh = who if old is None else who[~np.isin(who, old[0])]
+                self.n_negative[fresh] += 1
+            if old is not None:
+                who_all, inverse = np.unique(np.concatenate([old[0], who]), return_inverse=True)
+                both = np.concatenate([old[1], amount], axis=1)
+                merged = np.stack([np.bincount(inverse, both[i], minlength=who_all.size)
+                                   for i in (0, 1)])
+                store[day] = (who_all.astype(np.int32), merged)
+            else:
+                order = np.argsort(who)
+                store[day] = (who[order].astype(np.int32), amount[:, order].copy())
+            moved = amount
+        self.in_force[:, who] += moved * left
+        if self.slope is not None:
+            self.slope[:, who] += moved
+
+    def _origin(self, step: int) -> int:
+        """The day a slope starts from: ``step``, or the day before where today's fading
+        is still to come (a head start given before the day's lapses)."""
+        return step if self.day >= step else step - 1
+
+    def _in_ring(self, day: int) -> bool:
+        """Whether entries lapsing on ``day`` go in the ring (lapse on a recomputation day
+        within its buckets of the last day lapsed)."""
+        if not self.ring.shape[0] or day % self.every:
+            return False
+        ahead = day // self.every - max(self.day, 0) // self.every
+        return 0 < ahead <= self.ring.shape[0]
+
+    def _row_day(self, j: int, buckets: int) -> int:
+        """The lapse day of ring row ``j``: its bucket is the one ahead of the last day
+        lapsed."""
+        base = max(self.day, 0) // self.every
+        return (base + ((j - base) % buckets or buckets)) * self.every
 
     def lapse(self, step: int, keep: bool = False) -> np.ndarray | None:
-        """Fade the records in force by a day and drop those whose period ends today.
-        Returns the change per person (``keep``: for the ledger)."""
+        """Fade the records in force by a day and drop those that lapse today. Returns the
+        change per person (``keep``: for the ledger)."""
         before = self.level(0.0)[0] if keep else None
-        n = self.n
+        self.day = step
         if self.shape == "exponential":
             for L, acc in self.fading.items():
                 acc *= np.exp(-1.0 / L)
         if self.slope is not None:
             self.in_force -= self.slope
-        bucket = self.buckets.pop(step, None)
-        if bucket is not None:
-            person, points, clean, code = bucket
-            live = ~self._void(person, code, points, step)
-            person, points, clean, code = person[live], points[live], clean[live], code[live]
-            if self.slope is not None:  # (their value is down to zero: stop the fading)
-                L = self.period_days[np.where(code >= 0, code, self.n_rules - code - 1)]
-                self.slope[0] -= np.bincount(person, points / L, minlength=n)
-                self.slope[1] -= np.bincount(person, clean / L, minlength=n)
-            else:
-                self.in_force[0] -= np.bincount(person, points, minlength=n)
-                self.in_force[1] -= np.bincount(person, clean, minlength=n)
-            gone = person[(code >= 0) & (points < 0)]
-            np.subtract.at(self.n_negative, gone, 1)
-            self.negative_since[gone[self.n_negative[gone] == 0]] = -1
+        if self.ring.shape[0] and step % self.every == 0:
+            j = step // self.every
+            for ring, negative in ((self.ring, False), (self.ring_negative, True)):
+                if ring.shape[0]:
+                    self._drop_row(ring[j % ring.shape[0]], None, negative, 0)
+        for store, negative in ((self.later, False), (self.later_negative, True)):
+            entries = store.pop(step, None)
+            if entries is not None:
+                self._drop(entries[1], entries[0], negative, 0)
         return None if before is None else self.level(0.0)[0] - before
+
+    def _drop_row(self, row: np.ndarray, who: np.ndarray | None, negative: bool,
+                  left: int) -> None:
+        """Take a ring row's entries (of ``who``; None: all) out of the level, zeroing them."""
+        if who is None:
+            who = np.flatnonzero((row[0] != 0) | (row[1] != 0))
+        else:
+            who = who[(row[0, who] != 0) | (row[1, who] != 0)]
+        if who.size:
+            values = row[:, who].astype(np.float64)
+            row[:, who] = 0.0
+            self._drop(values, who, negative, left)
+
+    def _drop(self, values: np.ndarray, who: np.ndarray, negative: bool, left: int) -> None:
+        """Take entries (distinct ``who``) out of the level; ``left``: days a slope still
+        had to run."""
+        if self.slope is not None:
+            self.in_force[:, who] -= values * left
+            self.slope[:, who] -= values
+        else:
+            self.in_force[:, who] -= values
+        if negative:
+            self.n_negative[who[values[0] != 0]] -= 1
+            self.negative_since[who[self.n_negative[who] == 0]] = -1
 
     def apply_for_repair(self, step: int, scored: np.ndarray, u: np.ndarray, cfg) -> None:
         """Who applies today: scored, a negative record in force for ``min_days_in_force``,
@@ -542,44 +651,67 @@ class RecordLog:
         due = (self.repair_due >= 0) & (self.repair_due <= step)
         if not due.any():
             return np.zeros(self.n) if keep else None
-        n = self.n
         before = self.level(0.0)[0] if keep else None
-        for lapse_day, (person, points, clean, code) in self.buckets.items():
-            hit = due[person] & (code >= 0) & (points < 0)
-            hit &= ~self._void(person, code, points, lapse_day)
-            if not hit.any():
-                continue
-            p, pts, cl, c = person[hit], points[hit], clean[hit], code[hit]
-            if self.slope is not None:  # what is left of them today, and their fading
-                L = self.period_days[c].astype(np.float64)
-                left = (lapse_day - step) / L
-                self.in_force[0] -= np.bincount(p, pts * left, minlength=n)
-                self.in_force[1] -= np.bincount(p, cl * left, minlength=n)
-                self.slope[0] -= np.bincount(p, pts / L, minlength=n)
-                self.slope[1] -= np.bincount(p, cl / L, minlength=n)
-            else:
-                self.in_force[0] -= np.bincount(p, pts, minlength=n)
-                self.in_force[1] -= np.bincount(p, cl, minlength=n)
+        self._remove(np.flatnonzero(due), negative_only=True, step=step)
         who = np.flatnonzero(due)
         self.repaired_on[who] = step
         self.repair_due[who] = -1
-        self.n_negative[who] = 0
-        self.negative_since[who] = -1
         return None if before is None else self.level(0.0)[0] - before
 
-    # (checkpoints)
+    def _remove(self, who: np.ndarray, negative_only: bool, step: int) -> None:
+        """Take the entries of ``who`` out (negative rule entries only, or all)."""
+        who = np.unique(who)
+        rings = [(self.ring_negative, True)] + ([] if negative_only else [(self.ring, False)])
+        for ring, negative in rings:
+            for j in range(ring.shape[0]):
+                self._drop_row(ring[j], who, negative, self._row_day(j, ring.shape[0]) - step)
+        stores = [(self.later_negative, True)] + ([] if negative_only else [(self.later, False)])
+        for store, negative in stores:
+            for day, (person, amount) in list(store.items()):
+                hit = np.isin(person, who)
+                if hit.any():
+                    self._drop(amount[:, hit], person[hit], negative, day - step)
+                    store[day] = (person[~hit], amount[:, ~hit])
+        self.n_negative[who] = 0
+        self.negative_since[who] = -1
+
+    def reset(self, who: np.ndarray) -> None:
+        """The person slots ``who`` are given to newcomers: no records, nothing pending."""
+        self._remove(who, negative_only=False, step=max(self.day, 0))
+        self.in_force[:, who] = 0.0
+        for acc in (self.for_ever, self.slope, *self.fading.values()):
+            if acc is not None:
+                acc[:, who] = 0.0
+        self.repair_due[who] = -1
+        self.repaired_on[who] = -1
+
+    # (checkpoints: the entries as lapse day, person, amounts, negative; any layout)
     ARRAYS = ("in_force", "for_ever", "slope", "n_negative", "negative_since", "repair_due",
               "repaired_on")
 
+    def entries(self):
+        """Every entry in force: (lapse day, people, amounts (2, m), negative)."""
+        for ring, negative in ((self.ring, False), (self.ring_negative, True)):
+            for j in range(ring.shape[0]):
+                who = np.flatnonzero((ring[j][0] != 0) | (ring[j][1] != 0))
+                if who.size:
+                    yield self._row_day(j, ring.shape[0]), who, ring[j][:, who], negative
+        for store, negative in ((self.later, False), (self.later_negative, True)):
+            for day, (person, amount) in store.items():
+                yield day, person, amount, negative
+
     def collect(self) -> dict[str, np.ndarray]:
         out = {k: getattr(self, k) for k in self.ARRAYS if getattr(self, k) is not None}
-        days = sorted(self.buckets)
-        parts = [self.buckets[d] for d in days]
-        out["lapse_day"] = np.repeat(np.array(days, np.int64),
-                                     [p[0].size for p in parts]).astype(np.int64)
-        for i, name in enumerate(("person", "points", "clean", "code")):
-            out[name] = (np.concatenate([p[i] for p in parts]) if parts
-                         else np.zeros(0, (np.int32, np.float64, np.float64, np.int16)[i]))
+        parts = list(self.entries())
+        out["day"] = np.array([self.day], np.int64)
+        out["lapse_day"] = np.repeat(np.array([p[0] for p in parts], np.int64),
+                                     [p[1].size for p in parts]).astype(np.int64)
+        out["person"] = np.concatenate([p[1] for p in parts] + [np.zeros(0, np.int64)]
+                                       ).astype(np.int32)
+        out["amount"] = np.concatenate([p[2].astype(np.float64) for p in parts]
+                                       + [np.zeros((2, 0))], axis=1)
+        out["negative"] = np.repeat(np.array([p[3] for p in parts], bool),
+                                    [p[1].size for p in parts]).astype(bool)
         for L, acc in self.fading.items():
             out[f"fading.{L}"] = acc
         return out
@@ -590,13 +722,29 @@ class RecordLog:
                 setattr(self, k, np.array(a[k], dtype=np.asarray(a[k]).dtype))
         self.fading = {int(k.split(".", 1)[1]): np.array(v, np.float64)
                        for k, v in a.items() if k.startswith("fading.")}
-        self.buckets = {}
+        self.day = int(np.asarray(a["day"])[0]) if "day" in a else -1
+        self.ring[:] = 0.0
+        self.ring_negative[:] = 0.0
+        self.later, self.later_negative = {}, {}
         day = np.asarray(a["lapse_day"])
-        order = np.argsort(day, kind="stable")
-        cols = [np.asarray(a[k])[order] for k in ("person", "points", "clean", "code")]
-        day = day[order]
-        for d, lo, hi in _runs(day):
-            self.buckets[int(d)] = tuple(c[lo:hi].copy() for c in cols)
+        negative = np.asarray(a["negative"]) & self.repairable
+        order = np.lexsort((negative, day))
+        person = np.asarray(a["person"])[order]
+        amount = np.asarray(a["amount"])[:, order]
+        key = day[order] * 2 + negative[order]
+        for value, lo, hi in _runs(key):
+            self._place(int(value) // 2, person[lo:hi], amount[:, lo:hi], bool(value % 2))
+
+    def _place(self, day: int, who: np.ndarray, amount: np.ndarray, negative: bool) -> None:
+        """Put saved entries back as they were (the level and counts are restored apart)."""
+        who, inverse = np.unique(who, return_inverse=True)
+        amount = np.stack([np.bincount(inverse, amount[i], minlength=who.size) for i in (0, 1)])
+        if self._in_ring(day):
+            ring = self.ring_negative if negative else self.ring
+            ring[day // self.every % ring.shape[0]][:, who] += amount.astype(np.float32)
+        else:
+            store = self.later_negative if negative else self.later
+            store[day] = (who.astype(np.int32), np.array(amount, np.float64))
 
 
 def _runs(sorted_values: np.ndarray):

@@ -9,7 +9,8 @@ credit repair), ``range`` (clipped at the scheme's range),
 privilege that hit the person; zero points). For every traced person and scheme the
 points of all rows add up to the published score at the end of the run. Where a scheme's
 points lapse, the rows that add points (rule, head start, bonus, decay) carry the date
-their points stop counting (``lapses``; for linear decay the date they have faded to
+their points stop counting (``lapses``: the first recomputation day at or after the end
+of their period, the day the log drops them; for linear decay the day they have faded to
 zero; empty for points that count for ever and for exponential decay, which never ends).
 
 Tracing only reads the simulation's state: it changes no result.
@@ -39,13 +40,12 @@ COLUMNS = ("person", "step", "date", "scheme", "kind", "source", "rule", "record
            "person_id")  # person: the slot traced; person_id: who held it that day
 
 
-def _lapses(sch, code: int, date: dt.date) -> dt.date | None:
-    """The day the points of a record of ``code`` made on ``date`` stop counting (None: for
-    ever, or exponential decay)."""
-    if sch.log is None or sch.log.shape == "exponential":
-        return None
-    days = sch.log.lasts(code)
-    return None if days is None else date + dt.timedelta(days=days)
+def _lapses(sch, code: int, step: int, date: dt.date) -> dt.date | None:
+    """The day the points of a record of ``code`` made on ``step`` (``date``) stop counting:
+    the first recomputation day at or after the end of its period (None: for ever, or
+    exponential decay)."""
+    day = None if sch.log is None else sch.log.lapse_day(code, step)
+    return None if day is None else date + dt.timedelta(days=day - step)
 
 
 class Tracer:
@@ -115,14 +115,14 @@ class Tracer:
                     head = b0[j] - initial
                     if abs(head) > SMALL:
                         self._row(kind="head_start", points=head,
-                                  lapses=_lapses(sch, HEAD_START, date), **common)
+                                  lapses=_lapses(sch, HEAD_START, t, date), **common)
                     s0[j] = b0[j]
                 moved += self._rule_rows(sch, part["per_rule"], j, person, rec, common)
                 for kind in ("bonus", "decay"):
                     value = float(part[kind][person]) * (-1 if kind == "decay" else 1)
                     if abs(value) > SMALL:
                         code = BONUS if kind == "bonus" else DECAY
-                        self._row(kind=kind, points=value, lapses=_lapses(sch, code, date),
+                        self._row(kind=kind, points=value, lapses=_lapses(sch, code, t, date),
                                   **common)
                         moved += value
                 for kind, key in (("lapse", "lapsed"), ("repair", "repaired")):
@@ -166,7 +166,7 @@ class Tracer:
                 this = sel & (source == src)
                 self._row(kind="rule", source=self.sim.sources.names[src],
                           rule=f"{r}:{KIND_NAMES[rule.kind]}", records=int(count[this].sum()),
-                          lapses=_lapses(sch, r, common["date"]),
+                          lapses=_lapses(sch, r, common["step"], common["date"]),
                           misattributed=int(count[this & wrong].sum()),
                           points=float((count[this] * rule.points).sum() * scale), **common)
             total += applied

@@ -381,7 +381,8 @@ class RuleConfig(Strict):
     """Length of the capping period in days."""
     lasts_days: Annotated[int, Field(ge=1, le=36500)] | None = None
     """Days the rule's points count for after the record (default: the scheme's
-    ``lasts_days``), shaped by the scheme's ``decay_shape``."""
+    ``lasts_days``), shaped by the scheme's ``decay_shape``; they lapse on the scheme's
+    first recomputation day at or after the end of the period."""
 
     _parse_when = field_validator("when")(_valid_condition)
 
@@ -483,15 +484,19 @@ class SchemeConfig(Strict):
     lasts_days: Annotated[int, Field(ge=1, le=36500)] | None = None
     """Days a record's points count for (rules without their own ``lasts_days``, the
     early-enrolment head start and bonus, inactivity decay): the own score is the initial
-    score plus the points still in force, a level that recent behaviour moves. None: points
-    count for ever (the own score is the running sum since enrolment)."""
+    score plus the points still in force, a level that recent behaviour moves. A record
+    lapses on the first recomputation day at or after the end of its period (the published
+    score is as with exact lapse days; the own score keeps it up to
+    ``recompute_every_days - 1`` days longer). None: points count for ever (the own score
+    is the running sum since enrolment)."""
     decay_shape: Literal["window", "linear", "exponential"] = "window"
     """How a record's points fade over ``lasts_days``: window (in full, then gone), linear
-    (down to zero at the end) or exponential (by ``exp(-days / lasts_days)``, never gone
-    entirely; ``lasts_days`` is the mean life)."""
+    (down to zero on the recomputation day it lapses, a constant daily slope) or
+    exponential (by ``exp(-days / lasts_days)``, never gone entirely; ``lasts_days`` is the
+    mean life)."""
     recompute_every_days: Annotated[int, Field(ge=1, le=3650)] = 1
     """The published score is recomputed every this many days (1: daily; Suqian: monthly,
-    about 30) and stays as it is in between."""
+    about 30) and stays as it is in between; records lapse on these days."""
     repair: RepairConfig = Field(default_factory=RepairConfig)
     """Credit repair: negative records removed early on application."""
 
