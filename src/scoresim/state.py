@@ -37,7 +37,9 @@ from scoresim.version import __version__
 if TYPE_CHECKING:
     from scoresim.sim import Sim
 
-FORMAT = 2
+#: Checkpoint format: 3 since the record log, the tie ages and capacities, the beliefs
+#: about risk and the demography (a checkpoint of another format is refused).
+FORMAT = 3
 #: Top-level scenario keys that define the society: a fork cannot change them.
 SOCIETY_KEYS = ("seed", "start", "people", "network", "sources", "demography",
                 "burn_in_days")

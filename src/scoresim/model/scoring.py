@@ -322,7 +322,7 @@ class Scheme:
     def reset_log(self, who: np.ndarray) -> None:
         """The person slots ``who`` are given to newcomers: their records in force and
         repair state go (:meth:`RecordLog.reset`), their own score back to the initial
-        score. (A ``Scheme.reset`` for newcomers, when there is one, calls this.)"""
+        score (called by :meth:`reset`, for newcomers)."""
         if self.log is not None:
             self.log.reset(who)
             self.set_level(who)
@@ -393,6 +393,7 @@ class Scheme:
         self.set_state(who, NOT_ENROLLED)
         self.enrol_step[who] = -1
         self.early[who] = False
+        self.reset_log(who)  # (no records in force, no repair under way)
         for scores in (self.b, self.b_clean, self.s, self.s_clean):
             scores[who] = self.cfg.initial_score
         self.last_active[who] = step
