@@ -201,8 +201,8 @@ def read_toml(path: Path | str, what: str = "scenario file") -> dict:
 #: sizes in the code; the sums at mean degree 10 are what was measured.
 BASE_BYTES = 250 << 20
 FOLDER_BASE_BYTES = 80 << 20
-PERSON_BYTES = 350
-FRIEND_BYTES = 40
+PERSON_BYTES = 362  # (+12 since: age, person id, friendship capacity)
+FRIEND_BYTES = 41  # (+1 since: each tie's day of formation, two bytes a tie)
 PEOPLE_TABLE_BYTES = 0
 NETWORK_TABLE_BYTES_PER_FRIEND = 0.0
 DAY_BYTES = 8 * 80
@@ -245,14 +245,42 @@ def scenario_largest(scenario, have: int, trace: int = 0) -> int:
                               network_table=scenario.output.network, trace=trace)
 
 
+#: The record log of a scheme whose points lapse (model/scoring.py, RecordLog): a float32
+#: ring of (buckets, 2, n), a second for negative records where credit repair is on, and
+#: five per-person arrays; where the ring would need more than RING_MAX_BUCKETS buckets
+#: (a daily recomputation) records are kept sparse, about one entry of SPARSE_ENTRY_BYTES
+#: a person every second day of the period (seed's measured rate: 172 entries a year).
+RING_MAX_BUCKETS = 64
+LOG_PERSON_BYTES = 40
+SPARSE_ENTRY_BYTES = 24
+
+
+def record_log_bytes(scheme) -> int:
+    """Bytes per person of one scheme's record log (0 where points count for ever)."""
+    periods = [r.lasts_days for r in scheme.rules if r.lasts_days]
+    if scheme.lasts_days is None and not periods:
+        return 0
+    if scheme.decay_shape == "exponential":
+        return 16 * (1 + len(set(periods)))
+    days = scheme.lasts_days or min(periods)
+    every = max(int(scheme.recompute_every_days), 1)
+    buckets = -(-days // every) + 1
+    repair = scheme.repair.apply_rate_per_day > 0
+    if buckets > RING_MAX_BUCKETS:
+        return LOG_PERSON_BYTES + int(days / 2 * SPARSE_ENTRY_BYTES)
+    return LOG_PERSON_BYTES + buckets * 8 * (2 if repair else 1)
+
+
 def scenario_memory(scenario, trace: int = 0) -> int:
     """:func:`run_memory` of a scenario (for an edge list, the file's size stands in for
-    the degree: about 10 bytes a tie)."""
+    the degree: about 10 bytes a tie), with the schemes' record logs."""
     net = scenario.network
     degree = net.mean_degree if net.kind != "edgelist" else 10.0
-    return run_memory(scenario.people.count, degree, scenario.days,
-                      people_table=scenario.output.people_table,
-                      network_table=scenario.output.network, trace=trace)
+    logs = sum(record_log_bytes(s) for s in scenario.schemes.values())
+    return (run_memory(scenario.people.count, degree, scenario.days,
+                       people_table=scenario.output.people_table,
+                       network_table=scenario.output.network, trace=trace)
+            + scenario.people.count * logs)
 
 
 def available_memory() -> int:
