@@ -15,8 +15,8 @@ highest total log-likelihood (TPE by default, CMA-ES or random as options).
   finished trials; several processes or machines running ``calibrate`` on one storage work
   on one study. A trial whose process died is marked failed by its missing heartbeat.
 - **Pruning**: after each replicate a trial reports the log-likelihood of its running mean;
-  a trial far below the median of earlier trials at the same replicate stops early
-  (Optuna's median pruner; only with two or more replicates).
+  a trial in the bottom quarter of earlier trials at the same replicate stops early
+  (Optuna's percentile pruner; only with two or more replicates).
 - **Failures**: a trial whose run raises is recorded as failed with its reason, and the
   study goes on.
 
@@ -54,6 +54,10 @@ from scoresim.scenario.loading import validate as validate_scenario
 
 STUDY_NAME = "scoresim-calibration"
 STATISTICS = ("at", "mean", "sum", "final")
+#: A trial stops after a replicate when its log-likelihood so far is below this percentile
+#: of the earlier trials' at the same replicate (the hopeless quarter; a median pruner
+#: would stop half of all trials).
+PRUNE_BELOW_PERCENTILE = 25.0
 #: Seconds between a running trial's heartbeats, and after how long without one it is
 #: taken as dead (its process killed) and marked failed.
 HEARTBEAT_S, GRACE_S = 30, 120
@@ -187,7 +191,7 @@ class CalibrationConfig(_Strict):
     sampler: SamplerConfig = Field(default_factory=SamplerConfig)
     """The search."""
     pruning: bool = True
-    """Stop trials far behind the median after a replicate (needs two or more replicates)."""
+    """Stop trials in the bottom quarter after a replicate (needs two or more replicates)."""
     near_best: Annotated[float, Field(gt=0)] = 2.0
     """Trials within this log-likelihood of the best make the fit's uncertainty: the spread
     of each parameter over them (2 is about a 95% likelihood-ratio interval of one
@@ -391,7 +395,8 @@ def open_study(calib: Calibration, url: str, worker: int = 0, shared: bool = Fal
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     storage = storage_for(url)
-    pruner = (optuna.pruners.MedianPruner(n_startup_trials=calib.config.sampler.startup_trials)
+    pruner = (optuna.pruners.PercentilePruner(PRUNE_BELOW_PERCENTILE,
+                                              n_startup_trials=calib.config.sampler.startup_trials)
               if calib.config.pruning and calib.config.replicates.count > 1
               else optuna.pruners.NopPruner())
     study = optuna.create_study(storage=storage, study_name=STUDY_NAME, direction="maximize",
