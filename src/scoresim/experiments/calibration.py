@@ -54,10 +54,10 @@ from scoresim.scenario.loading import validate as validate_scenario
 
 STUDY_NAME = "scoresim-calibration"
 STATISTICS = ("at", "mean", "sum", "final")
-#: A trial stops after a replicate when its log-likelihood so far is below this percentile
-#: of the earlier trials' at the same replicate (the hopeless quarter; a median pruner
-#: would stop half of all trials).
-PRUNE_BELOW_PERCENTILE = 25.0
+#: A trial goes on after a replicate while its log-likelihood so far is within the top
+#: KEEP_PERCENTILE percent of the earlier trials' at the same replicate: the bottom quarter,
+#: the hopeless, stops (a median pruner would stop half of all trials).
+KEEP_PERCENTILE = 75.0
 #: Seconds between a running trial's heartbeats, and after how long without one it is
 #: taken as dead (its process killed) and marked failed.
 HEARTBEAT_S, GRACE_S = 30, 120
@@ -395,7 +395,7 @@ def open_study(calib: Calibration, url: str, worker: int = 0, shared: bool = Fal
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     storage = storage_for(url)
-    pruner = (optuna.pruners.PercentilePruner(PRUNE_BELOW_PERCENTILE,
+    pruner = (optuna.pruners.PercentilePruner(KEEP_PERCENTILE,
                                               n_startup_trials=calib.config.sampler.startup_trials)
               if calib.config.pruning and calib.config.replicates.count > 1
               else optuna.pruners.NopPruner())
