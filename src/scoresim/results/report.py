@@ -128,6 +128,29 @@ def _turnover(results) -> str:
             + ".</p>")
 
 
+def _steady(results) -> str:
+    """Whether the run ended at a steady state (:mod:`scoresim.results.steady_state`)."""
+    from scoresim.results.steady_state import BOUNDS, WINDOW_DAYS, last_year_drift
+
+    drift = last_year_drift(results.outcomes_df())
+    if drift is None:
+        return ("<p>Steady state: not checked (the run is shorter than a year and "
+                f"{WINDOW_DAYS} days; effects of short runs may still include drift).</p>")
+    if not drift:
+        return ""
+    moving = [d for d in drift if not d.steady]
+    largest = {unit: max((abs(d.change) for d in drift if d.unit == unit), default=None)
+               for unit in BOUNDS}
+    parts = [f"{v:.3g} {unit}" for unit, v in largest.items() if v is not None]
+    verdict = ("steady: no level outcome moved more than "
+               + ", ".join(f"{b:g} {u}" for u, b in BOUNDS.items()) + " in the last year"
+               if not moving else
+               "still moving: " + ", ".join(f"{d.column} {d.change:+.3g} {d.unit}"
+                                            for d in moving[:6]))
+    return (f"<p>Steady state (the last {WINDOW_DAYS} days against the same days a year "
+            f"before; largest changes {', '.join(parts)}): {html.escape(verdict)}.</p>")
+
+
 def _headlines(results) -> str:
     df = results.outcomes_df()
     cols = [("critical_statements", "critical statements per day (last 30 days)"),
@@ -205,6 +228,7 @@ def run_report(folder: Path, results=None) -> str:
         "<h2>What was simulated</h2>", _summary(res),
         "<h2>Headline outcomes</h2>", _headlines(res),
         "<h2>Scores and tiers over time</h2>", _figure(charts.get("scores.png")),
+        _steady(res),
         "<h2>Score distribution</h2>",
         _figure(charts.get("distribution.png")) or "<p>No scores in this run.</p>",
         "<h2>Expression and self-censorship</h2>", _figure(charts.get("expression.png")),
