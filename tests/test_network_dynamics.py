@@ -123,6 +123,10 @@ def test_form_ties_gives_newcomers_ties_where_others_have_room():
 
 
 def years_run(name: str, seed: int, **overrides):
+    """Ten years of ``name`` in a fixed population: tie turnover as the network model makes
+    it (deaths end ties too, and newcomers find friends: tests/test_demography.py holds the
+    network's outcomes level with the population turning over)."""
+    overrides.setdefault("demography__enabled", False)
     sc = scenario(name, **overrides)
     end = sc.start.replace(year=sc.start.year + YEARS) - dt.timedelta(days=1)
     sim = Sim(sc.model_copy(update={"end": end}), seed=seed, people=2000)
