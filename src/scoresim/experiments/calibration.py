@@ -38,9 +38,10 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
 from scoresim.errors import ScenarioError, cut
+from scoresim.experiments.experiment_files import RunsOfABase, Strict
 from scoresim.experiments.likelihood import log_likelihood
 from scoresim.experiments.workers import stop_pool, worker_init
 from scoresim.scenario.loading import (
@@ -63,12 +64,7 @@ KEEP_PERCENTILE = 75.0
 HEARTBEAT_S, GRACE_S = 30, 120
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False,
-                              use_attribute_docstrings=True)
-
-
-class FitParameter(_Strict):
+class FitParameter(Strict):
     """One parameter to fit."""
 
     key: str = Field(min_length=1)
@@ -92,7 +88,7 @@ class FitParameter(_Strict):
         return self
 
 
-class Target(_Strict):
+class Target(Strict):
     """One observed figure the model should reproduce."""
 
     column: str = Field(min_length=1)
@@ -148,7 +144,7 @@ class Target(_Strict):
         return f"{self.column}{' per person' if self.per_person else ''} ({when})"
 
 
-class TrialReplicates(_Strict):
+class TrialReplicates(Strict):
     """The seeds every trial runs (the same in every trial: common random numbers)."""
 
     count: Annotated[int, Field(ge=1)] = 2
@@ -157,7 +153,7 @@ class TrialReplicates(_Strict):
     """The seeds are first_seed, first_seed + 1, ..."""
 
 
-class SamplerConfig(_Strict):
+class SamplerConfig(Strict):
     """How Optuna proposes the next trial's parameters."""
 
     kind: Literal["tpe", "cmaes", "random"] = "tpe"
@@ -169,17 +165,9 @@ class SamplerConfig(_Strict):
     """Random trials before TPE or CMA-ES start modelling."""
 
 
-class CalibrationConfig(_Strict):
+class CalibrationConfig(RunsOfABase):
     """A calibration file."""
 
-    base: str
-    """Base scenario: a preset name or a path relative to the calibration file."""
-    people: Annotated[int, Field(ge=1)] | None = None
-    """People in every run (default: the base scenario's)."""
-    days: Annotated[int, Field(ge=1)] | None = None
-    """Days from the start in every run (default: the base scenario's)."""
-    set: dict[str, Any] = Field(default_factory=dict)
-    """Fixed overrides of the base scenario, by dotted key."""
     parameters: list[FitParameter] = Field(min_length=1)
     """The parameters to fit."""
     targets: list[Target] = Field(min_length=1)

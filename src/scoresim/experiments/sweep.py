@@ -30,9 +30,10 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
 from scoresim.errors import ScenarioError, cut
+from scoresim.experiments.experiment_files import RunsOfABase, Strict
 from scoresim.experiments.workers import stop_pool, worker_init
 from scoresim.scenario.loading import (
     apply_overrides,
@@ -51,12 +52,7 @@ DRIVER_BYTES_PER_RUN = 4096
 STATS = ("final", "mean", "mean_last_year", "sum", "min", "max")
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False,
-                              use_attribute_docstrings=True)
-
-
-class ParameterConfig(_Strict):
+class ParameterConfig(Strict):
     """One parameter of the design."""
 
     key: str = Field(min_length=1)
@@ -71,7 +67,7 @@ class ParameterConfig(_Strict):
     """Round drawn values to whole numbers (for integer keys)."""
 
 
-class DesignConfig(_Strict):
+class DesignConfig(Strict):
     """How parameter values are chosen."""
 
     kind: Literal["grid", "random", "sobol", "morris"] = "grid"
@@ -85,7 +81,7 @@ class DesignConfig(_Strict):
     """Seed of the design's own random draws."""
 
 
-class ReplicatesConfig(_Strict):
+class ReplicatesConfig(Strict):
     """Seeds each design point runs with."""
 
     count: Annotated[int, Field(ge=1)] = 1
@@ -94,17 +90,9 @@ class ReplicatesConfig(_Strict):
     """The seeds are first_seed, first_seed + 1, ..."""
 
 
-class SweepConfig(_Strict):
+class SweepConfig(RunsOfABase):
     """A sweep file."""
 
-    base: str
-    """Base scenario: a preset name or a path relative to the sweep file."""
-    people: Annotated[int, Field(ge=1)] | None = None
-    """Number of people in every run (default: the base scenario's)."""
-    days: Annotated[int, Field(ge=1)] | None = None
-    """Days from the start in every run (default: the base scenario's)."""
-    set: dict[str, Any] = Field(default_factory=dict)
-    """Fixed overrides of the base scenario, by dotted key."""
     parameters: list[ParameterConfig] = Field(min_length=1)
     """The parameters to vary."""
     design: DesignConfig = Field(default_factory=DesignConfig)
