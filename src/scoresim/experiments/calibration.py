@@ -41,15 +41,12 @@ import numpy as np
 from pydantic import Field, ValidationError, model_validator
 
 from scoresim.errors import ScenarioError, cut
-from scoresim.experiments.experiment_files import RunsOfABase, Strict
+from scoresim.experiments.experiment_files import RunsOfABase, Strict, read_base
 from scoresim.experiments.likelihood import log_likelihood
 from scoresim.experiments.workers import stop_pool, worker_init
 from scoresim.scenario.loading import (
     apply_overrides,
     explain_validation,
-    read_raw,
-    resolve_inside,
-    safe_name,
 )
 from scoresim.scenario.loading import validate as validate_scenario
 
@@ -224,12 +221,7 @@ class Calibration:
             cfg = CalibrationConfig.model_validate(raw)
         except ValidationError as exc:
             raise ScenarioError(explain_validation(exc, path, root=CalibrationConfig)) from None
-        base_path = resolve_inside(cfg.base, path.parent, "base", path)
-        if not base_path.exists():
-            raise ScenarioError(f"{path}: key `base`: {cut(cfg.base)!r} is neither a preset nor "
-                                f"a file in {path.parent}.")
-        base_raw = apply_overrides(read_raw(base_path), cfg.set)
-        base_raw.setdefault("name", safe_name(base_path.stem))
+        base_path, base_raw = read_base(cfg, path)
         calib = cls(path, cfg, base_path, base_raw, dt.date.min, dt.date.min)
         calib.check()
         return calib
