@@ -111,3 +111,34 @@ def test_new_keys_refuse_values_out_of_range(key, value):
 
     with pytest.raises(ScenarioError, match=key.split(".")[-1]):
         load_scenario("seed", {key: value})
+
+
+@pytest.mark.parametrize("key,value", [
+    ("schemes.government.lasts_days", 0),
+    ("schemes.government.recompute_every_days", 0),
+    ("schemes.government.decay_shape", "square"),
+    ("schemes.government.repair.apply_rate_per_day", -0.1),
+    ("burn_in_days", -1),
+    ("demography.turnover_every_days", 0),
+    ("adaptation.tie_dissolve_rate_per_day", -0.1),
+    ("adaptation.risk_learning", "guess"),
+    ("adaptation.risk_memory_half_life_days", 0),
+    ("life.good_job_separation_rate_per_day", -1),
+    ("life.university_application_day", "13-45"),
+    ("people.fixed_opinion_share", 2),
+])
+def test_this_rounds_keys_refuse_values_out_of_range(key, value):
+    """The keys of scores as levels, demography, tie turnover and learning about risk: a
+    wrong value is refused, the message naming the key."""
+    from scoresim import ScenarioError, load_scenario
+
+    with pytest.raises(ScenarioError, match=key.split(".")[-1]):
+        load_scenario("seed", {key: value})
+
+
+def test_repair_needs_records_that_lapse():
+    from scoresim import ScenarioError, load_scenario
+
+    with pytest.raises(ScenarioError, match="repair needs records that lapse"):
+        load_scenario("seed", {"schemes.government.decay_shape": "exponential",
+                               "schemes.government.repair.apply_rate_per_day": 0.01})
