@@ -197,6 +197,44 @@ def test_add_rule_points(data, n, m, capped):
     np.testing.assert_array_equal(cc1, cc2)
 
 
+
+@FAST
+@given(data=st.data(), n=sizes, m=st.integers(0, 80), capped=st.booleans())
+def test_rule_points_sparse_equals_the_dense_rule(data, n, m, capped):
+    """The record log's per-rule points, kept sparse, equal the plain rule's dense arrays
+    (people where either column is not zero), and add the same into the totals."""
+    person = data.draw(hnp.arrays(np.int32, m, elements=st.integers(0, n - 1)))
+    source = data.draw(hnp.arrays(np.int16, m, elements=st.integers(0, 2)))
+    count = data.draw(hnp.arrays(np.int32, m, elements=st.integers(1, 5)))
+    wrong = data.draw(bools(m))
+    idx = np.arange(m, dtype=np.int64)
+    rule_src = np.array([True, False, True])
+    scored, region = data.draw(bools(n)), data.draw(hnp.arrays(np.int16, n,
+                                                               elements=st.integers(0, 2)))
+    mask = data.draw(bools(n)) if data.draw(st.booleans()) else np.zeros(0, bool)
+    region_ok = np.array([True, True, False])
+    points = data.draw(st.sampled_from([-4.0, 2.5, 0.0]))
+    cap = 12.0 if capped else -1.0
+    cum = data.draw(f32(n, -12, 12)) if capped else np.zeros(0, np.float32)
+    before = data.draw(hnp.arrays(np.float64, n, elements=st.integers(-50, 50)))
+    c1, cc1, c2, cc2 = cum.copy(), cum.copy(), cum.copy(), cum.copy()
+    common = (idx, person, source, count, wrong, rule_src, scored, region_ok, region, mask,
+              points, cap)
+    dense = [np.zeros(n), np.zeros(n)]
+    sg.add_rule_points(*common, c1, cc1, *dense, np.zeros(0))
+    scratch = (np.zeros(n), np.zeros(n), np.zeros(n, bool))
+    total, clean = before.copy(), before.copy()
+    who, got, got_clean = sg._rule_points_sparse(*common, c2, cc2, scratch, total, clean)
+    want = np.flatnonzero((dense[0] != 0) | (dense[1] != 0))
+    np.testing.assert_array_equal(who, want)
+    np.testing.assert_array_equal(got, dense[0][want])
+    np.testing.assert_array_equal(got_clean, dense[1][want])
+    np.testing.assert_array_equal(total, before + dense[0])
+    np.testing.assert_array_equal(clean, before + dense[1])
+    np.testing.assert_array_equal(c1, c2)
+    np.testing.assert_array_equal(cc1, cc2)
+    assert not scratch[0].any() and not scratch[1].any() and not scratch[2].any()
+
 # ------------------------------------------------------------- records (M1, M11, M12)
 
 

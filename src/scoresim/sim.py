@@ -234,8 +234,8 @@ class Sim:
             demo.replace(people, self.network, left, sc, self.streams, t)
             self.reset_people(left, t)
             self.observer.reset_people(left)
-        elif staged.size:
-            self.observer.reset()
+        if staged.size:
+            self.observer.reset(staged)
         self.entered = left
         return {"people_entered": int(left.size)}
 

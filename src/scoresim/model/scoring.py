@@ -34,6 +34,7 @@ from scoresim.engine.kernels.scoring import (  # the compiled kernels
     _advance_own,
     _mark_active,
     _pull_to_friends,
+    _rule_points_sparse,
 )
 from scoresim.model.network import Network
 from scoresim.model.people import People
@@ -125,7 +126,8 @@ class Scheme:
         self.tier_mins = np.array([b.min for _, b in tiers], dtype=np.float32)
         # Scores as levels: the records in force (None: points count for ever).
         self.log = RecordLog(cfg, n) if RecordLog.wanted(cfg) else None
-        self._today: list[tuple[int, np.ndarray, np.ndarray]] = []  # (rule, points, clean)
+        # (rule, people, points, clean: today's points of each rule, for the record log)
+        self._today: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = []
 
     # ------------------------------------------------------------------ who is scored
 
@@ -219,6 +221,13 @@ class Scheme:
                 rule.cum if rule.cap is not None else none_f64.astype(np.float32),
                 rule.cum_clean if rule.cap is not None else none_f64.astype(np.float32),
             )
+            if self.log is not None and not self.reference:  # (the same, kept sparse)
+                who, got, got_clean = _rule_points_sparse(*args, self._scratch, total, clean)
+                self._today.append((r, who, got, got_clean))
+                if keep_per_rule:
+                    extra[who] = got
+                per_rule.append(extra if keep_per_rule else None)
+                continue
             if self.log is not None:  # (each rule's own points, for the record log)
                 into = (np.zeros(n, np.float64), np.zeros(n, np.float64), none_f64)
             else:
@@ -230,7 +239,8 @@ class Scheme:
             if self.log is not None:
                 total += into[0]
                 clean += into[1]
-                self._today.append((r, into[0], into[1]))
+                who = np.flatnonzero((into[0] != 0) | (into[1] != 0))
+                self._today.append((r, who, into[0][who], into[1][who]))
                 extra = into[0]
             per_rule.append(extra if keep_per_rule else None)
         return total, clean, per_rule
@@ -293,8 +303,9 @@ class Scheme:
             log.apply_for_repair(step, scored, u, cfg.repair)
             if step % cfg.recompute_every_days == 0:
                 repaired = log.repair(step, keep_per_rule)
-        for r, points, clean in self._today:
-            log.add_dense(points, clean, r, step)
+        for r, who, points, clean in self._today:
+            if who.size:
+                log.add(who, points, clean, r, step)
         self._today = []
         bonus_pts = np.where(scored, np.float64(bonus), 0.0)
         if bonus:

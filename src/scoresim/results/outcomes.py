@@ -284,22 +284,37 @@ class Observer:
 
     def reset_people(self, who: np.ndarray) -> None:
         """Newcomers in the slots ``who``: not scored at the window's start and no default
-        of theirs yet (M14), then the caches again (:meth:`reset`)."""
+        of theirs yet (M14), then the caches of those slots again (:meth:`reset`)."""
         self.defaulted[who] = False
         for scores in self.year_scores.values():
             scores[who] = np.nan
-        self.reset()
+        self.reset(who)
 
-    def reset(self) -> None:
+    def reset(self, who: np.ndarray | None = None) -> None:
         """Make the caches of who is a critic, working or compliant again (after people
-        entered or changed stage, :mod:`scoresim.model.demography`)."""
+        entered or changed stage, :mod:`scoresim.model.demography`): for the slots ``who``
+        only, or for everyone (None)."""
         p, sc = self.sim.people, self.sim.scenario
-        self.critics = p.private_opinion < sc.people.critic_below
-        self.working = p.age_band == WORKING
-        d = p.desired_dissent
-        self.desired = d
-        self.above_tolerance = d > sc.adaptation.tolerance
-        self.compliant_share = float((~self.above_tolerance).mean())
+        if who is None or getattr(self, "critics", None) is None or self.critics.size != p.n:
+            self.critics = p.private_opinion < sc.people.critic_below
+            self.working = p.age_band == WORKING
+            d = p.desired_dissent
+            self.desired = d
+            self.above_tolerance = d > sc.adaptation.tolerance
+            self._compliant = int(np.count_nonzero(~self.above_tolerance))
+        else:  # (the same values, made for the changed slots alone)
+            self.working[who] = p.age_band[who] == WORKING
+            critics = p.private_opinion[who] < sc.people.critic_below
+            d = np.maximum(-p.private_opinion[who], 0.0)
+            if (np.array_equal(critics, self.critics[who])
+                    and np.array_equal(d, self.desired[who])):
+                return  # (a change of stage alone: the degree statistics stand)
+            self.critics[who] = critics
+            self.desired[who] = d
+            self._compliant -= int(np.count_nonzero(~self.above_tolerance[who]))
+            self.above_tolerance[who] = d > sc.adaptation.tolerance
+            self._compliant += int(np.count_nonzero(~self.above_tolerance[who]))
+        self.compliant_share = float(self._compliant) / p.n
         self._degree_version = -1
         self._degree_stats()  # (again whenever ties change)
 

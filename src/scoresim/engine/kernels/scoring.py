@@ -101,3 +101,64 @@ def _add_rule_points(idx, person, source, count, wrong, rule_src, scored, region
         got[p] = 0.0
         got_clean[p] = 0.0
         seen[p] = False
+
+
+@numba.njit(cache=True, nogil=True)
+def _rule_points_sparse(idx, person, source, count, wrong, rule_src, scored, region_ok,
+                        region, mask, points, cap, cum, cum_clean, scratch, total, clean):
+    """One rule's points as :func:`_add_rule_points` computes them, also returned sparse
+    for the record log: (people in increasing order, points, points without misattributed
+    records), only those with some points (either column not zero), as ``np.flatnonzero``
+    of the dense arrays would give them. Adds them into ``total`` and ``clean`` too.
+    ``scratch`` (two float64 arrays and one bool array of people) must be zero / False and
+    is left so."""
+    capped = cap >= 0.0
+    got, got_clean, seen = scratch
+    touched = np.empty(idx.shape[0], np.int64)
+    m = 0
+    for j in idx:
+        p = person[j]
+        if not (rule_src[source[j]] and scored[p]):
+            continue
+        if region_ok.shape[0] and not region_ok[region[p]]:
+            continue
+        if mask.shape[0] and not mask[p]:
+            continue
+        pts = count[j] * points
+        got[p] += pts
+        if not wrong[j]:
+            got_clean[p] += pts
+        if not seen[p]:
+            seen[p] = True
+            touched[m] = p
+            m += 1
+    who = np.sort(touched[:m])
+    out = np.empty(m, np.float64)
+    out_clean = np.empty(m, np.float64)
+    k = 0
+    for i in range(m):
+        p = who[i]
+        if capped:
+            new = min(max(cum[p] + got[p], -cap), cap)
+            allowed = np.float64(new - cum[p])
+            cum[p] = new
+            new_clean = min(max(cum_clean[p] + got_clean[p], -cap), cap)
+            allowed_clean = np.float64(new_clean - cum_clean[p])
+            cum_clean[p] = new_clean
+        else:
+            allowed = got[p]
+            allowed_clean = got_clean[p]
+        got[p] = 0.0
+        got_clean[p] = 0.0
+        seen[p] = False
+        # (as the dense arrays: 0.0 + each addition in turn)
+        a = 0.0 + allowed
+        c = 0.0 + allowed_clean
+        if a != 0.0 or c != 0.0:
+            total[p] += a
+            clean[p] += c
+            who[k] = p
+            out[k] = a
+            out_clean[k] = c
+            k += 1
+    return who[:k], out[:k], out_clean[:k]
