@@ -235,6 +235,23 @@ def test_rule_points_sparse_equals_the_dense_rule(data, n, m, capped):
     np.testing.assert_array_equal(cc1, cc2)
     assert not scratch[0].any() and not scratch[1].any() and not scratch[2].any()
 
+
+@FAST
+@given(data=st.data(), n=sizes)
+def test_set_level_kernel_equals_numpy(data, n):
+    """b = float32(clip(initial + points in force)) for the masked, as numpy does it."""
+    in_force = data.draw(hnp.arrays(np.float64, (2, n), elements=st.floats(-900, 900)))
+    who = data.draw(bools(n))
+    b, bc = data.draw(f32(n)), data.draw(f32(n))
+    want, want_clean = b.copy(), bc.copy()
+    level = 500.0 + in_force
+    want[who] = np.clip(level[0][who], 0.0, 1000.0).astype(np.float32)
+    want_clean[who] = np.clip(level[1][who], 0.0, 1000.0).astype(np.float32)
+    sg._set_level(in_force, np.float64(500.0), np.float64(0.0), np.float64(1000.0), who, b,
+                  bc)
+    np.testing.assert_array_equal(b, want)
+    np.testing.assert_array_equal(bc, want_clean)
+
 # ------------------------------------------------------------- records (M1, M11, M12)
 
 

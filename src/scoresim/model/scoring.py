@@ -35,6 +35,7 @@ from scoresim.engine.kernels.scoring import (  # the compiled kernels
     _mark_active,
     _pull_to_friends,
     _rule_points_sparse,
+    _set_level,
 )
 from scoresim.model.network import Network
 from scoresim.model.people import People
@@ -307,11 +308,14 @@ class Scheme:
             if who.size:
                 log.add(who, points, clean, r, step)
         self._today = []
-        bonus_pts = np.where(scored, np.float64(bonus), 0.0)
+        bonus_pts = decay = None  # (made where needed)
+        if bonus or keep_per_rule:
+            bonus_pts = np.where(scored, np.float64(bonus), 0.0)
         if bonus:
             log.add_dense(bonus_pts, bonus_pts, BONUS, step)
-        idle = scored & (decay_after >= 0) & (step - self.last_active > decay_after)
-        decay = np.where(idle, np.float64(decay_points), 0.0)
+        if decay_after >= 0 or keep_per_rule:
+            idle = scored & (decay_after >= 0) & (step - self.last_active > decay_after)
+            decay = np.where(idle, np.float64(decay_points), 0.0)
         if decay_after >= 0:
             log.add_dense(-decay, -decay, DECAY, step)
         self.set_level(scored)
@@ -325,8 +329,14 @@ class Scheme:
     def set_level(self, who: np.ndarray) -> None:
         """``b = clip(initial + points in force)`` (and the clean score) for ``who`` (a mask
         or ids)."""
-        level, level_clean = self.log.level(self.cfg.initial_score)
         lo, hi = self.cfg.min_score, self.cfg.max_score
+        log = self.log
+        if (not self.reference and log.for_ever is None and not log.fading
+                and who.dtype == np.bool_):  # (the same, in one pass)
+            _set_level(log.in_force, np.float64(self.cfg.initial_score), np.float64(lo),
+                       np.float64(hi), who, self.b, self.b_clean)
+            return
+        level, level_clean = log.level(self.cfg.initial_score)
         self.b[who] = np.clip(level[who], lo, hi).astype(np.float32)
         self.b_clean[who] = np.clip(level_clean[who], lo, hi).astype(np.float32)
 

@@ -162,3 +162,14 @@ def _rule_points_sparse(idx, person, source, count, wrong, rule_src, scored, reg
             out_clean[k] = c
             k += 1
     return who[:k], out[:k], out_clean[:k]
+
+
+@numba.njit(cache=True, nogil=True)
+def _set_level(in_force, initial, lo, hi, who, b, b_clean):
+    """``b = float32(clip(initial + points in force, lo, hi))`` (and the clean score, from
+    the second row of ``in_force``) where the mask ``who`` is true, as
+    :meth:`~scoresim.model.scoring.Scheme.set_level` does with numpy, in one pass."""
+    for i in range(who.shape[0]):
+        if who[i]:
+            b[i] = np.float32(min(max(initial + in_force[0, i], lo), hi))
+            b_clean[i] = np.float32(min(max(initial + in_force[1, i], lo), hi))
