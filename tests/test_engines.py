@@ -252,6 +252,39 @@ def test_set_level_kernel_equals_numpy(data, n):
     np.testing.assert_array_equal(b, want)
     np.testing.assert_array_equal(bc, want_clean)
 
+
+@FAST
+@given(data=st.data(), n=sizes, negative=st.booleans(), sloped=st.booleans())
+def test_ring_put_kernel_equals_numpy(data, n, negative, sloped):
+    """Entries into a ring row: the kernel moves the row, the level, the slope and the
+    negative counts exactly as the numpy of RecordLog._put."""
+    who = np.array(sorted(data.draw(st.sets(st.integers(0, n - 1)))), np.int64)
+    amount = data.draw(hnp.arrays(np.float64, (2, who.size),
+                                  elements=st.floats(-300, 300) | st.just(0.0)))
+    row = data.draw(hnp.arrays(np.float32, (2, n),
+                               elements=st.floats(-300, 300, width=32) | st.just(0.0)))
+    in_force = data.draw(hnp.arrays(np.float64, (2, n), elements=st.floats(-900, 900)))
+    slope = data.draw(hnp.arrays(np.float64, (2, n), elements=st.floats(-9, 9)))
+    count = data.draw(hnp.arrays(np.int32, n, elements=st.integers(0, 3)))
+    since = data.draw(hnp.arrays(np.int32, n, elements=st.integers(-1, 20)))
+    left = 1.0 if not sloped else float(data.draw(st.integers(1, 60)))
+    want = [x.copy() for x in (row, in_force, slope, count, since)]
+    r, f, sl, c, si = want
+    if negative:
+        si[who[c[who] == 0]] = 30
+        c[who[r[0, who] == 0]] += 1
+    before = r[:, who].astype(np.float64)
+    r[:, who] += amount.astype(np.float32)
+    moved = r[:, who].astype(np.float64) - before
+    f[:, who] += moved * left
+    if sloped:
+        sl[:, who] += moved
+    got = [x.copy() for x in (row, in_force, slope, count, since)]
+    sg._ring_put(got[0], who, amount, left, got[1], got[2] if sloped else np.zeros((2, 0)),
+                 negative, got[3], got[4], 30)
+    for x, y in zip(want, got, strict=True):
+        np.testing.assert_array_equal(x, y)
+
 # ------------------------------------------------------------- records (M1, M11, M12)
 
 

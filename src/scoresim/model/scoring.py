@@ -34,6 +34,7 @@ from scoresim.engine.kernels.scoring import (  # the compiled kernels
     _advance_own,
     _mark_active,
     _pull_to_friends,
+    _ring_put,
     _rule_points_sparse,
     _set_level,
 )
@@ -126,7 +127,7 @@ class Scheme:
         self.tier_names = [t for t, _ in tiers]
         self.tier_mins = np.array([b.min for _, b in tiers], dtype=np.float32)
         # Scores as levels: the records in force (None: points count for ever).
-        self.log = RecordLog(cfg, n) if RecordLog.wanted(cfg) else None
+        self.log = RecordLog(cfg, n, reference) if RecordLog.wanted(cfg) else None
         # (rule, people, points, clean: today's points of each rule, for the record log)
         self._today: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = []
 
@@ -438,6 +439,7 @@ class Scheme:
 
 #: Codes of the log's records that no rule made (rules are 0, 1, ...).
 HEAD_START, BONUS, DECAY = -1, -2, -3
+_NO_SLOPE = np.zeros((2, 0), np.float64)  # (a ring kernel's slope where there is none)
 
 
 class RecordLog:
@@ -480,8 +482,9 @@ class RecordLog:
 
     MAX_BUCKETS = 64
 
-    def __init__(self, cfg: SchemeConfig, n: int):
+    def __init__(self, cfg: SchemeConfig, n: int, reference: bool = False):
         self.n = n
+        self.reference = reference  # numpy throughout (else kernels where they help)
         self.shape = cfg.decay_shape
         self.default = cfg.lasts_days
         self.every = cfg.recompute_every_days
@@ -565,6 +568,12 @@ class RecordLog:
         """Entries lapsing on ``day`` (an amount: points, or a slope) into their store, the
         level moved by as much (``step``: today, for a slope's value left)."""
         left = 1.0 if self.slope is None else float(day - self._origin(step))
+        if not self.reference and self._in_ring(day):  # (the same, in one pass)
+            ring = self.ring_negative if negative else self.ring
+            _ring_put(ring[day // self.every % ring.shape[0]], who, amount, left,
+                      self.in_force, _NO_SLOPE if self.slope is None else self.slope,
+                      negative, self.n_negative, self.negative_since, step)
+            return
         if negative:
             self.negative_since[who[self.n_negative[who] == 0]] = step
         if self._in_ring(day):

@@ -104,6 +104,30 @@ def _add_rule_points(idx, person, source, count, wrong, rule_src, scored, region
 
 
 @numba.njit(cache=True, nogil=True)
+def _in_order(touched, seen):
+    """The people ``touched`` (distinct; ``seen`` true for them) in increasing order: as
+    they are if so already (records come by source, each in person order), else sorted,
+    or, for many, read off ``seen`` in one pass."""
+    m = touched.shape[0]
+    ordered = True
+    for i in range(1, m):
+        if touched[i] < touched[i - 1]:
+            ordered = False
+            break
+    if ordered:
+        return touched.copy()
+    if m * 64 < seen.shape[0]:
+        return np.sort(touched)
+    out = np.empty(m, np.int64)
+    k = 0
+    for p in range(seen.shape[0]):
+        if seen[p]:
+            out[k] = p
+            k += 1
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
 def _rule_points_sparse(idx, person, source, count, wrong, rule_src, scored, region_ok,
                         region, mask, points, cap, cum, cum_clean, scratch, total, clean):
     """One rule's points as :func:`_add_rule_points` computes them, also returned sparse
@@ -132,7 +156,7 @@ def _rule_points_sparse(idx, person, source, count, wrong, rule_src, scored, reg
             seen[p] = True
             touched[m] = p
             m += 1
-    who = np.sort(touched[:m])
+    who = _in_order(touched[:m], seen)
     out = np.empty(m, np.float64)
     out_clean = np.empty(m, np.float64)
     k = 0
@@ -173,3 +197,28 @@ def _set_level(in_force, initial, lo, hi, who, b, b_clean):
         if who[i]:
             b[i] = np.float32(min(max(initial + in_force[0, i], lo), hi))
             b_clean[i] = np.float32(min(max(initial + in_force[1, i], lo), hi))
+
+
+@numba.njit(cache=True, nogil=True)
+def _ring_put(row, who, amount, left, in_force, slope, negative, n_negative,
+              negative_since, step):
+    """Entries of the distinct people ``who`` (``amount``: (2, m) float64) into a ring
+    row (float32, (2, n)), the level ``in_force`` moved by exactly what each entry moved
+    times ``left`` (and ``slope`` by as much, where sized); for negative entries the count
+    and first day of each person's negative records: as
+    :meth:`~scoresim.model.scoring.RecordLog._put` does with numpy."""
+    sloped = slope.shape[1] > 0
+    for i in range(who.shape[0]):
+        p = who[i]
+        if negative:
+            if n_negative[p] == 0:
+                negative_since[p] = step
+            if row[0, p] == 0:
+                n_negative[p] += 1
+        for c in range(2):
+            before = np.float64(row[c, p])
+            row[c, p] = row[c, p] + np.float32(amount[c, i])
+            moved = np.float64(row[c, p]) - before
+            in_force[c, p] += moved * left
+            if sloped:
+                slope[c, p] += moved
