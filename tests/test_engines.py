@@ -448,6 +448,34 @@ def test_neighbour_sums(data, n, e):
 
 
 @FAST
+@given(data=st.data(), n=st.integers(2, 60), e=st.integers(0, 200))
+def test_neighbour_sums_of_few_values_are_the_same_to_the_bit(data, n, e):
+    """A neighbour sum where few people's values count (scattered to their friends) equals
+    the sum over every tie, bit for bit, with values of either sign (and zeros, -0.0)."""
+    from scoresim.model import network as nw
+
+    u = data.draw(hnp.arrays(np.int64, e, elements=st.integers(0, n - 1)))
+    v = data.draw(hnp.arrays(np.int64, e, elements=st.integers(0, n - 1)))
+    x = data.draw(hnp.arrays(np.float32, n, elements=st.sampled_from(
+        [0.0, -0.0, 0.0, 0.0, 1.5, -2.25, 3e-8, 7.0, -1e6])))
+    where = data.draw(bools(n))
+    compiled, plain = Network(n, u, v), Network(n, u, v)
+    plain.reference = True
+    saved = nw.SPARSE_BELOW
+    try:
+        for below in (1, 10**9):  # (always scattered; summed over every tie)
+            nw.SPARSE_BELOW = below
+            for w in (None, where):
+                for values in (x, x.astype(np.float64)):
+                    got = compiled.neighbour_sum(values, where=w)
+                    want = plain.neighbour_sum(values, where=w)
+                    assert got.dtype == want.dtype
+                    np.testing.assert_array_equal(got, want)
+                    assert not np.signbit(got[got == 0]).any()
+    finally:
+        nw.SPARSE_BELOW = saved
+
+@FAST
 @given(data=st.data(), n=st.integers(2, 40), e=st.integers(0, 120), m=st.integers(0, 40),
        today=st.integers(0, 200_000))
 def test_tie_update_carries_days_of_formation(data, n, e, m, today):

@@ -96,6 +96,11 @@ class Network:
         if self.reference:  # the adjacency matrix times x: each row summed in id order
             values = x if where is None else np.where(where, x, 0)
             return self.adjacency.astype(dtype) @ values.astype(dtype)
+        few = _few_nonzero(x, where, self.n // SPARSE_BELOW)
+        if few is not None:  # (the same sums from the few friends that count: see below)
+            out = np.zeros(self.n, dtype)
+            _scatter_to_friends(self.indptr, self.indices, out, few, x[few].astype(dtype))
+            return out
         ptr, cols, order = self._sliced()
         padded = np.empty(self.n + 1, dtype)  # index n: the padding's zero
         if where is None:
@@ -157,6 +162,23 @@ class Network:
     def ages(self, today: int) -> np.ndarray:
         """Each tie's age in days on day ``today`` (modulo 2**16 days)."""
         return FORMED_DTYPE(today % FORMED_WRAP) - self.formed  # (wraps: unsigned)
+
+
+#: A neighbour sum of ``x`` with fewer than ``n / SPARSE_BELOW`` people whose value
+#: counts (not zero, and ``where``) adds their values to their friends' sums instead of
+#: summing every tie: each person's sum then takes the same values in the same order (by
+#: friend id; the zeros left out add nothing: a sum that starts at +0.0 is never -0.0),
+#: so the result is the same to the bit.
+SPARSE_BELOW = 16
+
+
+def _few_nonzero(x: np.ndarray, where: np.ndarray | None, most: int) -> np.ndarray | None:
+    """The people (in increasing order) whose ``x`` counts in a neighbour sum, if at
+    most ``most`` of them; else None."""
+    counts = x != 0 if where is None else (x != 0) & where
+    if np.count_nonzero(counts) > most:
+        return None
+    return np.flatnonzero(counts)
 
 
 FORMED_DTYPE = np.uint16
