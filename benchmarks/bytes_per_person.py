@@ -21,7 +21,7 @@ def arrays(obj, prefix: str, seen: set[int], depth: int = 0):
             seen.add(id(base))
             yield prefix, base
         return
-    if depth > 3:
+    if depth > 5:
         return
     if isinstance(obj, dict):
         items = [(str(k), v) for k, v in obj.items()]

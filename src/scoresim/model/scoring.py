@@ -34,7 +34,6 @@ from scoresim.engine.kernels.scoring import (  # the compiled kernels
     _advance_own,
     _mark_active,
     _pull_to_friends,
-    _ring_put,
     _rule_points_sparse,
     _set_level,
 )
@@ -439,7 +438,88 @@ class Scheme:
 
 #: Codes of the log's records that no rule made (rules are 0, 1, ...).
 HEAD_START, BONUS, DECAY = -1, -2, -3
-_NO_SLOPE = np.zeros((2, 0), np.float64)  # (a ring kernel's slope where there is none)
+
+
+class Ring:
+    """A record log's ring (see :class:`RecordLog`): per bucket and person, one float32
+    entry with errors and one without (clean). The clean entry differs from the other only
+    for people with a misattributed record in that bucket (a few percent), so it is kept
+    sparse: per bucket, the people whose clean entry differs (sorted) and their clean
+    entries. Every entry is the float32 sum it would be in a dense (2, n) row, so the
+    levels and what lapses are the same to the bit."""
+
+    def __init__(self, buckets: int, n: int):
+        self.buckets, self.n = buckets, n
+        self.rows = np.zeros((buckets, n), np.float32)  # entries with errors
+        self.clean = [(_NO_PEOPLE, _NO_VALUES)] * buckets  # (people, clean entries)
+
+    def clear(self) -> None:
+        self.rows[:] = 0.0
+        self.clean = [(_NO_PEOPLE, _NO_VALUES)] * self.buckets
+
+    def clean_of(self, j: int, who: np.ndarray, errors: np.ndarray) -> np.ndarray:
+        """The clean entries of row ``j`` for ``who``, given their entries with errors."""
+        people, values = self.clean[j]
+        out = errors.copy()
+        if people.size and who.size:
+            at = np.minimum(np.searchsorted(people, who), people.size - 1)
+            hit = people[at] == who
+            out[hit] = values[at[hit]]
+        return out
+
+    def _set_clean(self, j: int, who: np.ndarray, errors: np.ndarray, clean: np.ndarray
+                   ) -> None:
+        """Row ``j``'s clean entries of ``who`` (distinct) are now ``clean``."""
+        people, values = self.clean[j]
+        differs = errors.view(np.int32) != clean.view(np.int32)  # (bit for bit)
+        if not people.size and not differs.any():
+            return
+        keep = ~np.isin(people, who)
+        people = np.concatenate([people[keep], who[differs].astype(np.int64)])
+        values = np.concatenate([values[keep], clean[differs]])
+        order = np.argsort(people)
+        self.clean[j] = (people[order], values[order])
+
+    def add(self, j: int, who: np.ndarray, amount: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Add ``amount`` ((2, m) float32: with errors, clean) to the entries of ``who``
+        (distinct) in row ``j``. Returns the entries before and after, float64 (2, m)."""
+        row = self.rows[j]
+        before = row[who]
+        before_clean = self.clean_of(j, who, before)
+        after = before + amount[0]
+        after_clean = before_clean + amount[1]
+        row[who] = after
+        self._set_clean(j, who, after, after_clean)
+        return (np.stack([before, before_clean]).astype(np.float64),
+                np.stack([after, after_clean]).astype(np.float64))
+
+    def nonzero(self, j: int) -> np.ndarray:
+        """The people with an entry in row ``j`` (either column not zero), in order."""
+        people, values = self.clean[j]
+        return np.union1d(np.flatnonzero(self.rows[j] != 0), people[values != 0])
+
+    def get(self, j: int, who: np.ndarray) -> np.ndarray:
+        """Row ``j``'s entries of ``who``, (2, m) float32."""
+        errors = self.rows[j][who]
+        return np.stack([errors, self.clean_of(j, who, errors)])
+
+    def take(self, j: int, who: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """Zero row ``j``'s entries of ``who`` (None: all) and return (the people with
+        one, their entries as float64 (2, m))."""
+        if who is None:
+            who = self.nonzero(j)
+        values = self.get(j, who)
+        has = (values[0] != 0) | (values[1] != 0)
+        who, values = who[has], values[:, has]
+        if who.size:
+            self.rows[j][who] = 0.0
+            self._set_clean(j, who, np.zeros(who.size, np.float32),
+                            np.zeros(who.size, np.float32))
+        return who, values.astype(np.float64)
+
+
+_NO_PEOPLE = np.zeros(0, np.int64)
+_NO_VALUES = np.zeros(0, np.float32)
 
 
 class RecordLog:
@@ -502,8 +582,8 @@ class RecordLog:
         buckets = -(-self.ring_days // self.every) + 1
         if self.shape == "exponential" or buckets > self.MAX_BUCKETS:
             self.ring_days, buckets = 0, 0
-        self.ring = np.zeros((buckets, 2, n), np.float32)
-        self.ring_negative = np.zeros((buckets if self.repairable else 0, 2, n), np.float32)
+        self.ring = Ring(buckets, n)
+        self.ring_negative = Ring(buckets if self.repairable else 0, n)
         #: lapse day -> (person int32, amounts (2, m) float64); one entry per person
         self.later: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self.later_negative: dict[int, tuple[np.ndarray, np.ndarray]] = {}
@@ -568,22 +648,15 @@ class RecordLog:
         """Entries lapsing on ``day`` (an amount: points, or a slope) into their store, the
         level moved by as much (``step``: today, for a slope's value left)."""
         left = 1.0 if self.slope is None else float(day - self._origin(step))
-        if not self.reference and self._in_ring(day):  # (the same, in one pass)
-            ring = self.ring_negative if negative else self.ring
-            _ring_put(ring[day // self.every % ring.shape[0]], who, amount, left,
-                      self.in_force, _NO_SLOPE if self.slope is None else self.slope,
-                      negative, self.n_negative, self.negative_since, step)
-            return
         if negative:
             self.negative_since[who[self.n_negative[who] == 0]] = step
         if self._in_ring(day):
             ring = self.ring_negative if negative else self.ring
-            row = ring[day // self.every % ring.shape[0]]
+            j = day // self.every % ring.buckets
             if negative:
-                self.n_negative[who[row[0, who] == 0]] += 1
-            before = row[:, who].astype(np.float64)
-            row[:, who] += amount.astype(np.float32)
-            moved = row[:, who].astype(np.float64) - before  # (exactly what the entry moved)
+                self.n_negative[who[ring.rows[j][who] == 0]] += 1
+            before, after = ring.add(j, who, amount.astype(np.float32))
+            moved = after - before  # (exactly what the entry moved)
         else:
             store = self.later_negative if negative else self.later
             old = store.get(day)
@@ -612,10 +685,10 @@ class RecordLog:
     def _in_ring(self, day: int) -> bool:
         """Whether entries lapsing on ``day`` go in the ring (lapse on a recomputation day
         within its buckets of the last day lapsed)."""
-        if not self.ring.shape[0] or day % self.every:
+        if not self.ring.buckets or day % self.every:
             return False
         ahead = day // self.every - max(self.day, 0) // self.every
-        return 0 < ahead <= self.ring.shape[0]
+        return 0 < ahead <= self.ring.buckets
 
     def _row_day(self, j: int, buckets: int) -> int:
         """The lapse day of ring row ``j``: its bucket is the one ahead of the last day
@@ -633,27 +706,23 @@ class RecordLog:
                 acc *= np.exp(-1.0 / L)
         if self.slope is not None:
             self.in_force -= self.slope
-        if self.ring.shape[0] and step % self.every == 0:
+        if self.ring.buckets and step % self.every == 0:
             j = step // self.every
             for ring, negative in ((self.ring, False), (self.ring_negative, True)):
-                if ring.shape[0]:
-                    self._drop_row(ring[j % ring.shape[0]], None, negative, 0)
+                if ring.buckets:
+                    self._drop_row(ring, j % ring.buckets, None, negative, 0)
         for store, negative in ((self.later, False), (self.later_negative, True)):
             entries = store.pop(step, None)
             if entries is not None:
                 self._drop(entries[1], entries[0], negative, 0)
         return None if before is None else self.level(0.0)[0] - before
 
-    def _drop_row(self, row: np.ndarray, who: np.ndarray | None, negative: bool,
+    def _drop_row(self, ring: Ring, j: int, who: np.ndarray | None, negative: bool,
                   left: int) -> None:
-        """Take a ring row's entries (of ``who``; None: all) out of the level, zeroing them."""
-        if who is None:
-            who = np.flatnonzero((row[0] != 0) | (row[1] != 0))
-        else:
-            who = who[(row[0, who] != 0) | (row[1, who] != 0)]
+        """Take ring row ``j``'s entries (of ``who``; None: all) out of the level, zeroing
+        them."""
+        who, values = ring.take(j, who)
         if who.size:
-            values = row[:, who].astype(np.float64)
-            row[:, who] = 0.0
             self._drop(values, who, negative, left)
 
     def _drop(self, values: np.ndarray, who: np.ndarray, negative: bool, left: int) -> None:
@@ -694,8 +763,8 @@ class RecordLog:
         who = np.unique(who)
         rings = [(self.ring_negative, True)] + ([] if negative_only else [(self.ring, False)])
         for ring, negative in rings:
-            for j in range(ring.shape[0]):
-                self._drop_row(ring[j], who, negative, self._row_day(j, ring.shape[0]) - step)
+            for j in range(ring.buckets):
+                self._drop_row(ring, j, who, negative, self._row_day(j, ring.buckets) - step)
         stores = [(self.later_negative, True)] + ([] if negative_only else [(self.later, False)])
         for store, negative in stores:
             for day, (person, amount) in list(store.items()):
@@ -723,10 +792,10 @@ class RecordLog:
     def entries(self):
         """Every entry in force: (lapse day, people, amounts (2, m), negative)."""
         for ring, negative in ((self.ring, False), (self.ring_negative, True)):
-            for j in range(ring.shape[0]):
-                who = np.flatnonzero((ring[j][0] != 0) | (ring[j][1] != 0))
+            for j in range(ring.buckets):
+                who = ring.nonzero(j)
                 if who.size:
-                    yield self._row_day(j, ring.shape[0]), who, ring[j][:, who], negative
+                    yield self._row_day(j, ring.buckets), who, ring.get(j, who), negative
         for store, negative in ((self.later, False), (self.later_negative, True)):
             for day, (person, amount) in store.items():
                 yield day, person, amount, negative
@@ -754,8 +823,8 @@ class RecordLog:
         self.fading = {int(k.split(".", 1)[1]): np.array(v, np.float64)
                        for k, v in a.items() if k.startswith("fading.")}
         self.day = int(np.asarray(a["day"])[0]) if "day" in a else -1
-        self.ring[:] = 0.0
-        self.ring_negative[:] = 0.0
+        self.ring.clear()
+        self.ring_negative.clear()
         self.later, self.later_negative = {}, {}
         day = np.asarray(a["lapse_day"])
         negative = np.asarray(a["negative"]) & self.repairable
@@ -772,7 +841,7 @@ class RecordLog:
         amount = np.stack([np.bincount(inverse, amount[i], minlength=who.size) for i in (0, 1)])
         if self._in_ring(day):
             ring = self.ring_negative if negative else self.ring
-            ring[day // self.every % ring.shape[0]][:, who] += amount.astype(np.float32)
+            ring.add(day // self.every % ring.buckets, who, amount.astype(np.float32))
         else:
             store = self.later_negative if negative else self.later
             store[day] = (who.astype(np.int32), np.array(amount, np.float64))

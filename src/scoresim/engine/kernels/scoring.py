@@ -198,27 +198,3 @@ def _set_level(in_force, initial, lo, hi, who, b, b_clean):
             b[i] = np.float32(min(max(initial + in_force[0, i], lo), hi))
             b_clean[i] = np.float32(min(max(initial + in_force[1, i], lo), hi))
 
-
-@numba.njit(cache=True, nogil=True)
-def _ring_put(row, who, amount, left, in_force, slope, negative, n_negative,
-              negative_since, step):
-    """Entries of the distinct people ``who`` (``amount``: (2, m) float64) into a ring
-    row (float32, (2, n)), the level ``in_force`` moved by exactly what each entry moved
-    times ``left`` (and ``slope`` by as much, where sized); for negative entries the count
-    and first day of each person's negative records: as
-    :meth:`~scoresim.model.scoring.RecordLog._put` does with numpy."""
-    sloped = slope.shape[1] > 0
-    for i in range(who.shape[0]):
-        p = who[i]
-        if negative:
-            if n_negative[p] == 0:
-                negative_since[p] = step
-            if row[0, p] == 0:
-                n_negative[p] += 1
-        for c in range(2):
-            before = np.float64(row[c, p])
-            row[c, p] = row[c, p] + np.float32(amount[c, i])
-            moved = np.float64(row[c, p]) - before
-            in_force[c, p] += moved * left
-            if sloped:
-                slope[c, p] += moved
