@@ -34,6 +34,7 @@ from scoresim.engine.kernels.scoring import (  # the compiled kernels
     _advance_own,
     _mark_active,
     _pull_to_friends,
+    _ring_add,
     _rule_points_sparse,
     _set_level,
 )
@@ -448,8 +449,9 @@ class Ring:
     entries. Every entry is the float32 sum it would be in a dense (2, n) row, so the
     levels and what lapses are the same to the bit."""
 
-    def __init__(self, buckets: int, n: int):
+    def __init__(self, buckets: int, n: int, reference: bool = False):
         self.buckets, self.n = buckets, n
+        self.reference = reference  # numpy (else the kernel of :meth:`add`)
         self.rows = np.zeros((buckets, n), np.float32)  # entries with errors
         self.clean = [(_NO_PEOPLE, _NO_VALUES)] * buckets  # (people, clean entries)
 
@@ -483,6 +485,11 @@ class Ring:
     def add(self, j: int, who: np.ndarray, amount: np.ndarray) -> tuple[np.ndarray, ...]:
         """Add ``amount`` ((2, m) float32: with errors, clean) to the entries of ``who``
         (distinct) in row ``j``. Returns the entries before and after, float64 (2, m)."""
+        if not self.reference:  # (the same, in one pass)
+            before, after, people, values = _ring_add(self.rows[j], *self.clean[j],
+                                                      np.asarray(who, np.int64), amount)
+            self.clean[j] = (people, values)
+            return before, after
         row = self.rows[j]
         before = row[who]
         before_clean = self.clean_of(j, who, before)
@@ -496,7 +503,9 @@ class Ring:
     def nonzero(self, j: int) -> np.ndarray:
         """The people with an entry in row ``j`` (either column not zero), in order."""
         people, values = self.clean[j]
-        return np.union1d(np.flatnonzero(self.rows[j] != 0), people[values != 0])
+        has = self.rows[j] != 0
+        has[people[values != 0]] = True
+        return np.flatnonzero(has)
 
     def get(self, j: int, who: np.ndarray) -> np.ndarray:
         """Row ``j``'s entries of ``who``, (2, m) float32."""
@@ -582,8 +591,8 @@ class RecordLog:
         buckets = -(-self.ring_days // self.every) + 1
         if self.shape == "exponential" or buckets > self.MAX_BUCKETS:
             self.ring_days, buckets = 0, 0
-        self.ring = Ring(buckets, n)
-        self.ring_negative = Ring(buckets if self.repairable else 0, n)
+        self.ring = Ring(buckets, n, reference)
+        self.ring_negative = Ring(buckets if self.repairable else 0, n, reference)
         #: lapse day -> (person int32, amounts (2, m) float64); one entry per person
         self.later: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self.later_negative: dict[int, tuple[np.ndarray, np.ndarray]] = {}

@@ -4,6 +4,8 @@ to each other)."""
 
 from __future__ import annotations
 
+import math
+
 import numba
 import numpy as np
 
@@ -198,3 +200,42 @@ def _set_level(in_force, initial, lo, hi, who, b, b_clean):
             b[i] = np.float32(min(max(initial + in_force[0, i], lo), hi))
             b_clean[i] = np.float32(min(max(initial + in_force[1, i], lo), hi))
 
+
+
+@numba.njit(cache=True, nogil=True)
+def _ring_add(row, people, values, who, amount):
+    """:meth:`~scoresim.model.scoring.Ring.add` in one pass: ``amount`` ((2, m) float32)
+    into a ring row with errors (``row``) and its sparse clean entries (``people`` sorted,
+    ``values``) for the distinct ``who``. Returns (entries before, after: float64 (2, m);
+    the clean entries' new people and values)."""
+    m, k = who.shape[0], people.shape[0]
+    before = np.empty((2, m), np.float64)
+    after = np.empty((2, m), np.float64)
+    kept = np.ones(k, np.bool_)
+    new_people = np.empty(m, np.int64)
+    new_values = np.empty(m, np.float32)
+    d = 0
+    for i in range(m):
+        p = who[i]
+        b0 = row[p]
+        b1 = b0
+        if k:
+            at = np.searchsorted(people, p)
+            if at < k and people[at] == p:
+                b1 = values[at]
+                kept[at] = False
+        a0 = b0 + amount[0, i]
+        a1 = b1 + amount[1, i]
+        row[p] = a0
+        before[0, i], before[1, i] = b0, b1
+        after[0, i], after[1, i] = a0, a1
+        if a0 != a1 or math.copysign(1.0, a0) != math.copysign(1.0, a1):  # (bit for bit)
+            new_people[d] = p
+            new_values[d] = a1
+            d += 1
+    if d == 0 and k == 0:
+        return before, after, people, values
+    all_people = np.concatenate((people[kept], new_people[:d]))
+    all_values = np.concatenate((values[kept], new_values[:d]))
+    order = np.argsort(all_people)
+    return before, after, all_people[order], all_values[order]
