@@ -74,6 +74,7 @@ class Network:
             if _padded_cells(self.degree, order) > 1.2 * max(self.indices.shape[0], 1):
                 window = order // 256
                 order = np.lexsort((-self.degree.astype(np.int64), window))
+            order = order.astype(np.int32)  # (ids fit: 4 bytes a person, not 8)
             self._slices = (*_slice(self.indptr, self.indices, order), order)
         return self._slices
 

@@ -597,10 +597,12 @@ class RecordLog:
         self.later: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self.later_negative: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self.day = -1  # the last day lapsed
-        self.n_negative = np.zeros(n, np.int32)  # negative rule entries in force
-        self.negative_since = np.full(n, -1, np.int32)  # day the first of them was made
-        self.repair_due = np.full(n, -1, np.int32)  # day an application is granted
-        self.repaired_on = np.full(n, -1, np.int32)  # day of the last repair
+        # Credit repair's state (None where repair is off: nothing is negative apart then)
+        repair = self.repairable
+        self.n_negative = np.zeros(n, np.int32) if repair else None  # negative entries
+        self.negative_since = np.full(n, -1, np.int32) if repair else None  # first made
+        self.repair_due = np.full(n, -1, np.int32) if repair else None  # when granted
+        self.repaired_on = np.full(n, -1, np.int32) if repair else None  # last repair
 
     @staticmethod
     def wanted(cfg: SchemeConfig) -> bool:
@@ -781,8 +783,9 @@ class RecordLog:
                 if hit.any():
                     self._drop(amount[:, hit], person[hit], negative, day - step)
                     store[day] = (person[~hit], amount[:, ~hit])
-        self.n_negative[who] = 0
-        self.negative_since[who] = -1
+        if self.repairable:
+            self.n_negative[who] = 0
+            self.negative_since[who] = -1
 
     def reset(self, who: np.ndarray) -> None:
         """The person slots ``who`` are given to newcomers: no records, nothing pending."""
@@ -791,8 +794,9 @@ class RecordLog:
         for acc in (self.for_ever, self.slope, *self.fading.values()):
             if acc is not None:
                 acc[:, who] = 0.0
-        self.repair_due[who] = -1
-        self.repaired_on[who] = -1
+        if self.repairable:
+            self.repair_due[who] = -1
+            self.repaired_on[who] = -1
 
     # (checkpoints: the entries as lapse day, person, amounts, negative; any layout)
     ARRAYS = ("in_force", "for_ever", "slope", "n_negative", "negative_since", "repair_due",
