@@ -201,7 +201,8 @@ def read_toml(path: Path | str, what: str = "scenario file") -> dict:
 #: sizes in the code; the sums at mean degree 10 are what was measured.
 BASE_BYTES = 250 << 20
 FOLDER_BASE_BYTES = 80 << 20
-PERSON_BYTES = 362  # (+12 since: age, person id, friendship capacity)
+PERSON_BYTES = 358  # (+12 since: age, person id, friendship capacity; -4: the
+#                     sliced adjacency's row order in int32)
 FRIEND_BYTES = 41  # (+1 since: each tie's day of formation, two bytes a tie)
 PEOPLE_TABLE_BYTES = 0
 NETWORK_TABLE_BYTES_PER_FRIEND = 0.0
@@ -245,13 +246,21 @@ def scenario_largest(scenario, have: int, trace: int = 0) -> int:
                               network_table=scenario.output.network, trace=trace)
 
 
-#: The record log of a scheme whose points lapse (model/scoring.py, RecordLog): a float32
-#: ring of (buckets, 2, n), a second for negative records where credit repair is on, and
-#: five per-person arrays; where the ring would need more than RING_MAX_BUCKETS buckets
-#: (a daily recomputation) records are kept sparse, about one entry of SPARSE_ENTRY_BYTES
-#: a person every second day of the period (seed's measured rate: 172 entries a year).
+#: The record log of a scheme whose points lapse (model/scoring.py, RecordLog, Ring): the
+#: level in force (float64 x 2), a linear fade's slopes (float64 x 2), credit repair's four
+#: int32 arrays where repair is on; a ring of (buckets, n) float32 entries with errors, its
+#: clean entries kept only where they differ (people with a misattributed record in force:
+#: RING_CLEAN_BYTES a person for the whole ring, measured 0.5-2.2 over 400 days of seed);
+#: a second ring for negative records where repair is on. Where the ring would need more
+#: than RING_MAX_BUCKETS buckets (a daily recomputation) records are kept sparse, about one
+#: entry of SPARSE_ENTRY_BYTES a person every second day of the period (seed's measured
+#: rate: 172 entries a year).
 RING_MAX_BUCKETS = 64
-LOG_PERSON_BYTES = 40
+LOG_PERSON_BYTES = 16
+SLOPE_BYTES = 16
+REPAIR_PERSON_BYTES = 16
+RING_ENTRY_BYTES = 4
+RING_CLEAN_BYTES = 3
 SPARSE_ENTRY_BYTES = 24
 
 
@@ -266,9 +275,12 @@ def record_log_bytes(scheme) -> int:
     every = max(int(scheme.recompute_every_days), 1)
     buckets = -(-days // every) + 1
     repair = scheme.repair.apply_rate_per_day > 0
+    person = (LOG_PERSON_BYTES + (SLOPE_BYTES if scheme.decay_shape == "linear" else 0)
+              + (REPAIR_PERSON_BYTES if repair else 0))
     if buckets > RING_MAX_BUCKETS:
-        return LOG_PERSON_BYTES + int(days / 2 * SPARSE_ENTRY_BYTES)
-    return LOG_PERSON_BYTES + buckets * 8 * (2 if repair else 1)
+        return person + int(days / 2 * SPARSE_ENTRY_BYTES)
+    rings = 2 if repair else 1
+    return person + rings * (buckets * RING_ENTRY_BYTES + RING_CLEAN_BYTES)
 
 
 def scenario_memory(scenario, trace: int = 0) -> int:
