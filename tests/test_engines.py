@@ -254,13 +254,16 @@ def test_set_level_kernel_equals_numpy(data, n):
 
 
 @settings(max_examples=60, deadline=None)
-@given(data=st.data(), n=st.integers(1, 30), ops=st.integers(1, 25), plain=st.booleans())
-def test_ring_with_sparse_clean_entries_equals_a_dense_ring(data, n, ops, plain):
-    """The record log's ring keeps clean entries only where they differ; every add, take
-    and read gives what a dense (buckets, 2, n) float32 ring gives, to the bit (numpy and
-    the kernel of its add)."""
+@given(data=st.data(), n=st.integers(1, 30), ops=st.integers(1, 25),
+       kind=st.sampled_from(["numpy", "kernel", "sparse"]))
+def test_compact_rings_equal_a_dense_ring(data, n, ops, kind):
+    """The record log's ring keeps clean entries only where they differ (with numpy or the
+    kernel of its add), the ring of negative records only the entries made; every add,
+    take and read gives what a dense (buckets, 2, n) float32 ring gives, to the bit."""
     buckets = 3
-    ring, dense = sg.Ring(buckets, n, plain), np.zeros((buckets, 2, n), np.float32)
+    ring = (sg.SparseRing(buckets, n) if kind == "sparse"
+            else sg.Ring(buckets, n, kind == "numpy"))
+    dense = np.zeros((buckets, 2, n), np.float32)
     value = st.sampled_from([0.0, -0.0, 1.0, -3.0, 0.1, 1e-3, 2.5e4, -7.25])
     for _ in range(ops):
         j = data.draw(st.integers(0, buckets - 1))

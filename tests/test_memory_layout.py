@@ -16,8 +16,8 @@ def _log_bytes(log) -> float:
     for value in vars(log).values():
         if isinstance(value, np.ndarray):
             total += value.nbytes
-    for ring in (log.ring, log.ring_negative):
-        total += ring.rows.nbytes + sum(p.nbytes + v.nbytes for p, v in ring.clean)
+    total += log.ring.rows.nbytes + sum(p.nbytes + v.nbytes for p, v in log.ring.clean)
+    total += sum(p.nbytes + v.nbytes for p, v in log.ring_negative.rows)
     for store in (log.later, log.later_negative):
         total += sum(p.nbytes + a.nbytes for p, a in store.values())
     for acc in log.fading.values():
@@ -34,7 +34,8 @@ def test_the_record_log_estimate_matches_its_arrays(preset):
         if sch.log is None:
             continue
         est, got = record_log_bytes(sch.cfg), _log_bytes(sch.log)
-        assert abs(est - got) <= 0.1 * got + 4, (sch.name, est, got)
+        # (the sparse parts grow as records accumulate: the estimate allows for more)
+        assert 0.9 * got - 4 <= est <= 1.1 * got + 16, (sch.name, est, got)
 
 
 def test_clean_ring_entries_are_kept_only_where_they_differ():

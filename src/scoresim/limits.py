@@ -251,7 +251,9 @@ def scenario_largest(scenario, have: int, trace: int = 0) -> int:
 #: int32 arrays where repair is on; a ring of (buckets, n) float32 entries with errors, its
 #: clean entries kept only where they differ (people with a misattributed record in force:
 #: RING_CLEAN_BYTES a person for the whole ring, measured 0.5-2.2 over 400 days of seed);
-#: a second ring for negative records where repair is on. Where the ring would need more
+#: a second ring for negative records where repair is on, sparse: NEGATIVE_ENTRY_BYTES an
+#: entry (person and two float32) for NEGATIVE_SHARE of people a bucket (measured in
+#: seed: 1-4% on average, at most 8%, over 500 days). Where the ring would need more
 #: than RING_MAX_BUCKETS buckets (a daily recomputation) records are kept sparse, about one
 #: entry of SPARSE_ENTRY_BYTES a person every second day of the period (seed's measured
 #: rate: 172 entries a year).
@@ -261,6 +263,8 @@ SLOPE_BYTES = 16
 REPAIR_PERSON_BYTES = 16
 RING_ENTRY_BYTES = 4
 RING_CLEAN_BYTES = 3
+NEGATIVE_ENTRY_BYTES = 16
+NEGATIVE_SHARE = 0.05
 SPARSE_ENTRY_BYTES = 24
 
 
@@ -279,8 +283,8 @@ def record_log_bytes(scheme) -> int:
               + (REPAIR_PERSON_BYTES if repair else 0))
     if buckets > RING_MAX_BUCKETS:
         return person + int(days / 2 * SPARSE_ENTRY_BYTES)
-    rings = 2 if repair else 1
-    return person + rings * (buckets * RING_ENTRY_BYTES + RING_CLEAN_BYTES)
+    negative = buckets * NEGATIVE_ENTRY_BYTES * NEGATIVE_SHARE if repair else 0
+    return person + buckets * RING_ENTRY_BYTES + RING_CLEAN_BYTES + int(round(negative))
 
 
 def scenario_memory(scenario, trace: int = 0) -> int:

@@ -500,6 +500,10 @@ class Ring:
         return (np.stack([before, before_clean]).astype(np.float64),
                 np.stack([after, after_clean]).astype(np.float64))
 
+    def row_errors(self, j: int, who: np.ndarray) -> np.ndarray:
+        """Row ``j``'s entries with errors of ``who``."""
+        return self.rows[j][who]
+
     def nonzero(self, j: int) -> np.ndarray:
         """The people with an entry in row ``j`` (either column not zero), in order."""
         people, values = self.clean[j]
@@ -527,8 +531,71 @@ class Ring:
         return who, values.astype(np.float64)
 
 
+
+class SparseRing:
+    """A ring (the interface of :class:`Ring`) holding only the entries made: per bucket,
+    the people with one (sorted) and their entries (float32 (2, k): with errors, clean).
+    For negative records (credit repair), which few people have in force (measured in
+    seed: 1-8% of people a bucket). The entries are the float32 sums a dense ring holds."""
+
+    def __init__(self, buckets: int, n: int):
+        self.buckets, self.n = buckets, n
+        self.clear()
+
+    def clear(self) -> None:
+        self.rows = [(_NO_PEOPLE, _NO_PAIRS)] * self.buckets
+
+    def _find(self, j: int, who: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(position in row ``j``, whether there) of each of ``who``."""
+        people = self.rows[j][0]
+        if not people.size:
+            return np.zeros(who.size, np.int64), np.zeros(who.size, bool)
+        at = np.minimum(np.searchsorted(people, who), people.size - 1)
+        return at, people[at] == who
+
+    def get(self, j: int, who: np.ndarray) -> np.ndarray:
+        at, there = self._find(j, who)
+        out = np.zeros((2, who.size), np.float32)
+        out[:, there] = self.rows[j][1][:, at[there]]
+        return out
+
+    def add(self, j: int, who: np.ndarray, amount: np.ndarray) -> tuple[np.ndarray, ...]:
+        people, values = self.rows[j]
+        at, there = self._find(j, who)
+        before = np.zeros((2, who.size), np.float32)
+        before[:, there] = values[:, at[there]]
+        after = before + amount
+        values[:, at[there]] = after[:, there]
+        new = ~there
+        if new.any():
+            people = np.concatenate([people, np.asarray(who, np.int64)[new]])
+            values = np.concatenate([values, after[:, new]], axis=1)
+            order = np.argsort(people)
+            self.rows[j] = (people[order], values[:, order])
+        return before.astype(np.float64), after.astype(np.float64)
+
+    def nonzero(self, j: int) -> np.ndarray:
+        people, values = self.rows[j]
+        return people[(values[0] != 0) | (values[1] != 0)]
+
+    def take(self, j: int, who: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        if who is None:
+            who = self.nonzero(j)
+        values = self.get(j, who)
+        has = (values[0] != 0) | (values[1] != 0)
+        who, values = who[has], values[:, has]
+        if who.size:  # (their entries go: zero, as in a dense ring)
+            people, kept = self.rows[j]
+            keep = ~np.isin(people, who)
+            self.rows[j] = (people[keep], kept[:, keep])
+        return who, values.astype(np.float64)
+
+    def row_errors(self, j: int, who: np.ndarray) -> np.ndarray:
+        return self.get(j, who)[0]
+
 _NO_PEOPLE = np.zeros(0, np.int64)
 _NO_VALUES = np.zeros(0, np.float32)
+_NO_PAIRS = np.zeros((2, 0), np.float32)
 
 
 class RecordLog:
@@ -551,14 +618,15 @@ class RecordLog:
     up into one entry (all rules together; a linear record keeps its slope), kept apart for
     negative rule records where credit repair is on (repair removes exactly those).
 
-    - ``ring``: records of the scheme's own period and shorter (the common ones): a dense
-      float32 array of shape (buckets, 2, n) (with errors, clean), row = the lapse day's
-      bucket number (lapse day / R) modulo the buckets; ``ring_negative`` the same for
-      negative rule records. The records in force on any day lapse within
-      ``ceil(L / R) + 1`` buckets, so one ring covers every period up to the scheme's
-      (seed: 14 buckets for 365 days, 26 for 730, recomputed every 30). The level
-      ``in_force`` (float64) moves by exactly what each float32 entry moved, so a lapse
-      takes out what went in.
+    - ``ring``: records of the scheme's own period and shorter (the common ones): a
+      :class:`Ring`, float32 entries by bucket and person (with errors: dense, (buckets,
+      n); clean: only where they differ, a few percent), bucket = the lapse day's bucket
+      number (lapse day / R) modulo the buckets; ``ring_negative`` the same for negative
+      rule records, as a :class:`SparseRing` (few people have them). The records in force
+      on any day lapse within ``ceil(L / R) + 1`` buckets, so one ring covers every period
+      up to the scheme's (seed: 14 buckets for 365 days, 26 for 730, recomputed every 30).
+      The level ``in_force`` (float64) moves by exactly what each float32 entry moved, so a
+      lapse takes out what went in.
     - ``later``/``later_negative``: records of longer periods (a court listing, a loan
       default: few people have them), and all records where the ring would need more than
       ``MAX_BUCKETS`` buckets (a daily recomputation): lapse day -> (people, amounts (2, m)
@@ -592,7 +660,7 @@ class RecordLog:
         if self.shape == "exponential" or buckets > self.MAX_BUCKETS:
             self.ring_days, buckets = 0, 0
         self.ring = Ring(buckets, n, reference)
-        self.ring_negative = Ring(buckets if self.repairable else 0, n, reference)
+        self.ring_negative = SparseRing(buckets if self.repairable else 0, n)
         #: lapse day -> (person int32, amounts (2, m) float64); one entry per person
         self.later: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self.later_negative: dict[int, tuple[np.ndarray, np.ndarray]] = {}
@@ -665,7 +733,7 @@ class RecordLog:
             ring = self.ring_negative if negative else self.ring
             j = day // self.every % ring.buckets
             if negative:
-                self.n_negative[who[ring.rows[j][who] == 0]] += 1
+                self.n_negative[who[ring.row_errors(j, who) == 0]] += 1
             before, after = ring.add(j, who, amount.astype(np.float32))
             moved = after - before  # (exactly what the entry moved)
         else:
