@@ -3,8 +3,9 @@ owner (people, each scheme, network, adaptation, sanctions, ...), in bytes per p
 
     .venv/bin/python benchmarks/bytes_per_person.py --people 100000 --days 30
 
-Walks the attributes of the Sim and of its parts (one level of objects, dicts and tuples
-below each), counting each array once (views count for their base array only).
+Walks the attributes of the Sim and of its parts (objects, dicts, lists and tuples, down to
+six levels: a record log's sparse ring rows too), counting each array once (views count
+for their base array only).
 """
 
 from __future__ import annotations
