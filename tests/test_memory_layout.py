@@ -63,3 +63,21 @@ def test_no_repair_arrays_where_repair_is_off():
         if not log.repairable:
             assert log.n_negative is None and log.repair_due is None
             assert log.ring_negative.buckets == 0
+
+
+def test_the_observers_caches_kept_slot_by_slot_equal_a_rebuild():
+    """Observer.reset for the changed slots only (newcomers, changes of stage) keeps the
+    same caches as rebuilding them for everyone."""
+    sim = Sim("seed", people=2000, days=400)
+    for _ in range(400):
+        sim.step()
+    assert sim.outcomes.data["people_entered"][:400].sum() > 0
+    obs = sim.observer
+    kept = {k: np.array(getattr(obs, k)) for k in ("critics", "working", "desired",
+                                                  "above_tolerance")}
+    share, degree = obs.compliant_share, dict(obs._degree_stats())
+    obs.reset()
+    for k, v in kept.items():
+        np.testing.assert_array_equal(v, getattr(obs, k))
+    assert obs.compliant_share == share
+    assert obs._degree_stats() == degree
