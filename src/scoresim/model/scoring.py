@@ -567,11 +567,12 @@ class SparseRing:
         after = before + amount
         values[:, at[there]] = after[:, there]
         new = ~there
-        if new.any():
-            people = np.concatenate([people, np.asarray(who, np.int64)[new]])
-            values = np.concatenate([values, after[:, new]], axis=1)
-            order = np.argsort(people)
-            self.rows[j] = (people[order], values[:, order])
+        if new.any():  # (the newcomers to the row, inserted in order)
+            order = np.argsort(who[new])
+            fresh = np.asarray(who, np.int64)[new][order]
+            at = np.searchsorted(people, fresh)
+            self.rows[j] = (np.insert(people, at, fresh),
+                            np.insert(values, at, after[:, new][:, order], axis=1))
         return before.astype(np.float64), after.astype(np.float64)
 
     def nonzero(self, j: int) -> np.ndarray:
