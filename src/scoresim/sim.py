@@ -44,7 +44,7 @@ from scoresim.engine.threads import map_threads
 from scoresim.errors import ScenarioError
 from scoresim.model.adaptation import Adaptation
 from scoresim.model.behaviour import draw_events, policy_multipliers
-from scoresim.model.demography import Demography, thresholds
+from scoresim.model.demography import Demography, target_size, thresholds
 from scoresim.model.enrolment import update_enrolment
 from scoresim.model.life import draw_life_events, settle_applications
 from scoresim.model.network import Network, make_network, settle_ages
@@ -154,11 +154,7 @@ class Sim:
         self.network.reference = ref
         if burn_in and sc.burn_in_days and _society is None:
             self._burn_in()
-        self.sources = DataSources(sc, self.people, self.streams, reference=ref)
-        self.schemes = {name: Scheme(name, cfg, sc, self.people, reference=ref)
-                        for name, cfg in sc.schemes.items()}
-        self.sanctions = Sanctions(sc, self.people, self.schemes, reference=ref)
-        self.adaptation = Adaptation(sc.adaptation, self.people, self.schemes, reference=ref)
+        self._components()
         self.blacklist_sources = np.array([list(sc.sources).index(s)
                                            for s in sc.blacklist.sources], np.int16)
         self.phase_names = sc.phase_names_in_order()
@@ -184,6 +180,18 @@ class Sim:
         self.phase_seconds: dict[str, float] = {}  # time spent in each part of the step
         self.timings = {"init_s": time.perf_counter() - t0}
 
+    def _components(self, link_u: list[np.ndarray] | None = None) -> None:
+        """The sources, schemes, sanctions and adaptation, built for ``self.people`` (at the
+        start, and afresh when the population is resized: ``link_u``, the sources' linkage
+        draws, are then given)."""
+        sc, ref = self.scenario, self.engine == "reference"
+        self.sources = DataSources(sc, self.people, self.streams, reference=ref,
+                                   link_u=link_u)
+        self.schemes = {name: Scheme(name, cfg, sc, self.people, reference=ref)
+                        for name, cfg in sc.schemes.items()}
+        self.sanctions = Sanctions(sc, self.people, self.schemes, reference=ref)
+        self.adaptation = Adaptation(sc.adaptation, self.people, self.schemes, reference=ref)
+
     # ------------------------------------------------------------------ the burn-in
 
     def _burn_in(self) -> None:
@@ -195,7 +203,8 @@ class Sim:
         first = sc.start - dt.timedelta(days=days)
         pre = sc.model_copy(update={
             "schemes": {}, "sanctions": {}, "burn_in_days": 0, "phases": {"burn_in": first},
-            "start": first, "end": sc.start - dt.timedelta(days=1)})
+            "start": first, "end": sc.start - dt.timedelta(days=1),
+            "demography": sc.demography.model_copy(update={"growth_per_year": 0.0})})
         sim = Sim(pre, engine=self.engine, network=self.network, burn_in=False,
                   _society=(Streams(sc.seed, salt=BURN_IN), self.people, self.demography))
         while sim.t < sim.n_steps:
@@ -223,15 +232,53 @@ class Sim:
             m[who] = 1.0
             self.multipliers[kind] = m
 
+    def resize_people(self, keep: np.ndarray, add: int) -> np.ndarray:
+        """Keep the people of the slots ``keep`` (ascending; in that order) and add ``add``
+        empty slots after them; returns the old slots' new numbers (-1: gone). One generic
+        path (:mod:`scoresim.model.demography`, "Why resize"): the state as a checkpoint
+        holds it, every per-person array resized (:func:`scoresim.state.resized`), the
+        components built afresh on the resized people, the state put back (caches dropped).
+        The new slots hold zeros until the caller makes them newcomers."""
+        from scoresim import state
+
+        n = self.people.n
+        saved = state.resized(state.collect(self), n, keep, add)
+        a = saved.arrays
+        for name in People.__dataclass_fields__:
+            setattr(self.people, name, a[f"people.{name}"])
+        self.people.__dict__.pop("_expressed_cache", None)
+        reference = self.network.reference
+        self.network = state.ties(self.people.n, a)
+        self.network.reference = reference
+        self._components([a[f"sources.{name}.link_u"] for name in self.sources.names])
+        self.observer = Observer(self)
+        state.restore(self, saved)
+        self.network.version += 1  # (the ties were renumbered: no cache may match)
+        index = np.full(n, -1, np.int64)
+        index[keep] = np.arange(len(keep))
+        if self.tracer is not None:
+            self.tracer.renumber(index)
+        return index
+
     def _demography(self, t: int) -> dict[str, int]:
         """0. demography (see the module's docstring)."""
         demo, people, sc = self.demography, self.people, self.scenario
         staged = demo.age(people, sc, self.streams, t)
         left = demo.leavers(people, self.streams, t)
-        if left.size:
+        growth = sc.demography.growth_per_year
+        gone, fresh = np.empty(0, np.int64), 0
+        if growth and demo.cfg.enabled and (t + 1) % demo.cfg.turnover_every_days == 0:
+            target = target_size(sc.people.count, growth, t)
+            gone, left, fresh = demo.plan(people.n, left, target, self.streams, t)
+        if left.size or gone.size or fresh:
             # (yesterday's score assortativity, on the ties and scores it had)
             self.observer.finish_pending(final=True)
-            demo.replace(people, self.network, left, sc, self.streams, t)
+            if gone.size or fresh:  # (the population's size changes: growth_per_year)
+                n = people.n
+                index = self.resize_people(np.setdiff1d(np.arange(n), gone), fresh)
+                left = np.concatenate([index[left], np.arange(n - gone.size,
+                                                              n - gone.size + fresh)])
+            demo.replace(people, self.network, left, sc, self.streams, t, fresh=fresh)
             self.reset_people(left, t)
             self.observer.reset_people(left)
         elif staged.size:
