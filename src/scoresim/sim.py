@@ -81,6 +81,18 @@ def resize(scenario: Scenario, people: int | None = None, days: int | None = Non
     return scenario.model_copy(update=update) if update else scenario
 
 
+def _check_peak(sc: Scenario) -> None:
+    """Refuse a growth that would take the population past the slots' 32-bit numbers."""
+    from scoresim.limits import MAX_PEOPLE, peak_people
+
+    peak = peak_people(sc)
+    if peak > MAX_PEOPLE:
+        raise ScenarioError(
+            f"demography.growth_per_year: {sc.demography.growth_per_year} over {sc.days:,} "
+            f"days grows {sc.people.count:,} people to about {peak:,}, more than "
+            f"{MAX_PEOPLE:,} (person slots are 32-bit numbers).")
+
+
 #: "compiled": the numba kernels (fast; the default). "reference": every rule of the model
 #: from its plain numpy function (slow; for small populations and for review). The two
 #: agree (tests/test_engines.py).
@@ -123,6 +135,7 @@ class Sim:
         network: Network | None = None,
         burn_in: bool = True,
         _society: tuple[Streams, People, Demography] | None = None,
+        _size: int | None = None,
     ):
         t0 = time.perf_counter()
         if engine not in ENGINES:
@@ -138,11 +151,18 @@ class Sim:
             scenario = load_scenario(scenario)
         self.scenario = sc = resize(scenario, people, days, seed)
         self.seed = sc.seed
+        _check_peak(sc)
         if _society is not None:  # (a burn-in: the run's people, on streams of its own)
             self.streams, self.people, self.demography = _society
         else:
             self.streams = Streams(sc.seed)
             self.people = make_people(sc, self.streams, base_dir=base_dir)
+            if _size is not None and _size != self.people.n:
+                # (a checkpoint of a run whose size changed, demography.growth_per_year:
+                # ``_size`` slots, whose values the checkpoint puts back)
+                take = np.arange(_size) % self.people.n
+                for name in People.__dataclass_fields__:
+                    setattr(self.people, name, getattr(self.people, name)[take])
             self.demography = Demography(sc.demography, self.people.n)
         # (``network``: ties given, e.g. a checkpoint's; nothing is generated or read)
         if network is None:
@@ -284,7 +304,7 @@ class Sim:
         elif staged.size:
             self.observer.reset()
         self.entered = left
-        return {"people_entered": int(left.size)}
+        return {"people_entered": int(left.size), "population": people.n}
 
 
     def phase_at(self, date: dt.date) -> tuple[int, str]:
@@ -430,7 +450,8 @@ class Sim:
             ties = state.ties(meta["people"], saved.arrays)
         except (KeyError, ValueError, IndexError) as exc:
             raise ScenarioError(f"{path}: damaged checkpoint (the ties: {exc}).") from None
-        sim = cls(after, base_dir=base_dir, engine=engine, network=ties, burn_in=False)
+        sim = cls(after, base_dir=base_dir, engine=engine, network=ties, burn_in=False,
+                  _size=meta["people"])
         if saved.step > sim.n_steps:
             raise ScenarioError(f"{path}: the checkpoint is at {meta['date']}, after the "
                                 f"scenario's end ({after.end}).")

@@ -125,6 +125,10 @@ def _turnover(results) -> str:
             f"without a sanction and {total['good_job_hires']:,.0f} were filled; "
             f"{total['university_admissions']:,.0f} university admissions"
             + (f"; the society ran {burn:,} days before the start (burn-in)" if burn else "")
+            + (f"; the population went from {results.scenario.people.count:,} to "
+               f"{meta['people']:,} (demography.growth_per_year = "
+               f"{results.scenario.demography.growth_per_year:g})"
+               if meta["people"] != results.scenario.people.count else "")
             + ".</p>")
 
 
