@@ -6,7 +6,9 @@ The order of a step, written once (``Sim.step``):
    draws a first job, a new retiree leaves theirs); deaths (settled every
    ``demography.turnover_every_days``); a newcomer in each
    leaver's slot, with new ties, and every component's state of that slot reset
-   (:meth:`Sim.reset_people`, the one place that calls each ``reset``)
+   (:meth:`Sim.reset_people`, the one place that calls each ``reset``); where
+   ``demography.growth_per_year`` is set, the population is first resized on the turnover
+   day (slots added, or leavers' and emigrants' slots removed: :meth:`Sim.resize_people`)
 1. **policy**: the day's phase; enrolment (voluntary, opt-out, mandatory from a date;
    newcomers where a scheme enrols everyone eligible)
 2. **behaviour**: every person draws events from their rates

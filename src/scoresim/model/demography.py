@@ -11,7 +11,7 @@ replaced (scenario key ``demography``).
   (the chance of those days at once), so that the ties are rebuilt once a batch.
 - **Entries**: every leaver's slot is taken the same day by a newcomer aged
   ``entry_age_years`` (a school leaver), so the arrays keep their size and the population
-  stays steady. The newcomer's attributes come from the same distributions as the first
+  stays steady (unless ``growth_per_year`` is set: below). The newcomer's attributes come from the same distributions as the first
   population's (:func:`scoresim.model.people.make_people` on streams
   ``demography.newcomer.*``); the region is the slot's (regional shares stay as drawn);
   a new ``person_id`` from a counter that only grows (the first population has ids
