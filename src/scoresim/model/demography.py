@@ -11,12 +11,13 @@ replaced (scenario key ``demography``).
   (the chance of those days at once), so that the ties are rebuilt once a batch.
 - **Entries**: every leaver's slot is taken the same day by a newcomer aged
   ``entry_age_years`` (a school leaver), so the arrays keep their size and the population
-  stays steady (unless ``growth_per_year`` is set: below). The newcomer's attributes come from the same distributions as the first
-  population's (:func:`scoresim.model.people.make_people` on streams
-  ``demography.newcomer.*``); the region is the slot's (regional shares stay as drawn);
-  a new ``person_id`` from a counter that only grows (the first population has ids
-  ``0 .. n-1``, newcomers ``n, n+1, ...``), so an id names one person over a whole run,
-  its checkpoints and its outputs, while the slot (the array index) may hold several.
+  stays steady (unless ``growth_per_year`` is set: below). The newcomer's attributes
+  come from the same distributions as the first population's
+  (:func:`scoresim.model.people.make_people` on streams ``demography.newcomer.*``); the
+  region is the slot's (regional shares stay as drawn); a new ``person_id`` from a
+  counter that only grows (the first population has ids ``0 .. n-1``, newcomers ``n,
+  n+1, ...``), so an id names one person over a whole run, its checkpoints and its
+  outputs, while the slot (the array index) may hold several.
 - **Ties**: a leaver's ties end; a newcomer keeps the slot's friendship capacity and finds
   friends by the network's formation rule (:mod:`scoresim.model.network`), as the
   leaver's friends find replacements.

@@ -204,9 +204,9 @@ class DemographyConfig(Strict):
     day; their stage (student, working, retired) follows from their age; they leave the
     society (death) at a daily hazard of their stage and at ``max_age_years``; each leaver's
     place is taken the same day by a newcomer at ``entry_age_years`` (a school leaver), so
-    the population size stays steady (or grows or shrinks at ``growth_per_year``). The starting ages are drawn from the steady-state age
-    distribution these rates imply (so the age structure does not drift); ``people.
-    age_shares`` is then not used."""
+    the population size stays steady (or grows or shrinks at ``growth_per_year``). The
+    starting ages are drawn from the steady-state age distribution these rates imply (so
+    the age structure does not drift); ``people.age_shares`` is then not used."""
 
     enabled: bool = True
     """Ageing, exits and entries on. false: a fixed population (nobody ages, leaves or
