@@ -240,7 +240,7 @@ def largest_population(have: int, mean_degree: float, days: int, *, people_table
 def growth_factor(scenario) -> float:
     """The most people a run holds per person it starts with: 1, or where the population
     grows (``demography.growth_per_year`` > 0) its size at the end over its size at the
-    start (model/demography.py, ``peak_size``)."""
+    start (model/demography.py, ``target_size``)."""
     demo = scenario.demography
     g = demo.growth_per_year if demo.enabled else 0.0
     return max(1.0, (1.0 + g) ** (scenario.days / 365.25))

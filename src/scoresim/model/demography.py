@@ -46,8 +46,10 @@ replaced (scenario key ``demography``).
   (:func:`scoresim.state.resized`), the components built afresh on the resized people and
   the state put back (:func:`scoresim.state.restore`, which drops every cache), then the
   new slots made newcomers (:meth:`replace`, :meth:`scoresim.sim.Sim.reset_people`). So
-  a per-person array that checkpoints carry is resized without being named twice, and a
-  new one that they do not carry is refused (not silently left at the old size).
+  a per-person array that checkpoints carry is resized without being named twice (one
+  they do not carry is built afresh at the new size, as a checkpoint would), and a
+  carried array that is not one value per person must be classified in
+  :func:`scoresim.state.resized`, which refuses it by name otherwise.
   Person ids stay unique (the counter below); a slot number can change at a shrinkage,
   so outputs name people by ``person_id``. The burn-in runs at a steady size.
 
@@ -151,13 +153,6 @@ def target_size(count: int, growth_per_year: float, step: int) -> int:
     """The population size after the turnover of day ``step`` (0: the run's first):
     ``count`` grown at ``growth_per_year`` for ``step + 1`` days, rounded (at least one)."""
     return max(1, int(round(count * (1.0 + growth_per_year) ** ((step + 1) / DAYS_PER_YEAR))))
-
-
-def peak_size(count: int, growth_per_year: float, n_days: int) -> int:
-    """The largest population a run of ``n_days`` reaches (for the memory estimate)."""
-    if growth_per_year <= 0:
-        return int(count)
-    return max(int(count), target_size(count, growth_per_year, max(n_days - 1, 0)))
 
 
 class Demography:
