@@ -179,3 +179,27 @@ def test_an_unclassified_array_is_refused_by_the_resize():
     saved.arrays["mystery.table"] = np.zeros((3, 7))
     with pytest.raises(ValueError, match="mystery.table"):
         state.resized(saved, 50, np.arange(40), 5)
+
+
+def test_a_run_that_grows_past_the_memory_is_refused_before_it_starts(monkeypatch):
+    """The command line's memory check counts the largest population the run reaches:
+    a run that fits at its starting size but not at its size ten years on is refused
+    before the society is built."""
+    from typer.testing import CliRunner
+
+    from scoresim import sim as sim_module
+    from scoresim.cli import app
+    from scoresim.limits import scenario_memory
+    from scoresim.sim import resize
+
+    def never(*args, **kwargs):
+        raise AssertionError("the society was built before the memory check")
+
+    steady = resize(load_scenario("baseline"), people=1_000_000, days=3650)
+    monkeypatch.setattr(sim_module.Sim, "__init__", never)
+    monkeypatch.setenv("SCORESIM_MEMORY_BYTES", str(int(scenario_memory(steady) * 1.5)))
+    res = CliRunner().invoke(app, ["run", "baseline", "--people", "1000000", "--days", "3650",
+                                   "--set", "demography.growth_per_year=0.2", "--quiet",
+                                   "--out", "/nonexistent/never"])
+    assert res.exit_code == 2, res.output
+    assert "needs about" in " ".join(res.output.split())
