@@ -293,21 +293,27 @@ class Calibration:
 # ------------------------------------------------------------------- one replicate
 
 
-def statistic(values: np.ndarray, target: Target, start: dt.date, people: int) -> float:
-    """A target's statistic of one run's outcome column (``values`` by day from ``start``)."""
+def statistic(values: np.ndarray, target: Target, start: dt.date,
+              people: int | np.ndarray) -> float:
+    """A target's statistic of one run's outcome column (``values`` by day from ``start``).
+    ``people``: the population by day (the ``population`` column: it changes where
+    ``demography.growth_per_year`` is set) or one number; a per-person target is divided
+    by it on the same day, or by its mean over the same days."""
     def index(day: dt.date) -> int:
         return (day - start).days
 
+    pop = np.broadcast_to(np.asarray(people, float), np.shape(values))
     if target.statistic == "at":
-        v = float(values[index(target.date)])
+        v, d = float(values[index(target.date)]), float(pop[index(target.date)])
     elif target.statistic == "final":
-        v = float(values[-1])
+        v, d = float(values[-1]), float(pop[-1])
     else:
         lo = index(target.start) if target.start else 0
         hi = index(target.end) + 1 if target.end else len(values)
         window = values[lo:hi].astype(float)
         v = float(np.nanmean(window) if target.statistic == "mean" else np.nansum(window))
-    return v / people if target.per_person else v
+        d = float(np.mean(pop[lo:hi]))
+    return v / d if target.per_person else v
 
 
 def run_replicate(calib: Calibration, values: dict[str, Any], seed: int) -> list[float]:
@@ -318,7 +324,7 @@ def run_replicate(calib: Calibration, values: dict[str, Any], seed: int) -> list
     sc = sc.model_copy(update={"output": sc.output.model_copy(
         update={"people_table": False, "network": False})})
     res = Sim(sc, seed=seed, base_dir=calib.base_path.parent).run()
-    return [statistic(res.column(t.column), t, sc.start, sc.people.count)
+    return [statistic(res.column(t.column), t, sc.start, res.column("population"))
             for t in calib.config.targets]
 
 
