@@ -80,6 +80,8 @@ def main() -> None:
         best, lo, hi = spread[key]
         print(f"{key:<48} {value:>9.4g} {best:>9.4g} {best / value - 1:>+7.1%}  "
               f"{lo:.4g} .. {hi:.4g}")
+    for line in report.convergence.lines():
+        print(line)
 
 
 if __name__ == "__main__":

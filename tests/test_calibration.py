@@ -142,6 +142,8 @@ def test_calibration_recovers_a_known_rate_and_writes_a_runnable_fit(tmp_path, s
     assert list(best["seeds"]) == [3, 4]
     page = (out / "calibration.html").read_text()
     assert "critical_statements" in page and "targets.png" in page
+    # 12 trials against the default window of 20: too few to call it settled, said twice
+    assert "not settled" in res.output and "Convergence" in page and "not settled" in page
     for name in ("targets.png", "history.png", "parameters.png"):
         assert (out / name).stat().st_size > 1000
 
@@ -222,3 +224,61 @@ def test_a_calibration_too_large_for_memory_is_refused_before_any_trial(tmp_path
     res = CliRunner().invoke(app, ["calibrate", str(path), "--out", str(tmp_path / "o")])
     assert res.exit_code == 2 and "memory" in res.output, res.output
     assert not (tmp_path / "o").exists()
+
+
+# ---------------------------------------------------------------------- convergence
+
+
+def _study(values):
+    """An in-memory study of complete trials with these log-likelihoods, in this order."""
+    import optuna
+    from optuna.distributions import FloatDistribution
+
+    study = optuna.create_study(direction="maximize")
+    key = "behaviour.rates_per_day.critical_statement"
+    for i, v in enumerate(values):
+        study.add_trial(optuna.trial.create_trial(
+            params={key: 0.01 + 0.001 * i}, distributions={key: FloatDistribution(0.01, 0.2)},
+            value=v))
+    return study
+
+
+@pytest.mark.parametrize(("values", "settled", "gain"), [
+    ([-50.0] * 5 + [-3.0] * 25, True, 0.0),                    # best found early, then flat
+    ([-50.0 + 2 * i for i in range(25)], False, 40.0),         # still climbing
+    ([-10.0] * 4 + [-9.9], True, 0.1),                         # rose less than `gain`
+])
+def test_convergence_reports_the_best_gain_over_the_last_window(tmp_path, values, settled, gain):
+    text = CALIB.format(trials=1, observed=1.0, uncertainty=1.0)
+    window = 20 if len(values) > 5 else 4
+    calib = cal.Calibration.load(write(tmp_path, text + f"\n[convergence]\nwindow = {window}\n"))
+    conv = cal.convergence(calib, _study(values))
+    assert conv.settled is settled
+    assert conv.gain == pytest.approx(gain)
+    assert ("not settled" in conv.lines()[0]) is (not settled)
+
+
+def test_convergence_needs_more_trials_than_its_window(tmp_path):
+    calib = cal.Calibration.load(write(tmp_path, CALIB.format(trials=1, observed=1.0,
+                                                              uncertainty=1.0)))
+    conv = cal.convergence(calib, _study([-5.0] * 20))   # the default window is 20
+    assert conv.gain is None and not conv.settled
+    assert "fewer than the window" in conv.lines()[0]
+
+
+def test_a_lone_best_trial_says_its_uncertainty_is_not_resolved(tmp_path):
+    """The near-best range collapses to the best trial (the recovery benchmark's sharp
+    target): the report says the range is a lower bound."""
+    calib = cal.Calibration.load(write(tmp_path, CALIB.format(trials=1, observed=1.0,
+                                                              uncertainty=1.0)))
+    conv = cal.convergence(calib, _study([-100.0] * 24 + [-1.0]))
+    assert conv.near_best == 1 and not conv.resolved
+    assert any("not resolved" in line for line in conv.lines())
+    spread = cal.convergence(calib, _study([-100.0] * 23 + [-1.5, -1.0]))
+    assert spread.near_best == 2 and spread.resolved     # one parameter: two trials span it
+
+
+def test_a_bad_convergence_key_is_refused_naming_it(tmp_path):
+    text = CALIB.format(trials=1, observed=1.0, uncertainty=1.0) + "\n[convergence]\nwindow = 0\n"
+    with pytest.raises(cal.ScenarioError, match="convergence.window"):
+        cal.Calibration.load(write(tmp_path, text))

@@ -568,6 +568,15 @@ def test_heavy_turnover_and_a_burn_in_are_the_same_on_both_engines():
         "life.university_application_share": 0.7})
 
 
+@pytest.mark.parametrize("growth", [0.15, -0.15])
+def test_a_growing_or_shrinking_population_is_the_same_on_both_engines(growth):
+    """demography.growth_per_year: the arrays resized at every turnover batch (new slots,
+    or removed slots with emigrants and renumbered ties), after a burn-in at a steady
+    size; the two engines agree bit for bit."""
+    _compare_runs("seed", 400, 300, 3, {"demography.growth_per_year": growth,
+                                        "burn_in_days": 60})
+
+
 def test_an_unknown_engine_is_refused():
     with pytest.raises(ScenarioError, match="engine: expected one of compiled, reference"):
         Sim("seed", people=10, days=2, engine="fast")

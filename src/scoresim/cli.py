@@ -422,6 +422,9 @@ def calibrate(
         fitted = ", ".join(f"{k} = {v:.4g}" for k, v in report.best_params.items())
         typer.echo(f"best: log-likelihood {report.best_value:.3f}: {fitted}")
         typer.echo(f"fitted scenario: {out / 'best.toml'}; report: {out / 'calibration.html'}")
+    if report.convergence is not None:
+        for line in report.convergence.lines():
+            typer.echo(line)
 
 
 @app.command()

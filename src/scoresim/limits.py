@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import stat
@@ -237,13 +238,36 @@ def largest_population(have: int, mean_degree: float, days: int, *, people_table
     return max(0, int((have - fixed) * 1_000_000 // per_person))
 
 
+def growth_factor(scenario) -> float:
+    """The most people a run holds per person it starts with: 1, or where the population
+    grows (``demography.growth_per_year`` > 0) its size at the end over its size at the
+    start (model/demography.py, ``target_size``)."""
+    demo = scenario.demography
+    g = demo.growth_per_year if demo.enabled else 0.0
+    return max(1.0, (1.0 + g) ** (scenario.days / 365.25))
+
+
+def peak_people(scenario) -> int:
+    """The most people a run holds (``people.count``, grown by :func:`growth_factor`)."""
+    return int(math.ceil(scenario.people.count * growth_factor(scenario)))
+
+
+def resizes(scenario) -> bool:
+    """Whether the population's size changes during the run (each turnover batch then
+    copies the per-person state once: the old and the new arrays are held together)."""
+    demo = scenario.demography
+    return bool(demo.enabled and demo.growth_per_year)
+
+
 def scenario_largest(scenario, have: int, trace: int = 0) -> int:
-    """:func:`largest_population` for a scenario's degree, days and outputs."""
+    """:func:`largest_population` for a scenario's degree, days and outputs (the
+    population it starts with, where it grows or shrinks: :func:`scenario_memory`)."""
     net = scenario.network
     degree = net.mean_degree if net.kind != "edgelist" else 10.0
-    return largest_population(have, degree, scenario.days,
+    most = largest_population(have, degree, scenario.days,
                               people_table=scenario.output.people_table,
                               network_table=scenario.output.network, trace=trace)
+    return int(most / growth_factor(scenario) / (2 if resizes(scenario) else 1))
 
 
 #: The record log of a scheme whose points lapse (model/scoring.py, RecordLog, Ring): the
@@ -289,14 +313,21 @@ def record_log_bytes(scheme) -> int:
 
 def scenario_memory(scenario, trace: int = 0) -> int:
     """:func:`run_memory` of a scenario (for an edge list, the file's size stands in for
-    the degree: about 10 bytes a tie), with the schemes' record logs."""
+    the degree: about 10 bytes a tie), with the schemes' record logs; at the largest
+    population the run reaches (:func:`peak_people`), and where its size changes, with a
+    second copy of the per-person state (a resize holds the old and the new arrays)."""
     net = scenario.network
     degree = net.mean_degree if net.kind != "edgelist" else 10.0
     logs = sum(record_log_bytes(s) for s in scenario.schemes.values())
-    return (run_memory(scenario.people.count, degree, scenario.days,
-                       people_table=scenario.output.people_table,
-                       network_table=scenario.output.network, trace=trace)
-            + scenario.people.count * logs)
+    people = peak_people(scenario)
+    total = (run_memory(people, degree, scenario.days,
+                        people_table=scenario.output.people_table,
+                        network_table=scenario.output.network, trace=trace)
+             + people * logs)
+    if resizes(scenario):
+        total += run_memory(people, degree, 0, people_table=False, network_table=False) - (
+            run_memory(0, degree, 0, people_table=False, network_table=False)) + people * logs
+    return total
 
 
 def available_memory() -> int:

@@ -6,7 +6,9 @@ The order of a step, written once (``Sim.step``):
    draws a first job, a new retiree leaves theirs); deaths (settled every
    ``demography.turnover_every_days``); a newcomer in each
    leaver's slot, with new ties, and every component's state of that slot reset
-   (:meth:`Sim.reset_people`, the one place that calls each ``reset``)
+   (:meth:`Sim.reset_people`, the one place that calls each ``reset``); where
+   ``demography.growth_per_year`` is set, the population is first resized on the turnover
+   day (slots added, or leavers' and emigrants' slots removed: :meth:`Sim.resize_people`)
 1. **policy**: the day's phase; enrolment (voluntary, opt-out, mandatory from a date;
    newcomers where a scheme enrols everyone eligible)
 2. **behaviour**: every person draws events from their rates
@@ -44,7 +46,7 @@ from scoresim.engine.threads import map_threads
 from scoresim.errors import ScenarioError
 from scoresim.model.adaptation import Adaptation
 from scoresim.model.behaviour import draw_events, policy_multipliers
-from scoresim.model.demography import Demography, thresholds
+from scoresim.model.demography import Demography, target_size, thresholds
 from scoresim.model.enrolment import update_enrolment
 from scoresim.model.life import draw_life_events, settle_applications
 from scoresim.model.network import Network, make_network, settle_ages
@@ -79,6 +81,18 @@ def resize(scenario: Scenario, people: int | None = None, days: int | None = Non
             raise ScenarioError(f"--seed: expected a whole number >= 0, got {seed}.")
         update["seed"] = int(seed)
     return scenario.model_copy(update=update) if update else scenario
+
+
+def _check_peak(sc: Scenario) -> None:
+    """Refuse a growth that would take the population past the slots' 32-bit numbers."""
+    from scoresim.limits import MAX_PEOPLE, peak_people
+
+    peak = peak_people(sc)
+    if peak > MAX_PEOPLE:
+        raise ScenarioError(
+            f"demography.growth_per_year: {sc.demography.growth_per_year} over {sc.days:,} "
+            f"days grows {sc.people.count:,} people to about {peak:,}, more than "
+            f"{MAX_PEOPLE:,} (person slots are 32-bit numbers).")
 
 
 #: "compiled": the numba kernels (fast; the default). "reference": every rule of the model
@@ -123,6 +137,7 @@ class Sim:
         network: Network | None = None,
         burn_in: bool = True,
         _society: tuple[Streams, People, Demography] | None = None,
+        _size: int | None = None,
     ):
         t0 = time.perf_counter()
         if engine not in ENGINES:
@@ -138,11 +153,18 @@ class Sim:
             scenario = load_scenario(scenario)
         self.scenario = sc = resize(scenario, people, days, seed)
         self.seed = sc.seed
+        _check_peak(sc)
         if _society is not None:  # (a burn-in: the run's people, on streams of its own)
             self.streams, self.people, self.demography = _society
         else:
             self.streams = Streams(sc.seed)
             self.people = make_people(sc, self.streams, base_dir=base_dir)
+            if _size is not None and _size != self.people.n:
+                # (a checkpoint of a run whose size changed, demography.growth_per_year:
+                # ``_size`` slots, whose values the checkpoint puts back)
+                take = np.arange(_size) % self.people.n
+                for name in People.__dataclass_fields__:
+                    setattr(self.people, name, getattr(self.people, name)[take])
             self.demography = Demography(sc.demography, self.people.n)
         # (``network``: ties given, e.g. a checkpoint's; nothing is generated or read)
         if network is None:
@@ -154,11 +176,7 @@ class Sim:
         self.network.reference = ref
         if burn_in and sc.burn_in_days and _society is None:
             self._burn_in()
-        self.sources = DataSources(sc, self.people, self.streams, reference=ref)
-        self.schemes = {name: Scheme(name, cfg, sc, self.people, reference=ref)
-                        for name, cfg in sc.schemes.items()}
-        self.sanctions = Sanctions(sc, self.people, self.schemes, reference=ref)
-        self.adaptation = Adaptation(sc.adaptation, self.people, self.schemes, reference=ref)
+        self._components()
         self.blacklist_sources = np.array([list(sc.sources).index(s)
                                            for s in sc.blacklist.sources], np.int16)
         self.phase_names = sc.phase_names_in_order()
@@ -184,6 +202,18 @@ class Sim:
         self.phase_seconds: dict[str, float] = {}  # time spent in each part of the step
         self.timings = {"init_s": time.perf_counter() - t0}
 
+    def _components(self, link_u: list[np.ndarray] | None = None) -> None:
+        """The sources, schemes, sanctions and adaptation, built for ``self.people`` (at the
+        start, and afresh when the population is resized: ``link_u``, the sources' linkage
+        draws, are then given)."""
+        sc, ref = self.scenario, self.engine == "reference"
+        self.sources = DataSources(sc, self.people, self.streams, reference=ref,
+                                   link_u=link_u)
+        self.schemes = {name: Scheme(name, cfg, sc, self.people, reference=ref)
+                        for name, cfg in sc.schemes.items()}
+        self.sanctions = Sanctions(sc, self.people, self.schemes, reference=ref)
+        self.adaptation = Adaptation(sc.adaptation, self.people, self.schemes, reference=ref)
+
     # ------------------------------------------------------------------ the burn-in
 
     def _burn_in(self) -> None:
@@ -195,7 +225,8 @@ class Sim:
         first = sc.start - dt.timedelta(days=days)
         pre = sc.model_copy(update={
             "schemes": {}, "sanctions": {}, "burn_in_days": 0, "phases": {"burn_in": first},
-            "start": first, "end": sc.start - dt.timedelta(days=1)})
+            "start": first, "end": sc.start - dt.timedelta(days=1),
+            "demography": sc.demography.model_copy(update={"growth_per_year": 0.0})})
         sim = Sim(pre, engine=self.engine, network=self.network, burn_in=False,
                   _society=(Streams(sc.seed, salt=BURN_IN), self.people, self.demography))
         while sim.t < sim.n_steps:
@@ -223,21 +254,59 @@ class Sim:
             m[who] = 1.0
             self.multipliers[kind] = m
 
+    def resize_people(self, keep: np.ndarray, add: int) -> np.ndarray:
+        """Keep the people of the slots ``keep`` (ascending; in that order) and add ``add``
+        empty slots after them; returns the old slots' new numbers (-1: gone). One generic
+        path (:mod:`scoresim.model.demography`, "Why resize"): the state as a checkpoint
+        holds it, every per-person array resized (:func:`scoresim.state.resized`), the
+        components built afresh on the resized people, the state put back (caches dropped).
+        The new slots hold zeros until the caller makes them newcomers."""
+        from scoresim import state
+
+        n = self.people.n
+        saved = state.resized(state.collect(self), n, keep, add)
+        a = saved.arrays
+        for name in People.__dataclass_fields__:
+            setattr(self.people, name, a[f"people.{name}"])
+        self.people.__dict__.pop("_expressed_cache", None)
+        reference = self.network.reference
+        self.network = state.ties(self.people.n, a)
+        self.network.reference = reference
+        self._components([a[f"sources.{name}.link_u"] for name in self.sources.names])
+        self.observer = Observer(self)
+        state.restore(self, saved)
+        self.network.version += 1  # (the ties were renumbered: no cache may match)
+        index = np.full(n, -1, np.int64)
+        index[keep] = np.arange(len(keep))
+        if self.tracer is not None:
+            self.tracer.renumber(index)
+        return index
+
     def _demography(self, t: int) -> dict[str, int]:
         """0. demography (see the module's docstring)."""
         demo, people, sc = self.demography, self.people, self.scenario
         staged = demo.age(people, sc, self.streams, t)
         left = demo.leavers(people, self.streams, t)
-        if left.size:
+        growth = sc.demography.growth_per_year
+        gone, fresh = np.empty(0, np.int64), 0
+        if growth and demo.cfg.enabled and (t + 1) % demo.cfg.turnover_every_days == 0:
+            target = target_size(sc.people.count, growth, t)
+            gone, left, fresh = demo.plan(people.n, left, target, self.streams, t)
+        if left.size or gone.size or fresh:
             # (yesterday's score assortativity, on the ties and scores it had)
             self.observer.finish_pending(final=True)
-            demo.replace(people, self.network, left, sc, self.streams, t)
+            if gone.size or fresh:  # (the population's size changes: growth_per_year)
+                n = people.n
+                index = self.resize_people(np.setdiff1d(np.arange(n), gone), fresh)
+                left = np.concatenate([index[left], np.arange(n - gone.size,
+                                                              n - gone.size + fresh)])
+            demo.replace(people, self.network, left, sc, self.streams, t, fresh=fresh)
             self.reset_people(left, t)
             self.observer.reset_people(left)
         if staged.size:
             self.observer.reset(staged)
         self.entered = left
-        return {"people_entered": int(left.size)}
+        return {"people_entered": int(left.size), "population": people.n}
 
 
     def phase_at(self, date: dt.date) -> tuple[int, str]:
@@ -383,7 +452,8 @@ class Sim:
             ties = state.ties(meta["people"], saved.arrays)
         except (KeyError, ValueError, IndexError) as exc:
             raise ScenarioError(f"{path}: damaged checkpoint (the ties: {exc}).") from None
-        sim = cls(after, base_dir=base_dir, engine=engine, network=ties, burn_in=False)
+        sim = cls(after, base_dir=base_dir, engine=engine, network=ties, burn_in=False,
+                  _size=meta["people"])
         if saved.step > sim.n_steps:
             raise ScenarioError(f"{path}: the checkpoint is at {meta['date']}, after the "
                                 f"scenario's end ({after.end}).")

@@ -125,6 +125,62 @@ def collect(sim: Sim) -> State:
     return State(sim.t, a, v)
 
 
+#: Collected arrays that are not one value per person: the ties (per tie), the outcome
+#: rows (per day), a record log's entries (per entry; ``person`` renumbered) and its day.
+#: Every other array is one value per person along its last axis (:func:`resized`).
+_NOT_PER_PERSON = ("network.u", "network.v", "network.formed")
+_LOG_ENTRIES = ("lapse_day", "person", "amount", "negative")
+
+
+def resized(state: State, n: int, keep: np.ndarray, add: int) -> State:
+    """``state`` (of ``n`` people) with the people of the slots ``keep`` (ascending) kept,
+    in their order, and ``add`` empty slots after them (zeros: the caller makes them
+    newcomers). Every per-person array is cut and extended (along its last axis); ties and
+    record-log entries of people not kept are dropped and the rest renumbered (the order
+    of ties and entries is kept: the renumbering keeps the slots' order). An array this
+    function does not know to be other than per-person must have ``n`` values on its last
+    axis, else a ValueError names it (a new array must be classified, not left behind)."""
+    keep = np.asarray(keep, np.int64)
+    if keep.size and (np.any(np.diff(keep) <= 0) or keep[0] < 0 or keep[-1] >= n):
+        raise ValueError("keep: expected ascending slots of the population")
+    index = np.full(n, -1, np.int64)  # old slot -> new slot (-1: gone)
+    index[keep] = np.arange(keep.size)
+    m = keep.size + int(add)
+    a = state.arrays
+    out: dict[str, np.ndarray] = {}
+    logs = {k[:-len("person")] for k in a if k.startswith("scheme.") and k.endswith(".log.person")}
+    for key, x in a.items():
+        if key in _NOT_PER_PERSON or key.startswith("outcomes."):
+            continue  # (below, or kept as they are)
+        if any(key == f"{log}{e}" for log in logs for e in (*_LOG_ENTRIES, "day")):
+            continue
+        if key.startswith("observer.pending."):
+            raise ValueError(f"{key}: a pending assortativity (finish it before resizing)")
+        if x.ndim == 0 or x.shape[-1] != n:
+            raise ValueError(f"{key}: {x.dtype}{list(x.shape)} is not one value per person "
+                             f"({n}); classify it in state.resized")
+        y = np.zeros(x.shape[:-1] + (m,), x.dtype)
+        y[..., :keep.size] = x[..., keep]
+        out[key] = y
+    for key, x in a.items():
+        if key.startswith("outcomes."):
+            out[key] = x
+    u, v = index[a["network.u"]], index[a["network.v"]]
+    tied = (u >= 0) & (v >= 0)
+    out["network.u"] = u[tied].astype(a["network.u"].dtype)
+    out["network.v"] = v[tied].astype(a["network.v"].dtype)
+    out["network.formed"] = a["network.formed"][tied]
+    for log in logs:
+        person = index[a[f"{log}person"]]
+        kept = person >= 0
+        out[f"{log}day"] = a[f"{log}day"]
+        out[f"{log}person"] = person[kept].astype(a[f"{log}person"].dtype)
+        out[f"{log}lapse_day"] = a[f"{log}lapse_day"][kept]
+        out[f"{log}negative"] = a[f"{log}negative"][kept]
+        out[f"{log}amount"] = a[f"{log}amount"][:, kept]
+    return State(state.step, out, dict(state.values))
+
+
 def _capped_rules(name: str, sch) -> list[tuple[str, Any]]:
     """(key, rule) of a scheme's capped rules, keyed by the rule's definition (and its
     occurrence among identical ones), so that a rule keeps its running total at a fork

@@ -391,7 +391,7 @@ class LiveRun:
             for sim in sims:
                 sim.step()
         t = self.t
-        reps, n = len(self.seeds), self.a.people.count
+        reps = len(self.seeds)
         values = {}  # per regime: replicates x metrics
         for label in ("a", "b"):
             sims = self.sims.get(label, [])
@@ -401,9 +401,9 @@ class LiveRun:
                 for j, m in enumerate(self.metrics):
                     if m.column in data:
                         vals[r, j] = data[m.column][t]
+                        if m.per_thousand:  # (per the people present that day)
+                            vals[r, j] *= 1000.0 / data["population"][t]
             for j, m in enumerate(self.metrics):
-                if m.per_thousand:
-                    vals[:, j] *= 1000.0 / n
                 if m.cumulative:
                     self._cum[(label, m.key)] += np.nan_to_num(vals[:, j])
                     vals[:, j] = np.where(np.isnan(vals[:, j]), np.nan,
@@ -438,6 +438,9 @@ class LiveRun:
         if sample is None:
             return
         shots = {}
+        if any(sample.ids.size and sample.ids[-1] >= sims[0].people.n
+               for sims in self.sims.values()):
+            return  # (a shrinking population renumbered the sample's slots: the last stays)
         for label, sims in self.sims.items():
             sim = sims[0]
             u, v = sample_edges(sim.network.indptr, sim.network.indices, sample.ids)

@@ -68,6 +68,8 @@ GLOBAL: tuple[OutcomeColumn, ...] = (
        "turnover)", "people per day"),
     _c("people_entered", "newcomers this step (each in the slot of someone who left)",
        "people per day"),
+    _c("population", "people in the society after the step's demography (people.count, "
+       "unless demography.growth_per_year grows or shrinks it)", "people"),
 )
 
 #: Per scheme NAME: columns ``NAME_<column>``.

@@ -162,6 +162,18 @@ class SamplerConfig(Strict):
     """Random trials before TPE or CMA-ES start modelling."""
 
 
+class ConvergenceConfig(Strict):
+    """When a study counts as settled: its best log-likelihood gained at most ``gain`` over
+    its last ``window`` complete trials. A study that has not settled reports a best that
+    more trials may still move."""
+
+    window: Annotated[int, Field(ge=1)] = 20
+    """Complete trials looked back over (the last ones, by trial number)."""
+    gain: Annotated[float, Field(ge=0)] = 0.5
+    """The most the best log-likelihood may have risen over the window (a likelihood ratio of
+    e^0.5 = 1.6: small against ``near_best``)."""
+
+
 class CalibrationConfig(RunsOfABase):
     """A calibration file."""
 
@@ -181,6 +193,8 @@ class CalibrationConfig(RunsOfABase):
     """Trials within this log-likelihood of the best make the fit's uncertainty: the spread
     of each parameter over them (2 is about a 95% likelihood-ratio interval of one
     parameter, 1.92)."""
+    convergence: ConvergenceConfig = Field(default_factory=ConvergenceConfig)
+    """When the search counts as settled (reported, never used to stop it)."""
 
     @model_validator(mode="after")
     def _unique(self) -> CalibrationConfig:
@@ -279,21 +293,27 @@ class Calibration:
 # ------------------------------------------------------------------- one replicate
 
 
-def statistic(values: np.ndarray, target: Target, start: dt.date, people: int) -> float:
-    """A target's statistic of one run's outcome column (``values`` by day from ``start``)."""
+def statistic(values: np.ndarray, target: Target, start: dt.date,
+              people: int | np.ndarray) -> float:
+    """A target's statistic of one run's outcome column (``values`` by day from ``start``).
+    ``people``: the population by day (the ``population`` column: it changes where
+    ``demography.growth_per_year`` is set) or one number; a per-person target is divided
+    by it on the same day, or by its mean over the same days."""
     def index(day: dt.date) -> int:
         return (day - start).days
 
+    pop = np.broadcast_to(np.asarray(people, float), np.shape(values))
     if target.statistic == "at":
-        v = float(values[index(target.date)])
+        v, d = float(values[index(target.date)]), float(pop[index(target.date)])
     elif target.statistic == "final":
-        v = float(values[-1])
+        v, d = float(values[-1]), float(pop[-1])
     else:
         lo = index(target.start) if target.start else 0
         hi = index(target.end) + 1 if target.end else len(values)
         window = values[lo:hi].astype(float)
         v = float(np.nanmean(window) if target.statistic == "mean" else np.nansum(window))
-    return v / people if target.per_person else v
+        d = float(np.mean(pop[lo:hi]))
+    return v / d if target.per_person else v
 
 
 def run_replicate(calib: Calibration, values: dict[str, Any], seed: int) -> list[float]:
@@ -304,7 +324,7 @@ def run_replicate(calib: Calibration, values: dict[str, Any], seed: int) -> list
     sc = sc.model_copy(update={"output": sc.output.model_copy(
         update={"people_table": False, "network": False})})
     res = Sim(sc, seed=seed, base_dir=calib.base_path.parent).run()
-    return [statistic(res.column(t.column), t, sc.start, sc.people.count)
+    return [statistic(res.column(t.column), t, sc.start, res.column("population"))
             for t in calib.config.targets]
 
 
@@ -467,6 +487,60 @@ def _work_in_worker(path: str, trials_total: int, url: str, worker: int,
 
 
 @dataclass
+class Convergence:
+    """How settled a study is, for the report (:func:`convergence`)."""
+
+    complete: int
+    window: int
+    gain: float | None
+    """The best log-likelihood's rise over the last ``window`` complete trials (None: fewer
+    than ``window`` + 1 complete trials, nothing to compare)."""
+    settled: bool
+    near_best: int
+    """Complete trials within ``near_best`` of the best (the best included)."""
+    resolved: bool
+    """Whether the near-best trials can span the fitted parameters: at least one more than
+    there are parameters. With fewer, their range is a lower bound of the uncertainty."""
+
+    def lines(self) -> list[str]:
+        """Plain sentences for the command line and the report."""
+        if self.gain is None:
+            out = [f"not settled: {self.complete} complete trials, fewer than the window of "
+                   f"{self.window} + 1 needed to judge convergence; run more trials."]
+        elif self.settled:
+            out = [f"settled: the best log-likelihood rose {self.gain:.3g} over the last "
+                   f"{self.window} complete trials."]
+        else:
+            out = [f"not settled: the best log-likelihood rose {self.gain:.3g} over the last "
+                   f"{self.window} complete trials; more trials may still move the fit."]
+        if not self.resolved:
+            out.append(f"uncertainty not resolved: only {self.near_best} complete trial(s) lie "
+                       "within near_best of the best, fewer than the parameters + 1; the "
+                       "ranges are lower bounds (run more trials, or sample closer to the best).")
+        return out
+
+
+def convergence(calib: Calibration, study) -> Convergence:
+    """The best log-likelihood's rise over the last ``convergence.window`` complete trials,
+    and whether enough trials lie near the best to span the parameters."""
+    from optuna.trial import TrialState
+
+    cfg = calib.config.convergence
+    done = sorted((t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+                   if t.value is not None and t.value > -1e299), key=lambda t: t.number)
+    gain = None
+    if len(done) > cfg.window:
+        before = max(t.value for t in done[:-cfg.window])
+        gain = max(0.0, max(t.value for t in done) - before)
+    near = 0
+    if done:
+        best = max(t.value for t in done)
+        near = sum(t.value >= best - calib.config.near_best for t in done)
+    return Convergence(len(done), cfg.window, gain, gain is not None and gain <= cfg.gain,
+                       near, near >= len(calib.config.parameters) + 1)
+
+
+@dataclass
 class CalibrationReport:
     trials: int
     complete: int
@@ -475,6 +549,7 @@ class CalibrationReport:
     best_value: float | None
     best_params: dict[str, Any]
     outputs: list[Path]
+    convergence: Convergence | None = None
 
 
 def calibrate(calib: Calibration, out: Path | str, *, workers: int = 1,
@@ -535,7 +610,9 @@ def calibrate(calib: Calibration, out: Path | str, *, workers: int = 1,
                 raise
             pool.shutdown()
         outputs = write_outputs(calib, study, out)
-    return summary(study, outputs)
+    report = summary(study, outputs)
+    report.convergence = convergence(calib, study)
+    return report
 
 
 def summary(study, outputs: list[Path]) -> CalibrationReport:

@@ -9,7 +9,8 @@
   against the best trial's replicates), ``history.png`` (the log-likelihood of each trial
   and the best so far), ``importance.png`` (parameter importances, two or more parameters)
   and ``parameters.png`` (each parameter against the log-likelihood; the trials within
-  ``near_best`` of the best are the fit's uncertainty, their range in a table).
+  ``near_best`` of the best are the fit's uncertainty, their range in a table), and whether
+  the search has settled (:func:`scoresim.experiments.calibration.convergence`).
 
 Each file is written to a temporary name and renamed, so a crash leaves the previous
 version, never half a file.
@@ -262,7 +263,7 @@ def write_report(calib: Calibration, study, out: Path) -> list[Path]:
     import matplotlib
 
     matplotlib.use("Agg")
-    from scoresim.experiments.calibration import summary
+    from scoresim.experiments.calibration import convergence, summary
 
     best = best_trial(study)
     written = []
@@ -290,6 +291,9 @@ def write_report(calib: Calibration, study, out: Path) -> list[Path]:
              f"<p>{esc(calib.path.name)}: {rep.trials} trials ({rep.complete} complete, "
              f"{rep.pruned} pruned, {rep.failed} failed); replicate seeds "
              f"{calib.seeds()} in every trial (common random numbers).</p>"]
+    conv = convergence(calib, study)
+    parts.append("<h2>Convergence</h2><ul>" + "".join(
+        f"<li>{esc(line)}</li>" for line in conv.lines()) + "</ul>")
     if best is not None:
         sim = best.user_attrs.get("simulated", [])
         ll = best.user_attrs.get("log_likelihoods", [])

@@ -65,7 +65,7 @@ def _empty_records() -> Records:
 
 class DataSources:
     def __init__(self, scenario: Scenario, people: People, streams: Streams,
-                 reference: bool = False):
+                 reference: bool = False, link_u: list[np.ndarray] | None = None):
         self.reference = reference  # the plain rule instead of the compiled kernel
         self.names = list(scenario.sources)
         self.configs: list[SourceConfig] = list(scenario.sources.values())
@@ -75,7 +75,8 @@ class DataSources:
         self.people = people  # (its arrays read at use: newcomers change them)
         self._attribution: dict[tuple, np.ndarray] = {}
         # One persistent uniform per person and source: is this person's account linked?
-        self.link_u = [
+        # (``link_u`` given: the draws of a population that was resized, not drawn again)
+        self.link_u = link_u if link_u is not None else [
             streams.gen(f"sources.{name}.linkage").random(people.n).astype(np.float32)
             for name in self.names
         ]

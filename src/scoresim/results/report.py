@@ -119,12 +119,19 @@ def _turnover(results) -> str:
              for c in ("people_entered", "good_job_separations", "good_job_hires",
                        "university_admissions")}
     burn = results.scenario.burn_in_days
-    return (f"<p>Turnover: {total['people_entered']:,.0f} newcomers took the places of those "
-            f"who died ({total['people_entered'] / meta['people'] / years:.1%} of the "
+    steady = meta["people"] == results.scenario.people.count
+    how = ("took the places of those who died" if steady else
+           "entered (in the places of those who died, or in new ones where it grew)")
+    return (f"<p>Turnover: {total['people_entered']:,.0f} newcomers {how} "
+            f"({total['people_entered'] / meta['people'] / years:.1%} of the "
             f"population a year); {total['good_job_separations']:,.0f} good jobs ended "
             f"without a sanction and {total['good_job_hires']:,.0f} were filled; "
             f"{total['university_admissions']:,.0f} university admissions"
             + (f"; the society ran {burn:,} days before the start (burn-in)" if burn else "")
+            + (f"; the population went from {results.scenario.people.count:,} to "
+               f"{meta['people']:,} (demography.growth_per_year = "
+               f"{results.scenario.demography.growth_per_year:g})"
+               if not steady else "")
             + ".</p>")
 
 

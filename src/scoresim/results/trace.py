@@ -35,9 +35,11 @@ if TYPE_CHECKING:
 
 SMALL = 1e-4  # points below this are rounding, not a change
 
+#: person: the slot traced (its number that day: a shrinking population renumbers the
+#: slots); person_id: who held it that day (unique over the run)
 COLUMNS = ("person", "step", "date", "scheme", "kind", "source", "rule", "records",
            "misattributed", "points", "lapses", "own_score", "score", "tier", "sanctions",
-           "person_id")  # person: the slot traced; person_id: who held it that day
+           "person_id")
 
 
 def _lapses(sch, code: int, step: int, date: dt.date) -> dt.date | None:
@@ -72,6 +74,21 @@ class Tracer:
         values["person_id"] = int(self.sim.people.person_id[values["person"]])
         for c in COLUMNS:
             self.rows[c].append(values.get(c))
+
+    def renumber(self, index: np.ndarray) -> None:
+        """The population was resized (``demography.growth_per_year``): slot ``i`` is now
+        ``index[i]`` (-1: removed). Traced slots follow their people; a traced person who
+        left a removed slot is traced no more (their rows so far stay, by ``person_id``)."""
+        new = index[self.ids]
+        kept = np.flatnonzero(new >= 0)
+        self.ids = new[kept]
+        self.person_ids = self.person_ids[kept]
+        self.started = {k: x[kept] for k, x in self.started.items()}
+        self.carry = {k: x[kept] for k, x in self.carry.items()}
+        where = {int(j): i for i, j in enumerate(kept)}
+        self.last_common = {(name, where[j]): {**common, "person": int(new[j])}
+                            for (name, j), common in self.last_common.items() if j in where}
+        self.before = {}
 
     def snapshot(self) -> None:
         """Before the step: each traced person's own and published score. A slot taken

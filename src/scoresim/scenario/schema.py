@@ -204,9 +204,9 @@ class DemographyConfig(Strict):
     day; their stage (student, working, retired) follows from their age; they leave the
     society (death) at a daily hazard of their stage and at ``max_age_years``; each leaver's
     place is taken the same day by a newcomer at ``entry_age_years`` (a school leaver), so
-    the population size stays steady. The starting ages are drawn from the steady-state age
-    distribution these rates imply (so the age structure does not drift); ``people.
-    age_shares`` is then not used."""
+    the population size stays steady (or grows or shrinks at ``growth_per_year``). The
+    starting ages are drawn from the steady-state age distribution these rates imply (so
+    the age structure does not drift); ``people.age_shares`` is then not used."""
 
     enabled: bool = True
     """Ageing, exits and entries on. false: a fixed population (nobody ages, leaves or
@@ -237,6 +237,18 @@ class DemographyConfig(Strict):
     """Deaths and entries are settled every this many days, with the chance of that many
     days at once (the ties are rebuilt once for the batch, as for rewiring); ageing and the
     stages of life go by the day."""
+    growth_per_year: Annotated[float, Field(ge=-0.2, le=0.2)] = 0.0
+    """Yearly growth of the population size (a share: 0.01 is +1% a year, -0.01 is -1%).
+    0 (the default): every leaver's slot is taken by a newcomer the same day and the size
+    stays at ``people.count``. Otherwise, on each turnover day the population is brought to
+    ``round(people.count * (1 + growth_per_year) ** (days since start / 365.25))``:
+    newcomers beyond the replacements enter in new slots (growth), or leavers' slots are
+    removed (shrinkage; where deaths are too few, people chosen at random emigrate). The
+    burn-in (``burn_in_days``) runs at a steady size. China's population has shrunk since
+    2022 (National Bureau of Statistics, year-end figures: -850,000 in 2022 to 1,411.75
+    million, -0.06%; -2.08 million in 2023 to 1,409.67 million, -0.15%; -1.39 million in
+    2024 to 1,408.28 million, -0.10%), so about -0.001 is China's recent rate. Bounded to
+    +-20% a year (several times the fastest national growth on record)."""
 
     @model_validator(mode="after")
     def _stages_in_order(self) -> DemographyConfig:
