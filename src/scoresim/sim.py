@@ -296,6 +296,9 @@ class Sim:
             # (yesterday's score assortativity, on the ties and scores it had)
             self.observer.finish_pending(final=True)
             if gone.size or fresh:  # (the population's size changes: growth_per_year)
+                # (the observer is made again for everyone: its caches, the stages
+                # changed today included; ``staged`` holds the old slots' numbers)
+                staged = np.empty(0, np.int64)
                 n = people.n
                 index = self.resize_people(np.setdiff1d(np.arange(n), gone), fresh)
                 left = np.concatenate([index[left], np.arange(n - gone.size,
