@@ -150,17 +150,19 @@ def test_a_slot_given_to_a_newcomer_keeps_nothing_of_its_records():
     for _ in range(120):
         sim.step()
     for sch in sim.schemes.values():
-        log = sch.log
-        who = np.flatnonzero(log.level(0.0)[0] != 0)[:50]
+        logs = [sch.log, *sch.factor_logs]  # (Sesame: a log per factor with rules)
+        level = sum(log.level(0.0)[0] != 0 for log in logs)
+        who = np.flatnonzero(level)[:50]
         others = np.setdiff1d(np.arange(sch.n), who)
-        kept = log.level(0.0)[0][others].copy()
+        kept = [log.level(0.0)[0][others].copy() for log in logs]
         sch.reset_log(who)
-        assert who.size == 50 and not np.isin(who, [e for d, p, a, neg in log.entries()
-                                                    for e in p]).any()
-        np.testing.assert_array_equal(log.level(0.0)[0][who], 0.0)
-        np.testing.assert_array_equal(log.level(0.0)[0][others], kept)
-        np.testing.assert_array_equal(sch.b[who], sch.cfg.initial_score)
-        assert (log.n_negative[who] == 0).all() and (log.repair_due[who] == -1).all()
+        assert who.size == 50
+        for log, before in zip(logs, kept, strict=True):
+            assert not np.isin(who, [e for d, p, a, neg in log.entries() for e in p]).any()
+            np.testing.assert_array_equal(log.level(0.0)[0][who], 0.0)
+            np.testing.assert_array_equal(log.level(0.0)[0][others], before)
+            assert (log.n_negative[who] == 0).all() and (log.repair_due[who] == -1).all()
+        np.testing.assert_allclose(sch.b[who], sch.cfg.initial_score, rtol=1e-6)
 
 
 # ----------------------------------------------- a weighted level of factors (Sesame)
