@@ -37,14 +37,15 @@ def test_rules_add_and_cap_points():
     social = sim.sources.index["social"]
     recs = records([0, 1, 2], ["share_conforming", "share_conforming", "critical_statement"],
                    [2, 30, 1], [social] * 3)
+    share = sim.scenario.schemes["government"].rules[0].points
     total, clean, _ = gov.rule_points(recs, sim.people, "voluntary", step=0)
-    assert total[0] == 2.0          # +1 per share
+    assert total[0] == 2 * share    # per share
     assert total[1] == 20.0         # capped at 20 points per 30 days
     assert total[2] == -8.0         # a critical statement costs 8 points
     np.testing.assert_array_equal(total, clean)
     # A later step of the same period: person 1's cap is spent.
     again, _, _ = gov.rule_points(recs, sim.people, "voluntary", step=1)
-    assert again[1] == 0.0 and again[0] == 2.0
+    assert again[1] == 0.0 and again[0] == 2 * share
 
 
 def test_critics_end_with_lower_scores_than_loyal(any_seed):
