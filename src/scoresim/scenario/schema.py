@@ -537,35 +537,6 @@ class SchemeConfig(Strict):
         return self
 
     @model_validator(mode="after")
-    def _factors(self) -> SchemeConfig:
-        if not self.factors:
-            for i, rule in enumerate(self.rules):
-                if rule.factor is not None:
-                    raise ValueError(f"rules.{i}.factor: {rule.factor!r} names a factor, but "
-                                     f"the scheme declares no factors")
-            return self
-        total = sum(f.weight for f in self.factors.values())
-        if abs(total - 1.0) > 1e-6:
-            raise ValueError(f"factors: the weights must add up to 1, they add up to {total:g}")
-        for i, rule in enumerate(self.rules):
-            if rule.factor is None:
-                raise ValueError(f"rules.{i}.factor: the scheme declares factors "
-                                 f"({', '.join(self.factors)}); every rule must name one")
-            if rule.factor not in self.factors:
-                raise ValueError(f"rules.{i}.factor: {rule.factor!r} is not one of the "
-                                 f"scheme's factors ({', '.join(self.factors)})")
-        if self.lasts_days is None and not any(r.lasts_days for r in self.rules):
-            raise ValueError("factors: a weighted level of factors is computed from a record "
-                             "window; set lasts_days")
-        if not self.min_score < self.initial_score < self.max_score:
-            raise ValueError("factors: initial_score must lie strictly inside the range (it "
-                             "sets every factor's starting level)")
-        if self.repair.apply_rate_per_day:
-            raise ValueError("factors: credit repair (repair.apply_rate_per_day) is not "
-                             "available for a weighted level of factors")
-        return self
-
-    @model_validator(mode="after")
     def _range_and_tiers(self) -> SchemeConfig:
         if not self.min_score < self.max_score:
             raise ValueError(
@@ -592,6 +563,35 @@ class SchemeConfig(Strict):
                     raise ValueError(f"tiers {lo_name!r} and {hi_name!r} overlap")
                 if hi.min > lo.max + 1:
                     raise ValueError(f"tiers {lo_name!r} and {hi_name!r} leave a gap")
+        return self
+
+    @model_validator(mode="after")
+    def _factors(self) -> SchemeConfig:
+        if not self.factors:
+            for i, rule in enumerate(self.rules):
+                if rule.factor is not None:
+                    raise ValueError(f"rules.{i}.factor: {rule.factor!r} names a factor, but "
+                                     f"the scheme declares no factors")
+            return self
+        total = sum(f.weight for f in self.factors.values())
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"factors: the weights must add up to 1, they add up to {total:g}")
+        for i, rule in enumerate(self.rules):
+            if rule.factor is None:
+                raise ValueError(f"rules.{i}.factor: the scheme declares factors "
+                                 f"({', '.join(self.factors)}); every rule must name one")
+            if rule.factor not in self.factors:
+                raise ValueError(f"rules.{i}.factor: {rule.factor!r} is not one of the "
+                                 f"scheme's factors ({', '.join(self.factors)})")
+        if self.lasts_days is None and not any(r.lasts_days for r in self.rules):
+            raise ValueError("factors: a weighted level of factors is computed from a record "
+                             "window; set lasts_days")
+        if not self.min_score < self.initial_score < self.max_score:
+            raise ValueError("factors: initial_score must lie strictly inside the range (it "
+                             "sets every factor's starting level)")
+        if self.repair.apply_rate_per_day:
+            raise ValueError("factors: credit repair (repair.apply_rate_per_day) is not "
+                             "available for a weighted level of factors")
         return self
 
     def tier_names_low_to_high(self) -> list[str]:
