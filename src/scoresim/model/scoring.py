@@ -351,7 +351,7 @@ class Scheme:
                          keep_per_rule) -> dict:
         """``b`` as a weighted level of factors: yesterday's records lapse (or fade) in every
         log, today's rule records enter their factor's log, the bonus and decay the scheme's;
-        ``b`` from :meth:`levels`. For the ledger (``keep_per_rule``) a rule's points are
+        ``b`` from :meth:`_unclipped`. For the ledger (``keep_per_rule``) a rule's points are
         the score points its records moved today: the change of its factor's term
         ``(max - min) * weight * level``, shared among the factor's rules of the day in
         proportion to their rule points (the records' marginal effect at today's level; the
@@ -397,6 +397,8 @@ class Scheme:
         clean): shape (factors, 2, n)."""
         lo, hi = self.cfg.min_score, self.cfg.max_score
         l0 = (self.cfg.initial_score - lo) / (hi - lo)
+        if not self.factor_logs:  # (factors declared, no rules)
+            return np.zeros((0, 2, self.n))
         x = np.stack([log.level(0.0) for log in self.factor_logs])
         return (hi - lo) * self.factor_weights[:, None, None] * factor_levels(
             x, self.factor_scales, l0)
