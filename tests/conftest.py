@@ -15,19 +15,6 @@ def scenario(name: str = "seed", **overrides):
     return load_scenario(name, {k.replace("__", "."): v for k, v in overrides.items()})
 
 
-#: The presets' schemes as running sums (the model before issue 20: no record periods, daily
-#: recomputation, no repair), for tests of other mechanisms whose effects were calibrated on
-#: it. Rule positions: the presets' rules with their own ``lasts_days``.
-RUNNING_SESAME = {"schemes.sesame.lasts_days": None, "schemes.sesame.rules.5.lasts_days": None,
-                  "schemes.sesame.recompute_every_days": 1}
-RUNNING = {"schemes.government.lasts_days": None,
-           "schemes.government.rules.8.lasts_days": None,
-           "schemes.government.rules.9.lasts_days": None,
-           "schemes.government.rules.12.lasts_days": None,
-           "schemes.government.recompute_every_days": 1,
-           "schemes.government.repair.apply_rate_per_day": 0.0, **RUNNING_SESAME}
-
-
 def run(name: str = "seed", people: int = 2000, days: int = 120, seed: int = 1, **overrides):
     sim = Sim(scenario(name, **overrides), seed=seed, people=people, days=days)
     results = sim.run()

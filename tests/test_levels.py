@@ -8,9 +8,12 @@ mechanisms' effects on whole runs.
 
 from __future__ import annotations
 
+import hypothesis.extra.numpy as hnp
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import scenario
 from scoresim import Sim
@@ -22,6 +25,8 @@ SHORT = {"phases__mandatory": "2018-03-01"}
 def test_without_periods_the_score_is_the_running_sum_as_before():
     """No ``lasts_days`` anywhere: no log, the own score accumulates (the old model)."""
     sc = scenario("seed", schemes__government__lasts_days=None, schemes__sesame__lasts_days=None,
+                  schemes__sesame__factors={},
+                  **{f"schemes.sesame.rules.{i}.factor": None for i in range(6)},
                   **{"schemes.government.rules.8.lasts_days": None,
                      "schemes.government.rules.9.lasts_days": None,
                      "schemes.government.rules.12.lasts_days": None,
@@ -145,15 +150,80 @@ def test_a_slot_given_to_a_newcomer_keeps_nothing_of_its_records():
     for _ in range(120):
         sim.step()
     for sch in sim.schemes.values():
-        log = sch.log
-        who = np.flatnonzero(log.level(0.0)[0] != 0)[:50]
+        logs = [sch.log, *sch.factor_logs]  # (Sesame: a log per factor with rules)
+        level = sum(log.level(0.0)[0] != 0 for log in logs)
+        who = np.flatnonzero(level)[:50]
         others = np.setdiff1d(np.arange(sch.n), who)
-        kept = log.level(0.0)[0][others].copy()
+        kept = [log.level(0.0)[0][others].copy() for log in logs]
         sch.reset_log(who)
-        assert who.size == 50 and not np.isin(who, [e for d, p, a, neg in log.entries()
-                                                    for e in p]).any()
-        np.testing.assert_array_equal(log.level(0.0)[0][who], 0.0)
-        np.testing.assert_array_equal(log.level(0.0)[0][others], kept)
-        np.testing.assert_array_equal(sch.b[who], sch.cfg.initial_score)
-        if log.repairable:  # (no repair state where repair is off)
-            assert (log.n_negative[who] == 0).all() and (log.repair_due[who] == -1).all()
+        assert who.size == 50
+        for log, before in zip(logs, kept, strict=True):
+            assert not np.isin(who, [e for d, p, a, neg in log.entries() for e in p]).any()
+            np.testing.assert_array_equal(log.level(0.0)[0][who], 0.0)
+            np.testing.assert_array_equal(log.level(0.0)[0][others], before)
+            if log.repairable:  # (no repair state where repair is off)
+                assert (log.n_negative[who] == 0).all() and (log.repair_due[who] == -1).all()
+        np.testing.assert_allclose(sch.b[who], sch.cfg.initial_score, rtol=1e-6)
+
+
+# ----------------------------------------------- a weighted level of factors (Sesame)
+
+@settings(max_examples=60, deadline=None)
+@given(points=hnp.arrays(np.float64, (3, 5), elements=st.floats(-1e4, 1e4)),
+       scales=hnp.arrays(np.float64, 3, elements=st.floats(0.1, 100)),
+       l0=st.floats(0.01, 0.99), more=st.floats(0.0, 50.0))
+def test_a_factor_level_is_bounded_starts_at_l0_and_grows_with_points(points, scales, l0,
+                                                                       more):
+    """The level: within [0, 1], ``l0`` without points, never lower with more points."""
+    from scoresim.model.scoring import factor_levels
+
+    level = factor_levels(points, scales, l0)
+    assert ((level >= 0) & (level <= 1)).all()
+    np.testing.assert_allclose(factor_levels(np.zeros((3, 5)), scales, l0), l0, rtol=1e-12)
+    assert (factor_levels(points + more, scales, l0) >= level).all()
+
+
+def test_sesame_score_is_the_weighted_level_of_its_factors():
+    """``b = clip(min + (max - min) * sum of weight * level + other points in force)``,
+    each level from its factor's points in force; the factors without rules stay at their
+    start; a person without records has the initial score."""
+    from scoresim.model.scoring import factor_levels
+
+    sim = Sim(scenario("seed"), seed=4, people=1500, days=200)
+    sim.run()
+    sch, cfg = sim.schemes["sesame"], sim.scenario.schemes["sesame"]
+    lo, hi = cfg.min_score, cfg.max_score
+    l0 = (cfg.initial_score - lo) / (hi - lo)
+    assert set(sch.factor_names) == {"credit_history", "fulfilment_capacity",
+                                     "behaviour_preferences"}
+    assert sum(f.weight for f in cfg.factors.values()) == pytest.approx(1.0)
+    x = np.stack([log.level(0.0)[0] for log in sch.factor_logs])
+    weights = np.array([cfg.factors[f].weight for f in sch.factor_names])
+    scales = np.array([cfg.factors[f].scale_points for f in sch.factor_names])
+    fixed = sum(f.weight for k, f in cfg.factors.items() if k not in sch.factor_names)
+    want = lo + (hi - lo) * ((weights[:, None] * factor_levels(x, scales, l0)).sum(axis=0)
+                             + fixed * l0) + sch.log.level(0.0)[0]
+    scored = sch.scored
+    np.testing.assert_allclose(sch.b[scored], np.clip(want, lo, hi)[scored], rtol=1e-6)
+    assert np.ptp(sch.b[scored]) > 100  # (the factors move the score)
+    fresh = ~scored
+    np.testing.assert_allclose(sch.b[fresh], cfg.initial_score, rtol=1e-6)
+
+
+def test_sesame_ledger_rows_are_the_score_points_records_moved():
+    """Under factors the ledger's rule rows are the score points the day's records moved
+    (their factor's level change, shared among its rules); with lapses and decay the rows
+    of each traced person add up to the published score."""
+    sim = Sim(scenario("seed"), seed=5, people=600, days=120, trace=12)
+    ledger = sim.run().ledger_df()
+    ses = ledger[ledger.scheme == "sesame"]
+    rules = ses[ses.kind == "rule"]
+    assert len(rules) > 50
+    defaults = rules[rules.rule.str.contains("default")]
+    paid = rules[rules.rule.str.contains("bill_paid")]
+    assert (defaults.points < 0).all() and (paid.points > 0).all()
+    # a record is worth less than its rule points: 600 * weight * level * (1 - level) / scale
+    assert (paid.points / paid.records).max() < 600 * 0.35 * 0.25 / 15 * 1.0 * 1.01
+    end = ses.groupby("person_id").tail(1).set_index("person_id").score
+    total = ses.groupby("person_id").points.sum()
+    np.testing.assert_allclose(total[end.index], end, atol=1e-3)

@@ -142,3 +142,35 @@ def test_repair_needs_records_that_lapse():
     with pytest.raises(ScenarioError, match="repair needs records that lapse"):
         load_scenario("seed", {"schemes.government.decay_shape": "exponential",
                                "schemes.government.repair.apply_rate_per_day": 0.01})
+
+
+@pytest.mark.parametrize("override,message", [
+    ({"schemes.sesame.factors.credit_history.weight": 0.5},
+     r"schemes.sesame.*factors: the weights must add up to 1, they add up to 1.15"),
+    ({"schemes.sesame.factors.credit_history.weight": -0.1},
+     r"schemes.sesame.factors.credit_history.weight"),
+    ({"schemes.sesame.factors.credit_history.scale_points": 0},
+     r"schemes.sesame.factors.credit_history.scale_points"),
+    ({"schemes.sesame.rules.0.factor": "luck"},
+     r"schemes.sesame.*rules.0.factor: 'luck' is not one of the scheme's factors"),
+    ({"schemes.sesame.rules.0.factor": None},
+     r"schemes.sesame.*rules.0.factor: the scheme declares factors"),
+    ({"schemes.sesame.rules.0.factor": "Credit History"}, r"schemes.sesame.rules.0.factor"),
+    ({"schemes.government.rules.0.factor": "credit_history"},
+     r"schemes.government.*rules.0.factor: 'credit_history' names a factor, but the scheme "
+     r"declares no factors"),
+    ({"schemes.sesame.lasts_days": None, "schemes.sesame.rules.5.lasts_days": None},
+     r"schemes.sesame.*factors: .*record window; set lasts_days"),
+    ({"schemes.sesame.initial_score": 350}, r"schemes.sesame.*initial_score must lie strictly"),
+    ({"schemes.sesame.repair.apply_rate_per_day": 0.01},
+     r"schemes.sesame.*credit repair .* not available"),
+])
+def test_factor_keys_refuse_wrong_values_naming_the_file_and_key(override, message):
+    """A weighted level of factors: weights non-negative and adding up to 1, scales above
+    0, every rule's factor declared (and none without factors), a record window, a start
+    inside the range; the message names the file and the key."""
+    from scoresim import ScenarioError, load_scenario
+
+    with pytest.raises(ScenarioError, match=message) as err:
+        load_scenario("seed", override)
+    assert "seed.toml" in str(err.value)

@@ -293,7 +293,14 @@ SPARSE_ENTRY_BYTES = 24
 
 
 def record_log_bytes(scheme) -> int:
-    """Bytes per person of one scheme's record log (0 where points count for ever)."""
+    """Bytes per person of one scheme's record logs (0 where points count for ever): one
+    log, and one more per factor with rules of a weighted level of factors."""
+    factors = {r.factor for r in scheme.rules if getattr(r, "factor", None)}
+    return record_log_bytes_one(scheme) * (1 + len(factors))
+
+
+def record_log_bytes_one(scheme) -> int:
+    """Bytes per person of one record log of a scheme."""
     periods = [r.lasts_days for r in scheme.rules if r.lasts_days]
     if scheme.lasts_days is None and not periods:
         return 0

@@ -93,6 +93,9 @@ def collect(sim: Sim) -> State:
         if sch.log is not None:  # the records in force (scores as levels)
             for key, arr in sch.log.collect().items():
                 a[f"scheme.{name}.log.{key}"] = arr
+        for fname, flog in zip(sch.factor_names, sch.factor_logs, strict=True):
+            for key, arr in flog.collect().items():  # (a weighted level of factors)
+                a[f"scheme.{name}.factor.{fname}.log.{key}"] = arr
         a[f"adaptation.prev_s.{name}"] = sim.adaptation.prev_s[name]
     san = sim.sanctions
     for attr in SANCTION_ARRAYS:
@@ -267,6 +270,18 @@ def restore(sim: Sim, state: State) -> None:
                 sch.log.for_ever = np.stack([sch.b - sch.cfg.initial_score,
                                              sch.b_clean - sch.cfg.initial_score]
                                             ).astype(np.float64)
+        for fname, flog in zip(sch.factor_names, sch.factor_logs, strict=True):
+            prefix = f"scheme.{name}.factor.{fname}.log."
+            saved = {k[len(prefix):]: v for k, v in a.items() if k.startswith(prefix)}
+            if saved:
+                flog.restore(saved)
+        if sch.cfg.factors and not any(k.startswith(f"scheme.{name}.factor.") for k in a):
+            # (factors new at the fork: what the score has beyond the empty factors counts
+            # for ever, as points)
+            level, level_clean = sch._unclipped()
+            if sch.log.for_ever is None:
+                sch.log.for_ever = np.zeros((2, sch.n), np.float64)
+            sch.log.for_ever += np.stack([sch.b - level, sch.b_clean - level_clean])
         sim.adaptation.prev_s[name] = _like(a, f"adaptation.prev_s.{name}", sch.s)
     sim.adaptation._uncensored = None
     sim.adaptation._knowledge_from = {}

@@ -17,6 +17,11 @@ not a running sum that drifts for as long as the run lasts. Negative records may
 removed early by credit repair (an application, a waiting period). Without ``lasts_days``
 the own score is the running sum of step 2-3, as before.
 
+A weighted level of factors (a scheme with ``factors``, Sesame-style): each rule names a
+factor; each factor keeps the records of its rules in a log of its own, and its level is a
+saturating function of its points in force (:func:`factor_levels`); ``b = clip(min +
+(max - min) * sum of weight * level + points in force of the other records)``.
+
 A parallel ``b_clean`` / ``s_clean`` leaves out misattributed records: a sanction that the
 clean score would not have triggered is counted as wrongful.
 """
@@ -128,6 +133,21 @@ class Scheme:
         self.tier_mins = np.array([b.min for _, b in tiers], dtype=np.float32)
         # Scores as levels: the records in force (None: points count for ever).
         self.log = RecordLog(cfg, n, reference) if RecordLog.wanted(cfg) else None
+        # A weighted level of factors: the rules' records in one log per factor that has
+        # rules (the head start, bonus and decay stay in ``log``, as points); a factor
+        # without rules stays at its starting level.
+        names = list(cfg.factors)
+        self.factor_names = [f for f in names if any(r.factor == f for r in cfg.rules)]
+        self.factor_logs = [RecordLog(cfg, n, reference) for _ in self.factor_names]
+        self.factor_of_rule = np.array([self.factor_names.index(r.factor) for r in cfg.rules]
+                                       if names else [], np.int64)
+        self.factor_weights = np.array([cfg.factors[f].weight for f in self.factor_names])
+        self.factor_scales = np.array([cfg.factors[f].scale_points for f in self.factor_names])
+        lo, hi = cfg.min_score, cfg.max_score
+        #: the score of the factors without rules, at their starting level
+        self.factor_fixed = (hi - lo) * sum(f.weight for k, f in cfg.factors.items()
+                                            if k not in self.factor_names) * (
+            (cfg.initial_score - lo) / (hi - lo) if names else 0.0)
         # (rule, people, points, clean: today's points of each rule, for the record log)
         self._today: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = []
 
@@ -170,14 +190,27 @@ class Scheme:
     def points_table(self, phase: str) -> np.ndarray:
         """Nominal points per (region, kind) in this phase: what a person could learn."""
         table = np.zeros((self.n_regions, N_KINDS), np.float32)
-        for rule in self.rules:
+        worth = self.point_worth()
+        for r, rule in enumerate(self.rules):
             if not rule.active(phase):
                 continue
+            points = np.float32(rule.points * worth[r])
             if rule.region_ok is None:
-                table[:, rule.kind] += rule.points
+                table[:, rule.kind] += points
             else:
-                table[rule.region_ok, rule.kind] += rule.points
+                table[rule.region_ok, rule.kind] += points
         return table
+
+    def point_worth(self) -> np.ndarray:
+        """Score points a rule point is worth, per rule: 1, or under a weighted level of
+        factors its worth at the start (every factor at its starting level ``l0``):
+        ``(max - min) * weight * l0 * (1 - l0) / scale_points`` (the slope of the level)."""
+        if not self.cfg.factors:
+            return np.ones(len(self.rules))
+        lo, hi = self.cfg.min_score, self.cfg.max_score
+        l0 = (self.cfg.initial_score - lo) / (hi - lo)
+        per_factor = (hi - lo) * self.factor_weights * l0 * (1 - l0) / self.factor_scales
+        return per_factor[self.factor_of_rule]
 
     def rule_points(
         self, records: Records, people: People, phase: str, step: int,
@@ -298,6 +331,9 @@ class Scheme:
         """``b`` as a level: yesterday's records lapse (or fade), repaired ones go, today's
         enter the log; ``b = clip(initial + points in force)`` for the scored."""
         log, cfg = self.log, self.cfg
+        if self.cfg.factors:
+            return self._advance_factors(step, scored, per_rule, bonus, decay_after,
+                                         decay_points, keep_per_rule)
         lapsed = log.lapse(step, keep_per_rule)
         repaired = None
         if cfg.repair.apply_rate_per_day:
@@ -327,17 +363,85 @@ class Scheme:
             parts["decay"] = decay.astype(np.float32)
         return parts
 
+    def _advance_factors(self, step, scored, per_rule, bonus, decay_after, decay_points,
+                         keep_per_rule) -> dict:
+        """``b`` as a weighted level of factors: yesterday's records lapse (or fade) in every
+        log, today's rule records enter their factor's log, the bonus and decay the scheme's;
+        ``b`` from :meth:`_unclipped`. For the ledger (``keep_per_rule``) a rule's points are
+        the score points its records moved today: the change of its factor's term
+        ``(max - min) * weight * level``, shared among the factor's rules of the day in
+        proportion to their rule points (the records' marginal effect at today's level; the
+        same points lapse later at the level of that day, so a record's lapse need not take
+        out exactly what it put in)."""
+        logs = [self.log, *self.factor_logs]
+        before = self._unclipped()[0] if keep_per_rule else None
+        for log in logs:
+            log.lapse(step)
+        terms = self._factor_terms()[:, 0] if keep_per_rule else None  # (F, n)
+        lapsed = self._unclipped()[0] - before if keep_per_rule else None
+        raw = np.zeros((len(self.factor_names), self.n)) if keep_per_rule else None
+        for r, who, points, clean in self._today:
+            f = self.factor_of_rule[r]
+            if who.size:
+                self.factor_logs[f].add(who, points, clean, r, step)
+            if keep_per_rule:
+                raw[f, who] += points
+        self._today = []
+        bonus_pts = np.where(scored, np.float64(bonus), 0.0)
+        if bonus:
+            self.log.add_dense(bonus_pts, bonus_pts, BONUS, step)
+        idle = scored & (decay_after >= 0) & (step - self.last_active > decay_after)
+        decay = np.where(idle, np.float64(decay_points), 0.0)
+        if decay_after >= 0:
+            self.log.add_dense(-decay, -decay, DECAY, step)
+        self.set_level(scored)
+        parts = {"points": None, "per_rule": per_rule, "bonus": None, "decay": None,
+                 "lapsed": lapsed, "repaired": None}
+        if keep_per_rule:
+            moved = self._factor_terms()[:, 0] - terms  # (F, n): score points per factor
+            with np.errstate(divide="ignore", invalid="ignore"):
+                share = np.where(raw != 0, moved / raw, 0.0)
+            for r, got in enumerate(per_rule):
+                if got is not None:
+                    per_rule[r] = got * share[self.factor_of_rule[r]]
+            parts["points"] = moved.sum(axis=0)
+            parts["bonus"] = bonus_pts.astype(np.float32)
+            parts["decay"] = decay.astype(np.float32)
+        return parts
+
+    def _factor_terms(self) -> np.ndarray:
+        """``(max - min) * weight * level`` per factor with rules, person (with errors,
+        clean): shape (factors, 2, n)."""
+        lo, hi = self.cfg.min_score, self.cfg.max_score
+        l0 = (self.cfg.initial_score - lo) / (hi - lo)
+        if not self.factor_logs:  # (factors declared, no rules)
+            return np.zeros((0, 2, self.n))
+        x = np.stack([log.level(0.0) for log in self.factor_logs])
+        return (hi - lo) * self.factor_weights[:, None, None] * factor_levels(
+            x, self.factor_scales, l0)
+
+    def _unclipped(self) -> tuple[np.ndarray, np.ndarray]:
+        """The own score before clipping to the range (with errors, clean): ``initial +
+        points in force``, or under factors ``min + sum of the factor terms + points in
+        force of the other records``."""
+        level, level_clean = self.log.level(self.cfg.initial_score)
+        if self.cfg.factors:
+            terms = self._factor_terms().sum(axis=0)
+            shift = self.cfg.min_score - self.cfg.initial_score + self.factor_fixed
+            level, level_clean = level + shift + terms[0], level_clean + shift + terms[1]
+        return level, level_clean
+
     def set_level(self, who: np.ndarray) -> None:
-        """``b = clip(initial + points in force)`` (and the clean score) for ``who`` (a mask
-        or ids)."""
+        """``b = clip(initial + points in force)`` (under factors: the weighted level, see
+        :meth:`_unclipped`) and the clean score for ``who`` (a mask or ids)."""
         lo, hi = self.cfg.min_score, self.cfg.max_score
         log = self.log
-        if (not self.reference and log.for_ever is None and not log.fading
-                and who.dtype == np.bool_):  # (the same, in one pass)
+        if (not self.reference and not self.cfg.factors and log.for_ever is None
+                and not log.fading and who.dtype == np.bool_):  # (the same, in one pass)
             _set_level(log.in_force, np.float64(self.cfg.initial_score), np.float64(lo),
                        np.float64(hi), who, self.b, self.b_clean)
             return
-        level, level_clean = log.level(self.cfg.initial_score)
+        level, level_clean = self._unclipped()
         self.b[who] = np.clip(level[who], lo, hi).astype(np.float32)
         self.b_clean[who] = np.clip(level_clean[who], lo, hi).astype(np.float32)
 
@@ -346,7 +450,8 @@ class Scheme:
         repair state go (:meth:`RecordLog.reset`), their own score back to the initial
         score (called by :meth:`reset`, for newcomers)."""
         if self.log is not None:
-            self.log.reset(who)
+            for log in (self.log, *self.factor_logs):
+                log.reset(who)
             self.set_level(who)
 
     def give_head_start(self, who: np.ndarray, points: float, step: int) -> None:
@@ -954,6 +1059,15 @@ def rule_condition(regions: list[str], phases: list[str], when: str | None):
 # ------------------------------------------------------------------ the rules, plainly
 # The reference engine (``Sim(..., engine="reference")``) runs these; the compiled kernels
 # below compute the same numbers (tests/test_engines.py holds them to each other).
+
+
+def factor_levels(points, scales, l0):
+    """A factor's level from the points in force of its rules: ``1 / (1 + exp(-(logit(l0)
+    + points / scale)))``, within (0, 1), ``l0`` without points, saturating (a point moves
+    the level by ``level * (1 - level) / scale``). ``points``: (factors, ...) float64;
+    ``scales``: per factor. Used by both engines (numpy)."""
+    z = np.log(l0 / (1.0 - l0)) + points / scales.reshape((-1,) + (1,) * (points.ndim - 1))
+    return 0.5 * (1.0 + np.tanh(0.5 * z))  # (the logistic function, without overflow)
 
 
 def pull_to_friends(b, b_clean, friends_sum, n_friends, scored, own, pull, lo, hi):

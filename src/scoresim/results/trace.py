@@ -12,6 +12,11 @@ points lapse, the rows that add points (rule, head start, bonus, decay) carry th
 their points stop counting (``lapses``: the first recomputation day at or after the end
 of their period, the day the log drops them; for linear decay the day they have faded to
 zero; empty for points that count for ever and for exponential decay, which never ends).
+Where a scheme is a weighted level of factors (``factors``), a rule row's points are the
+score points its records moved that day (the change of its factor's weighted level,
+shared among the factor's rules of the day in proportion to their rule points: the
+records' marginal effect at the day's level), and ``lapse`` rows what the lapsing moved at
+the level of their day, so a record's lapse need not take out exactly what it put in.
 
 Tracing only reads the simulation's state: it changes no result.
 """

@@ -39,6 +39,7 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("schemes.NAME.tiers.TIER", sc.TierConfig),
     ("schemes.NAME.inactivity", sc.InactivityConfig),
     ("schemes.NAME.repair", sc.RepairConfig),
+    ("schemes.NAME.factors.FACTOR", sc.FactorConfig),
     ("schemes.NAME.enrolment", sc.EnrolmentConfig),
     ("sanctions.NAME", sc.SanctionConfig),
     ("blacklist", sc.BlacklistConfig),
@@ -109,9 +110,9 @@ def reference() -> str:
     for key, model in SECTIONS:
         lines.append(f"### `{key}`")
         lines.append("")
-        doc = (model.__doc__ or "").strip().splitlines()
+        doc = (model.__doc__ or "").strip().split("\n\n")[0]  # (the first paragraph)
         if doc and model is not sc.Scenario:
-            lines += [doc[0], ""]
+            lines += [" ".join(doc.split()), ""]
         lines.append("| key | type | default | meaning |")
         lines.append("|---|---|---|---|")
         for name, field in model.model_fields.items():

@@ -395,6 +395,9 @@ class RuleConfig(Strict):
     """Days the rule's points count for after the record (default: the scheme's
     ``lasts_days``), shaped by the scheme's ``decay_shape``; they lapse on the scheme's
     first recomputation day at or after the end of the period."""
+    factor: Name | None = None
+    """The scheme's factor (``factors``) whose level the rule's points move; required where
+    the scheme declares factors, refused where it does not."""
 
     _parse_when = field_validator("when")(_valid_condition)
 
@@ -404,6 +407,26 @@ class TierConfig(Strict):
     """Lowest score of the tier."""
     max: Points
     """Highest score of the tier."""
+
+
+class FactorConfig(Strict):
+    """One factor of a scheme scored as a weighted level of factors (Sesame Credit's five
+    dimensions, as commonly cited from Ant Financial's 2015 disclosures: credit history 35%,
+    fulfilment capacity 25%, behaviour and preferences 20%, personal characteristics 15%,
+    relationships 5%).
+
+    The factor's level is a bounded, saturating function of ``x``, the points in force of
+    its rules (the scheme's record window): ``level = 1 / (1 + exp(-(logit(l0) + x /
+    scale_points)))`` with ``l0 = (initial_score - min_score) / (max_score - min_score)``,
+    so every factor starts at ``l0`` and a person without records at ``initial_score``;
+    the level stays within (0, 1) however many points pile up."""
+
+    weight: Share
+    """The factor's weight in the score (the weights of a scheme add up to 1)."""
+    scale_points: Annotated[float, Field(gt=0, le=1e6)]
+    """Window points that move the factor's log-odds by 1: near the start a point is worth
+    ``(max_score - min_score) * weight * l0 * (1 - l0) / scale_points`` score points, less
+    as the level nears 0 or 1."""
 
 
 class InactivityConfig(Strict):
@@ -511,6 +534,12 @@ class SchemeConfig(Strict):
     about 30) and stays as it is in between; records lapse on these days."""
     repair: RepairConfig = Field(default_factory=RepairConfig)
     """Credit repair: negative records removed early on application."""
+    factors: dict[Name, FactorConfig] = Field(default_factory=dict)
+    """A Sesame-style score (empty: none): the own score is ``min_score + (max_score -
+    min_score) * sum of weight * level`` over the factors, each factor's level a saturating
+    function of the points in force of its rules (see the factor's keys), plus the points
+    in force of records no rule makes (head start, early bonus, inactivity decay), clipped
+    to the range. Needs records that lapse (``lasts_days``); every rule names its factor."""
 
     @model_validator(mode="after")
     def _repair_needs_a_log(self) -> SchemeConfig:
@@ -546,6 +575,35 @@ class SchemeConfig(Strict):
                     raise ValueError(f"tiers {lo_name!r} and {hi_name!r} overlap")
                 if hi.min > lo.max + 1:
                     raise ValueError(f"tiers {lo_name!r} and {hi_name!r} leave a gap")
+        return self
+
+    @model_validator(mode="after")
+    def _factors(self) -> SchemeConfig:
+        if not self.factors:
+            for i, rule in enumerate(self.rules):
+                if rule.factor is not None:
+                    raise ValueError(f"rules.{i}.factor: {rule.factor!r} names a factor, but "
+                                     f"the scheme declares no factors")
+            return self
+        total = sum(f.weight for f in self.factors.values())
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"factors: the weights must add up to 1, they add up to {total:g}")
+        for i, rule in enumerate(self.rules):
+            if rule.factor is None:
+                raise ValueError(f"rules.{i}.factor: the scheme declares factors "
+                                 f"({', '.join(self.factors)}); every rule must name one")
+            if rule.factor not in self.factors:
+                raise ValueError(f"rules.{i}.factor: {rule.factor!r} is not one of the "
+                                 f"scheme's factors ({', '.join(self.factors)})")
+        if self.lasts_days is None and not any(r.lasts_days for r in self.rules):
+            raise ValueError("factors: a weighted level of factors is computed from a record "
+                             "window; set lasts_days")
+        if not self.min_score < self.initial_score < self.max_score:
+            raise ValueError("factors: initial_score must lie strictly inside the range (it "
+                             "sets every factor's starting level)")
+        if self.repair.apply_rate_per_day:
+            raise ValueError("factors: credit repair (repair.apply_rate_per_day) is not "
+                             "available for a weighted level of factors")
         return self
 
     def tier_names_low_to_high(self) -> list[str]:
