@@ -163,15 +163,21 @@ def test_record_log_equals_the_points_in_force_from_the_whole_history(data, n, s
             assert set(np.flatnonzero(log.n_negative > 0).tolist()) == bad
 
 
-@FAST
-@given(data=st.data(), n=sizes, m=st.integers(0, 80), capped=st.booleans())
-def test_add_rule_points(data, n, m, capped):
+def _rule_records(data, n, m):
+    """``m`` records of ``n`` people from three sources (the rule reads sources 0 and 2):
+    person, source, count, misattributed, the records' order, the rule's sources."""
     person = data.draw(hnp.arrays(np.int32, m, elements=st.integers(0, n - 1)))
     source = data.draw(hnp.arrays(np.int16, m, elements=st.integers(0, 2)))
     count = data.draw(hnp.arrays(np.int32, m, elements=st.integers(1, 5)))
     wrong = data.draw(bools(m))
-    idx = np.arange(m, dtype=np.int64)
-    rule_src = np.array([True, False, True])
+    return person, source, count, wrong, np.arange(m, dtype=np.int64), np.array(
+        [True, False, True])
+
+
+@FAST
+@given(data=st.data(), n=sizes, m=st.integers(0, 80), capped=st.booleans())
+def test_add_rule_points(data, n, m, capped):
+    person, source, count, wrong, idx, rule_src = _rule_records(data, n, m)
     scored, mask = data.draw(bools(n)), data.draw(st.sampled_from([None, "mask"]))
     mask = data.draw(bools(n)) if mask else np.zeros(0, bool)
     region = data.draw(hnp.arrays(np.int16, n, elements=st.integers(0, 2)))
@@ -203,12 +209,7 @@ def test_add_rule_points(data, n, m, capped):
 def test_rule_points_sparse_equals_the_dense_rule(data, n, m, capped):
     """The record log's per-rule points, kept sparse, equal the plain rule's dense arrays
     (people where either column is not zero), and add the same into the totals."""
-    person = data.draw(hnp.arrays(np.int32, m, elements=st.integers(0, n - 1)))
-    source = data.draw(hnp.arrays(np.int16, m, elements=st.integers(0, 2)))
-    count = data.draw(hnp.arrays(np.int32, m, elements=st.integers(1, 5)))
-    wrong = data.draw(bools(m))
-    idx = np.arange(m, dtype=np.int64)
-    rule_src = np.array([True, False, True])
+    person, source, count, wrong, idx, rule_src = _rule_records(data, n, m)
     scored, region = data.draw(bools(n)), data.draw(hnp.arrays(np.int16, n,
                                                                elements=st.integers(0, 2)))
     mask = data.draw(bools(n)) if data.draw(st.booleans()) else np.zeros(0, bool)

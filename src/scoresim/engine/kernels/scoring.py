@@ -51,6 +51,31 @@ def _advance_own(b, b_clean, pts, pts_clean, scored, bonus, last_active, step, d
         b_clean[i] = min(max(b_clean[i] + d, lo), hi)
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _counts(j, person, source, rule_src, scored, region_ok, region, mask):
+    """Whether record ``j`` counts for a rule: a source the rule reads, a scored person, a
+    region the rule covers (if limited) and the rule's person mask (if any)."""
+    p = person[j]
+    if not (rule_src[source[j]] and scored[p]):
+        return False
+    if region_ok.shape[0] and not region_ok[region[p]]:
+        return False
+    return not (mask.shape[0] and not mask[p])
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _within_cap(p, got, got_clean, cum, cum_clean, cap):
+    """What the cap allows of person ``p``'s points of the day (with errors, clean): the
+    running totals ``cum`` clipped within [-cap, cap], updated in place."""
+    new = min(max(cum[p] + got[p], -cap), cap)
+    allowed = np.float64(new - cum[p])
+    cum[p] = new
+    new_clean = min(max(cum_clean[p] + got_clean[p], -cap), cap)
+    allowed_clean = np.float64(new_clean - cum_clean[p])
+    cum_clean[p] = new_clean
+    return allowed, allowed_clean
+
+
 @numba.njit(cache=True, nogil=True)
 def _add_rule_points(idx, person, source, count, wrong, rule_src, scored, region_ok, region,
                      mask, points, cap, cum, cum_clean, scratch, total, clean, extra):
@@ -64,13 +89,9 @@ def _add_rule_points(idx, person, source, count, wrong, rule_src, scored, region
     touched = np.empty(idx.shape[0] if capped else 0, np.int64)
     m = 0
     for j in idx:
+        if not _counts(j, person, source, rule_src, scored, region_ok, region, mask):
+            continue
         p = person[j]
-        if not (rule_src[source[j]] and scored[p]):
-            continue
-        if region_ok.shape[0] and not region_ok[region[p]]:
-            continue
-        if mask.shape[0] and not mask[p]:
-            continue
         pts = count[j] * points
         if capped:
             got[p] += pts
@@ -90,12 +111,7 @@ def _add_rule_points(idx, person, source, count, wrong, rule_src, scored, region
         return
     for i in range(m):
         p = touched[i]
-        new = min(max(cum[p] + got[p], -cap), cap)
-        allowed = new - cum[p]
-        cum[p] = new
-        new_clean = min(max(cum_clean[p] + got_clean[p], -cap), cap)
-        allowed_clean = new_clean - cum_clean[p]
-        cum_clean[p] = new_clean
+        allowed, allowed_clean = _within_cap(p, got, got_clean, cum, cum_clean, cap)
         total[p] += allowed
         clean[p] += allowed_clean
         if extra.shape[0]:
@@ -143,13 +159,9 @@ def _rule_points_sparse(idx, person, source, count, wrong, rule_src, scored, reg
     touched = np.empty(idx.shape[0], np.int64)
     m = 0
     for j in idx:
+        if not _counts(j, person, source, rule_src, scored, region_ok, region, mask):
+            continue
         p = person[j]
-        if not (rule_src[source[j]] and scored[p]):
-            continue
-        if region_ok.shape[0] and not region_ok[region[p]]:
-            continue
-        if mask.shape[0] and not mask[p]:
-            continue
         pts = count[j] * points
         got[p] += pts
         if not wrong[j]:
@@ -165,12 +177,7 @@ def _rule_points_sparse(idx, person, source, count, wrong, rule_src, scored, reg
     for i in range(m):
         p = who[i]
         if capped:
-            new = min(max(cum[p] + got[p], -cap), cap)
-            allowed = np.float64(new - cum[p])
-            cum[p] = new
-            new_clean = min(max(cum_clean[p] + got_clean[p], -cap), cap)
-            allowed_clean = np.float64(new_clean - cum_clean[p])
-            cum_clean[p] = new_clean
+            allowed, allowed_clean = _within_cap(p, got, got_clean, cum, cum_clean, cap)
         else:
             allowed = got[p]
             allowed_clean = got_clean[p]
