@@ -25,6 +25,7 @@ from scoresim.engine.sampling import (
     poisson_inverse_cdf,
 )
 from scoresim.model import adaptation as ad
+from scoresim.model import record_log as rl
 from scoresim.model import sanctions as sa
 from scoresim.model import scoring as sg
 from scoresim.model import sources as so
@@ -121,11 +122,11 @@ def test_record_log_equals_the_points_in_force_from_the_whole_history(data, n, s
                               for L in periods],
                        repair={"apply_rate_per_day": 0.5 if repair else 0.0,
                                "min_days_in_force": 2, "waiting_days": 1})
-    log = sg.RecordLog(cfg, n)
+    log = rl.RecordLog(cfg, n)
     period = {r: (L or default) for r, L in enumerate(periods)}
-    period.update({sg.HEAD_START: default, sg.BONUS: default, sg.DECAY: default})
+    period.update({rl.HEAD_START: default, rl.BONUS: default, rl.DECAY: default})
     made, repaired_on = [], {}
-    codes = list(range(len(periods))) + [sg.HEAD_START, sg.DECAY]
+    codes = list(range(len(periods))) + [rl.HEAD_START, rl.DECAY]
     checkpoint_on = data.draw(st.integers(0, days))
     reset_on = data.draw(st.integers(0, days))
     atol = 1e-9 if shape == "window" else 1e-4  # (a slope is kept in float32)
@@ -151,7 +152,7 @@ def test_record_log_equals_the_points_in_force_from_the_whole_history(data, n, s
             made += [(int(p), day, float(v), code) for p, v in zip(who, pts, strict=True)]
         if day == checkpoint_on:
             saved = {k: np.array(v) for k, v in log.collect().items()}
-            log = sg.RecordLog(cfg, n)
+            log = rl.RecordLog(cfg, n)
             log.restore(saved)
         level, clean = log.level(0.0)
         want = _naive_level(made, period, shape, day, repaired_on, every)
@@ -262,8 +263,8 @@ def test_compact_rings_equal_a_dense_ring(data, n, ops, kind):
     kernel of its add), the ring of negative records only the entries made; every add,
     take and read gives what a dense (buckets, 2, n) float32 ring gives, to the bit."""
     buckets = 3
-    ring = (sg.SparseRing(buckets, n) if kind == "sparse"
-            else sg.Ring(buckets, n, kind == "numpy"))
+    ring = (rl.SparseRing(buckets, n) if kind == "sparse"
+            else rl.Ring(buckets, n, kind == "numpy"))
     dense = np.zeros((buckets, 2, n), np.float32)
     value = st.sampled_from([0.0, -0.0, 1.0, -3.0, 0.1, 1e-3, 2.5e4, -7.25])
     for _ in range(ops):

@@ -270,7 +270,7 @@ def scenario_largest(scenario, have: int, trace: int = 0) -> int:
     return int(most / growth_factor(scenario) / (2 if resizes(scenario) else 1))
 
 
-#: The record log of a scheme whose points lapse (model/scoring.py, RecordLog, Ring): the
+#: The record log of a scheme whose points lapse (model/record_log.py, RecordLog, Ring): the
 #: level in force (float64 x 2), a linear fade's slopes (float64 x 2), credit repair's four
 #: int32 arrays where repair is on; a ring of (buckets, n) float32 entries with errors, its
 #: clean entries kept only where they differ (people with a misattributed record in force:

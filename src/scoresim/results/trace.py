@@ -31,7 +31,7 @@ import pyarrow as pa
 
 from scoresim.declarations.categories import NOT_ENROLLED
 from scoresim.declarations.events import KIND_NAMES
-from scoresim.model.scoring import BONUS, DECAY, HEAD_START
+from scoresim.model.record_log import BONUS, DECAY, HEAD_START
 
 if TYPE_CHECKING:
     from scoresim.model.sanctions import SanctionStep
