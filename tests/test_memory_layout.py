@@ -78,7 +78,7 @@ def test_the_observers_caches_kept_slot_by_slot_equal_a_rebuild():
     kept = {k: np.array(getattr(obs, k)) for k in ("critics", "working", "desired",
                                                   "above_tolerance")}
     share, degree = obs.compliant_share, dict(obs._degree_stats())
-    obs.reset()
+    obs.refresh()
     for k, v in kept.items():
         np.testing.assert_array_equal(v, getattr(obs, k))
     assert obs.compliant_share == share

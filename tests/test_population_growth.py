@@ -44,7 +44,7 @@ def test_the_size_follows_the_growth_key(five_years):
     assert sim.people.n == pytest.approx(2000 * (1 + growth) ** 5, rel=1e-3)
     # every array of every component has the new size; ids stay unique
     assert np.unique(sim.people.person_id).size == sim.people.n
-    assert sim.sources.link_u[0].shape == (sim.people.n,)
+    assert next(iter(sim.sources.link_u.values())).shape == (sim.people.n,)
     assert sim.sanctions.received.shape == (sim.people.n,)
     assert sim.network.n == sim.people.n and sim.network.degree.size == sim.people.n
     assert sim.network.u.max() < sim.people.n

@@ -41,16 +41,19 @@ from pathlib import Path
 
 import numpy as np
 
+from scoresim.engine.kernels import compiled
 from scoresim.engine.rng import BURN_IN, Streams
 from scoresim.engine.threads import map_threads
 from scoresim.errors import ScenarioError
 from scoresim.model.adaptation import Adaptation
 from scoresim.model.behaviour import draw_events, policy_multipliers
+from scoresim.model.component import Component
 from scoresim.model.demography import Demography, target_size, thresholds
 from scoresim.model.enrolment import update_enrolment
 from scoresim.model.life import draw_life_events, settle_applications
 from scoresim.model.network import Network, make_network, settle_ages
 from scoresim.model.people import People, make_people
+from scoresim.model.plain import plain
 from scoresim.model.sanctions import Sanctions
 from scoresim.model.scoring import Scheme
 from scoresim.model.sources import DataSources, blacklist
@@ -174,6 +177,9 @@ class Sim:
                         self.streams.gen("network.ages"))
         self.network = network
         self.network.reference = ref
+        # The engine, chosen once: each component is handed the plain rules or the
+        # compiled kernels when it is built, under the same names.
+        self.kernels = plain() if ref else compiled()
         if burn_in and sc.burn_in_days and _society is None:
             self._burn_in()
         self._components()
@@ -185,8 +191,6 @@ class Sim:
         self.n_steps = len(self.dates)
         self.outcomes = OutcomeTable(sc, self.n_steps)
         self.observer = Observer(self)
-        self.multipliers: dict[str, np.ndarray] = {}
-        self.expressed_dissent = self.people.desired_dissent
         self.t = 0
         self.entered = np.empty(0, np.int64)  # today's newcomers (their slots)
         self.tracer = None
@@ -202,17 +206,25 @@ class Sim:
         self.phase_seconds: dict[str, float] = {}  # time spent in each part of the step
         self.timings = {"init_s": time.perf_counter() - t0}
 
-    def _components(self, link_u: list[np.ndarray] | None = None) -> None:
+    def _components(self, restoring: bool = False) -> None:
         """The sources, schemes, sanctions and adaptation, built for ``self.people`` (at the
-        start, and afresh when the population is resized: ``link_u``, the sources' linkage
-        draws, are then given)."""
-        sc, ref = self.scenario, self.engine == "reference"
+        start, and afresh when the population is resized: ``restoring``, to take the state
+        back, so nothing is drawn)."""
+        sc, ref, k = self.scenario, self.engine == "reference", self.kernels
         self.sources = DataSources(sc, self.people, self.streams, reference=ref,
-                                   link_u=link_u)
-        self.schemes = {name: Scheme(name, cfg, sc, self.people, reference=ref)
+                                   restoring=restoring)
+        self.schemes = {name: Scheme(name, cfg, sc, self.people, k)
                         for name, cfg in sc.schemes.items()}
         self.sanctions = Sanctions(sc, self.people, self.schemes, reference=ref)
         self.adaptation = Adaptation(sc.adaptation, self.people, self.schemes, reference=ref)
+
+    def components(self) -> list[Component]:
+        """Every component, in the order of their state and of newcomers' resets (the
+        schemes before adaptation, which copies their fresh scores; the outcome table
+        last)."""
+        return [self.people, self.demography, self.network, self.sources,
+                *self.schemes.values(), self.sanctions, self.adaptation, self.observer,
+                self.outcomes]
 
     # ------------------------------------------------------------------ the burn-in
 
@@ -239,28 +251,18 @@ class Sim:
 
     def reset_people(self, who: np.ndarray, t: int) -> None:
         """Every component's state of the slots ``who`` made as for a person new to the
-        society (the one place each component's ``reset`` is called from; a component
-        with per-person state adds its reset here)."""
-        for scheme in self.schemes.values():
-            scheme.reset(who, t)
-        self.sanctions.reset(who)
-        self.adaptation.reset(who)  # (after the schemes: it copies their fresh scores)
-        self.sources.reset(self.people, who, t)
-        dissent = np.array(self.expressed_dissent, copy=True)
-        dissent[who] = self.people.desired_dissent[who]
-        self.expressed_dissent = dissent
-        for kind, m in self.multipliers.items():
-            m = np.array(m, copy=True)
-            m[who] = 1.0
-            self.multipliers[kind] = m
+        society (:meth:`Component.reset`, from each component's declarations; the people's
+        own values are drawn by the demography before)."""
+        for component in self.components():
+            component.reset(who, t)
 
     def resize_people(self, keep: np.ndarray, add: int) -> np.ndarray:
         """Keep the people of the slots ``keep`` (ascending; in that order) and add ``add``
         empty slots after them; returns the old slots' new numbers (-1: gone). One generic
         path (:mod:`scoresim.model.demography`, "Why resize"): the state as a checkpoint
-        holds it, every per-person array resized (:func:`scoresim.state.resized`), the
-        components built afresh on the resized people, the state put back (caches dropped).
-        The new slots hold zeros until the caller makes them newcomers."""
+        holds it, every array resized by its declared axis (:func:`scoresim.state.resized`),
+        the components built afresh on the resized people, the state put back (caches
+        dropped). The new slots hold zeros until the caller makes them newcomers."""
         from scoresim import state
 
         n = self.people.n
@@ -268,11 +270,11 @@ class Sim:
         a = saved.arrays
         for name in People.__dataclass_fields__:
             setattr(self.people, name, a[f"people.{name}"])
-        self.people.__dict__.pop("_expressed_cache", None)
+        self.people.drop_caches()
         reference = self.network.reference
         self.network = state.ties(self.people.n, a)
         self.network.reference = reference
-        self._components([a[f"sources.{name}.link_u"] for name in self.sources.names])
+        self._components(restoring=True)
         self.observer = Observer(self)
         state.restore(self, saved)
         self.network.version += 1  # (the ties were renumbered: no cache may match)
@@ -305,9 +307,8 @@ class Sim:
                                                               n - gone.size + fresh)])
             demo.replace(people, self.network, left, sc, self.streams, t, fresh=fresh)
             self.reset_people(left, t)
-            self.observer.reset_people(left)
         if staged.size:
-            self.observer.reset(staged)
+            self.observer.refresh(staged)
         self.entered = left
         return {"people_entered": int(left.size), "population": people.n}
 
@@ -347,7 +348,7 @@ class Sim:
         clock("policy")
 
         # 2. behaviour -> events
-        rates = policy_multipliers(self.multipliers, self.sanctions, t)
+        rates = policy_multipliers(self.adaptation.multipliers, self.sanctions, t)
         events = draw_events(people, sc.behaviour, rates, self.streams, t,
                              reference=self.engine == "reference")
         clock("behaviour")
@@ -391,17 +392,17 @@ class Sim:
         # 7. adaptation
         ad = self.adaptation
         ad.learn()
-        self.multipliers = ad.rate_multipliers(people, phase)
+        ad.multipliers = ad.rate_multipliers(people, phase)
         if sc.adaptation.self_censorship == "none":  # (no one weighs surveillance or risk)
-            self.expressed_dissent = ad.self_censor(people, None, None, self.network)
+            ad.expressed_dissent = ad.self_censor(people, None, None, self.network)
         else:
             nu = self.sources.attribution_probability("critical_statement", date)
             nu, psi = ad.risk(people, phase, self.sanctions, nu, {
                 "events": events, "records": records, "sanc": sanc, "network": self.network,
                 "blacklist_days": sc.blacklist.days, "step": t})
-            before = self.expressed_dissent
-            self.expressed_dissent = ad.self_censor(people, nu, psi, self.network)
-            ad.note_decisions(before, self.expressed_dissent, people.desired_dissent)
+            before = ad.expressed_dissent
+            ad.expressed_dissent = ad.self_censor(people, nu, psi, self.network)
+            ad.note_decisions(before, ad.expressed_dissent, people.desired_dissent)
         ties = {"ties_removed": 0, "ties_unfriended": 0, "ties_added": 0}
         if (t + 1) % sc.adaptation.rewire_every_days == 0:
             clock("adaptation")

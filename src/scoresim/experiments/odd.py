@@ -3,7 +3,7 @@ of one scenario, written from the model's own declarations so that it stays true
 model grows:
 
 - entities and state variables from :class:`scoresim.model.people.People` (its fields and
-  their comments) and the per-scheme and sanction arrays :mod:`scoresim.state` names;
+  their comments) and the arrays the scheme and sanction components declare;
 - the schedule from the step order in the docstring of :mod:`scoresim.sim`;
 - the submodels from the docstrings of the modules in :mod:`scoresim.model`;
 - the random streams from the names the package's sources draw from;
@@ -35,6 +35,11 @@ from scoresim.declarations import outcomes as declared_outcomes
 from scoresim.declarations.events import EVENT_KINDS
 from scoresim.declarations.sanctions import EFFECTS
 from scoresim.scenario.schema import Scenario
+
+
+def _declared(component: type) -> str:
+    """A component class's declared state, as a list of names for the page."""
+    return ", ".join(f"`{a.name}`" for a in component.STATE) or "(none)"
 
 # ------------------------------------------------------------------------------ units
 
@@ -258,8 +263,12 @@ def random_streams() -> list[str]:
 
 def odd_protocol(sc: Scenario) -> str:
     """The ODD protocol of scenario ``sc`` as Markdown."""
-    from scoresim import state
     from scoresim.experiments.validation import CASES
+    from scoresim.model.accumulation import Accumulation
+    from scoresim.model.enrolment import Enrolment
+    from scoresim.model.publishing import Publishing
+    from scoresim.model.rules import CompiledRule
+    from scoresim.model.sanctions import Sanctions
 
     ad = sc.adaptation
     L: list[str] = []
@@ -312,12 +321,12 @@ def odd_protocol(sc: Scenario) -> str:
         f"{ad.rewire_every_days} days.")
     add("")
     schemes = ", ".join(f"`{n}`" for n in sc.schemes) or "(none)"
-    add(f"**Scoring schemes** ({schemes}), per person: "
-        + ", ".join(f"`{a}`" for a in state.SCHEME_ARRAYS)
-        + " (`scoresim.model.scoring.Scheme`: among them the own score `b` and the "
-        "published score `s`).")
+    add(f"**Scoring schemes** ({schemes}), per person, as their components declare it: "
+        "enrolment " + _declared(Enrolment) + "; own score " + _declared(Accumulation)
+        + "; published score " + _declared(Publishing) + "; a capped rule "
+        + _declared(CompiledRule) + " (`scoresim.model.scoring.Scheme`).")
     add("")
-    add("**Sanctions**, per person: " + ", ".join(f"`{a}`" for a in state.SANCTION_ARRAYS)
+    add("**Sanctions**, per person: " + _declared(Sanctions)
         + " (`scoresim.model.sanctions.Sanctions`); per rule, who meets an ongoing "
         "sanction's condition today.")
     add("")

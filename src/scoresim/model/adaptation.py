@@ -35,6 +35,7 @@ from scoresim.engine.kernels.adaptation import (  # the compiled kernels
 )
 from scoresim.engine.rng import Streams, chunked_uniforms, pcg64_state, pcg64_store
 from scoresim.engine.threads import map_threads, people_parts
+from scoresim.model.component import Array, Component
 from scoresim.model.network import (
     Network,
     dissolve,
@@ -115,32 +116,60 @@ def threshold_dissent(
     return np.where(speaks, d, tau)
 
 
-class Adaptation:
+def _fresh_score(ad: Adaptation, who: np.ndarray, step: int, name: str) -> np.ndarray:
+    """A newcomer's previous score: their fresh one (the schemes reset first)."""
+    return ad.schemes[name].s[who]
+
+
+def _desired(ad: Adaptation, who: np.ndarray, step: int, key) -> np.ndarray:
+    """A newcomer expresses what they desire until they first decide."""
+    return ad.people.desired_dissent[who]
+
+
+class Adaptation(Component):
+    """How people respond (see the module's docstring): what each knows and believes, the
+    dissent each expresses, the rates they change by gaming."""
+
+    KEY = "adaptation"
+    STATE = (
+        Array("prev_s", mapping=True, newcomer=_fresh_score),
+        Array("expressed_dissent", newcomer=_desired, copy=True, any_dtype=True),
+        Array("multipliers", mapping=True, newcomer=1.0, copy=True),
+        Array("knowledge", mapping=True, newcomer=0.0),
+    )
+    CACHES = ("_uncensored", "_knowledge_from")
+
     def __init__(self, cfg: AdaptationConfig, people: People, schemes: dict[str, Scheme],
                  reference: bool = False):
         self.cfg = cfg
+        self.people = people
         self.reference = reference  # the plain rules instead of the compiled kernels
         self.schemes = schemes
         self.prev_s = {name: sch.s.copy() for name, sch in schemes.items()}
         self.gameable = [k.name for k in EVENT_KINDS if k.gameable]
         self.political = [KIND_INDEX[k] for k in POLITICAL_KINDS]
         self._uncensored: tuple[np.ndarray, np.ndarray] | None = None
+        #: per scheme, the share of its rules each person knows (M13)
+        self.knowledge = {name: np.zeros(people.n, np.float32) for name in schemes}
         self._knowledge_from: dict[str, np.ndarray] = {}  # who saw their score, by scheme
         # Learning about risk (model/risk.py): None where people go by the announced rules
         self.beliefs = RiskBeliefs(cfg, people.n) if cfg.risk_learning == "bayesian" else None
         self._fixed: bool | None = None  # anyone with a fixed opinion?
         self.changed_share = 0.0  # share whose self-censoring decision changed today
         self.risk_gap = np.nan  # mean perceived minus actual recording chance
+        #: the dissent each person expressed yesterday (a*), and today's rate multipliers
+        #: of the kinds people game (none: no one games)
+        self.expressed_dissent = people.desired_dissent
+        self.multipliers: dict[str, np.ndarray] = {}
 
-    def reset(self, who: np.ndarray) -> None:
-        """Newcomers in the slots ``who``: their previous score is their fresh one (the
-        schemes reset first), the caches of opinions and knowledge are made again."""
-        if not who.size:
-            return
-        for name, sch in self.schemes.items():
-            self.prev_s[name][who] = sch.s[who]
-        if self.beliefs is not None:
-            self.beliefs.reset(who)
+    def parts(self) -> list[Component]:
+        return [] if self.beliefs is None else [self.beliefs]
+
+    def open_mapping(self, name: str) -> bool:
+        return name == "multipliers"  # (the kinds gamed change from day to day)
+
+    def drop_caches(self) -> None:
+        """The caches of opinions and knowledge are made again."""
         self._uncensored = None
         self._knowledge_from = {}
 
@@ -152,12 +181,12 @@ class Adaptation:
             sees = sch.visible_to_self
             if sch.cfg.opaque:
                 (learn_opaque if self.reference else _learn_opaque)(
-                              sch.knowledge, sees, sch.s, self.prev_s[name],
+                              self.knowledge[name], sees, sch.s, self.prev_s[name],
                               np.float32(cfg.learning_rate_per_day),
                               np.float32(sch.cfg.awareness))
             elif self._knowledge_from.get(name) is not sees:  # (else: as it is)
-                sch.knowledge = np.where(sees, np.float32(sch.cfg.awareness),
-                                         np.float32(0.0))
+                self.knowledge[name] = np.where(sees, np.float32(sch.cfg.awareness),
+                                                np.float32(0.0))
                 self._knowledge_from[name] = sees  # (cached per enrolment change)
 
     # ------------------------------------------------------- gaming and self-censorship
@@ -171,13 +200,13 @@ class Adaptation:
 
         if self.reference:
             for name, sch in self.schemes.items():
-                add_known(out, sch.knowledge, sch.visible_to_self, tables[name],
+                add_known(out, self.knowledge[name], sch.visible_to_self, tables[name],
                           people.region)
             return out
 
         def add(part: tuple[int, int]) -> None:
             for name, sch in self.schemes.items():
-                _add_known(out, sch.knowledge, sch.visible_to_self, tables[name],
+                _add_known(out, self.knowledge[name], sch.visible_to_self, tables[name],
                            people.region, *part)
 
         map_threads(add, people_parts(people.n), people.n)
@@ -191,7 +220,7 @@ class Adaptation:
         cols = [KIND_INDEX[k] for k in self.gameable]
         tables = np.stack([sch.points_table(phase)[:, cols]
                            for sch in self.schemes.values()]).astype(np.float32)
-        knowledge = np.stack([sch.knowledge for sch in self.schemes.values()])
+        knowledge = np.stack([self.knowledge[name] for name in self.schemes])
         visible = np.stack([sch.visible_to_self for sch in self.schemes.values()])
         # strength * clip(known points / scale, -cap, cap) per kind, in float32, in one pass
         # over people (the kinds' rows are written once); kinds nobody games: dropped
@@ -240,7 +269,7 @@ class Adaptation:
             b = self.beliefs
             b.observe(people, self.schemes, phase, sanctions=sanctions, **observed)
             announced, punished = personal_severity(self.cfg, people, self.schemes,
-                                                    sanctions, phase)
+                                                    sanctions, phase, self.knowledge)
             psi = b.severity(announced, punished)
             seen = nu > 0
             p = b.detection(nu)

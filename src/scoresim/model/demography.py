@@ -69,6 +69,7 @@ from scoresim.declarations.categories import (
     WORKING,
 )
 from scoresim.engine.rng import Streams
+from scoresim.model.component import Component
 from scoresim.model.network import Network
 from scoresim.model.people import GIVEN_THRESHOLDS, People, draw_jobs, make_people
 from scoresim.scenario.schema import DemographyConfig, Scenario
@@ -155,9 +156,17 @@ def target_size(count: int, growth_per_year: float, step: int) -> int:
     return max(1, int(round(count * (1.0 + growth_per_year) ** ((step + 1) / DAYS_PER_YEAR))))
 
 
-class Demography:
+class Demography(Component):
     """The rules of a day's demography (:meth:`age`, :meth:`leavers`, :meth:`replace`);
     its own state is the next person id."""
+
+    KEY = "demography"
+
+    def values(self) -> dict:
+        return {"next_id": int(self.next_id)}
+
+    def set_values(self, values: dict) -> None:
+        self.next_id = int(values["next_id"])
 
     def __init__(self, cfg: DemographyConfig, n: int):
         self.cfg = cfg

@@ -13,13 +13,116 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from scoresim.declarations.categories import ENROLLED, GOOD_JOB, NOT_ENROLLED, OPTED_OUT
 from scoresim.engine.rng import Streams
+from scoresim.model.component import Array, Component
+from scoresim.model.network import Network
 from scoresim.model.people import People
-from scoresim.model.scoring import Scheme
-from scoresim.scenario.schema import AdaptationConfig
+from scoresim.scenario.schema import AdaptationConfig, SchemeConfig
+
+if TYPE_CHECKING:
+    from scoresim.model.scoring import Scheme
+
+
+class Enrolment(Component):
+    """Who is enrolled in one scheme (``state``), since when, and who enrolled early;
+    what follows from the state (who carries a score, who sees it, how many scored
+    friends each has) is cached and made again after each change (:meth:`set_state`)."""
+
+    STATE = (Array("state", newcomer=NOT_ENROLLED), Array("enrol_step", newcomer=-1),
+             Array("early", newcomer=False))
+    CACHES = ("_state_cache", "_scored_friends", "_scored_changed")
+
+    def __init__(self, key: str, cfg: SchemeConfig, n: int):
+        self.key, self.cfg, self.n = key, cfg, n
+        self.state = np.zeros(n, np.int8)  # change through set_state
+        self.state_version = 0
+        self.started = False  # its enrolment has had its first day
+        self.enrol_step = np.full(n, -1, np.int32)
+        self.early = np.zeros(n, bool)
+        self._state_cache: dict[str, tuple[int, np.ndarray]] = {}
+        self._scored_friends_version: int | None = None  # network version it counts
+        self._scored_friends = np.zeros(n, np.float32)
+        self._scored_changed: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def values(self) -> dict[str, Any]:
+        return {"state_version": int(self.state_version), "started": bool(self.started),
+                "mode": self.cfg.enrolment.mode}
+
+    def set_values(self, values: dict[str, Any]) -> None:
+        self.state_version = int(values["state_version"])
+        # (a scheme whose enrolment mode changed at the fork has its first day again)
+        self.started = bool(values["started"]) and values["mode"] == self.cfg.enrolment.mode
+
+    def before_newcomers(self, who: np.ndarray, step: int) -> None:
+        self.set_state(who, NOT_ENROLLED)  # (the enrolment rules take them from tomorrow)
+
+    def drop_caches(self) -> None:
+        self._state_cache.clear()
+        self._scored_friends_version = None
+        self._scored_changed = []
+
+    @property
+    def scored(self) -> np.ndarray:
+        """Carries a score: enrolled, or opted out with a shadow score (M10). Read only,
+        made again after each change of state (:meth:`set_state`)."""
+        return self._by_state("scored", self._is_scored)
+
+    @property
+    def visible_to_self(self) -> np.ndarray:
+        """Sees their own score: enrolled (never a shadow score), scheme not hidden."""
+        if self.cfg.visibility == "hidden":
+            return np.zeros(self.n, bool)
+        return self._by_state("enrolled", lambda state: state == ENROLLED)
+
+    @property
+    def visible_to_friends(self) -> np.ndarray:
+        if self.cfg.visibility in ("friends", "public"):
+            return self._by_state("enrolled", lambda state: state == ENROLLED)
+        return np.zeros(self.n, bool)
+
+    def _by_state(self, name: str, make) -> np.ndarray:
+        cached = self._state_cache.get(name)
+        if cached is None or cached[0] != self.state_version:
+            value = make(self.state)
+            value.flags.writeable = False
+            cached = self._state_cache[name] = (self.state_version, value)
+        return cached[1]
+
+    def _is_scored(self, state: np.ndarray) -> np.ndarray:
+        if self.cfg.shadow_score:
+            return state != NOT_ENROLLED
+        return state == ENROLLED
+
+    def set_state(self, who: np.ndarray, state: int) -> None:
+        """Change the enrolment state of ``who`` (distinct ids; keeps caches honest)."""
+        if who.size:
+            before = self._is_scored(self.state[who])
+            self.state[who] = state
+            self.state_version += 1
+            delta = (self._is_scored(self.state[who]).astype(np.float32)
+                     - before.astype(np.float32))
+            moved = delta != 0
+            if moved.any():
+                self._scored_changed.append((who[moved], delta[moved]))
+
+    def scored_friends(self, network: Network) -> np.ndarray:
+        """How many scored friends each person has. Recounted when ties change; between
+        rewirings kept up to date from the enrolment changes alone (exact: whole counts)."""
+        changed = sum(who.size for who, _ in self._scored_changed)
+        if self._scored_friends_version != network.version or changed > network.n // 16:
+            # (ties changed, or so many people that counting again costs less)
+            self._scored_friends = network.neighbour_sum(self.scored.astype(np.float32))
+            self._scored_friends_version = network.version
+        else:
+            for who, delta in self._scored_changed:
+                network.add_to_friends(self._scored_friends, who, delta)
+        self._scored_changed = []
+        return self._scored_friends
 
 
 def eligible(scheme: Scheme, people: People) -> np.ndarray:
@@ -40,10 +143,10 @@ def ambition(people: People, cfg: AdaptationConfig) -> np.ndarray:
 
 def _enrol(scheme: Scheme, who: np.ndarray, step: int, early: bool) -> None:
     scheme.set_state(who, ENROLLED)
-    scheme.enrol_step[who] = step
-    scheme.last_active[who] = step
+    scheme.enrolment.enrol_step[who] = step
+    scheme.accumulation.last_active[who] = step
     if early:
-        scheme.early[who] = True
+        scheme.enrolment.early[who] = True
         head = scheme.cfg.enrolment.head_start_points
         if head and who.size:
             scheme.give_head_start(who, head, step)
@@ -67,8 +170,8 @@ def update_enrolment(
 
     # A mandatory or opt-out scheme enrols everyone eligible on its first day (the run's
     # first, or, for a scheme new at a fork or whose mode changed there, the fork's).
-    first_day = not scheme.started
-    scheme.started = True
+    first_day = not scheme.enrolment.started
+    scheme.enrolment.started = True
     if mandatory_now or (cfg.mode in ("mandatory", "opt_out") and first_day):
         who = np.flatnonzero(can & (scheme.state != ENROLLED))
         if cfg.mode == "opt_out" and not mandatory_now:

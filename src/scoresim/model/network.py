@@ -39,11 +39,34 @@ from scoresim.engine.kernels.network import (  # the compiled kernels
 )
 from scoresim.engine.threads import map_threads, people_parts, thread_count
 from scoresim.errors import ScenarioError
+from scoresim.model.component import DRAWN, ROW, Array, Component
 from scoresim.scenario.schema import NetworkConfig
 
 
-class Network:
-    """Undirected simple graph on ``n`` people; ``u < v`` for every stored edge."""
+class Network(Component):
+    """Undirected simple graph on ``n`` people; ``u < v`` for every stored edge.
+
+    Its state is the ties (a table of rows: both ends and the day of formation) and each
+    person's friendship capacity; the adjacency (CSR and sliced forms) is made from the
+    ties. A checkpoint's network is built from its ties before the simulation
+    (:func:`scoresim.state.ties`), so :meth:`restore` only checks them."""
+
+    KEY = "network"
+    STATE = (Array("u", axis=ROW, table="ties", slots=True),
+             Array("v", axis=ROW, table="ties", slots=True),
+             Array("formed", axis=ROW, table="ties"),
+             Array("capacity", newcomer=DRAWN))
+    CACHES = ("degree", "indptr", "indices", "_slices")
+
+    def values(self) -> dict:
+        return {"version": int(self.version)}
+
+    def set_values(self, values: dict) -> None:
+        self.version = int(values["version"])
+
+    def restore(self, saved: dict[str, np.ndarray]) -> None:
+        if "u" in saved and saved["u"].shape[0] != self.n_edges:
+            raise ValueError("network.u: not the ties this simulation was built on")
 
     def __init__(self, n: int, u: np.ndarray, v: np.ndarray):
         self.n = int(n)

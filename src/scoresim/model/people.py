@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,6 +16,7 @@ from scoresim.declarations.categories import (
 )
 from scoresim.engine.rng import INIT_STEP
 from scoresim.errors import ScenarioError
+from scoresim.model.component import DRAWN, Array, Component
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 
 
 @dataclass
-class People:
+class People(Component):
     region: np.ndarray  # int16, index into scenario.people.regions
     age_band: np.ndarray  # int8: STUDENT, WORKING, RETIRED
     income_decile: np.ndarray  # int8, 0 (poorest) .. 9
@@ -46,6 +47,16 @@ class People:
     fixed_opinion: np.ndarray  # bool: holds and expresses a fixed opinion, whatever it costs
     age_days: np.ndarray  # uint16: age in days (65,535 days: 179 years)
     person_id: np.ndarray  # int64: unique over the run; a reused slot gets a new one
+
+    KEY = "people"
+    CACHES = ("_expressed_cache",)
+
+    def declared(self) -> tuple[Array, ...]:
+        """Every field, one value per person; a newcomer's are drawn by the demography."""
+        return tuple(Array(f.name, newcomer=DRAWN) for f in fields(self))
+
+    def drop_caches(self) -> None:
+        self.__dict__.pop("_expressed_cache", None)
 
     @property
     def n(self) -> int:

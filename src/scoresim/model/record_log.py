@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from scoresim.engine.kernels.scoring import _ring_add
+from scoresim.model.component import OTHER, PERSON, ROW, Array, Component
 from scoresim.scenario.schema import SchemeConfig
 
 #: Codes of the log's records that no rule made (rules are 0, 1, ...).
@@ -177,7 +178,7 @@ _NO_VALUES = np.zeros(0, np.float32)
 _NO_PAIRS = np.zeros((2, 0), np.float32)
 
 
-class RecordLog:
+class RecordLog(Component):
     """The points in force of one scheme whose points lapse (``lasts_days``).
 
     A record is (person, day, points, points without misattributed records, rule code); it
@@ -217,6 +218,20 @@ class RecordLog:
     """
 
     MAX_BUCKETS = 64
+    STATE = (
+        Array("in_force"), Array("for_ever", optional=True), Array("slope", optional=True),
+        Array("fading", mapping=True), Array("n_negative", optional=True),
+        Array("negative_since", newcomer=-1, optional=True),
+        Array("repair_due", newcomer=-1, optional=True),
+        Array("repaired_on", newcomer=-1, optional=True),
+        # the entries in force, as rows (stored in the rings and stores below)
+        Array("lapse_day", axis=ROW, table="entries"),
+        Array("person", axis=ROW, table="entries", slots=True),
+        Array("amount", axis=ROW, table="entries"),
+        Array("negative", axis=ROW, table="entries"),
+        Array("day", axis=OTHER),
+    )
+    STORES = ("ring", "ring_negative", "later", "later_negative")
 
     def __init__(self, cfg: SchemeConfig, n: int, reference: bool = False):
         self.n = n
@@ -434,8 +449,10 @@ class RecordLog:
             self.n_negative[who] = 0
             self.negative_since[who] = -1
 
-    def reset(self, who: np.ndarray) -> None:
+    def reset(self, who: np.ndarray, step: int = 0) -> None:
         """The person slots ``who`` are given to newcomers: no records, nothing pending."""
+        if not who.size:
+            return
         self._remove(who, negative_only=False, step=max(self.day, 0))
         self.in_force[:, who] = 0.0
         for acc in (self.for_ever, self.slope, *self.fading.values()):
@@ -446,9 +463,6 @@ class RecordLog:
             self.repaired_on[who] = -1
 
     # (checkpoints: the entries as lapse day, person, amounts, negative; any layout)
-    ARRAYS = ("in_force", "for_ever", "slope", "n_negative", "negative_since", "repair_due",
-              "repaired_on")
-
     def entries(self):
         """Every entry in force: (lapse day, people, amounts (2, m), negative)."""
         for ring, negative in ((self.ring, False), (self.ring_negative, True)):
@@ -460,24 +474,31 @@ class RecordLog:
             for day, (person, amount) in store.items():
                 yield day, person, amount, negative
 
-    def collect(self) -> dict[str, np.ndarray]:
-        out = {k: getattr(self, k) for k in self.ARRAYS if getattr(self, k) is not None}
+    def collect(self) -> dict[str, tuple[np.ndarray, Array]]:
+        """The state as declared: the person arrays, and the entries in force as rows."""
+        specs = {spec.name: spec for spec in self.declared()}
+        held = tuple(spec for spec in self.declared() if spec.axis == PERSON)
+        out = {name: (x, spec) for name, spec, x in self.arrays(held)}
         parts = list(self.entries())
-        out["day"] = np.array([self.day], np.int64)
-        out["lapse_day"] = np.repeat(np.array([p[0] for p in parts], np.int64),
-                                     [p[1].size for p in parts]).astype(np.int64)
-        out["person"] = np.concatenate([p[1] for p in parts] + [np.zeros(0, np.int64)]
-                                       ).astype(np.int32)
-        out["amount"] = np.concatenate([p[2].astype(np.float64) for p in parts]
-                                       + [np.zeros((2, 0))], axis=1)
-        out["negative"] = np.repeat(np.array([p[3] for p in parts], bool),
-                                    [p[1].size for p in parts]).astype(bool)
-        for L, acc in self.fading.items():
-            out[f"fading.{L}"] = acc
+        rows = {
+            "lapse_day": np.repeat(np.array([p[0] for p in parts], np.int64),
+                                   [p[1].size for p in parts]).astype(np.int64),
+            "person": np.concatenate([p[1] for p in parts] + [np.zeros(0, np.int64)]
+                                     ).astype(np.int32),
+            "amount": np.concatenate([p[2].astype(np.float64) for p in parts]
+                                     + [np.zeros((2, 0))], axis=1),
+            "negative": np.repeat(np.array([p[3] for p in parts], bool),
+                                  [p[1].size for p in parts]).astype(bool),
+            "day": np.array([self.day], np.int64),
+        }
+        out.update({name: (x, specs[name]) for name, x in rows.items()})
         return out
 
     def restore(self, a: dict[str, np.ndarray]) -> None:
-        for k in self.ARRAYS:
+        if not a:
+            return  # (new at a fork: points lapse from here on)
+        for k in ("in_force", "for_ever", "slope", "n_negative", "negative_since",
+                  "repair_due", "repaired_on"):
             if k in a and (getattr(self, k) is not None or k == "for_ever"):
                 setattr(self, k, np.array(a[k], dtype=np.asarray(a[k]).dtype))
         self.fading = {int(k.split(".", 1)[1]): np.array(v, np.float64)

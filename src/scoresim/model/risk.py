@@ -54,6 +54,7 @@ import numpy as np
 from scoresim.declarations.categories import GOOD_JOB, STUDENT, WORKING
 from scoresim.declarations.events import KIND_INDEX, POLITICAL_KINDS
 from scoresim.declarations.sanctions import SANCTION_EFFECTS
+from scoresim.model.component import Array, Component
 
 if TYPE_CHECKING:
     from scoresim.model.behaviour import Events
@@ -130,8 +131,12 @@ def rule_reach(cfg, scheme: Scheme, people: People, region_names: list[str],
     return w
 
 
-class RiskBeliefs:
+class RiskBeliefs(Component):
     """Each person's remembered observations of the risk of dissent (``bayesian``)."""
+
+    KEY = "adaptation.beliefs"
+    STATE = (Array("detected"), Array("missed"), Array("sanctions_seen"))
+    CACHES = ("perceived_detection", "perceived_severity")  # (filled each day)
 
     def __init__(self, cfg: AdaptationConfig, n: int):
         self.cfg = cfg
@@ -140,11 +145,6 @@ class RiskBeliefs:
         self.sanctions_seen = np.zeros(n, np.float32)  # remembered sanctions seen
         self.perceived_detection = np.zeros(n, np.float32)  # (filled each day)
         self.perceived_severity = np.zeros(n, np.float32)  # (filled each day)
-
-    def reset(self, who: np.ndarray) -> None:
-        """Newcomers in the slots ``who``: nothing observed yet (the prior alone)."""
-        for memory in (self.detected, self.missed, self.sanctions_seen):
-            memory[who] = 0.0
 
     def observe(self, people: People, schemes: dict[str, Scheme], phase: str,
                 events: Events, records: Records, sanctions: Sanctions, sanc: SanctionStep,
@@ -214,11 +214,13 @@ class RiskBeliefs:
 
 
 def personal_severity(cfg: AdaptationConfig, people: People, schemes: dict[str, Scheme],
-                      sanctions: Sanctions, phase: str) -> tuple[np.ndarray, np.ndarray]:
+                      sanctions: Sanctions, phase: str, knowledge: dict[str, np.ndarray]
+                      ) -> tuple[np.ndarray, np.ndarray]:
     """(announced severity per person, punished): for each scheme the person is scored in
     and whose political penalties reach their region, the share of it they know times
     ``severity_per_point * penalty + severity_per_sanction * reach of its sanction rules in
-    force`` (:func:`rule_reach`); ``punished``: some such scheme scores them."""
+    force`` (:func:`rule_reach`); ``punished``: some such scheme scores them.
+    ``knowledge``: per scheme, the share of its rules each person knows."""
     n = people.n
     psi = np.zeros(n, np.float32)
     punished = np.zeros(n, bool)
@@ -235,6 +237,6 @@ def personal_severity(cfg: AdaptationConfig, people: People, schemes: dict[str, 
         hit = (p > 0) & sch.visible_to_self
         stake = np.float32(cfg.severity_per_point) * p + np.float32(
             cfg.severity_per_sanction) * reach.get(name, np.float32(0))
-        psi += np.where(hit, sch.knowledge * stake, 0).astype(np.float32)
+        psi += np.where(hit, knowledge[name] * stake, 0).astype(np.float32)
         punished |= hit
     return psi, punished

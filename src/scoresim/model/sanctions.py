@@ -47,6 +47,7 @@ from scoresim.engine.kernels.sanctions import (  # the compiled kernels
     _ongoing,
 )
 from scoresim.engine.rng import Streams
+from scoresim.model.component import Array, Component
 from scoresim.model.life import LifeEvents, change_job
 from scoresim.model.people import People
 from scoresim.model.scoring import Scheme, rule_condition
@@ -70,7 +71,19 @@ class SanctionStep:
     uni_blocked: np.ndarray | None = None
 
 
-class Sanctions:
+class Sanctions(Component):
+    """Sanctions and privileges (see the module's docstring): counts of what each person
+    received, and the effects still running."""
+
+    KEY = "sanctions"
+    STATE = (
+        Array("received"), Array("received_wrongful"), Array("received_association"),
+        Array("loan_refused_until", newcomer=-1), Array("housing_denied_until", newcomer=-1),
+        Array("throttle", newcomer=1.0), Array("dating_weight", newcomer=1.0),
+        Array("spending", newcomer=1.0), Array("ongoing", newcomer=False, mapping=True),
+    )
+    CACHES = ("_ones",)
+
     def __init__(self, scenario: Scenario, people: People, schemes: dict[str, Scheme],
                  reference: bool = False):
         self.reference = reference  # the plain rules instead of the compiled kernels
@@ -96,22 +109,13 @@ class Sanctions:
         self.conditions = {name: rule_condition(cfg.regions, cfg.phases, cfg.when)
                            for name, cfg in self.rules}
 
-    def reset(self, who: np.ndarray) -> None:
-        """Newcomers in the slots ``who``: no sanction received, none in force."""
-        if not who.size:
-            return
-        for counts in (self.received, self.received_wrongful, self.received_association):
-            counts[who] = 0
-        self.loan_refused_until[who] = -1
-        self.housing_denied_until[who] = -1
-        for name in ("throttle", "dating_weight", "spending"):
-            factor = getattr(self, name)
-            if not factor.flags.writeable:  # (a shared array of ones: copied first)
-                factor = factor.copy()
-                setattr(self, name, factor)
-            factor[who] = 1.0
-        for ongoing in self.ongoing.values():
-            ongoing[who] = False
+    def values(self) -> dict:
+        return {"last_refusal_day": int(self.last_refusal_day),
+                "in_force": sorted(self.in_force)}
+
+    def set_values(self, values: dict) -> None:
+        self.last_refusal_day = int(values["last_refusal_day"])
+        self.in_force = set(values["in_force"])
 
     def active_per_scheme(self, phase: str) -> dict[str, int]:
         """Per scheme: how many of its sanction rules (not privileges) are in force in

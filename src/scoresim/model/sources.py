@@ -23,6 +23,7 @@ from scoresim.engine.rng import Streams, counter_uniforms
 from scoresim.engine.sampling import binomial_inverse_cdf
 from scoresim.engine.threads import map_threads
 from scoresim.model.behaviour import Events
+from scoresim.model.component import Array, Component
 from scoresim.model.people import People
 from scoresim.scenario.schema import Scenario, SourceConfig
 
@@ -63,9 +64,22 @@ def _empty_records() -> Records:
     )
 
 
-class DataSources:
+def _newcomer_linkage(src: DataSources, who: np.ndarray, step: int, name: str) -> np.ndarray:
+    """Is each new account linked? A uniform per newcomer and source, by person id, from
+    stream ``sources.NAME.linkage.newcomer``."""
+    return src.streams.uniform_for(f"sources.{name}.linkage.newcomer", step,
+                                   src.people.person_id[who])
+
+
+class DataSources(Component):
+    """The data sources (M1, M11, M12): which events each sees and links to a person."""
+
+    KEY = "sources"
+    STATE = (Array("link_u", mapping=True, newcomer=_newcomer_linkage),)
+    CACHES = ("_attribution",)
+
     def __init__(self, scenario: Scenario, people: People, streams: Streams,
-                 reference: bool = False, link_u: list[np.ndarray] | None = None):
+                 reference: bool = False, restoring: bool = False):
         self.reference = reference  # the plain rule instead of the compiled kernel
         self.names = list(scenario.sources)
         self.configs: list[SourceConfig] = list(scenario.sources.values())
@@ -75,20 +89,14 @@ class DataSources:
         self.people = people  # (its arrays read at use: newcomers change them)
         self._attribution: dict[tuple, np.ndarray] = {}
         # One persistent uniform per person and source: is this person's account linked?
-        # (``link_u`` given: the draws of a population that was resized, not drawn again)
-        self.link_u = link_u if link_u is not None else [
+        # (``restoring``: built to take a saved state, e.g. at a resize: nothing drawn)
+        self.link_u = {
+            name: np.zeros(people.n, np.float32) if restoring else
             streams.gen(f"sources.{name}.linkage").random(people.n).astype(np.float32)
             for name in self.names
-        ]
+        }
 
-    def reset(self, people: People, who: np.ndarray, step: int) -> None:
-        """Newcomers in the slots ``who``: is each new account linked? (a uniform per
-        newcomer and source, by person id, from stream ``sources.NAME.linkage.newcomer``)"""
-        if not who.size:
-            return
-        for name, u in zip(self.names, self.link_u, strict=True):
-            u[who] = self.streams.uniform_for(f"sources.{name}.linkage.newcomer", step,
-                                              people.person_id[who])
+    def drop_caches(self) -> None:
         self._attribution = {}
 
     @property
@@ -102,7 +110,7 @@ class DataSources:
 
     def linked(self, i: int, date: dt.date, who: np.ndarray | slice = slice(None)) -> np.ndarray:
         cfg = self.configs[i]
-        u = self.link_u[i][who]
+        u = self.link_u[self.names[i]][who]
         if cfg.real_name_from is not None and date >= cfg.real_name_from:
             return np.where(self.foreigner[who], u < cfg.foreigner_linked_share, True)
         return u < cfg.linked_share
@@ -159,7 +167,7 @@ class DataSources:
             account = self.accounts[cfg.accounts]
             real_name = cfg.real_name_from is not None and date >= cfg.real_name_from
             right, bad = (record_source if self.reference else _record_source)(
-                who, cnt, kind, self.link_u[i], self.foreigner, real_name,
+                who, cnt, kind, self.link_u[self.names[i]], self.foreigner, real_name,
                 np.float32(cfg.foreigner_linked_share), np.float32(cfg.linked_share),
                 np.zeros(0, bool) if account is None else account,
                 float(cfg.coverage), float(cfg.error_rate), keys, self.n, _KIND_KEYS)

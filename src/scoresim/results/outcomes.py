@@ -27,6 +27,7 @@ from scoresim.engine.kernels.outcomes import (  # the compiled kernels
     _weighted_sums,
 )
 from scoresim.engine.threads import map_threads
+from scoresim.model.component import OTHER, Array, Component, like
 from scoresim.scenario.schema import Scenario
 
 if TYPE_CHECKING:
@@ -77,11 +78,19 @@ def columns_for(scenario: Scenario) -> dict[str, str]:
     return {name: c.meaning for name, c in declared_columns(scenario).items()}
 
 
-class OutcomeTable:
-    """Preallocated columns, one row per step."""
+class OutcomeTable(Component):
+    """Preallocated columns, one row per step; its state is the rows so far."""
 
-    def __init__(self, scenario: Scenario, n_steps: int):
+    KEY = "outcomes"
+
+    def __init__(self, scenario: Scenario, n_steps: int,
+                 extra: tuple[declared.OutcomeColumn, ...] = ()):
         self.columns = declared_columns(scenario)
+        for c in extra:  # (the columns of components added to the day)
+            if c.name in self.columns:
+                raise ValueError(f"outcome column {c.name!r} is declared twice")
+            self.columns[c.name] = c
+        self.filled = 0  # rows filled so far
         self.meaning = {name: c.meaning for name, c in self.columns.items()}
         self.data = {c: np.full(n_steps, np.nan) for c in self.meaning}
         self.dates = [scenario.start.fromordinal(scenario.start.toordinal() + i)
@@ -95,6 +104,20 @@ class OutcomeTable:
             raise KeyError(f"outcome row: missing {sorted(missing)}, undeclared {sorted(extra)}")
         for key, value in values.items():
             self.data[key][step] = value
+        self.filled = max(self.filled, step + 1)
+
+    def collect(self) -> dict:
+        """The rows so far, one array per column (per day: kept as they are at a resize)."""
+        spec = Array("data", axis=OTHER, mapping=True)
+        return {f"data.{col}": (values[:self.filled], spec)
+                for col, values in self.data.items()}
+
+    def restore(self, saved: dict[str, np.ndarray]) -> None:
+        for col, values in self.data.items():
+            if f"data.{col}" in saved:  # (a column new at a fork: NaN so far)
+                x = saved[f"data.{col}"]
+                values[:x.shape[0]] = like(f"outcomes.{col}", x, values[:x.shape[0]])
+                self.filled = max(self.filled, x.shape[0])
 
     def to_arrow(self) -> pa.Table:
         cols = {"date": pa.array(self.dates, pa.date32())}
@@ -264,15 +287,26 @@ def default_auc(scores: np.ndarray, defaulted: np.ndarray) -> float:
     return float((ranks[~bad].sum() - n_good * (n_good + 1) / 2) / (n_good * n_bad))
 
 
-class Observer:
+def _not_scored(obs: Observer, who: np.ndarray, step: int, key) -> float:
+    return np.nan
+
+
+class Observer(Component):
     """Computes one outcome row per step; caches what does not change (who is a critic,
-    the degree statistics between rewirings)."""
+    the degree statistics between rewirings). Its state: the window of default
+    prediction under way (M14), and a score assortativity the next step finishes."""
+
+    KEY = "observer"
+    STATE = (Array("defaulted", newcomer=False),
+             Array("year_scores", mapping=True, newcomer=_not_scored))
+    CACHES = ("critics", "working", "desired", "above_tolerance", "_degree")
+    STORES = ("_pending",)  # (collected by :meth:`collect`, put back by :meth:`load`)
 
     def __init__(self, sim: Sim):
         self.sim = sim
         self._degree: dict[str, float] = {}
         self._pending: dict[str, _PendingAssortativity] = {}
-        self.reset()
+        self.refresh()
         # M14: each scheme's scores at the start of the current year (NaN: not scored),
         # who defaulted since, and the AUC of the last full year
         sc, n = sim.scenario, sim.people.n
@@ -282,15 +316,58 @@ class Observer:
         self.defaulted = np.zeros(n, bool)
         self.default_auc: dict[str, float] = {name: np.nan for name in sim.schemes}
 
-    def reset_people(self, who: np.ndarray) -> None:
-        """Newcomers in the slots ``who``: not scored at the window's start and no default
-        of theirs yet (M14), then the caches of those slots again (:meth:`reset`)."""
-        self.defaulted[who] = False
-        for scores in self.year_scores.values():
-            scores[who] = np.nan
-        self.reset(who)
+    def after_newcomers(self, who: np.ndarray, step: int) -> None:
+        """Newcomers are not scored at the window's start and have no default yet (M14,
+        the declared values); the caches of their slots are made again."""
+        self.refresh(who)
 
-    def reset(self, who: np.ndarray | None = None) -> None:
+    def values(self) -> dict:
+        return {"year_start": int(self.year_start),
+                "default_auc": {k: float(x) for k, x in self.default_auc.items()},
+                "pending": {name: {"step": p.step, "centre": float(p.centre),
+                                   "moments": list(p.moments),
+                                   "network_version": p.network_version,
+                                   "scores_are_published": p.scores is self.sim.schemes[
+                                       name].s}
+                            for name, p in self._pending.items()}}
+
+    def collect(self) -> dict:
+        out = super().collect()
+        spec = Array("pending", mapping=True)  # (per person, while pending)
+        for name, p in self._pending.items():
+            out[f"pending.{name}.scores"] = (p.scores, spec)
+            out[f"pending.{name}.scored"] = (p.scored, spec)
+        return out
+
+    def load(self, arrays: dict[str, np.ndarray], values: dict) -> None:
+        """The window under way (a scheme new at a fork starts its window today) and a
+        pending assortativity; then the caches of the restored people."""
+        schemes = self.sim.schemes
+        a = {k[len("observer."):]: x for k, x in arrays.items() if k.startswith("observer.")}
+        v = {k[len("observer."):]: x for k, x in values.items() if k.startswith("observer.")}
+        if "defaulted" in a:
+            self.defaulted = like("observer.defaulted", a["defaulted"], self.defaulted)
+        self.year_start = int(v.get("year_start", -1))
+        self.default_auc.update({k: x for k, x in v.get("default_auc", {}).items()
+                                 if k in self.default_auc})
+        prefix = "year_scores."
+        self.year_scores = {k[len(prefix):]: x for k, x in a.items()
+                            if k.startswith(prefix) and k[len(prefix):] in schemes}
+        for name in schemes:  # (a scheme new at a fork: its year from today)
+            if self.year_start >= 0 and name not in self.year_scores:
+                self.year_scores[name] = np.full(self.sim.people.n, np.nan, np.float32)
+        self._pending = {}
+        for name, p in v.get("pending", {}).items():
+            if name not in schemes:
+                continue
+            scores = (schemes[name].s if p["scores_are_published"]
+                      else a[f"pending.{name}.scores"])
+            self._pending[name] = _PendingAssortativity(
+                p["step"], scores, a[f"pending.{name}.scored"], np.float32(p["centre"]),
+                tuple(p["moments"]), p["network_version"])
+        self.refresh()  # (who is working or a critic: the restored people's)
+
+    def refresh(self, who: np.ndarray | None = None) -> None:
         """Make the caches of who is a critic, working or compliant again (after people
         entered or changed stage, :mod:`scoresim.model.demography`): for the slots ``who``
         only, or for everyone (None)."""
@@ -448,7 +525,7 @@ class Observer:
         def people_sums() -> PeopleSums:
             return PeopleSums(*_people_summary(
                 p.private_opinion, p.expressed_opinion, self.above_tolerance,
-                np.asarray(sim.expressed_dissent), self.desired, p.job, self.working,
+                np.asarray(sim.adaptation.expressed_dissent), self.desired, p.job, self.working,
                 p.income_decile, sim.scenario.output.rich_from_decile,
                 sim.scenario.output.poor_to_decile, p.region, n_regions, p.blacklisted_until,
                 p.blacklist_wrongful, t))
