@@ -37,6 +37,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -47,7 +48,8 @@ from scoresim.engine.threads import map_threads
 from scoresim.errors import ScenarioError
 from scoresim.model.adaptation import Adaptation
 from scoresim.model.behaviour import draw_events, policy_multipliers
-from scoresim.model.component import Component
+from scoresim.model.component import REGISTRY, Component
+from scoresim.model.day import Day
 from scoresim.model.demography import Demography, target_size, thresholds
 from scoresim.model.enrolment import update_enrolment
 from scoresim.model.life import draw_life_events, settle_applications
@@ -97,6 +99,38 @@ def _check_peak(sc: Scenario) -> None:
             f"days grows {sc.people.count:,} people to about {peak:,}, more than "
             f"{MAX_PEOPLE:,} (person slots are 32-bit numbers).")
 
+
+@dataclass(frozen=True)
+class Stage:
+    """One step of the day: its name (``Sim._NAME_step`` runs it) and what it does."""
+
+    name: str
+    does: str
+
+
+#: The day, in order (:meth:`Sim.plan` runs these, with the steps of components added to
+#: the day after the stage each names; ``scoresim odd`` and docs/architecture.md print
+#: the order from here).
+DAY = (
+    Stage("demography", "everyone a day older; stages of life follow from age; deaths and "
+          "newcomers on turnover days (every component resets the newcomers' slots); "
+          "the population resized where it grows or shrinks"),
+    Stage("policy", "the day's phase; enrolment (voluntary, opt-out, mandatory from a "
+          "date; newcomers where a scheme enrols everyone eligible)"),
+    Stage("behaviour", "every person draws events from their rates"),
+    Stage("records", "data sources see, link and (mis)attribute events; court listings "
+          "blacklist"),
+    Stage("scoring", "own score b from rules, bonus and decay (where points lapse: records "
+          "lapse, credit repairs, b = initial + points in force)"),
+    Stage("friends", "published score s from b and friends' previous s, on each scheme's "
+          "recomputation days"),
+    Stage("sanctions", "life events meet sanctions and privileges; good jobs end at the "
+          "labour market's base rate; hires and admissions; jobs and income change"),
+    Stage("adaptation", "learning the rules, learning about risk, self-censorship, gaming, "
+          "unfriending, ties dissolving and forming"),
+    Stage("outcomes", "one row of the outcome table (each added component's columns too)"),
+)
+DAY_NAMES = tuple(stage.name for stage in DAY)
 
 #: "compiled": the numba kernels (fast; the default). "reference": every rule of the model
 #: from its plain numpy function (slow; for small populations and for review). The two
@@ -189,7 +223,8 @@ class Sim:
         self.phase_starts = [sc.phases[p] for p in self.phase_names]
         self.dates = sc.dates()
         self.n_steps = len(self.dates)
-        self.outcomes = OutcomeTable(sc, self.n_steps)
+        self.outcomes = OutcomeTable(sc, self.n_steps, tuple(
+            column for component in self.added for column in component.OUTPUTS))
         self.observer = Observer(self)
         self.t = 0
         self.entered = np.empty(0, np.int64)  # today's newcomers (their slots)
@@ -217,14 +252,16 @@ class Sim:
                         for name, cfg in sc.schemes.items()}
         self.sanctions = Sanctions(sc, self.people, self.schemes, reference=ref)
         self.adaptation = Adaptation(sc.adaptation, self.people, self.schemes, reference=ref)
+        # Components added to every simulation (scoresim.model.component.register)
+        self.added = [cls(self) for cls in REGISTRY if cls.wanted(sc)]
 
     def components(self) -> list[Component]:
         """Every component, in the order of their state and of newcomers' resets (the
         schemes before adaptation, which copies their fresh scores; the outcome table
         last)."""
         return [self.people, self.demography, self.network, self.sources,
-                *self.schemes.values(), self.sanctions, self.adaptation, self.observer,
-                self.outcomes]
+                *self.schemes.values(), self.sanctions, self.adaptation, *self.added,
+                self.observer, self.outcomes]
 
     # ------------------------------------------------------------------ the burn-in
 
@@ -324,97 +361,112 @@ class Sim:
         ph = scheme.cfg.enrolment.mandatory_from_phase
         return ph is not None and phase_idx >= self.phase_names.index(ph)
 
+    def plan(self) -> list[tuple[str, Callable[[Day], None]]]:
+        """The day's steps in order: :data:`DAY`'s, each added component's after the step
+        it names (its ``STAGE``)."""
+        out = [(stage.name, getattr(self, f"_{stage.name}_step")) for stage in DAY]
+        for component in self.added:
+            at = [name for name, _ in out].index(component.STAGE) + 1
+            while at < len(out) and out[at][0] not in DAY_NAMES:
+                at += 1  # (after the components already added there)
+            out.insert(at, (component.key, component.step))
+        return out
+
     def step(self) -> None:
-        """One day. A day's score assortativity is filled in by the next step (from its
-        publishing pass) or by ``observer.finish()``, which :meth:`run` and
-        :meth:`Results.from_sim` call."""
-        t, people, sc = self.t, self.people, self.scenario
+        """One day: each step of :meth:`plan` in turn, handing on the :class:`Day`. A day's
+        score assortativity is filled in by the next step (from its publishing pass) or
+        by ``observer.finish()``, which :meth:`run` and :meth:`Results.from_sim` call."""
+        t = self.t
         date = self.dates[t]
         phase_idx, phase = self.phase_at(date)
+        day = Day(t, date, phase_idx, phase)
+        self._clock = clock = _Clock(self.phase_seconds)
+        for name, run in self.plan():
+            run(day)
+            clock(name)
+        self.t += 1
 
-        clock = _Clock(self.phase_seconds)
-        # 0. demography
-        demographic = self._demography(t)
-        clock("demography")
+    def _demography_step(self, day: Day) -> None:
+        day.demographic = self._demography(day.t)
+        day.entered = self.entered
 
-        # 1. policy: enrolment
-        mandatory = {name: self._mandatory(s, phase_idx) for name, s in self.schemes.items()}
-        map_threads(lambda scheme: update_enrolment(scheme, people, mandatory[scheme.name], t,
-                                                    self.streams, sc.adaptation,
-                                                    self.entered),
-                    self.schemes.values(), people.n)
+    def _policy_step(self, day: Day) -> None:
+        """Enrolment (voluntary, opt-out, mandatory from a date; newcomers where a scheme
+        enrols everyone eligible)."""
+        day.mandatory = {name: self._mandatory(s, day.phase_idx)
+                         for name, s in self.schemes.items()}
+        map_threads(lambda scheme: update_enrolment(
+            scheme, self.people, day.mandatory[scheme.name], day.t, self.streams,
+            self.scenario.adaptation, day.entered), self.schemes.values(), self.people.n)
         if self.tracer:
             self.tracer.snapshot()
-        clock("policy")
 
-        # 2. behaviour -> events
-        rates = policy_multipliers(self.adaptation.multipliers, self.sanctions, t)
-        events = draw_events(people, sc.behaviour, rates, self.streams, t,
-                             reference=self.engine == "reference")
-        clock("behaviour")
+    def _behaviour_step(self, day: Day) -> None:
+        rates = policy_multipliers(self.adaptation.multipliers, self.sanctions, day.t)
+        day.events = draw_events(self.people, self.scenario.behaviour, rates, self.streams,
+                                 day.t, reference=self.engine == "reference")
 
-        # 3. sources -> records; court listings -> blacklist
-        records = self.sources.record(events, date, t)
-        blacklist(people, records, self.blacklist_sources, sc.blacklist.days, t)
-        clock("records")
+    def _records_step(self, day: Day) -> None:
+        day.records = self.sources.record(day.events, day.date, day.t)
+        blacklist(self.people, day.records, self.blacklist_sources,
+                  self.scenario.blacklist.days, day.t)
 
-        # 4-5. scoring and friend influence
+    def _scoring_step(self, day: Day) -> None:
+        records = day.records
         records.by_kind()  # (shared by the schemes, which score side by side)
 
         def score(scheme: Scheme) -> dict:
             early = (scheme.cfg.enrolment.mandatory_from_phase is not None
-                     and not mandatory[scheme.name])
-            return scheme.update_own(records, people, phase, t, early,
+                     and not day.mandatory[scheme.name])
+            return scheme.update_own(records, self.people, day.phase, day.t, early,
                                      keep_per_rule=self.tracer is not None,
                                      streams=self.streams)
 
-        parts = dict(zip(self.schemes, map_threads(score, self.schemes.values(), people.n),
-                         strict=True))
-        clock("scoring")
+        day.score_parts = dict(zip(self.schemes, map_threads(
+            score, self.schemes.values(), self.people.n), strict=True))
+
+    def _friends_step(self, day: Day) -> None:
         for scheme in self.schemes.values():
-            scheme.publish(self.network, t)
+            scheme.publish(self.network, day.t)
         self.observer.finish_pending()
         if self.tracer:
-            self.tracer.after_scoring(t, records, parts)
-        clock("friends")
+            self.tracer.after_scoring(day.t, day.records, day.score_parts)
 
-        # 6. sanctions and privileges on the day's life events
-        life = draw_life_events(people, sc.life, self.streams, t,
-                                reference=self.engine == "reference", date=date,
-                                entry_days=thresholds(sc.demography)[0])
-        sanc = self.sanctions.apply(people, life, phase, t, self.streams)
-        settled = settle_applications(people, life, sc.life, sanc.job_blocked, sanc.job_factor,
-                                      sanc.uni_blocked)
+    def _sanctions_step(self, day: Day) -> None:
+        sc = self.scenario
+        day.life = draw_life_events(self.people, sc.life, self.streams, day.t,
+                                    reference=self.engine == "reference", date=day.date,
+                                    entry_days=thresholds(sc.demography)[0])
+        day.sanctions = self.sanctions.apply(self.people, day.life, day.phase, day.t,
+                                             self.streams)
+        day.settled = settle_applications(self.people, day.life, sc.life, day.sanctions)
         if self.tracer:
-            self.tracer.after_sanctions(t, sanc)
-        clock("sanctions")
+            self.tracer.after_sanctions(day.t, day.sanctions)
 
-        # 7. adaptation
-        ad = self.adaptation
+    def _adaptation_step(self, day: Day) -> None:
+        sc, people, ad = self.scenario, self.people, self.adaptation
         ad.learn()
-        ad.multipliers = ad.rate_multipliers(people, phase)
+        ad.multipliers = ad.rate_multipliers(people, day.phase)
         if sc.adaptation.self_censorship == "none":  # (no one weighs surveillance or risk)
             ad.expressed_dissent = ad.self_censor(people, None, None, self.network)
         else:
-            nu = self.sources.attribution_probability("critical_statement", date)
-            nu, psi = ad.risk(people, phase, self.sanctions, nu, {
-                "events": events, "records": records, "sanc": sanc, "network": self.network,
-                "blacklist_days": sc.blacklist.days, "step": t})
+            nu = self.sources.attribution_probability("critical_statement", day.date)
+            nu, psi = ad.risk(people, day, self.sanctions, nu, self.network,
+                              sc.blacklist.days)
             before = ad.expressed_dissent
             ad.expressed_dissent = ad.self_censor(people, nu, psi, self.network)
             ad.note_decisions(before, ad.expressed_dissent, people.desired_dissent)
-        ties = {"ties_removed": 0, "ties_unfriended": 0, "ties_added": 0}
-        if (t + 1) % sc.adaptation.rewire_every_days == 0:
-            clock("adaptation")
-            ties = ad.rewire(people, self.network, self.sanctions.dating_weight, self.streams, t)
-            clock("rewiring")
-        clock("adaptation")
+        if (day.t + 1) % sc.adaptation.rewire_every_days == 0:
+            self._clock("adaptation")
+            day.ties = ad.rewire(people, self.network, self.sanctions.dating_weight,
+                                 self.streams, day.t)
+            self._clock("rewiring")
 
-        # 8. outcomes
-        self.outcomes.put(t, self.observer.row(t, phase_idx, events, records, sanc,
-                                               {**settled, **demographic}, ties))
-        clock("outcomes")
-        self.t += 1
+    def _outcomes_step(self, day: Day) -> None:
+        row = self.observer.row(day.t, day.phase_idx, day.events, day.records,
+                                day.sanctions, {**day.settled, **day.demographic},
+                                day.ties)
+        self.outcomes.put(day.t, {**row, **day.outputs})
 
     # ----------------------------------------------------------------- checkpoints
 

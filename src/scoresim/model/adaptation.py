@@ -36,6 +36,7 @@ from scoresim.engine.kernels.adaptation import (  # the compiled kernels
 from scoresim.engine.rng import Streams, chunked_uniforms, pcg64_state, pcg64_store
 from scoresim.engine.threads import map_threads, people_parts
 from scoresim.model.component import Array, Component
+from scoresim.model.day import Day
 from scoresim.model.network import (
     Network,
     dissolve,
@@ -255,19 +256,22 @@ class Adaptation(Component):
             tables[name] = per_region.astype(np.float32).reshape(-1, 1)
         return self._perceived(people, tables)[0]
 
-    def risk(self, people: People, phase: str, sanctions, nu: np.ndarray, observed: dict
-             ) -> tuple[np.ndarray, np.ndarray]:
+    def risk(self, people: People, day: Day, sanctions, nu: np.ndarray, network: Network,
+             blacklist_days: int) -> tuple[np.ndarray, np.ndarray]:
         """The surveillance ``nu`` and severity ``psi`` each person goes by today
         (:mod:`scoresim.model.risk`). ``nu``: the sources' true recording chance of a
-        critical statement; ``observed``: the day's events, records, sanctions (``sanc``),
-        network, blacklist_days and step, for learning. Nothing punishes an act that is
-        not recorded: whoever cannot be recorded (``nu`` = 0) has severity 0."""
+        critical statement; ``day``: what the day did (its events, records and sanctions:
+        what people learn from). Nothing punishes an act that is not recorded: whoever
+        cannot be recorded (``nu`` = 0) has severity 0."""
+        phase = day.phase
         if self.beliefs is None:
             psi = self.severity(people, phase, sanctions.active_per_scheme(phase))
             self.risk_gap = 0.0
         else:
             b = self.beliefs
-            b.observe(people, self.schemes, phase, sanctions=sanctions, **observed)
+            b.observe(people, self.schemes, phase, events=day.events, records=day.records,
+                      sanctions=sanctions, sanc=day.sanctions, network=network,
+                      blacklist_days=blacklist_days, step=day.t)
             announced, punished = personal_severity(self.cfg, people, self.schemes,
                                                     sanctions, phase, self.knowledge)
             psi = b.severity(announced, punished)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -23,6 +24,9 @@ from scoresim.engine.rng import Streams, chunked_uniforms
 from scoresim.engine.threads import map_threads
 from scoresim.model.people import People
 from scoresim.scenario.schema import LifeConfig
+
+if TYPE_CHECKING:
+    from scoresim.model.sanctions import SanctionStep
 
 DAYS_PER_YEAR = 365.25
 
@@ -124,12 +128,12 @@ def settle_applications(
     people: People,
     life: LifeEvents,
     cfg: LifeConfig,
-    job_blocked: np.ndarray,
-    job_factor: np.ndarray,
-    uni_blocked: np.ndarray,
+    sanctions: SanctionStep,
 ) -> dict[str, int]:
     """End the good jobs that end today; hire and admit the applicants that no sanction
-    blocked."""
+    blocked (``sanctions``: what they did today: who is blocked, the hiring factors)."""
+    job_blocked, job_factor = sanctions.job_blocked, sanctions.job_factor
+    uni_blocked = sanctions.uni_blocked
     separated = life.separations[people.job[life.separations] == GOOD_JOB]
     change_job(people, separated, ORDINARY_JOB, cfg.income_deciles_per_job_change)
     ja = life.job_applicants
