@@ -79,7 +79,7 @@ def test_a_reused_slot_starts_afresh_in_every_component():
         assert (sch.b[who] == sch.cfg.initial_score).all()
         assert (sch.s[who] == sch.cfg.initial_score).all()
         assert (sch.enrol_step[who] == -1).all() and not sch.early[who].any()
-        assert (sch.knowledge[who] == 0).all()
+        assert (sim.adaptation.knowledge[sch.name][who] == 0).all()
         np.testing.assert_array_equal(sim.adaptation.prev_s[sch.name][who], sch.s[who])
     assert (sim.sanctions.received[who] == 0).all()
     assert (sim.sanctions.loan_refused_until[who] == -1).all()

@@ -18,6 +18,7 @@ from hypothesis.extra import numpy as hnp
 
 from scoresim import ScenarioError, Sim, load_scenario
 from scoresim.declarations.events import KIND_NAMES, kind_key
+from scoresim.engine.kernels import scoring as ks
 from scoresim.engine.sampling import (
     binomial_from_uniform,
     binomial_inverse_cdf,
@@ -54,7 +55,7 @@ def test_pull_to_friends(data, n):
     scored = data.draw(bools(n))
     args = (b, b_clean, sums, friends, scored, np.float32(0.7), np.float32(0.3),
             np.float32(0), np.float32(1000))
-    for got, want in zip(sg.pull_to_friends(*args), sg._pull_to_friends(*args), strict=True):
+    for got, want in zip(sg.pull_to_friends(*args), ks._pull_to_friends(*args), strict=True):
         np.testing.assert_array_equal(got, want)
 
 
@@ -70,7 +71,7 @@ def test_advance_own(data, n):
             np.float32(0), np.float32(1000))
     mine, theirs = (b.copy(), b_clean.copy()), (b.copy(), b_clean.copy())
     sg.advance_own(*mine, *args)
-    sg._advance_own(*theirs, *args)
+    ks._advance_own(*theirs, *args)
     np.testing.assert_array_equal(mine[0], theirs[0])
     np.testing.assert_array_equal(mine[1], theirs[1])
 
@@ -195,7 +196,7 @@ def test_add_rule_points(data, n, m, capped):
             sg.add_rule_points(*args, *totals)
         else:
             scratch = (np.zeros(n), np.zeros(n), np.zeros(n, bool))
-            sg._add_rule_points(*args, scratch, *totals)
+            ks._add_rule_points(*args, scratch, *totals)
         results.append((totals, c, cc))
     (t1, c1, cc1), (t2, c2, cc2) = results
     for x, y in zip(t1, t2, strict=True):
@@ -226,7 +227,7 @@ def test_rule_points_sparse_equals_the_dense_rule(data, n, m, capped):
     sg.add_rule_points(*common, c1, cc1, *dense, np.zeros(0))
     scratch = (np.zeros(n), np.zeros(n), np.zeros(n, bool))
     total, clean = before.copy(), before.copy()
-    who, got, got_clean = sg._rule_points_sparse(*common, c2, cc2, scratch, total, clean)
+    who, got, got_clean = ks._rule_points_sparse(*common, c2, cc2, scratch, total, clean)
     want = np.flatnonzero((dense[0] != 0) | (dense[1] != 0))
     np.testing.assert_array_equal(who, want)
     np.testing.assert_array_equal(got, dense[0][want])
@@ -249,7 +250,7 @@ def test_set_level_kernel_equals_numpy(data, n):
     level = 500.0 + in_force
     want[who] = np.clip(level[0][who], 0.0, 1000.0).astype(np.float32)
     want_clean[who] = np.clip(level[1][who], 0.0, 1000.0).astype(np.float32)
-    sg._set_level(in_force, np.float64(500.0), np.float64(0.0), np.float64(1000.0), who, b,
+    ks._set_level(in_force, np.float64(500.0), np.float64(0.0), np.float64(1000.0), who, b,
                   bc)
     np.testing.assert_array_equal(b, want)
     np.testing.assert_array_equal(bc, want_clean)

@@ -125,7 +125,7 @@ def test_a_bill_default_seen_by_two_sources_costs_sesame_once():
                    np.array([src["commerce"], src["credit_reference"], src["commerce"]],
                             np.int16),
                    np.ones(3, np.int32), np.zeros(3, bool))
-    total, _, _ = sch.rule_points(recs, sim.people, "voluntary", step=0)
+    total, _, _, _ = sch.rules_part.rule_points(recs, sim.people, sch, "voluntary", step=0)
     assert total[0] == -10.0 and total[1] == -10.0
 
 

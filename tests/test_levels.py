@@ -150,12 +150,12 @@ def test_a_slot_given_to_a_newcomer_keeps_nothing_of_its_records():
     for _ in range(120):
         sim.step()
     for sch in sim.schemes.values():
-        logs = [sch.log, *sch.factor_logs]  # (Sesame: a log per factor with rules)
+        logs = sch.logs  # (Sesame: a log per factor with rules)
         level = sum(log.level(0.0)[0] != 0 for log in logs)
         who = np.flatnonzero(level)[:50]
         others = np.setdiff1d(np.arange(sch.n), who)
         kept = [log.level(0.0)[0][others].copy() for log in logs]
-        sch.reset_log(who)
+        sch.reset_log(who)  # (the scheme's record logs, as for a newcomer)
         assert who.size == 50
         for log, before in zip(logs, kept, strict=True):
             assert not np.isin(who, [e for d, p, a, neg in log.entries() for e in p]).any()
@@ -194,13 +194,13 @@ def test_sesame_score_is_the_weighted_level_of_its_factors():
     sch, cfg = sim.schemes["sesame"], sim.scenario.schemes["sesame"]
     lo, hi = cfg.min_score, cfg.max_score
     l0 = (cfg.initial_score - lo) / (hi - lo)
-    assert set(sch.factor_names) == {"credit_history", "fulfilment_capacity",
+    assert set(sch.accumulation.factor_names) == {"credit_history", "fulfilment_capacity",
                                      "behaviour_preferences"}
     assert sum(f.weight for f in cfg.factors.values()) == pytest.approx(1.0)
-    x = np.stack([log.level(0.0)[0] for log in sch.factor_logs])
-    weights = np.array([cfg.factors[f].weight for f in sch.factor_names])
-    scales = np.array([cfg.factors[f].scale_points for f in sch.factor_names])
-    fixed = sum(f.weight for k, f in cfg.factors.items() if k not in sch.factor_names)
+    x = np.stack([log.level(0.0)[0] for log in sch.accumulation.factor_logs])
+    weights = np.array([cfg.factors[f].weight for f in sch.accumulation.factor_names])
+    scales = np.array([cfg.factors[f].scale_points for f in sch.accumulation.factor_names])
+    fixed = sum(f.weight for k, f in cfg.factors.items() if k not in sch.accumulation.factor_names)
     want = lo + (hi - lo) * ((weights[:, None] * factor_levels(x, scales, l0)).sum(axis=0)
                              + fixed * l0) + sch.log.level(0.0)[0]
     scored = sch.scored

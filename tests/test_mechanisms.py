@@ -383,7 +383,7 @@ def test_opaque_scheme_is_learned_slowly():
 
     def known(sim):
         sch = sim.schemes["sesame"]
-        return sch.knowledge[sch.visible_to_self]
+        return sim.adaptation.knowledge["sesame"][sch.visible_to_self]
 
     every = opaque.scenario.schemes["sesame"].recompute_every_days
     rate = opaque.scenario.adaptation.learning_rate_per_day

@@ -4,7 +4,7 @@ model grows:
 
 - entities and state variables from :class:`scoresim.model.people.People` (its fields and
   their comments) and the arrays the scheme and sanction components declare;
-- the schedule from the step order in the docstring of :mod:`scoresim.sim`;
+- the schedule from the day's plan, :data:`scoresim.sim.DAY`;
 - the submodels from the docstrings of the modules in :mod:`scoresim.model`;
 - the random streams from the names the package's sources draw from;
 - observation from :mod:`scoresim.declarations.outcomes`, event kinds and sanction effects
@@ -184,11 +184,16 @@ def _cell(text: str) -> str:
 
 
 def step_order() -> list[str]:
-    """The numbered steps of a day, as the docstring of :mod:`scoresim.sim` states them."""
-    from scoresim import sim
+    """The steps of a day, in order, as the simulation runs them (:data:`scoresim.sim.DAY`,
+    with the steps of the components registered to the day)."""
+    from scoresim.model.component import REGISTRY
+    from scoresim.sim import DAY
 
-    return [m.group(1).strip() for m in re.finditer(r"^\d+\.\s+(.*)$", sim.__doc__ or "",
-                                                    re.MULTILINE)]
+    out = [f"**{stage.name}**: {stage.does}" for stage in DAY]
+    for cls in REGISTRY:
+        at = [s.split("**")[1] for s in out].index(cls.STAGE) + 1
+        out.insert(at, f"**{cls.KEY}** (added component): {(cls.__doc__ or '').strip()}")
+    return out
 
 
 def people_fields() -> list[tuple[str, str]]:
@@ -346,7 +351,7 @@ def odd_protocol(sc: Scenario) -> str:
     # 3
     add("## 3. Process overview and scheduling")
     add("")
-    add("Every day, in this order (`Sim.step`, `src/scoresim/sim.py`); all people are "
+    add("Every day, in this order (`scoresim.sim.DAY`, which `Sim.step` runs); all people are "
         "updated together (synchronously) within each part, from the state the earlier "
         "parts left:")
     add("")
