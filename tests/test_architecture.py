@@ -103,7 +103,10 @@ def _imports(package: Path, name: str) -> dict[str, set[str]]:
     """Every module under `package` (dotted name `name`) mapped to the modules of the
     package it imports: at module level and inside functions and methods alike, relative
     imports resolved, ``from x import y`` read as x.y where y is a submodule, imports under
-    ``if TYPE_CHECKING:`` left out (they never run)."""
+    ``if TYPE_CHECKING:`` left out (they never run). A package's ``__init__`` that runs
+    before its submodules is no edge (scoresim's load their names lazily, by
+    ``importlib``, which no parse sees); grimp, under the layer contract, also counts
+    imports inside functions, but the contract lets modules of one layer import each other."""
     import ast
 
     modules = {}
