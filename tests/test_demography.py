@@ -16,7 +16,7 @@ from scoresim.declarations.categories import (
     STUDENT,
     WORKING,
 )
-from scoresim.model.demography import _age_cdf, stage_of, stationary_ages, thresholds
+from scoresim.model.ages import _age_cdf, stage_of, stationary_ages, thresholds
 from scoresim.scenario.schema import DemographyConfig
 
 

@@ -354,7 +354,7 @@ def test_a_comparison_folder_without_replicate_series_still_reports(cmp_folder, 
     """Folders written before the per-replicate series were kept: means, no bands."""
     import shutil
 
-    from scoresim.results.report import write_report
+    from scoresim.results.folder_report import write_report
 
     old = tmp_path / "old"
     shutil.copytree(cmp_folder, old)

@@ -14,7 +14,7 @@ from scoresim import Results, ScenarioError, Sim
 from scoresim.cli import app
 from scoresim.experiments.compare import compare
 from scoresim.results.explain import explain
-from scoresim.results.report import write_report
+from scoresim.results.folder_report import write_report
 from scoresim.results.screenshot import chromium_path
 
 EARLY = {"phases__mandatory": "2018-03-01"}

@@ -71,7 +71,7 @@ def test_the_streamed_tables_are_the_whole_tables(tmp_path, monkeypatch):
 
 
 def test_the_report_reads_neither_the_people_nor_the_network_table(folder, monkeypatch):
-    from scoresim.results.report import write_report
+    from scoresim.results.folder_report import write_report
 
     def refuse(self):
         raise AssertionError(f"the report read {self.path.name} whole")

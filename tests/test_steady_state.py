@@ -32,7 +32,7 @@ def test_a_run_shorter_than_a_year_and_a_window_is_not_checked():
 
 
 def test_the_report_says_whether_the_run_is_steady(tmp_path):
-    from scoresim.results.report import write_report
+    from scoresim.results.folder_report import write_report
     from scoresim.sim import Sim
 
     res = Sim("seed", people=400, days=460).run()

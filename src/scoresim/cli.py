@@ -298,7 +298,7 @@ def report(
     folder: Annotated[Path, typer.Argument(help="a run or comparison folder")],
 ) -> None:
     """Write report.html (self-contained) into a run or comparison folder."""
-    from scoresim.results.report import write_report
+    from scoresim.results.folder_report import write_report
 
     try:
         path = write_report(folder)

@@ -10,7 +10,7 @@
   and the best so far), ``importance.png`` (parameter importances, two or more parameters)
   and ``parameters.png`` (each parameter against the log-likelihood; the trials within
   ``near_best`` of the best are the fit's uncertainty, their range in a table), and whether
-  the search has settled (:func:`scoresim.experiments.calibration.convergence`).
+  the search has settled (:func:`scoresim.experiments.calibration_summary.convergence`).
 
 Each file is written to a temporary name and renamed, so a crash leaves the previous
 version, never half a file.
@@ -22,14 +22,17 @@ import html
 import math
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import tomli_w
 
-from scoresim.experiments.calibration import Calibration, best_trial
+from scoresim.experiments.calibration_summary import best_trial, convergence, summary
+
+if TYPE_CHECKING:
+    from scoresim.experiments.calibration import Calibration
 
 PNG_DPI = 110
 
@@ -263,8 +266,6 @@ def write_report(calib: Calibration, study, out: Path) -> list[Path]:
     import matplotlib
 
     matplotlib.use("Agg")
-    from scoresim.experiments.calibration import convergence, summary
-
     best = best_trial(study)
     written = []
     figures = []

@@ -16,6 +16,7 @@ from scoresim.declarations.categories import (
 )
 from scoresim.engine.rng import INIT_STEP
 from scoresim.errors import ScenarioError
+from scoresim.model.ages import stage_of, stationary_ages, thresholds
 from scoresim.model.component import DRAWN, Array, Component
 
 if TYPE_CHECKING:
@@ -144,8 +145,6 @@ def make_people(scenario: Scenario, streams: Streams, n: int | None = None, *,
     """Draw a synthetic population; each attribute from its own named stream
     (``prefix.attribute`` at ``step``: newcomers, :mod:`scoresim.model.demography`, draw
     from the same distributions on streams of their own)."""
-    from scoresim.model.demography import stage_of, stationary_ages, thresholds
-
     cfg = scenario.people
     n = cfg.count if n is None else n
 

@@ -4,6 +4,10 @@ data URIs; no script, no network needed to view it).
 Both pages open with a summary in words whose numbers link to the figures that show them
 (:mod:`scoresim.results.wording`); every figure carries alt text stating its numbers; the layout
 fits a 1024 px screen without horizontal scrolling and prints on A4.
+
+A run's page is built here (:func:`run_report`), a comparison's in
+:mod:`scoresim.results.comparison`; each folder writes its page as it is saved, and
+``scoresim report`` writes it again from a folder (:mod:`scoresim.results.folder_report`).
 """
 
 from __future__ import annotations
@@ -15,7 +19,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from scoresim.errors import ScenarioError
 from scoresim.results import wording
 from scoresim.results.plotting import Chart
 
@@ -215,12 +218,10 @@ def report_charts(results, skip: frozenset[str] = frozenset()) -> list[Chart]:
     return [c for c in charts if c is not None]
 
 
-def run_report(folder: Path, results=None) -> str:
-    """The report of a run folder, from its outcomes and summary (``results``: the run
-    just written there, already in memory)."""
-    from scoresim.results.run_folder import Results
-
-    res = results if results is not None else Results.load(folder)
+def run_report(res) -> str:
+    """The report of a run, from its outcomes and summary (``res``: the run's
+    :class:`scoresim.results.run_folder.Results`, as read from its folder or just written
+    there)."""
     sc, meta = res.scenario, res.metadata
     drawn = getattr(res, "drawn", {})  # (images the run folder's figures drew already)
     charts: dict = {c.name: c for c in report_charts(res, frozenset(drawn))}
@@ -257,28 +258,6 @@ def _page(title: str, body: list[str]) -> str:
             "<meta name='viewport' content='width=device-width, initial-scale=1'>"
             f"<title>{html.escape(title)}</title><style>{CSS}</style></head><body>\n"
             + "\n".join(body) + "\n</body></html>\n")
-
-
-def write_report(folder: Path | str, results=None) -> Path:
-    """Write report.html into a run or comparison folder (atomically). ``results``: the
-    run just written into ``folder``, in memory (not read again)."""
-    from scoresim.results.outdir import check_writable_folder
-
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise ScenarioError(f"{folder}: no such run or comparison folder.")
-    if (folder / "comparison.json").is_file():
-        from scoresim.results.comparison import comparison_report
-
-        make = comparison_report
-    elif (folder / "outcomes.parquet").is_file():
-        make = run_report
-    else:
-        raise ScenarioError(f"{folder}: neither a run folder nor a comparison folder.")
-    check_writable_folder(folder, "the folder (report.html goes there)")
-    if results is not None and make is run_report:
-        return write_page(folder, run_report(folder, results))
-    return write_page(folder, make(folder))
 
 
 def write_page(folder: Path, text: str) -> Path:

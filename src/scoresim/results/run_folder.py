@@ -325,9 +325,9 @@ class Results:
                 json.dumps(self.metadata, indent=2, default=str), encoding="utf-8"
             )
             if self.scenario.output.report if report is None else report:
-                from scoresim.results.report import write_report
+                from scoresim.results.report import run_report, write_page
 
-                write_report(tmp, self)
+                write_page(tmp, run_report(self))
         return Path(out)
 
     @classmethod
