@@ -42,12 +42,12 @@ from pathlib import Path
 
 import numpy as np
 
-from scoresim.engine.kernels import compiled
 from scoresim.engine.rng import BURN_IN, Streams
 from scoresim.engine.threads import map_threads
 from scoresim.errors import ScenarioError
 from scoresim.model.adaptation import Adaptation
-from scoresim.model.behaviour import draw_events, policy_multipliers
+from scoresim.model.behaviour import policy_multipliers
+from scoresim.model.compiled import compiled
 from scoresim.model.component import REGISTRY, Component
 from scoresim.model.day import Day
 from scoresim.model.demography import Demography, target_size, thresholds
@@ -56,6 +56,7 @@ from scoresim.model.life import draw_life_events, settle_applications
 from scoresim.model.network import Network, make_network, settle_ages
 from scoresim.model.people import People, make_people
 from scoresim.model.plain import plain
+from scoresim.model.rewiring import rewire
 from scoresim.model.sanctions import Sanctions
 from scoresim.model.scoring import Scheme
 from scoresim.model.sources import DataSources, blacklist
@@ -182,7 +183,6 @@ class Sim:
                                 f"{engine!r}.")
         self.engine = engine
         self.continued_from: dict | None = None  # set by from_state: the checkpoint
-        ref = engine == "reference"
         if not isinstance(scenario, Scenario):
             path = Path(str(scenario))
             if base_dir is None and path.is_file():
@@ -209,11 +209,11 @@ class Sim:
                                    self.streams.gen("network.build"), base_dir)
             settle_ages(network, sc.adaptation.tie_dissolve_rate_per_day,
                         self.streams.gen("network.ages"))
-        self.network = network
-        self.network.reference = ref
         # The engine, chosen once: each component is handed the plain rules or the
         # compiled kernels when it is built, under the same names.
-        self.kernels = plain() if ref else compiled()
+        self.kernels = plain() if engine == "reference" else compiled()
+        self.network = network
+        self.network.use(self.kernels)
         if burn_in and sc.burn_in_days and _society is None:
             self._burn_in()
         self._components()
@@ -245,13 +245,12 @@ class Sim:
         """The sources, schemes, sanctions and adaptation, built for ``self.people`` (at the
         start, and afresh when the population is resized: ``restoring``, to take the state
         back, so nothing is drawn)."""
-        sc, ref, k = self.scenario, self.engine == "reference", self.kernels
-        self.sources = DataSources(sc, self.people, self.streams, reference=ref,
-                                   restoring=restoring)
+        sc, k = self.scenario, self.kernels
+        self.sources = DataSources(sc, self.people, self.streams, k, restoring=restoring)
         self.schemes = {name: Scheme(name, cfg, sc, self.people, k)
                         for name, cfg in sc.schemes.items()}
-        self.sanctions = Sanctions(sc, self.people, self.schemes, reference=ref)
-        self.adaptation = Adaptation(sc.adaptation, self.people, self.schemes, reference=ref)
+        self.sanctions = Sanctions(sc, self.people, self.schemes, k)
+        self.adaptation = Adaptation(sc.adaptation, self.people, self.schemes, k)
         # Components added to every simulation (scoresim.model.component.register)
         self.added = [cls(self) for cls in REGISTRY if cls.wanted(sc)]
 
@@ -308,9 +307,8 @@ class Sim:
         for name in People.__dataclass_fields__:
             setattr(self.people, name, a[f"people.{name}"])
         self.people.drop_caches()
-        reference = self.network.reference
         self.network = state.ties(self.people.n, a)
-        self.network.reference = reference
+        self.network.use(self.kernels)
         self._components(restoring=True)
         self.observer = Observer(self)
         state.restore(self, saved)
@@ -403,8 +401,8 @@ class Sim:
 
     def _behaviour_step(self, day: Day) -> None:
         rates = policy_multipliers(self.adaptation.multipliers, self.sanctions, day.t)
-        day.events = draw_events(self.people, self.scenario.behaviour, rates, self.streams,
-                                 day.t, reference=self.engine == "reference")
+        day.events = self.kernels.draw_events(self.people, self.scenario.behaviour, rates,
+                                              self.streams, day.t)
 
     def _records_step(self, day: Day) -> None:
         day.records = self.sources.record(day.events, day.date, day.t)
@@ -435,7 +433,7 @@ class Sim:
     def _sanctions_step(self, day: Day) -> None:
         sc = self.scenario
         day.life = draw_life_events(self.people, sc.life, self.streams, day.t,
-                                    reference=self.engine == "reference", date=day.date,
+                                    self.kernels.drawn_below, date=day.date,
                                     entry_days=thresholds(sc.demography)[0])
         day.sanctions = self.sanctions.apply(self.people, day.life, day.phase, day.t,
                                              self.streams)
@@ -458,8 +456,9 @@ class Sim:
             ad.note_decisions(before, ad.expressed_dissent, people.desired_dissent)
         if (day.t + 1) % sc.adaptation.rewire_every_days == 0:
             self._clock("adaptation")
-            day.ties = ad.rewire(people, self.network, self.sanctions.dating_weight,
-                                 self.streams, day.t)
+            day.ties = rewire(sc.adaptation, self.schemes, people, self.network,
+                              self.sanctions.dating_weight, self.streams, day.t,
+                              self.kernels)
             self._clock("rewiring")
 
     def _outcomes_step(self, day: Day) -> None:

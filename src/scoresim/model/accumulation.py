@@ -119,7 +119,7 @@ class Level(Accumulation):
 
     def __init__(self, key: str, cfg: SchemeConfig, n: int, kernels: SimpleNamespace):
         super().__init__(key, cfg, n, kernels)
-        self.log = RecordLog(cfg, n, kernels.reference)
+        self.log = RecordLog(cfg, n, kernels.ring_add)
         self.log.key = f"{key}.log"
 
     def parts(self) -> list[Component]:
@@ -208,7 +208,7 @@ class FactorLevel(Level):
         super().__init__(key, cfg, n, kernels)
         names = list(cfg.factors)
         self.factor_names = [f for f in names if any(r.factor == f for r in cfg.rules)]
-        self.factor_logs = [RecordLog(cfg, n, kernels.reference) for _ in self.factor_names]
+        self.factor_logs = [RecordLog(cfg, n, kernels.ring_add) for _ in self.factor_names]
         for name, log in zip(self.factor_names, self.factor_logs, strict=True):
             log.key = f"{key}.factor.{name}.log"
         self.factor_of_rule = np.array([self.factor_names.index(r.factor)

@@ -10,47 +10,32 @@
   preference falsification. Option ``threshold``: a cascade rule after Granovetter and
   Kuran, where people voice punished dissent once enough of their friends do.
 - *Gaming*: known points raise the rates of rewarded acts and lower those of punished ones.
-- *Ties* (docs/network.md): ties dissolve at the panels' yearly rate; unfriending adds to
-  that hazard: people drop friends whose visible scores drag theirs down (by more than
-  ``unfriend_drag_points`` a day: ``w * (own score - friend's) / number of friends``).
-  Whoever is below their friendship capacity (a dropped or dissolved tie) looks for a new
-  friend (:mod:`scoresim.model.network`: a friend of a friend, or someone met in the
-  region or anywhere); the tie forms if the other has room and they get on: homophily of
-  expressed opinion (and of score, where scores are public). The dating boost speeds the
-  search. So scoring rewires the network at about constant size.
+- *Ties*: unfriending, ties dissolving and forming (:mod:`scoresim.model.rewiring`).
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from scoresim.declarations.events import EVENT_KINDS, KIND_INDEX, POLITICAL_KINDS
 from scoresim.engine.kernels.adaptation import (  # the compiled kernels
     _add_known,
-    _expressed,
     _gaming_exponents,
-    _learn_opaque,
     _strategic,
-    _unfriend,
 )
-from scoresim.engine.rng import Streams, chunked_uniforms, pcg64_state, pcg64_store
 from scoresim.engine.threads import map_threads, people_parts
 from scoresim.model.component import Array, Component
 from scoresim.model.day import Day
-from scoresim.model.network import (
-    Network,
-    dissolve,
-    has_room,
-    meet,
-    missing_friends,
-    open_to_friends,
-    seekers,
-    within_room,
-)
+from scoresim.model.network import Network
 from scoresim.model.people import People
 from scoresim.model.risk import RiskBeliefs, personal_severity
 from scoresim.model.scoring import Scheme
 from scoresim.scenario.schema import AdaptationConfig
+
+if TYPE_CHECKING:
+    from types import SimpleNamespace
 
 
 def strategic_dissent(
@@ -141,10 +126,10 @@ class Adaptation(Component):
     CACHES = ("_uncensored", "_knowledge_from")
 
     def __init__(self, cfg: AdaptationConfig, people: People, schemes: dict[str, Scheme],
-                 reference: bool = False):
+                 kernels: SimpleNamespace):
         self.cfg = cfg
         self.people = people
-        self.reference = reference  # the plain rules instead of the compiled kernels
+        self.k = kernels  # the plain rules or the compiled kernels (the engine's)
         self.schemes = schemes
         self.prev_s = {name: sch.s.copy() for name, sch in schemes.items()}
         self.gameable = [k.name for k in EVENT_KINDS if k.gameable]
@@ -181,10 +166,9 @@ class Adaptation(Component):
         for name, sch in self.schemes.items():
             sees = sch.visible_to_self
             if sch.cfg.opaque:
-                (learn_opaque if self.reference else _learn_opaque)(
-                              self.knowledge[name], sees, sch.s, self.prev_s[name],
-                              np.float32(cfg.learning_rate_per_day),
-                              np.float32(sch.cfg.awareness))
+                self.k.learn_opaque(self.knowledge[name], sees, sch.s, self.prev_s[name],
+                                    np.float32(cfg.learning_rate_per_day),
+                                    np.float32(sch.cfg.awareness))
             elif self._knowledge_from.get(name) is not sees:  # (else: as it is)
                 self.knowledge[name] = np.where(sees, np.float32(sch.cfg.awareness),
                                                 np.float32(0.0))
@@ -198,19 +182,8 @@ class Adaptation(Component):
         region (float32, schemes in order)."""
         columns = next(iter(tables.values())).shape[1]
         out = np.zeros((columns, people.n), np.float32)
-
-        if self.reference:
-            for name, sch in self.schemes.items():
-                add_known(out, self.knowledge[name], sch.visible_to_self, tables[name],
-                          people.region)
-            return out
-
-        def add(part: tuple[int, int]) -> None:
-            for name, sch in self.schemes.items():
-                _add_known(out, self.knowledge[name], sch.visible_to_self, tables[name],
-                           people.region, *part)
-
-        map_threads(add, people_parts(people.n), people.n)
+        self.k.add_known(out, [(self.knowledge[name], sch.visible_to_self, tables[name])
+                               for name, sch in self.schemes.items()], people.region)
         return out
 
     def rate_multipliers(self, people: People, phase: str) -> dict[str, np.ndarray]:
@@ -228,14 +201,8 @@ class Adaptation(Component):
         perceived = np.empty((len(cols), people.n), np.float32)
         scale, strength = np.float32(cfg.gaming_points_scale), np.float32(cfg.gaming_strength)
         cap = np.float32(cfg.gaming_cap)
-        if self.reference:
-            moved = gaming_exponents(perceived, knowledge, visible, tables, people.region,
-                                     scale, strength, cap)
-        else:
-            moved = np.logical_or.reduce(map_threads(
-                lambda part: _gaming_exponents(perceived, knowledge, visible, tables,
-                                               people.region, scale, strength, cap, *part),
-                people_parts(people.n), people.n))
+        moved = self.k.gaming_exponents(perceived, knowledge, visible, tables, people.region,
+                                        scale, strength, cap)
         out = {}
         for r in np.flatnonzero(moved):
             out[self.gameable[r]] = np.exp(perceived[r], out=perceived[r])
@@ -299,9 +266,8 @@ class Adaptation(Component):
             a = threshold_dissent(d, people.threshold, psi, self.cfg.tolerance,
                                   network, people.expressed_dissent)
         else:
-            rule = strategic_dissent_plain if self.reference else strategic_dissent
-            a = rule(d, people.boldness, nu, self.cfg.tolerance, psi,
-                                  self.cfg.punishment)
+            a = self.k.strategic_dissent(d, people.boldness, nu, self.cfg.tolerance, psi,
+                                         self.cfg.punishment)
         if self._fixed is None:
             self._fixed = people.fixed_opinion.any()
         if self._fixed:  # (a fixed opinion is always expressed)
@@ -320,97 +286,10 @@ class Adaptation(Component):
         self.changed_share = float(np.count_nonzero(was != now)) / max(desired.shape[0], 1)
 
     def _expressed(self, desired, dissent, private) -> np.ndarray:
-        return (expressed if self.reference else _expressed)(desired, dissent, private)
-
-    # ------------------------------------------------------------------------- ties
-
-    def rewire(
-        self,
-        people: People,
-        network: Network,
-        dating_weight: np.ndarray,
-        streams: Streams,
-        step: int,
-    ) -> dict[str, int]:
-        cfg = self.cfg
-        days = cfg.rewire_every_days
-        u, v = network.u, network.v
-        drop = np.zeros(u.shape[0], bool)
-        unfriended = 0
-        judging = [sch for sch in self.schemes.values() if sch.cfg.friend_weight != 0]
-        if cfg.unfriend_probability > 0 and self.schemes:
-            gen = streams.gen("adaptation.unfriend", step)
-            if judging:
-                friends = np.maximum(network.degree, 1).astype(np.float32)
-                w = np.array([sch.cfg.friend_weight for sch in judging], np.float32)
-                s = np.stack([sch.s for sch in judging])
-                scored = np.stack([sch.scored for sch in judging])
-                shown = np.stack([sch.visible_to_friends for sch in judging])
-                p = np.float32(cfg.unfriend_probability)
-                limit = np.float32(cfg.unfriend_drag_points)
-                base = np.float32(cfg.unfriend_risk_base)
-                # The first E draws decide for the lower end of each tie, the next E for
-                # the higher end.
-                if self.reference:
-                    r = gen.random(2 * u.shape[0])
-                    for half, (a_end, b_end) in enumerate(((u, v), (v, u))):
-                        unfriend(r[half * u.shape[0]:(half + 1) * u.shape[0]], a_end, b_end,
-                                 p, base, people.risk_aversion, friends, w, s, scored, shown,
-                                 limit, drop)
-                else:
-                    state = pcg64_state(gen)
-                    for a_end, b_end in ((u, v), (v, u)):
-                        _unfriend(state, a_end, b_end, p, base, people.risk_aversion,
-                                  friends, w, s, scored, shown, limit, drop)
-                    pcg64_store(gen, state)
-            unfriended = np.count_nonzero(drop)
-        chance = cfg.tie_dissolve_rate_per_day * days
-        if chance > 0:  # (at a rate of 0 no tie dissolves: nothing to draw)
-            for lo, r in chunked_uniforms(streams.gen("network.dissolve", step),
-                                          u.shape[0]):
-                drop[lo:lo + r.shape[0]] |= dissolve(r, chance)
-
-        # Those below their capacity (a dropped friend, a dissolved tie) look for a new
-        # friend; the dating boost speeds the search.
-        new_a = new_b = np.empty(0, np.int64)
-        if cfg.new_tie_rate_per_day > 0 and people.n > 1:
-            missing = missing_friends(network)
-            a = seekers(streams.gen("network.seekers", step).random(people.n), missing,
-                        cfg.new_tie_rate_per_day * days, dating_weight)
-            g = streams.gen("network.meeting", step).random((6, a.shape[0]))
-            strangers = open_to_friends(network, people.region)
-            b = meet(network, a, g[:5], strangers, cfg.new_tie_friend_of_friend_share,
-                     cfg.new_tie_same_region_share)
-            met = b >= 0
-            a, b, g = a[met], b[met], g[:, met]
-            e = people.expressed_opinion
-            affinity = -np.abs(e[a] - e[b]) / cfg.homophily
-            for sch in self.schemes.values():
-                if sch.cfg.visibility == "public":  # strangers see each other's scores
-                    shown = sch.visible_to_friends[a] & sch.visible_to_friends[b]
-                    gap = np.abs(sch.s[a] - sch.s[b]) / cfg.score_homophily_points
-                    affinity -= np.where(shown, gap, 0.0)
-            accept = (b != a) & has_room(network, b) & (g[5] < np.exp(affinity))
-            a, b = a[accept], b[accept]
-            fits = within_room(a, b, missing)
-            new_a, new_b = a[fits], b[fits]
-        removed, added = network.update(drop, new_a, new_b, today=step)
-        return {"ties_removed": removed, "ties_unfriended": unfriended, "ties_added": added}
-
+        return self.k.expressed(desired, dissent, private)
 
 # ------------------------------------------------------------------ the rules, plainly
 # The reference engine runs these; the compiled kernels below compute the same numbers.
-
-
-def unfriend(r, a_end, b_end, p, base, risk, friends, w, s, scored, shown, limit, drop):
-    """M6: the ``a`` end of a tie drops the ``b`` end if its uniform ``r`` is below
-    ``p * (base + a's risk aversion)`` and, in some scheme that weighs friends, b's
-    visible score drags a's scored score down by more than ``limit`` points a day:
-    ``w * (s_a - s_b) / a's friends > limit``. float32 as the kernel."""
-    checks = r < p * (base + risk[a_end])
-    drag = w[:, None] * (s[:, a_end] - s[:, b_end]) / friends[a_end]
-    judged = (scored[:, a_end] & shown[:, b_end] & (drag > limit)).any(axis=0)
-    drop |= checks & judged
 
 
 def learn_opaque(knowledge, sees, s, prev_s, rate, awareness):
@@ -450,3 +329,29 @@ def expressed(desired, dissent, private):
 # ---------------------------------------------------------------- the compiled kernels
 
 
+def add_known_all(out, entries, region):
+    """:func:`add_known` for each scheme's (knowledge, visible, table) in ``entries``."""
+    for knowledge, visible, table in entries:
+        add_known(out, knowledge, visible, table, region)
+
+
+# ------------------------------------------------- the compiled kernels, side by side
+
+
+def add_known_threaded(out, entries, region):
+    """:func:`add_known_all` by the compiled kernel, people in parts side by side."""
+    n = region.shape[0]
+
+    def add(part: tuple[int, int]) -> None:
+        for knowledge, visible, table in entries:
+            _add_known(out, knowledge, visible, table, region, *part)
+
+    map_threads(add, people_parts(n), n)
+
+
+def gaming_exponents_threaded(out, knowledge, visible, tables, region, scale, strength, cap):
+    """:func:`gaming_exponents` by the compiled kernel, people in parts side by side."""
+    n = region.shape[0]
+    return np.logical_or.reduce(map_threads(
+        lambda part: _gaming_exponents(out, knowledge, visible, tables, region, scale,
+                                       strength, cap, *part), people_parts(n), n))

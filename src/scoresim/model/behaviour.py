@@ -165,15 +165,12 @@ def draw_events(
     multipliers: dict[str, np.ndarray],
     streams: Streams,
     step: int,
-    reference: bool = False,
 ) -> Events:
     """M1, M2, M14: each person's count of each event kind today, Poisson at the person's
-    rate, drawn by inverting the CDF at the person's uniform of the kind's own stream.
-    ``reference``: :func:`draw_counts` (plain) instead of the compiled sampler."""
+    rate, drawn by inverting the CDF at the person's uniform of the kind's own stream (the
+    compiled sampler, kinds and parts of people side by side; :func:`draw_events_plain`
+    draws the same)."""
     n = people.n
-    if reference:
-        return _assemble(people, cfg, streams, step, draw_counts(
-            people, cfg, multipliers, streams, step))
     rates = rate_factors(people, cfg, multipliers)
     # Each kind from its own stream; kinds are independent, so they run side by side.
     # A base rate of 0 gives 0 events whatever the (finite) factors: nothing to draw.
@@ -190,6 +187,14 @@ def draw_events(
         results[kind] = parts[0] if len(parts) == 1 else (
             np.concatenate([w for w, _ in parts]), np.concatenate([c for _, c in parts]))
     return _assemble(people, cfg, streams, step, results)
+
+
+def draw_events_plain(people: People, cfg: BehaviourConfig,
+                      multipliers: dict[str, np.ndarray], streams: Streams,
+                      step: int) -> Events:
+    """:func:`draw_events` by the plain rule (:func:`draw_counts`)."""
+    return _assemble(people, cfg, streams, step, draw_counts(
+        people, cfg, multipliers, streams, step))
 
 
 def draw_counts(people: People, cfg: BehaviourConfig, multipliers: dict[str, np.ndarray],

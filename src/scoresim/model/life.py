@@ -57,12 +57,27 @@ def school_leavers(people: People, entry_days: int) -> np.ndarray:
                           & (people.age_days < entry_days + year))
 
 
+def drawn_below_plain(gen, n: int, rate: float, among) -> np.ndarray:
+    """Who draws a uniform below ``rate`` (each person's from ``gen``), among those who
+    can (``among``: None, anyone; or a function giving the mask)."""
+    can = np.ones(n, bool) if among is None else among()
+    return np.flatnonzero((gen.random(n) < rate) & can)
+
+
+def drawn_below(gen, n: int, rate: float, among) -> np.ndarray:
+    """:func:`drawn_below_plain` by the compiled kernel, the uniforms drawn in chunks."""
+    among = np.ones(0, bool) if among is None else among()
+    return np.concatenate([_below(u, rate, among, lo)
+                           for lo, u in chunked_uniforms(gen, n)] or [np.empty(0, np.int64)])
+
+
 def draw_life_events(people: People, cfg: LifeConfig, streams: Streams, step: int,
-                     reference: bool = False, date: dt.date | None = None,
+                     below, date: dt.date | None = None,
                      entry_days: int = 0) -> LifeEvents:
     """M5: who applies for a good job or university, seeks housing, travels or asks for a
-    loan today: each at their daily rate, from their uniform of the event's own stream;
-    whose good job ends today; on the application day (``date``), which school leavers
+    loan today: each at their daily rate, from their uniform of the event's own stream
+    (``below``: :func:`drawn_below` or :func:`drawn_below_plain`, the engine's); whose good
+    job ends today; on the application day (``date``), which school leavers
     (``entry_days``: the entry age in days) apply to university."""
     n = people.n
 
@@ -70,13 +85,7 @@ def draw_life_events(people: People, cfg: LifeConfig, streams: Streams, step: in
         """``among``: None (anyone) or a function giving the mask of who can."""
         if rate == 0.0:
             return np.empty(0, np.int64)
-        gen = streams.gen(f"life.{name}", step)
-        if reference:  # each person's uniform below the rate, among those who can
-            can = np.ones(n, bool) if among is None else among()
-            return np.flatnonzero((gen.random(n) < rate) & can)
-        among = np.ones(0, bool) if among is None else among()
-        return np.concatenate([_below(u, rate, among, lo)
-                               for lo, u in chunked_uniforms(gen, n)] or [np.empty(0, np.int64)])
+        return below(streams.gen(f"life.{name}", step), n, rate, among)
 
     # Five independent draws, each from its own stream: side by side.
     kinds = [

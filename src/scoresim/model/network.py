@@ -71,7 +71,9 @@ class Network(Component):
     def __init__(self, n: int, u: np.ndarray, v: np.ndarray):
         self.n = int(n)
         self.u, self.v = _canonical(self.n, u, v)
-        self.reference = False  # True: sums by scipy.sparse, not the compiled kernels
+        # The sums over friends: the compiled kernels unless the engine hands in others
+        # (:meth:`use`)
+        self._neighbour_sum, self._add_to_friends = sliced_neighbour_sum, scatter_to_friends
         self._build()
         self._sliced()  # (after later changes: again on first use)
         # Each tie's day of formation (step index modulo 2**16: ages are taken modulo
@@ -111,38 +113,22 @@ class Network(Component):
     def n_edges(self) -> int:
         return int(self.u.shape[0])
 
+    def use(self, kernels) -> None:
+        """Sum over friends with the engine's rules (``kernels.neighbour_sum``,
+        ``kernels.add_to_friends``: the plain ones or the compiled)."""
+        self._neighbour_sum = kernels.neighbour_sum
+        self._add_to_friends = kernels.add_to_friends
+
     def neighbour_sum(self, x: np.ndarray, where: np.ndarray | None = None) -> np.ndarray:
         """Sum of ``x`` over each person's friends (float32 at least; in the order of the
         sorted friend ids, so the result does not depend on the number of threads);
         ``where``: count only the friends where it is true."""
-        x = np.asarray(x)
-        dtype = np.result_type(np.float32, x.dtype)
-        if self.reference:  # the adjacency matrix times x: each row summed in id order
-            values = x if where is None else np.where(where, x, 0)
-            return self.adjacency.astype(dtype) @ values.astype(dtype)
-        few = _few_nonzero(x, where, self.n // SPARSE_BELOW)
-        if few is not None:  # (the same sums from the few friends that count: see below)
-            out = np.zeros(self.n, dtype)
-            _scatter_to_friends(self.indptr, self.indices, out, few, x[few].astype(dtype))
-            return out
-        ptr, cols, order = self._sliced()
-        padded = np.empty(self.n + 1, dtype)  # index n: the padding's zero
-        if where is None:
-            padded[: self.n] = x
-            padded[self.n] = 0
-        else:
-            _pad_where(x, where, padded)
-        return _slice_sums(ptr, cols, order, padded)
+        return self._neighbour_sum(self, np.asarray(x), where)
 
     def add_to_friends(self, total: np.ndarray, who: np.ndarray, value: np.ndarray) -> None:
         """``total[f] += value[i]`` for every friend ``f`` of ``who[i]``, in place: the
         change of a neighbour sum when a few people's values change."""
-        if self.reference:
-            rows = [self.neighbours(p) for p in who]
-            np.add.at(total, np.concatenate(rows + [np.empty(0, np.int64)]).astype(np.int64),
-                      np.repeat(np.asarray(value), [r.size for r in rows]))
-            return
-        _scatter_to_friends(self.indptr, self.indices, total, who, value)
+        self._add_to_friends(self, total, who, value)
 
     def neighbours(self, person: int) -> np.ndarray:
         return self.indices[self.indptr[person] : self.indptr[person + 1]]
@@ -203,6 +189,51 @@ def _few_nonzero(x: np.ndarray, where: np.ndarray | None, most: int) -> np.ndarr
     if np.count_nonzero(counts) > most:
         return None
     return np.flatnonzero(counts)
+
+
+# ------------------------------------------------- sums over friends, by either engine
+
+
+def neighbour_sum_plain(net: Network, x: np.ndarray, where: np.ndarray | None) -> np.ndarray:
+    """:meth:`Network.neighbour_sum` plainly: the adjacency matrix times ``x`` (each row
+    summed in id order, as the compiled sums are)."""
+    dtype = np.result_type(np.float32, x.dtype)
+    values = x if where is None else np.where(where, x, 0)
+    return net.adjacency.astype(dtype) @ values.astype(dtype)
+
+
+def sliced_neighbour_sum(net: Network, x: np.ndarray, where: np.ndarray | None
+                         ) -> np.ndarray:
+    """:meth:`Network.neighbour_sum` by the compiled kernels: scattered from the few who
+    count (:data:`SPARSE_BELOW`), else summed over the sliced adjacency."""
+    dtype = np.result_type(np.float32, x.dtype)
+    few = _few_nonzero(x, where, net.n // SPARSE_BELOW)
+    if few is not None:  # (the same sums from the few friends that count: see below)
+        out = np.zeros(net.n, dtype)
+        _scatter_to_friends(net.indptr, net.indices, out, few, x[few].astype(dtype))
+        return out
+    ptr, cols, order = net._sliced()
+    padded = np.empty(net.n + 1, dtype)  # index n: the padding's zero
+    if where is None:
+        padded[: net.n] = x
+        padded[net.n] = 0
+    else:
+        _pad_where(x, where, padded)
+    return _slice_sums(ptr, cols, order, padded)
+
+
+def add_to_friends_plain(net: Network, total: np.ndarray, who: np.ndarray,
+                         value: np.ndarray) -> None:
+    """:meth:`Network.add_to_friends` plainly (``np.add.at`` over each one's friends)."""
+    rows = [net.neighbours(p) for p in who]
+    np.add.at(total, np.concatenate(rows + [np.empty(0, np.int64)]).astype(np.int64),
+              np.repeat(np.asarray(value), [r.size for r in rows]))
+
+
+def scatter_to_friends(net: Network, total: np.ndarray, who: np.ndarray,
+                       value: np.ndarray) -> None:
+    """:meth:`Network.add_to_friends` by the compiled kernel."""
+    _scatter_to_friends(net.indptr, net.indices, total, who, value)
 
 
 FORMED_DTYPE = np.uint16

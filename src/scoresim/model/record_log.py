@@ -6,6 +6,42 @@ buckets for records that lapse within the scheme's period (:class:`Ring`, the cl
 kept sparse; :class:`SparseRing` for the rare negative ones) and a store by lapse day for
 the rest. Every entry is the float32 sum it would be in a dense row, so the levels and what
 lapses are the same to the bit whichever store holds it.
+
+:class:`RecordLog`: the points in force of one scheme whose points lapse. A record is
+(person, day, points, points without misattributed records, rule code); it counts for its
+period ``L`` (the rule's ``lasts_days``, else the scheme's; the head start, bonus and
+decay take the scheme's) and lapses on the first recomputation day (every
+``recompute_every_days``, R, from the run's first day) at or after day + L. The published
+score changes only on recomputation days, and lapses are applied before it is published,
+so for a given period the published score is the same as with lapses on the exact day;
+only the own score between two recomputations keeps a record up to R - 1 days longer.
+Shapes: in full until it lapses (``window``); fading linearly to zero on the day it
+lapses (``linear``: a per-person slope subtracted daily, ``points / (lapse day - day)``,
+so its period stretches to the lapse day as the window's does); or by ``exp(-1 / L)`` a
+day (``exponential``: a per-person multiplicative decay per period, no records kept,
+never lapses). Points of a period of ``None`` count for ever.
+
+Storage, compact: the records of a person that lapse on the same recomputation day add
+up into one entry (all rules together; a linear record keeps its slope), kept apart for
+negative rule records where credit repair is on (repair removes exactly those).
+
+- ``ring``: records of the scheme's own period and shorter (the common ones): a
+  :class:`Ring`, float32 entries by bucket and person (with errors: dense, (buckets,
+  n); clean: only where they differ, a few percent), bucket = the lapse day's bucket
+  number (lapse day / R) modulo the buckets; ``ring_negative`` the same for negative
+  rule records, as a :class:`SparseRing` (few people have them). The records in force
+  on any day lapse within ``ceil(L / R) + 1`` buckets, so one ring covers every period
+  up to the scheme's (seed: 14 buckets for 365 days, 26 for 730, recomputed every 30).
+  The level ``in_force`` (float64) moves by exactly what each float32 entry moved, so a
+  lapse takes out what went in.
+- ``later``/``later_negative``: records of longer periods (a court listing, a loan
+  default: few people have them), and all records where the ring would need more than
+  ``MAX_BUCKETS`` buckets (a daily recomputation): lapse day -> (people, amounts (2, m)
+  float64), one entry per person.
+
+Credit repair (:class:`RepairConfig`): a person with a negative rule record in force
+for ``min_days_in_force`` may apply (a daily chance); ``waiting_days`` later, on a
+recomputation day, their negative rule records in force are removed.
 """
 
 from __future__ import annotations
@@ -28,9 +64,11 @@ class Ring:
     entries. Every entry is the float32 sum it would be in a dense (2, n) row, so the
     levels and what lapses are the same to the bit."""
 
-    def __init__(self, buckets: int, n: int, reference: bool = False):
+    def __init__(self, buckets: int, n: int, add=None):
         self.buckets, self.n = buckets, n
-        self.reference = reference  # numpy (else the kernel of :meth:`add`)
+        #: how an amount is added to a row: :func:`ring_add` (compiled, the default) or
+        #: :func:`ring_add_plain` (numpy), the engine's
+        self._add = add or ring_add
         self.rows = np.zeros((buckets, n), np.float32)  # entries with errors
         self.clean = [(_NO_PEOPLE, _NO_VALUES)] * buckets  # (people, clean entries)
 
@@ -64,20 +102,7 @@ class Ring:
     def add(self, j: int, who: np.ndarray, amount: np.ndarray) -> tuple[np.ndarray, ...]:
         """Add ``amount`` ((2, m) float32: with errors, clean) to the entries of ``who``
         (distinct) in row ``j``. Returns the entries before and after, float64 (2, m)."""
-        if not self.reference:  # (the same, in one pass)
-            before, after, people, values = _ring_add(self.rows[j], *self.clean[j],
-                                                      np.asarray(who, np.int64), amount)
-            self.clean[j] = (people, values)
-            return before, after
-        row = self.rows[j]
-        before = row[who]
-        before_clean = self.clean_of(j, who, before)
-        after = before + amount[0]
-        after_clean = before_clean + amount[1]
-        row[who] = after
-        self._set_clean(j, who, after, after_clean)
-        return (np.stack([before, before_clean]).astype(np.float64),
-                np.stack([after, after_clean]).astype(np.float64))
+        return self._add(self, j, who, amount)
 
     def row_errors(self, j: int, who: np.ndarray) -> np.ndarray:
         """Row ``j``'s entries with errors of ``who``."""
@@ -109,6 +134,29 @@ class Ring:
                             np.zeros(who.size, np.float32))
         return who, values.astype(np.float64)
 
+
+
+def ring_add_plain(ring: Ring, j: int, who: np.ndarray, amount: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """:meth:`Ring.add` with numpy."""
+    row = ring.rows[j]
+    before = row[who]
+    before_clean = ring.clean_of(j, who, before)
+    after = before + amount[0]
+    after_clean = before_clean + amount[1]
+    row[who] = after
+    ring._set_clean(j, who, after, after_clean)
+    return (np.stack([before, before_clean]).astype(np.float64),
+            np.stack([after, after_clean]).astype(np.float64))
+
+
+def ring_add(ring: Ring, j: int, who: np.ndarray, amount: np.ndarray
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """:meth:`Ring.add` by the compiled kernel, in one pass."""
+    before, after, people, values = _ring_add(ring.rows[j], *ring.clean[j],
+                                              np.asarray(who, np.int64), amount)
+    ring.clean[j] = (people, values)
+    return before, after
 
 
 class SparseRing:
@@ -179,43 +227,8 @@ _NO_PAIRS = np.zeros((2, 0), np.float32)
 
 
 class RecordLog(Component):
-    """The points in force of one scheme whose points lapse (``lasts_days``).
-
-    A record is (person, day, points, points without misattributed records, rule code); it
-    counts for its period ``L`` (the rule's ``lasts_days``, else the scheme's; the head
-    start, bonus and decay take the scheme's) and lapses on the first recomputation day
-    (every ``recompute_every_days``, R, from the run's first day) at or after day + L. The
-    published score changes only on recomputation days, and lapses are applied before it
-    is published, so for a given period the published score is the same as with lapses on
-    the exact day; only the own score between two recomputations keeps a record up to R - 1
-    days longer. Shapes: in full until it lapses (``window``); fading linearly to zero on
-    the day it lapses (``linear``: a per-person slope subtracted daily, ``points / (lapse
-    day - day)``, so its period stretches to the lapse day as the window's does); or by
-    ``exp(-1 / L)`` a day (``exponential``: a per-person multiplicative decay per period, no
-    records kept, never lapses). Points of a period of ``None`` count for ever.
-
-    Storage, compact: the records of a person that lapse on the same recomputation day add
-    up into one entry (all rules together; a linear record keeps its slope), kept apart for
-    negative rule records where credit repair is on (repair removes exactly those).
-
-    - ``ring``: records of the scheme's own period and shorter (the common ones): a
-      :class:`Ring`, float32 entries by bucket and person (with errors: dense, (buckets,
-      n); clean: only where they differ, a few percent), bucket = the lapse day's bucket
-      number (lapse day / R) modulo the buckets; ``ring_negative`` the same for negative
-      rule records, as a :class:`SparseRing` (few people have them). The records in force
-      on any day lapse within ``ceil(L / R) + 1`` buckets, so one ring covers every period
-      up to the scheme's (seed: 14 buckets for 365 days, 26 for 730, recomputed every 30).
-      The level ``in_force`` (float64) moves by exactly what each float32 entry moved, so a
-      lapse takes out what went in.
-    - ``later``/``later_negative``: records of longer periods (a court listing, a loan
-      default: few people have them), and all records where the ring would need more than
-      ``MAX_BUCKETS`` buckets (a daily recomputation): lapse day -> (people, amounts (2, m)
-      float64), one entry per person.
-
-    Credit repair (:class:`RepairConfig`): a person with a negative rule record in force
-    for ``min_days_in_force`` may apply (a daily chance); ``waiting_days`` later, on a
-    recomputation day, their negative rule records in force are removed.
-    """
+    """The points in force of one scheme whose points lapse (``lasts_days``; the module's
+    docstring says how records count and where they are kept)."""
 
     MAX_BUCKETS = 64
     STATE = (
@@ -233,9 +246,8 @@ class RecordLog(Component):
     )
     STORES = ("ring", "ring_negative", "later", "later_negative")
 
-    def __init__(self, cfg: SchemeConfig, n: int, reference: bool = False):
+    def __init__(self, cfg: SchemeConfig, n: int, add=None):
         self.n = n
-        self.reference = reference  # numpy throughout (else kernels where they help)
         self.shape = cfg.decay_shape
         self.default = cfg.lasts_days
         self.every = cfg.recompute_every_days
@@ -253,7 +265,7 @@ class RecordLog(Component):
         buckets = -(-self.ring_days // self.every) + 1
         if self.shape == "exponential" or buckets > self.MAX_BUCKETS:
             self.ring_days, buckets = 0, 0
-        self.ring = Ring(buckets, n, reference)
+        self.ring = Ring(buckets, n, add)
         self.ring_negative = SparseRing(buckets if self.repairable else 0, n)
         #: lapse day -> (person int32, amounts (2, m) float64); one entry per person
         self.later: dict[int, tuple[np.ndarray, np.ndarray]] = {}
@@ -465,67 +477,84 @@ class RecordLog(Component):
     # (checkpoints: the entries as lapse day, person, amounts, negative; any layout)
     def entries(self):
         """Every entry in force: (lapse day, people, amounts (2, m), negative)."""
-        for ring, negative in ((self.ring, False), (self.ring_negative, True)):
-            for j in range(ring.buckets):
-                who = ring.nonzero(j)
-                if who.size:
-                    yield self._row_day(j, ring.buckets), who, ring.get(j, who), negative
-        for store, negative in ((self.later, False), (self.later_negative, True)):
-            for day, (person, amount) in store.items():
-                yield day, person, amount, negative
+        return _entries(self)
 
     def collect(self) -> dict[str, tuple[np.ndarray, Array]]:
         """The state as declared: the person arrays, and the entries in force as rows."""
-        specs = {spec.name: spec for spec in self.declared()}
-        held = tuple(spec for spec in self.declared() if spec.axis == PERSON)
-        out = {name: (x, spec) for name, spec, x in self.arrays(held)}
-        parts = list(self.entries())
-        rows = {
-            "lapse_day": np.repeat(np.array([p[0] for p in parts], np.int64),
-                                   [p[1].size for p in parts]).astype(np.int64),
-            "person": np.concatenate([p[1] for p in parts] + [np.zeros(0, np.int64)]
-                                     ).astype(np.int32),
-            "amount": np.concatenate([p[2].astype(np.float64) for p in parts]
-                                     + [np.zeros((2, 0))], axis=1),
-            "negative": np.repeat(np.array([p[3] for p in parts], bool),
-                                  [p[1].size for p in parts]).astype(bool),
-            "day": np.array([self.day], np.int64),
-        }
-        out.update({name: (x, specs[name]) for name, x in rows.items()})
-        return out
+        return _rows(self)
 
     def restore(self, a: dict[str, np.ndarray]) -> None:
-        if not a:
-            return  # (new at a fork: points lapse from here on)
-        for k in ("in_force", "for_ever", "slope", "n_negative", "negative_since",
-                  "repair_due", "repaired_on"):
-            if k in a and (getattr(self, k) is not None or k == "for_ever"):
-                setattr(self, k, np.array(a[k], dtype=np.asarray(a[k]).dtype))
-        self.fading = {int(k.split(".", 1)[1]): np.array(v, np.float64)
-                       for k, v in a.items() if k.startswith("fading.")}
-        self.day = int(np.asarray(a["day"])[0]) if "day" in a else -1
-        self.ring.clear()
-        self.ring_negative.clear()
-        self.later, self.later_negative = {}, {}
-        day = np.asarray(a["lapse_day"])
-        negative = np.asarray(a["negative"]) & self.repairable
-        order = np.lexsort((negative, day))
-        person = np.asarray(a["person"])[order]
-        amount = np.asarray(a["amount"])[:, order]
-        key = day[order] * 2 + negative[order]
-        for value, lo, hi in _runs(key):
-            self._place(int(value) // 2, person[lo:hi], amount[:, lo:hi], bool(value % 2))
+        if a:  # (nothing saved: new at a fork, points lapse from here on)
+            _place_rows(self, a)
 
-    def _place(self, day: int, who: np.ndarray, amount: np.ndarray, negative: bool) -> None:
-        """Put saved entries back as they were (the level and counts are restored apart)."""
-        who, inverse = np.unique(who, return_inverse=True)
-        amount = np.stack([np.bincount(inverse, amount[i], minlength=who.size) for i in (0, 1)])
-        if self._in_ring(day):
-            ring = self.ring_negative if negative else self.ring
-            ring.add(day // self.every % ring.buckets, who, amount.astype(np.float32))
-        else:
-            store = self.later_negative if negative else self.later
-            store[day] = (who.astype(np.int32), np.array(amount, np.float64))
+
+# -------------------------------------------------- the log as rows (for checkpoints)
+
+
+def _entries(self: RecordLog):
+    """Every entry in force: (lapse day, people, amounts (2, m), negative)."""
+    for ring, negative in ((self.ring, False), (self.ring_negative, True)):
+        for j in range(ring.buckets):
+            who = ring.nonzero(j)
+            if who.size:
+                yield self._row_day(j, ring.buckets), who, ring.get(j, who), negative
+    for store, negative in ((self.later, False), (self.later_negative, True)):
+        for day, (person, amount) in store.items():
+            yield day, person, amount, negative
+
+def _rows(self: RecordLog) -> dict[str, tuple[np.ndarray, Array]]:
+    """The log's declared state: its person arrays, and the entries in force as rows."""
+    specs = {spec.name: spec for spec in self.declared()}
+    held = tuple(spec for spec in self.declared() if spec.axis == PERSON)
+    out = {name: (x, spec) for name, spec, x in self.arrays(held)}
+    parts = list(_entries(self))
+    rows = {
+        "lapse_day": np.repeat(np.array([p[0] for p in parts], np.int64),
+                               [p[1].size for p in parts]).astype(np.int64),
+        "person": np.concatenate([p[1] for p in parts] + [np.zeros(0, np.int64)]
+                                 ).astype(np.int32),
+        "amount": np.concatenate([p[2].astype(np.float64) for p in parts]
+                                 + [np.zeros((2, 0))], axis=1),
+        "negative": np.repeat(np.array([p[3] for p in parts], bool),
+                              [p[1].size for p in parts]).astype(bool),
+        "day": np.array([self.day], np.int64),
+    }
+    out.update({name: (x, specs[name]) for name, x in rows.items()})
+    return out
+
+def _place_rows(self: RecordLog, a: dict[str, np.ndarray]) -> None:
+    """Put saved rows back into the log's stores, and its person arrays."""
+    for k in ("in_force", "for_ever", "slope", "n_negative", "negative_since",
+              "repair_due", "repaired_on"):
+        if k in a and (getattr(self, k) is not None or k == "for_ever"):
+            setattr(self, k, np.array(a[k], dtype=np.asarray(a[k]).dtype))
+    self.fading = {int(k.split(".", 1)[1]): np.array(v, np.float64)
+                   for k, v in a.items() if k.startswith("fading.")}
+    self.day = int(np.asarray(a["day"])[0]) if "day" in a else -1
+    self.ring.clear()
+    self.ring_negative.clear()
+    self.later, self.later_negative = {}, {}
+    day = np.asarray(a["lapse_day"])
+    negative = np.asarray(a["negative"]) & self.repairable
+    order = np.lexsort((negative, day))
+    person = np.asarray(a["person"])[order]
+    amount = np.asarray(a["amount"])[:, order]
+    key = day[order] * 2 + negative[order]
+    for value, lo, hi in _runs(key):
+        _place(self, int(value) // 2, person[lo:hi], amount[:, lo:hi], bool(value % 2))
+
+def _place(self: RecordLog, day: int, who: np.ndarray, amount: np.ndarray, negative: bool) -> None:
+    """Put saved entries back as they were (the level and counts are restored apart)."""
+    who, inverse = np.unique(who, return_inverse=True)
+    amount = np.stack([np.bincount(inverse, amount[i], minlength=who.size) for i in (0, 1)])
+    if self._in_ring(day):
+        ring = self.ring_negative if negative else self.ring
+        ring.add(day // self.every % ring.buckets, who, amount.astype(np.float32))
+    else:
+        store = self.later_negative if negative else self.later
+        store[day] = (who.astype(np.int32), np.array(amount, np.float64))
+
+
 
 
 def _runs(sorted_values: np.ndarray):

@@ -37,15 +37,12 @@ does not meet it but the published score ``s``, pulled down by friends, does.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 import numpy as np
 
 from scoresim.declarations.categories import GOOD_JOB, ORDINARY_JOB
 from scoresim.declarations.sanctions import ONGOING_EFFECTS, SANCTION_EFFECTS
-from scoresim.engine.kernels.sanctions import (  # the compiled kernels
-    _count,
-    _ongoing,
-)
 from scoresim.engine.rng import Streams
 from scoresim.model.component import Array, Component
 from scoresim.model.life import LifeEvents, change_job
@@ -85,8 +82,8 @@ class Sanctions(Component):
     CACHES = ("_ones",)
 
     def __init__(self, scenario: Scenario, people: People, schemes: dict[str, Scheme],
-                 reference: bool = False):
-        self.reference = reference  # the plain rules instead of the compiled kernels
+                 kernels: SimpleNamespace):
+        self.k = kernels  # the plain rules or the compiled kernels (the engine's)
         n = people.n
         self.rules: list[tuple[str, SanctionConfig]] = list(scenario.sanctions.items())
         self.schemes = schemes
@@ -200,10 +197,9 @@ class Sanctions(Component):
                 assoc = hit[~own]
                 out.wrongful += int(wrongful.size)
                 out.association += int(assoc.size)
-                count = count_hits if self.reference else _count
-                count(self.received, hit)
-                count(self.received_wrongful, wrongful)
-                count(self.received_association, assoc)
+                self.k.count_hits(self.received, hit)
+                self.k.count_hits(self.received_wrongful, wrongful)
+                self.k.count_hits(self.received_association, assoc)
         self.throttle, self.dating_weight, self.spending = throttle, dating, spending
         if "housing_denied" in self._effects:  # no flat in the city: no good job there
             out.job_blocked |= self.housing_denied_until >= step
@@ -227,9 +223,8 @@ class Sanctions(Component):
             # States: they act every day the condition holds; counted when they start.
             target = {"internet_throttled": throttle, "dating_boost": dating,
                       "deposit_free": spending}[effect]
-            new, reached = (ongoing_effect if self.reference else _ongoing)(
-                target, target.dtype.type(cfg.factor), meets,
-                                    self.ongoing[name])
+            new, reached = self.k.ongoing_effect(target, target.dtype.type(cfg.factor),
+                                                 meets, self.ongoing[name])
             if reached:
                 self.in_force.add(effect)
             self.ongoing[name] = meets

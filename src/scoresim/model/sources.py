@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 import numpy as np
 
 from scoresim.declarations.events import KIND_INDEX, KIND_NAMES, N_KINDS, kind_key
 from scoresim.engine.kernels.sources import (  # the compiled kernels
     _group_by_kind,
-    _record_source,
 )
 from scoresim.engine.rng import Streams, counter_uniforms
 from scoresim.engine.sampling import binomial_inverse_cdf
@@ -79,8 +79,8 @@ class DataSources(Component):
     CACHES = ("_attribution",)
 
     def __init__(self, scenario: Scenario, people: People, streams: Streams,
-                 reference: bool = False, restoring: bool = False):
-        self.reference = reference  # the plain rule instead of the compiled kernel
+                 kernels: SimpleNamespace, restoring: bool = False):
+        self.k = kernels  # the plain rules or the compiled kernels (the engine's)
         self.names = list(scenario.sources)
         self.configs: list[SourceConfig] = list(scenario.sources.values())
         self.index = {name: i for i, name in enumerate(self.names)}
@@ -166,7 +166,7 @@ class DataSources(Component):
             kind = np.repeat(np.array(kinds, np.int16), [events.who[k].size for k in kinds])
             account = self.accounts[cfg.accounts]
             real_name = cfg.real_name_from is not None and date >= cfg.real_name_from
-            right, bad = (record_source if self.reference else _record_source)(
+            right, bad = self.k.record_source(
                 who, cnt, kind, self.link_u[self.names[i]], self.foreigner, real_name,
                 np.float32(cfg.foreigner_linked_share), np.float32(cfg.linked_share),
                 np.zeros(0, bool) if account is None else account,
