@@ -18,7 +18,10 @@ from hypothesis.extra import numpy as hnp
 
 from scoresim import ScenarioError, Sim, load_scenario
 from scoresim.declarations.events import KIND_NAMES, kind_key
+from scoresim.engine.kernels import adaptation as kad
+from scoresim.engine.kernels import sanctions as ksa
 from scoresim.engine.kernels import scoring as ks
+from scoresim.engine.kernels import sources as kso
 from scoresim.engine.sampling import (
     binomial_from_uniform,
     binomial_inverse_cdf,
@@ -27,10 +30,14 @@ from scoresim.engine.sampling import (
 )
 from scoresim.model import adaptation as ad
 from scoresim.model import record_log as rl
+from scoresim.model import rewiring as rw
 from scoresim.model import sanctions as sa
 from scoresim.model import scoring as sg
 from scoresim.model import sources as so
 from scoresim.model.network import Network
+from scoresim.model.plain import plain as plain_rules
+
+PLAIN = plain_rules()
 
 FAST = settings(max_examples=40, deadline=None)
 sizes = st.integers(1, 60)
@@ -136,8 +143,8 @@ def test_record_log_equals_the_points_in_force_from_the_whole_history(data, n, s
         if repair:
             u = data.draw(hnp.arrays(np.float64, n, elements=st.floats(0, 1)))
             due = (log.repair_due >= 0) & (log.repair_due <= day)
-            log.apply_for_repair(day, np.ones(n, bool), u, cfg.repair)
-            log.repair(day)
+            rl.apply_for_repair(log, day, np.ones(n, bool), u, cfg.repair)
+            rl.repair(log, day)
             for p in np.flatnonzero(due):
                 repaired_on[int(p)] = day
         if day == reset_on:  # (slot 0 given to a newcomer: nothing of its past counts)
@@ -152,7 +159,7 @@ def test_record_log_equals_the_points_in_force_from_the_whole_history(data, n, s
             log.add(who, pts, pts, code, day)
             made += [(int(p), day, float(v), code) for p, v in zip(who, pts, strict=True)]
         if day == checkpoint_on:
-            saved = {k: np.array(v) for k, v in log.collect().items()}
+            saved = {k: np.array(v[0]) for k, v in log.collect().items()}
             log = rl.RecordLog(cfg, n)
             log.restore(saved)
         level, clean = log.level(0.0)
@@ -265,7 +272,7 @@ def test_compact_rings_equal_a_dense_ring(data, n, ops, kind):
     take and read gives what a dense (buckets, 2, n) float32 ring gives, to the bit."""
     buckets = 3
     ring = (rl.SparseRing(buckets, n) if kind == "sparse"
-            else rl.Ring(buckets, n, kind == "numpy"))
+            else rl.Ring(buckets, n, rl.ring_add_plain if kind == "numpy" else None))
     dense = np.zeros((buckets, 2, n), np.float32)
     value = st.sampled_from([0.0, -0.0, 1.0, -3.0, 0.1, 1e-3, 2.5e4, -7.25])
     for _ in range(ops):
@@ -316,7 +323,7 @@ def test_record_source(data, n, m, real_name, coverage, error):
     kind_keys = np.array([kind_key(k) for k in KIND_NAMES], np.int64)
     args = (who, cnt, kind, link_u, foreigner, real_name, np.float32(0.3), np.float32(0.6),
             account, coverage, error, keys, n, kind_keys)
-    plain, compiled = so.record_source(*args), so._record_source(*args)
+    plain, compiled = so.record_source(*args), kso._record_source(*args)
     for part_p, part_c in zip(plain, compiled, strict=True):
         for x, y in zip(part_p, part_c, strict=True):
             np.testing.assert_array_equal(x, y)
@@ -380,10 +387,10 @@ def test_unfriend(data, n, e):
     args = (a, b, np.float32(0.6), np.float32(0.5), risk, friends, w, s, scored, shown,
             np.float32(2.0))
     plain, compiled = np.zeros(e, bool), np.zeros(e, bool)
-    ad.unfriend(np.random.default_rng(3).random(e), *args, plain)
+    rw.unfriend(np.random.default_rng(3).random(e), *args, plain)
     gen = np.random.default_rng(3)
     state = pcg64_state(gen)
-    ad._unfriend(state, *args, compiled)
+    kad._unfriend(state, *args, compiled)
     pcg64_store(gen, state)
     np.testing.assert_array_equal(plain, compiled)
 
@@ -396,27 +403,27 @@ def test_learning_and_knowing(data, n):
     s, prev = data.draw(f32(n)), data.draw(f32(n))
     k1, k2, p1, p2 = knowledge.copy(), knowledge.copy(), prev.copy(), prev.copy()
     ad.learn_opaque(k1, sees, s, p1, np.float32(0.05), np.float32(0.8))
-    ad._learn_opaque(k2, sees, s, p2, np.float32(0.05), np.float32(0.8))
+    kad._learn_opaque(k2, sees, s, p2, np.float32(0.05), np.float32(0.8))
     np.testing.assert_array_equal(k1, k2)
     np.testing.assert_array_equal(p1, p2)
     region = data.draw(hnp.arrays(np.int16, n, elements=st.integers(0, 2)))
     table = data.draw(hnp.arrays(np.float32, (3, 4), elements=st.floats(-30, 30, width=32)))
     o1, o2 = np.ones((4, n), np.float32), np.ones((4, n), np.float32)
     ad.add_known(o1, knowledge, sees, table, region)
-    ad._add_known(o2, knowledge, sees, table, region, 0, n)
+    kad._add_known(o2, knowledge, sees, table, region, 0, n)
     np.testing.assert_array_equal(o1, o2)
     tables = np.stack([table, table[::-1]])
     know2, vis2 = np.stack([knowledge, knowledge[::-1]]), np.stack([sees, ~sees])
     g1, g2 = np.empty((4, n), np.float32), np.empty((4, n), np.float32)
     args = (know2, vis2, tables, region, np.float32(10), np.float32(0.5), np.float32(3))
-    m1, m2 = ad.gaming_exponents(g1, *args), ad._gaming_exponents(g2, *args, 0, n)
+    m1, m2 = ad.gaming_exponents(g1, *args), kad._gaming_exponents(g2, *args, 0, n)
     np.testing.assert_array_equal(g1, g2)
     np.testing.assert_array_equal(m1, m2)
     private = data.draw(f32(n, -1, 1))
     dissent = data.draw(hnp.arrays(np.float64, n, elements=st.floats(0, 1)))
     desired = np.maximum(-private, 0)
     np.testing.assert_array_equal(ad.expressed(desired, dissent, private),
-                                  ad._expressed(desired, dissent, private))
+                                  kad._expressed(desired, dissent, private))
 
 
 @FAST
@@ -426,14 +433,14 @@ def test_ongoing_effects_and_counts(data, n):
     target = data.draw(f32(n, 0, 2))
     t1, t2 = target.copy(), target.copy()
     new1, reached1 = sa.ongoing_effect(t1, np.float32(0.7), meets, yesterday)
-    new2, reached2 = sa._ongoing(t2, np.float32(0.7), meets, yesterday)
+    new2, reached2 = ksa._ongoing(t2, np.float32(0.7), meets, yesterday)
     np.testing.assert_array_equal(t1, t2)
     np.testing.assert_array_equal(new1, new2)
     assert reached1 == reached2
     ids = data.draw(hnp.arrays(np.int64, st.integers(0, 50), elements=st.integers(0, n - 1)))
     c1, c2 = np.zeros(n, np.int32), np.zeros(n, np.int32)
     sa.count_hits(c1, ids)
-    sa._count(c2, ids)
+    ksa._count(c2, ids)
     np.testing.assert_array_equal(c1, c2)
 
 
@@ -447,7 +454,7 @@ def test_neighbour_sums(data, n, e):
     v = data.draw(hnp.arrays(np.int64, e, elements=st.integers(0, n - 1)))
     x, where = data.draw(f32(n, -1000, 1000)), data.draw(bools(n))
     compiled, plain = Network(n, u, v), Network(n, u, v)
-    plain.reference = True
+    plain.use(PLAIN)
     for w in (None, where):
         np.testing.assert_array_equal(plain.neighbour_sum(x, where=w),
                                       compiled.neighbour_sum(x, where=w))
@@ -473,7 +480,7 @@ def test_neighbour_sums_of_few_values_are_the_same_to_the_bit(data, n, e):
         [0.0, -0.0, 0.0, 0.0, 1.5, -2.25, 3e-8, 7.0, -1e6])))
     where = data.draw(bools(n))
     compiled, plain = Network(n, u, v), Network(n, u, v)
-    plain.reference = True
+    plain.use(PLAIN)
     saved = nw.SPARSE_BELOW
     try:
         for below in (1, 10**9):  # (always scattered; summed over every tie)

@@ -11,6 +11,7 @@ import scipy.sparse as sp
 from scoresim import Sim
 from scoresim.declarations.categories import ENROLLED, NOT_ENROLLED, OPTED_OUT
 from scoresim.engine import threads
+from scoresim.engine.kernels.sanctions import _ongoing
 from scoresim.engine.rng import Streams, chunked_uniforms, pcg64_state, pcg64_store
 from scoresim.engine.sampling import (
     poisson_from_uniform,
@@ -19,7 +20,6 @@ from scoresim.engine.sampling import (
 )
 from scoresim.model.adaptation import strategic_dissent
 from scoresim.model.network import Network, scale_free, small_world
-from scoresim.model.sanctions import _ongoing
 from scoresim.results.outcomes import (
     _people_summary,
     _scheme_counts,

@@ -118,7 +118,7 @@ def run(
     from scoresim.limits import check_memory, scenario_largest, scenario_memory
     from scoresim.results.outdir import OutputFolder
     from scoresim.scenario.loading import load_scenario
-    from scoresim.sim import Sim, resize
+    from scoresim.sim import Sim, resize, state_bytes
 
     try:
         ids = parse_ids(trace_ids)
@@ -149,7 +149,7 @@ def run(
                 raise ScenarioError(f"--checkpoint-at {d}: outside the run ({sc.start} to "
                                     f"{sc.end}).")
         if sc is not None:
-            check_memory(scenario_memory(sc, trace + len(ids)),
+            check_memory(scenario_memory(sc, trace + len(ids), state_bytes(sc)),
                          f"{scenario or from_}: this run ({sc.people.count:,} people, "
                          f"{sc.days:,} days)", force,
                          largest=lambda have, sc=sc: scenario_largest(

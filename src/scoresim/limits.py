@@ -318,14 +318,27 @@ def record_log_bytes_one(scheme) -> int:
     return person + buckets * RING_ENTRY_BYTES + RING_CLEAN_BYTES + int(round(negative))
 
 
-def scenario_memory(scenario, trace: int = 0) -> int:
+#: A day's temporaries per person beyond the components' declared state (the day's
+#: events, records and draws): ``PERSON_BYTES`` plus ``seed``'s record logs (1,016 bytes,
+#: the fit above) less ``seed``'s declared state (959 bytes a person:
+#: :func:`scoresim.sim.state_bytes`).
+WORK_PERSON_BYTES = 57
+
+
+def scenario_memory(scenario, trace: int = 0, state_bytes: float | None = None) -> int:
     """:func:`run_memory` of a scenario (for an edge list, the file's size stands in for
     the degree: about 10 bytes a tie), with the schemes' record logs; at the largest
     population the run reaches (:func:`peak_people`), and where its size changes, with a
-    second copy of the per-person state (a resize holds the old and the new arrays)."""
+    second copy of the per-person state (a resize holds the old and the new arrays).
+    ``state_bytes``: the bytes a person costs in the state the components declare
+    (:func:`scoresim.sim.state_bytes`); then the estimate counts exactly those arrays
+    (plus :data:`WORK_PERSON_BYTES`) instead of :data:`PERSON_BYTES` and the record logs'
+    estimate, so that a component added to the simulation is counted."""
     net = scenario.network
     degree = net.mean_degree if net.kind != "edgelist" else 10.0
     logs = sum(record_log_bytes(s) for s in scenario.schemes.values())
+    if state_bytes is not None:  # (the declared state, the logs within it)
+        logs = int(round(state_bytes + WORK_PERSON_BYTES)) - PERSON_BYTES
     people = peak_people(scenario)
     total = (run_memory(people, degree, scenario.days,
                         people_table=scenario.output.people_table,

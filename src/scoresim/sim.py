@@ -89,6 +89,26 @@ def resize(scenario: Scenario, people: int | None = None, days: int | None = Non
     return scenario.model_copy(update=update) if update else scenario
 
 
+def state_bytes(scenario: Scenario, people: int = 512) -> float | None:
+    """The bytes a person costs in the state the components of ``scenario`` declare
+    (:func:`scoresim.model.component.declared_bytes`), measured on a small population
+    built without ties; None where the scenario cannot be built at that size (an edge
+    list's or a given array's size fixes it): the memory estimate then uses its fitted
+    constants."""
+    from scoresim.model.component import declared_bytes
+
+    small = scenario.model_copy(update={
+        "people": scenario.people.model_copy(update={"count": min(people,
+                                                                  scenario.people.count)}),
+        "burn_in_days": 0})
+    empty = Network(small.people.count, np.empty(0, np.int64), np.empty(0, np.int64))
+    try:
+        sim = Sim(small, days=1, network=empty, burn_in=False)
+    except (ScenarioError, ValueError, IndexError, OSError):
+        return None
+    return declared_bytes(sim.components(), sim.people.n)
+
+
 def _check_peak(sc: Scenario) -> None:
     """Refuse a growth that would take the population past the slots' 32-bit numbers."""
     from scoresim.limits import MAX_PEOPLE, peak_people

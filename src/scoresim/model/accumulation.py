@@ -26,7 +26,14 @@ import numpy as np
 
 from scoresim.declarations.events import EVENT_KINDS
 from scoresim.model.component import STEP, Array, Component
-from scoresim.model.record_log import BONUS, DECAY, HEAD_START, RecordLog
+from scoresim.model.record_log import (
+    BONUS,
+    DECAY,
+    HEAD_START,
+    RecordLog,
+    apply_for_repair,
+    repair,
+)
 from scoresim.model.rules import Today
 from scoresim.model.sources import Records
 from scoresim.scenario.schema import SchemeConfig
@@ -47,6 +54,7 @@ class Accumulation(Component):
 
     STATE = (Array("b", newcomer=_initial), Array("b_clean", newcomer=_initial),
              Array("last_active", newcomer=STEP))
+    CONSTANTS = ("in_scheme",)
     #: whether the rules' points are wanted per rule and person (for a record log)
     sparse = False
 
@@ -137,9 +145,9 @@ class Level(Accumulation):
         repaired = None
         if cfg.repair.apply_rate_per_day:
             u = streams.gen(f"scoring.{self.scheme_name}.repair", step).random(self.n)
-            log.apply_for_repair(step, scored, u, cfg.repair)
+            apply_for_repair(log, step, scored, u, cfg.repair)
             if step % cfg.recompute_every_days == 0:
-                repaired = log.repair(step, keep_per_rule)
+                repaired = repair(log, step, keep_per_rule)
         for r, who, points, clean in today:
             if who.size:
                 log.add(who, points, clean, r, step)
@@ -202,7 +210,7 @@ class FactorLevel(Level):
     bonus and decay stay in :attr:`log`, as points); a factor without rules stays at its
     starting level."""
 
-    CONSTANTS = ("factor_of_rule", "factor_weights", "factor_scales")
+    CONSTANTS = ("in_scheme", "factor_of_rule", "factor_weights", "factor_scales")
 
     def __init__(self, key: str, cfg: SchemeConfig, n: int, kernels: SimpleNamespace):
         super().__init__(key, cfg, n, kernels)

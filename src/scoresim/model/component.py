@@ -270,34 +270,37 @@ def declared_bytes(components: list[Component], n: int) -> float:
     total = 0
     for c in walk(components):
         seen = set()
-        for _, spec, x in c.arrays():
+        for x, spec in c.collect().values():
             if spec.axis == PERSON and id(x) not in seen:
                 seen.add(id(x))
                 total += x.nbytes
         for name in (*c.CACHES, *c.STORES):
-            for x in _held(getattr(c, name, None)):
+            for x in _held(getattr(c, name, None), objects=True):
                 if x.ndim and x.shape[-1] == n and id(x) not in seen:
                     seen.add(id(x))
                     total += x.nbytes
     return total / n
 
 
-def _held(value: Any, depth: int = 0) -> Iterator[np.ndarray]:
-    """The arrays in ``value`` (an array, or a tuple, list or dict of them)."""
+def _held(value: Any, depth: int = 0, objects: bool = False) -> Iterator[np.ndarray]:
+    """The arrays in ``value`` (an array, or a tuple, list, dict, dataclass or named tuple
+    of them; with ``objects``, the attributes of other objects too, two levels deep)."""
     if isinstance(value, np.ndarray):
         yield value
     elif isinstance(value, (tuple, list)):
         for v in value:
-            yield from _held(v, depth)
+            yield from _held(v, depth, objects)
     elif isinstance(value, dict):
         for v in value.values():
-            yield from _held(v, depth)
+            yield from _held(v, depth, objects)
+    elif isinstance(value, Component):
+        return
     elif hasattr(value, "__dataclass_fields__") or hasattr(value, "_fields"):
         for name in getattr(value, "_fields", None) or value.__dataclass_fields__:
-            yield from _held(getattr(value, name))
-    elif hasattr(value, "__dict__") and not isinstance(value, Component) and depth < 2:
+            yield from _held(getattr(value, name), depth, objects)
+    elif objects and hasattr(value, "__dict__") and depth < 2:
         for v in vars(value).values():  # (a store's parts: a ring's rows)
-            yield from _held(v, depth + 1)
+            yield from _held(v, depth + 1, objects)
 
 
 def held_arrays(component: Component) -> dict[str, list[np.ndarray]]:

@@ -422,27 +422,6 @@ class RecordLog(Component):
             self.n_negative[who[values[0] != 0]] -= 1
             self.negative_since[who[self.n_negative[who] == 0]] = -1
 
-    def apply_for_repair(self, step: int, scored: np.ndarray, u: np.ndarray, cfg) -> None:
-        """Who applies today: scored, a negative record in force for ``min_days_in_force``,
-        no application pending, and ``u < apply_rate_per_day``."""
-        can = (scored & (self.n_negative > 0) & (self.repair_due < 0)
-               & (step - self.negative_since >= cfg.min_days_in_force))
-        who = np.flatnonzero(can & (u < cfg.apply_rate_per_day))
-        self.repair_due[who] = step + cfg.waiting_days
-
-    def repair(self, step: int, keep: bool = False) -> np.ndarray | None:
-        """Remove the negative rule records of those whose application is granted (due by
-        today). Returns the change per person (``keep``: for the ledger)."""
-        due = (self.repair_due >= 0) & (self.repair_due <= step)
-        if not due.any():
-            return np.zeros(self.n) if keep else None
-        before = self.level(0.0)[0] if keep else None
-        self._remove(np.flatnonzero(due), negative_only=True, step=step)
-        who = np.flatnonzero(due)
-        self.repaired_on[who] = step
-        self.repair_due[who] = -1
-        return None if before is None else self.level(0.0)[0] - before
-
     def _remove(self, who: np.ndarray, negative_only: bool, step: int) -> None:
         """Take the entries of ``who`` out (negative rule entries only, or all)."""
         who = np.unique(who)
@@ -486,6 +465,34 @@ class RecordLog(Component):
     def restore(self, a: dict[str, np.ndarray]) -> None:
         if a:  # (nothing saved: new at a fork, points lapse from here on)
             _place_rows(self, a)
+
+
+# ----------------------------------------------------------------- credit repair
+# (a person with a negative rule record in force for ``min_days_in_force`` may apply, a
+# daily chance; ``waiting_days`` later, on a recomputation day, their negative rule
+# records in force are removed)
+
+
+def apply_for_repair(self: RecordLog, step: int, scored: np.ndarray, u: np.ndarray, cfg) -> None:
+    """Who applies today: scored, a negative record in force for ``min_days_in_force``,
+    no application pending, and ``u < apply_rate_per_day``."""
+    can = (scored & (self.n_negative > 0) & (self.repair_due < 0)
+           & (step - self.negative_since >= cfg.min_days_in_force))
+    who = np.flatnonzero(can & (u < cfg.apply_rate_per_day))
+    self.repair_due[who] = step + cfg.waiting_days
+
+def repair(self: RecordLog, step: int, keep: bool = False) -> np.ndarray | None:
+    """Remove the negative rule records of those whose application is granted (due by
+    today). Returns the change per person (``keep``: for the ledger)."""
+    due = (self.repair_due >= 0) & (self.repair_due <= step)
+    if not due.any():
+        return np.zeros(self.n) if keep else None
+    before = self.level(0.0)[0] if keep else None
+    self._remove(np.flatnonzero(due), negative_only=True, step=step)
+    who = np.flatnonzero(due)
+    self.repaired_on[who] = step
+    self.repair_due[who] = -1
+    return None if before is None else self.level(0.0)[0] - before
 
 
 # -------------------------------------------------- the log as rows (for checkpoints)

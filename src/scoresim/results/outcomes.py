@@ -82,6 +82,7 @@ class OutcomeTable(Component):
     """Preallocated columns, one row per step; its state is the rows so far."""
 
     KEY = "outcomes"
+    STATE = (Array("data", axis=OTHER, mapping=True),)  # (the rows so far: :meth:`collect`)
 
     def __init__(self, scenario: Scenario, n_steps: int,
                  extra: tuple[declared.OutcomeColumn, ...] = ()):
@@ -108,7 +109,7 @@ class OutcomeTable(Component):
 
     def collect(self) -> dict:
         """The rows so far, one array per column (per day: kept as they are at a resize)."""
-        spec = Array("data", axis=OTHER, mapping=True)
+        spec = self.STATE[0]
         return {f"data.{col}": (values[:self.filled], spec)
                 for col, values in self.data.items()}
 
