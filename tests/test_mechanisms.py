@@ -38,13 +38,14 @@ def test_rules_add_and_cap_points():
     recs = records([0, 1, 2], ["share_conforming", "share_conforming", "critical_statement"],
                    [2, 30, 1], [social] * 3)
     share = sim.scenario.schemes["government"].rules[0].points
-    total, clean, _ = gov.rule_points(recs, sim.people, "voluntary", step=0)
+    total, clean, _, _ = gov.rules_part.rule_points(recs, sim.people, gov, "voluntary",
+                                                    step=0)
     assert total[0] == 2 * share    # per share
     assert total[1] == 20.0         # capped at 20 points per 30 days
     assert total[2] == -8.0         # a critical statement costs 8 points
     np.testing.assert_array_equal(total, clean)
     # A later step of the same period: person 1's cap is spent.
-    again, _, _ = gov.rule_points(recs, sim.people, "voluntary", step=1)
+    again, _, _, _ = gov.rules_part.rule_points(recs, sim.people, gov, "voluntary", step=1)
     assert again[1] == 0.0 and again[0] == 2 * share
 
 
@@ -70,7 +71,7 @@ def test_protest_rule_only_acts_in_its_region():
     who = np.concatenate([beijing, other])
     police = sim.sources.index["public_security"]
     recs = records(who, ["protest"] * 6, [1] * 6, [police] * 6)
-    total, _, _ = gov.rule_points(recs, sim.people, "voluntary", step=0)
+    total, _, _, _ = gov.rules_part.rule_points(recs, sim.people, gov, "voluntary", step=0)
     assert np.all(total[beijing] == -50.0)
     assert np.all(total[other] == 0.0)
 
