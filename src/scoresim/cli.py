@@ -316,9 +316,14 @@ def query(
     format_: Annotated[str, typer.Option("--format", help="table, csv or json")] = "table",
     limit: Annotated[int, typer.Option(help="print at most this many rows (0: all)")]
     = 1000,
+    timeout: Annotated[float, typer.Option(help="stop the query after this many seconds")]
+    = 60.0,
+    memory_limit: Annotated[str, typer.Option(
+        help="DuckDB's memory for the query, e.g. 500MB or 4GB (nothing spills to disk)")]
+    = "2GB",
 ) -> None:
-    """Query a run folder with SQL (DuckDB reads its parquet files in place; read-only).
-    docs/query.md has examples."""
+    """Query a run folder with SQL (DuckDB reads its parquet files in place; it can write
+    nothing and read nothing else). docs/query.md has examples."""
     import csv
     import json
 
@@ -329,7 +334,8 @@ def query(
             raise ScenarioError(f"--format: expected table, csv or json, got {format_!r}.")
         if limit < 0:
             raise ScenarioError(f"--limit: expected 0 or more, got {limit}.")
-        answer = run_query(folder, sql, limit or None)
+        answer = run_query(folder, sql, limit or None, timeout=timeout,
+                           memory_limit=memory_limit)
     except ScenarioError as exc:
         _fail(str(exc))
         return
@@ -343,11 +349,14 @@ def query(
     else:
         from rich.console import Console
         from rich.table import Table
+        from rich.text import Text
 
-        table = Table(*answer.columns)
+        table = Table()  # (cells as Text: a value such as '[/x]' is shown, not markup)
+        for name in answer.columns:
+            table.add_column(Text(name))
         for row in answer.rows:
-            table.add_row(*("" if x is None else f"{x:.6g}" if isinstance(x, float) else str(x)
-                            for x in row))
+            table.add_row(*(Text("" if x is None else f"{x:.6g}" if isinstance(x, float)
+                                 else str(x)) for x in row))
         Console(width=200).print(table)
     if answer.more:
         typer.echo(f"(first {limit:,} rows; --limit 0 prints all)", err=True)

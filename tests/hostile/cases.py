@@ -36,6 +36,8 @@ class Case:
     max_chars: int = 2000
     no_out: str | None = None
     """A path (with placeholders) that must not exist afterwards: nothing was written."""
+    after: Callable[[Path], None] | None = None
+    """Checks after the case (given the case's folder), e.g. that a file is unchanged."""
 
 
 # ------------------------------------------------------------------------- helpers
@@ -82,6 +84,26 @@ def _hold_lock(tmp: Path) -> None:
 
 
 _held: list[int] = []
+
+
+def _run_folder_intact(tmp: Path) -> None:
+    """The run folder's files are those its metadata lists, unchanged, and nothing was
+    written beside it or into a DuckDB temporary folder (./.tmp)."""
+    from scoresim.results.integrity import verify
+
+    run = tmp / "run"
+    verify(run, json.loads((run / "metadata.json").read_text(encoding="utf-8"))["sha256"])
+    extra = sorted(p.name for p in run.iterdir())
+    assert extra == sorted([*json.loads((run / "metadata.json").read_text())["sha256"],
+                            "metadata.json"]), extra
+    assert sorted(p.name for p in tmp.iterdir()) == ["run"], list(tmp.iterdir())
+
+
+def _link_table_outside(tmp: Path) -> None:
+    """people.parquet made a link to a table outside the run folder."""
+    (tmp / "outside.parquet").write_bytes((tmp / "run" / "people.parquet").read_bytes())
+    (tmp / "run" / "people.parquet").unlink()
+    (tmp / "run" / "people.parquet").symlink_to(tmp / "outside.parquet")
 
 SWEEP = """base = "{base}"
 people = 200
@@ -350,4 +372,33 @@ CASES = [
          "damaged sweep folder", {"o/sweep.json": "{}", "o/results.parquet": "not parquet"}),
     Case("sensitivity_not_a_sweep", ["sensitivity", "{run}", "--outcome", "x"], 2,
          "not a finished sweep folder"),
+    # ---- query: a connection that can open no file, bounded in time and memory
+    Case("query_explain_analyze_copy_over_a_table",
+         ["query", "{run}", "EXPLAIN ANALYZE COPY (SELECT 42 AS x) TO "
+                            "'{run}/outcomes.parquet' (FORMAT parquet)"], 2,
+         "file system operations are disabled", after=_run_folder_intact),
+    Case("query_copy_into_the_folder_and_tmp",
+         ["query", "{run}", "EXPLAIN ANALYZE COPY (SELECT 1 AS x) TO '.tmp/x.csv'"], 2,
+         "file system operations are disabled", after=_run_folder_intact),
+    Case("query_reads_etc_passwd", ["query", "{run}", "SELECT * FROM read_csv('/etc/passwd')"],
+         2, "file system operations are disabled", absent="root:", after=_run_folder_intact),
+    Case("query_reads_a_file_of_the_folder_by_path",
+         ["query", "{run}", "SELECT count(*) FROM read_parquet('{run}/people.parquet')"], 2,
+         "file system operations are disabled"),
+    Case("query_table_linked_outside", ["query", "{run}", "SELECT count(*) FROM people"], 2,
+         "people", setup=_link_table_outside),
+    Case("query_set_external_access", ["query", "{run}", "SET enable_external_access = true"],
+         2, "one SELECT statement"),
+    Case("query_unbounded_time", ["query", "{run}", "SELECT count(*) FROM range(1000000000000) "
+                                  "t1", "--timeout", "1"], 2, "stopped after 1 s (--timeout 1)"),
+    Case("query_unbounded_memory", ["query", "{run}", "SELECT list(range) FROM "
+                                    "range(2000000000)", "--memory-limit", "200MB"], 2,
+         "needs more memory than --memory-limit 200MB", after=_run_folder_intact),
+    Case("query_sort_spills_nothing", ["query", "{run}", "SELECT * FROM range(100000000) "
+                                       "ORDER BY random()", "--memory-limit", "100MB"], 2,
+         "needs more memory", after=_run_folder_intact),
+    Case("query_bad_memory_limit", ["query", "{run}", "SELECT 1", "--memory-limit", "lots"], 2,
+         "--memory-limit 'lots': expected a size"),
+    Case("query_rich_markup_in_a_value", ["query", "{run}", "SELECT '[/x]' AS \"[b]v\""], 0,
+         "[/x]"),
 ]
