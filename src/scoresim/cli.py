@@ -17,7 +17,7 @@ from typing import Annotated, Any
 
 import typer
 
-from scoresim.errors import ScenarioError, cut
+from scoresim.errors import ScenarioError, cut, shown
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Simulate social-scoring systems on synthetic societies.")
@@ -37,7 +37,7 @@ def _options(
 
 
 def _fail(message: str) -> None:
-    typer.echo(f"error: {message}", err=True)
+    typer.echo(f"error: {shown(message)}", err=True)
     raise typer.Exit(code=2)
 
 
@@ -522,7 +522,7 @@ def validate(
             typer.echo(f"ok: {name}")
         except ScenarioError as exc:
             bad += 1
-            typer.echo(f"error: {exc}", err=True)
+            typer.echo(f"error: {shown(str(exc))}", err=True)
     if bad:
         raise typer.Exit(code=2)
 
@@ -593,7 +593,11 @@ def main(argv: list[str] | None = None) -> None:
     except (KeyboardInterrupt, typer.Abort):
         code = 130
     except _usage_errors() as exc:
-        exc.show()
+        import io
+
+        text = io.StringIO()  # (the parser's message repeats arguments: shown escaped)
+        exc.show(file=text)
+        sys.stderr.write(shown(text.getvalue()))
         sys.exit(exc.exit_code)
     except ScenarioError as exc:
         _report(exc, str(exc))
@@ -605,7 +609,7 @@ def main(argv: list[str] | None = None) -> None:
                 "please report it)")
         sys.exit(2 if known else 1)
     if code == 130:
-        typer.echo(f"interrupted: {_state['interrupted']}", err=True)
+        typer.echo(f"interrupted: {shown(_state['interrupted'])}", err=True)
     sys.exit(code if isinstance(code, int) else 0)
 
 
@@ -639,7 +643,7 @@ def _report(exc: BaseException, line: str) -> None:
         import traceback
 
         traceback.print_exception(exc)
-    typer.echo(f"error: {line}", err=True)
+    typer.echo(f"error: {shown(line)}", err=True)
 
 
 if __name__ == "__main__":
