@@ -33,6 +33,8 @@ META_MAX_BYTES = 16 << 20
 MAX_KEY_PARTS = 32
 #: Arrays and inline tables inside one another.
 MAX_NESTING = 32
+#: Characters of one number (a 30,000-digit integer takes the parser seconds).
+MAX_NUMBER_CHARS = 64
 #: Person ids are 32-bit.
 MAX_PEOPLE = 2**31 - 1
 #: A century of days: the outcome table has a row per day.
@@ -117,9 +119,13 @@ _STRINGS = {  # (a multi-line string may end in up to two quotes before its clos
 }
 
 
+_LONG_WORD = re.compile(rf"[0-9A-Za-z_]{{{MAX_NUMBER_CHARS + 1},}}")
+
+
 def check_toml_shape(text: str, where: str) -> None:
-    """Refuse TOML whose keys have more than :data:`MAX_KEY_PARTS` dotted parts or whose
-    arrays and inline tables nest deeper than :data:`MAX_NESTING`, before it is parsed.
+    """Refuse TOML whose keys have more than :data:`MAX_KEY_PARTS` dotted parts, whose
+    arrays and inline tables nest deeper than :data:`MAX_NESTING`, or that holds a number
+    of more than :data:`MAX_NUMBER_CHARS` characters, before it is parsed.
 
     A scan of the text, not a parser: strings and comments are skipped, brackets counted,
     dots counted only where a key stands. Text it cannot follow (an unclosed string) is
@@ -128,6 +134,14 @@ def check_toml_shape(text: str, where: str) -> None:
     key, parts, i, n = True, 1, 0, len(text)
     while i < n:
         m = _SPECIAL.search(text, i)
+        end = n if m is None else m.start()
+        if not key and end - i > MAX_NUMBER_CHARS:  # (a value outside strings: a number)
+            w = _LONG_WORD.search(text, i, end)
+            if w is not None:
+                line = text.count("\n", 0, w.start()) + 1
+                raise ScenarioError(f"{where}, line {line}: a number of more than "
+                                    f"{MAX_NUMBER_CHARS} characters "
+                                    f"({len(w.group()):,}); numbers of a scenario have a few.")
         if m is None:
             return
         j, c = m.start(), m.group()

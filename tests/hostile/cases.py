@@ -162,7 +162,7 @@ CASES = [
          {"s.toml": "a = " + "[" * 50_000 + "]" * 50_000 + "\n"}),
     Case("deep_inline_tables", ["validate", "s.toml"], 2, "nested more than 32 deep",
          {"s.toml": "a = " + "{b = " * 200 + "1" + "}" * 200 + "\n"}),
-    Case("integer_of_5000_digits", ["validate", "s.toml"], 2, "not valid TOML",
+    Case("integer_of_5000_digits", ["validate", "s.toml"], 2, "a number of more than 64",
          {"s.toml": SEED + "seed = " + "9" * 5000 + "\n"}),
     Case("file_over_the_cap", ["validate", "s.toml"], 2, "at most 1.0 MiB is read",
          {"s.toml": SEED + "# " + "x" * (1 << 20) + "\n"}),
