@@ -372,6 +372,18 @@ CASES = [
          "damaged sweep folder", {"o/sweep.json": "{}", "o/results.parquet": "not parquet"}),
     Case("sensitivity_not_a_sweep", ["sensitivity", "{run}", "--outcome", "x"], 2,
          "not a finished sweep folder"),
+    # ---- control characters and long paths in messages
+    Case("osc52_in_a_value", ["validate", "s.toml"], 2, "got \\x1b]52;c;aGVsbG8=\\x07.",
+         {"s.toml": SEED + '[people]\ncount = "\\u001b]52;c;aGVsbG8=\\u0007"\n'},
+         absent="\x1b"),
+    Case("escape_in_a_file_name", ["validate", "\x1b[2J\x1b]0;x\x07.toml"], 2,
+         "\\x1b[2J\\x1b]0;x\\x07.toml: no such preset", absent="\x1b"),
+    Case("escape_in_a_set_key", ["show", "seed", "--set", "x\x1b[31m\u202e=1"], 2,
+         "unknown key `x\\x1b[31m\\u202e`", absent="\x1b"),
+    Case("escape_in_an_option", ["run", "seed", "--people", "\x1b]52;c;x\x07"], 2,
+         "Invalid value for '--people'", absent="\x1b"),
+    Case("long_path_is_cut", ["report", "x" * 250 + "/" + "y" * 250], 2,
+         "(302 more characters) no such run or comparison folder", absent="y" * 100),
     # ---- query: a connection that can open no file, bounded in time and memory
     Case("query_explain_analyze_copy_over_a_table",
          ["query", "{run}", "EXPLAIN ANALYZE COPY (SELECT 42 AS x) TO "
