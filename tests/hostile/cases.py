@@ -99,6 +99,97 @@ def _run_folder_intact(tmp: Path) -> None:
     assert sorted(p.name for p in tmp.iterdir()) == ["run"], list(tmp.iterdir())
 
 
+_checkpoints: list[Path] = []
+
+
+def _checkpoint(change: Callable[[Path], None] | None = None) -> Callable[[Path], None]:
+    """A setup: a small checkpoint copied to ``{tmp}/ck`` (made once, 200 people of seed at
+    its third day), then changed."""
+
+    def setup(tmp: Path) -> None:
+        import datetime as dt
+        import shutil
+        import tempfile
+
+        if not _checkpoints:
+            from scoresim import Sim, load_scenario
+
+            sc = load_scenario("seed")
+            folder = Path(tempfile.mkdtemp(prefix="hostile-ck-")) / "ck"
+            Sim(sc, seed=1, people=200, days=6).run(
+                checkpoints={sc.start + dt.timedelta(days=2): folder})
+            _checkpoints.append(folder)
+        shutil.copytree(_checkpoints[0], tmp / "ck")
+        if change is not None:
+            change(tmp / "ck")
+
+    return setup
+
+
+def _resign(ck: Path, name: str = "state.npz") -> None:
+    """Record a file's new SHA-256 in checkpoint.json (a checkpoint made to deceive, not
+    one damaged by accident)."""
+    import hashlib
+
+    digest = hashlib.sha256((ck / name).read_bytes()).hexdigest()
+    _edit_json(ck / "checkpoint.json", lambda m: m["sha256"].update({name: digest}))
+
+
+def _inflated_state(ck: Path) -> None:
+    """state.npz: one deflated array of 256 MiB of zeros (a few hundred KB on disk), its
+    hash recorded: larger than 200 people's checkpoint can be."""
+    import zipfile
+
+    from numpy.lib import format as npy
+
+    (ck / "state.npz").unlink()
+    n = (256 << 20) // 8
+    with zipfile.ZipFile(ck / "state.npz", "w", zipfile.ZIP_DEFLATED) as z, \
+            z.open("people.age_days.npy", "w", force_zip64=True) as f:
+        npy.write_array_header_1_0(f, {"descr": "<f8", "fortran_order": False, "shape": (n,)})
+        block = bytes(16 << 20)
+        for _ in range(n * 8 // len(block)):
+            f.write(block)
+    _resign(ck)
+
+
+def _lying_header(ck: Path) -> None:
+    """state.npz: an array whose header claims 10^12 values, its hash recorded."""
+    import zipfile
+
+    from numpy.lib import format as npy
+
+    (ck / "state.npz").unlink()
+    with zipfile.ZipFile(ck / "state.npz", "w") as z, z.open("x.npy", "w") as f:
+        npy.write_array_header_1_0(f, {"descr": "<f8", "fortran_order": False,
+                                       "shape": (10**12,)})
+        f.write(bytes(64))
+    _resign(ck)
+
+
+def _flip_a_byte(ck: Path) -> None:
+    """One byte of an array's values in state.npz changed (the zip stays readable)."""
+    data = bytearray((ck / "state.npz").read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    (ck / "state.npz").write_bytes(bytes(data))
+
+
+def _sparse(name: str, size: int) -> Callable[[Path], None]:
+    def change(ck: Path) -> None:
+        with open(ck / name, "r+b") as f:
+            f.truncate(size)
+
+    return change
+
+
+def _replace_with_fifo(name: str) -> Callable[[Path], None]:
+    def change(ck: Path) -> None:
+        (ck / name).unlink()
+        os.mkfifo(ck / name)
+
+    return change
+
+
 def _link_table_outside(tmp: Path) -> None:
     """people.parquet made a link to a table outside the run folder."""
     (tmp / "outside.parquet").write_bytes((tmp / "run" / "people.parquet").read_bytes())
@@ -372,6 +463,44 @@ CASES = [
          "damaged sweep folder", {"o/sweep.json": "{}", "o/results.parquet": "not parquet"}),
     Case("sensitivity_not_a_sweep", ["sensitivity", "{run}", "--outcome", "x"], 2,
          "not a finished sweep folder"),
+    # ---- checkpoints: read under the rules of run folders
+    Case("checkpoint_state_fifo", ["run", "--from", "ck", "--out", "o", "--quiet"], 2,
+         "state must be a regular file, not a pipe",
+         setup=_checkpoint(_replace_with_fifo("state.npz")), no_out="{tmp}/o"),
+    Case("checkpoint_scenario_fifo", ["run", "--from", "ck", "--out", "o", "--quiet"], 2,
+         "scenario must be a regular file, not a pipe",
+         setup=_checkpoint(_replace_with_fifo("scenario.toml")), no_out="{tmp}/o"),
+    Case("checkpoint_json_fifo", ["run", "--from", "ck", "--out", "o", "--quiet"], 2,
+         "checkpoint file must be a regular file, not a pipe",
+         setup=_checkpoint(_replace_with_fifo("checkpoint.json")), no_out="{tmp}/o"),
+    Case("checkpoint_json_sparse_1gib", ["run", "--from", "ck", "--out", "o", "--quiet"], 2,
+         "checkpoint file is 1.0 GiB; at most 16.0 MiB is read",
+         setup=_checkpoint(_sparse("checkpoint.json", GIB)), no_out="{tmp}/o"),
+    Case("checkpoint_state_sparse_1gib", ["run", "--from", "ck", "--out", "o", "--quiet"], 2,
+         "checkpoint's state is 1.0 GiB; at most",
+         setup=_checkpoint(_sparse("state.npz", GIB)), no_out="{tmp}/o"),
+    Case("checkpoint_state_inflated", ["run", "--from", "ck", "--out", "o", "--quiet"], 2,
+         "arrays take more than 64.7 MiB once unpacked",
+         setup=_checkpoint(_inflated_state), no_out="{tmp}/o"),
+    Case("checkpoint_state_header_lies", ["run", "--from", "ck", "--out", "o", "--quiet"], 2,
+         "its header does not match its size", setup=_checkpoint(_lying_header),
+         no_out="{tmp}/o"),
+    Case("checkpoint_state_changed", ["run", "--from", "ck", "--out", "o", "--quiet"], 2,
+         "state.npz: damaged checkpoint: changed since it was written",
+         setup=_checkpoint(_flip_a_byte), no_out="{tmp}/o"),
+    Case("checkpoint_scenario_changed", ["run", "--from", "ck", "--out", "o", "--quiet"], 2,
+         "scenario.toml: damaged checkpoint: changed since it was written",
+         setup=_checkpoint(lambda ck: (ck / "scenario.toml").write_text(
+             (ck / "scenario.toml").read_text().replace("friend_weight = 0.2",
+                                                        "friend_weight = 0.3"))),
+         no_out="{tmp}/o"),
+    Case("checkpoint_without_hashes", ["run", "--from", "ck", "--out", "o", "--quiet"], 2,
+         "expected the SHA-256 of state.npz and scenario.toml",
+         setup=_checkpoint(lambda ck: _edit_json(ck / "checkpoint.json",
+                                                 lambda m: m.pop("sha256"))),
+         no_out="{tmp}/o"),
+    Case("checkpoint_ok", ["run", "--from", "ck", "--out", "o", "--quiet"], 0, "wrote o",
+         setup=_checkpoint()),
     # ---- control characters and long paths in messages
     Case("osc52_in_a_value", ["validate", "s.toml"], 2, "got \\x1b]52;c;aGVsbG8=\\x07.",
          {"s.toml": SEED + '[people]\ncount = "\\u001b]52;c;aGVsbG8=\\u0007"\n'},
