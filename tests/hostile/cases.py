@@ -190,6 +190,37 @@ def _replace_with_fifo(name: str) -> Callable[[Path], None]:
     return change
 
 
+def _dead_pid() -> int:
+    """The id of a process that has ended (reused only after the kernel's pid_max)."""
+    import subprocess
+
+    proc = subprocess.Popen(["true"])
+    proc.wait()
+    return proc.pid
+
+
+def _partials(tmp: Path) -> None:
+    """A partial folder of an ended process, one of a live one (this process), and a
+    sweep's partial file of an ended process two folders down."""
+    dead = _dead_pid()
+    (tmp / f"old.partial-{dead}").mkdir()
+    (tmp / f"old.partial-{dead}" / "outcomes.parquet").write_bytes(b"half")
+    (tmp / f"busy.partial-{os.getpid()}").mkdir()
+    (tmp / "sw" / "runs").mkdir(parents=True)
+    (tmp / "sw" / "runs" / f"k.parquet.partial-{dead}").write_bytes(b"half")
+
+
+def _cleaned(tmp: Path) -> None:
+    assert not list(tmp.glob("old.partial-*")) and not list(tmp.glob("sw/runs/*.partial-*"))
+    assert (tmp / f"busy.partial-{os.getpid()}").is_dir(), "a live process's folder went"
+
+
+def _kept(tmp: Path) -> None:
+    assert len(list(tmp.glob("old.partial-*"))) == 1
+    assert len(list(tmp.glob("sw/runs/*.partial-*"))) == 1
+    assert (tmp / f"busy.partial-{os.getpid()}").is_dir()
+
+
 def _link_table_outside(tmp: Path) -> None:
     """people.parquet made a link to a table outside the run folder."""
     (tmp / "outside.parquet").write_bytes((tmp / "run" / "people.parquet").read_bytes())
@@ -501,6 +532,19 @@ CASES = [
          no_out="{tmp}/o"),
     Case("checkpoint_ok", ["run", "--from", "ck", "--out", "o", "--quiet"], 0, "wrote o",
          setup=_checkpoint()),
+    # ---- partial folders of processes that ended: named, cleaned
+    Case("run_names_stale_partials", ["run", "seed", "--people", "50", "--days", "2",
+                                      "--quiet", "--out", "o"], 0,
+         "of processes that have ended: old.partial-", setup=_partials, after=_kept),
+    Case("run_names_stale_partials_and_the_command", ["run", "seed", "--people", "50",
+                                                      "--days", "2", "--quiet", "--out",
+                                                      "o"], 0,
+         "; remove them with: scoresim clean .", setup=_partials, absent="busy.partial"),
+    Case("clean_removes_only_those_of_ended_processes", ["clean", "."], 0,
+         "removed old.partial-", setup=_partials, after=_cleaned, absent="busy.partial"),
+    Case("clean_dry_run_removes_nothing", ["clean", ".", "--dry-run"], 0,
+         "would remove sw/runs/k.parquet.partial-", setup=_partials, after=_kept),
+    Case("clean_missing_folder", ["clean", "nowhere"], 2, "nowhere: no such folder"),
     # ---- control characters and long paths in messages
     Case("osc52_in_a_value", ["validate", "s.toml"], 2, "got \\x1b]52;c;aGVsbG8=\\x07.",
          {"s.toml": SEED + '[people]\ncount = "\\u001b]52;c;aGVsbG8=\\u0007"\n'},
