@@ -1,5 +1,5 @@
 """Command line: ``scoresim run | compare | sweep | calibrate | report | query | explain |
-sensitivity | scenarios | show | validate | validation | odd | app``.
+sensitivity | clean | scenarios | show | validate | validation | odd | app``.
 
 The edge (:func:`main`): bad input ends with one paragraph on stderr naming the file or
 argument and what was expected, and exit status 2; decoding, recursion, overflow, file
