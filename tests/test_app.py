@@ -88,6 +88,60 @@ def test_upload_error_names_the_line():
     assert "mine.toml, line 4" in str(err.value)
 
 
+HOSTILE_UPLOADS = [
+    ("a" + ".a" * 31_999 + " = 1\n", "more than 32 dotted parts"),  # 64 KiB, 32,000 parts
+    ("a = " + "[" * 20_000 + "]" * 20_000 + "\n", "nested more than 32 deep"),
+    ('extends = "seed"\nseed = ' + "9" * 30_000 + "\n", "a number of more than 64"),
+    ('extends = "seed"\ndescription = """' + "x" * 100 + "\n", "not valid TOML"),
+]
+
+
+@pytest.mark.parametrize("text, expected", HOSTILE_UPLOADS,
+                         ids=["dotted_key_32000_parts", "arrays_20000_deep",
+                              "integer_30000_digits", "unclosed_string"])
+def test_hostile_uploads_are_refused_before_parsing_quickly_and_small(text, expected):
+    """Each refused in well under a second with a few MB at most (a 64 KiB dotted key took
+    the server 4 GB when it was parsed before its shape was checked)."""
+    import time
+    import tracemalloc
+
+    data = text.encode()
+    assert len(data) <= MAX_UPLOAD_BYTES
+    tracemalloc.start()
+    t0 = time.monotonic()
+    try:
+        with pytest.raises(ScenarioError) as err:
+            Base.of_upload(data, "mine.toml")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert time.monotonic() - t0 < 1.0
+    assert peak < 20 << 20, f"{peak:,} bytes"
+    assert expected in str(err.value) and "mine.toml" in str(err.value)
+
+
+@pytest.mark.parametrize("text, expected", HOSTILE_UPLOADS[:3])
+def test_every_refused_upload_is_shown_in_the_page(text, expected, monkeypatch):
+    """The refusal is in the chooser's error area (not only the server's log), escaped, and
+    the scenario before it stays; an error of any kind is shown too."""
+    from types import SimpleNamespace
+
+    from scoresim.app import page
+
+    chooser = page.RegimeChooser("A", "seed")
+    chooser._on_upload(SimpleNamespace(new=text.encode()))
+    assert chooser.error.visible and expected in chooser.error.object
+    assert "scenario refused" in chooser.error.object and chooser.base.preset == "seed"
+
+    def broken(data, filename):
+        raise RuntimeError("\x1b]52;c;x\x07 boom")
+
+    monkeypatch.setattr(page.Base, "of_upload", broken)
+    chooser._on_upload(SimpleNamespace(new=b"x = 1\n"))
+    assert chooser.error.visible and "could not be read" in chooser.error.object
+    assert "\x1b" not in chooser.error.object and "\\x1b]52" in chooser.error.object
+
+
 # ----------------------------------------------------------------------------- knobs
 
 

@@ -84,3 +84,5 @@ def test_hostile_case(case: Case, tmp_path, monkeypatch, capsys, request):
         gone = Path(case.no_out.format(tmp=tmp_path, run=run))
         assert not gone.exists(), f"{gone} was written"
         assert not list(gone.parent.glob(f"{gone.name}.partial-*")), "a partial folder remains"
+    if case.after is not None:
+        case.after(tmp_path)

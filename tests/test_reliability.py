@@ -335,6 +335,52 @@ def test_ctrl_c_says_what_was_kept_and_exits_130(tmp_path):
     assert not out.exists() and not partial.exists()
 
 
+@pytest.mark.parametrize("name, code", [("SIGTERM", 143), ("SIGHUP", 129)])
+def test_sigterm_and_sighup_are_handled_like_ctrl_c(tmp_path, name, code):
+    """A run sent SIGTERM (a system's shutdown, a batch system's time limit) or SIGHUP (its
+    terminal closed) removes its partial folder and exits 128 + the signal."""
+    out = tmp_path / "run"
+    proc = subprocess.Popen([sys.executable, "-m", "scoresim.cli", "run", "seed", "--people",
+                             "200000", "--days", "2000", "--quiet", "--out", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    partial = tmp_path / f"run.partial-{proc.pid}"
+    try:
+        deadline = time.monotonic() + 60
+        while not partial.exists() and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.1)
+        assert partial.exists(), "the output folder was not claimed before the work"
+        time.sleep(1.0)
+        proc.send_signal(getattr(signal, name))
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == code, err
+    assert f"interrupted by {name}: nothing was written" in err and "Traceback" not in err
+    assert not out.exists() and not partial.exists()
+
+
+def test_ctrl_c_stops_a_query_within_a_second(run_folder):
+    """A query that would run for minutes ends within a second of Ctrl-C, exit 130 (DuckDB
+    ignored it for 30 s and more when the query ran in the main thread)."""
+    proc = subprocess.Popen([sys.executable, "-m", "scoresim.cli", "query", str(run_folder),
+                             "SELECT count(*) FROM range(1000000000000) t1", "--timeout",
+                             "300"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(8.0)  # (started, and the query under way)
+        assert proc.poll() is None, proc.communicate()
+        t0 = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+        waited = time.monotonic() - t0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130 and "Traceback" not in err, err
+    assert "interrupted: nothing was written" in err
+    assert waited < 1.0, f"{waited:.1f} s after Ctrl-C"
+
+
 # --------------------------------------------------------------- TOML scan
 
 

@@ -1,23 +1,26 @@
 """Command line: ``scoresim run | compare | sweep | calibrate | report | query | explain |
-sensitivity | scenarios | show | validate | validation | odd | app``.
+sensitivity | clean | scenarios | show | validate | validation | odd | app``.
 
 The edge (:func:`main`): bad input ends with one paragraph on stderr naming the file or
 argument and what was expected, and exit status 2; decoding, recursion, overflow, file
 system, Arrow, JSON and TOML errors alike (:func:`scoresim.errors.one_line`). A traceback
-only with ``--debug``. Ctrl-C prints ``interrupted: ...`` (what was kept) and exits 130.
+only with ``--debug``. Ctrl-C prints ``interrupted: ...`` (what was kept) and exits 130;
+SIGTERM and SIGHUP are handled alike (exit 143 and 129).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import sys
 import tomllib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from scoresim.errors import ScenarioError, cut
+from scoresim.errors import ScenarioError, cut, shown
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Simulate social-scoring systems on synthetic societies.")
@@ -37,7 +40,7 @@ def _options(
 
 
 def _fail(message: str) -> None:
-    typer.echo(f"error: {message}", err=True)
+    typer.echo(f"error: {shown(message)}", err=True)
     raise typer.Exit(code=2)
 
 
@@ -49,6 +52,20 @@ def _new_folder(out: Path | None, name: str) -> Path:
         raise ScenarioError(f"{out}: the output folder exists already; choose another --out "
                             "or remove it.")
     return out
+
+
+def _name_stale_partials(out: Path) -> None:
+    """A warning naming partial folders beside ``out`` of processes that have ended."""
+    from scoresim.results.outdir import stale_partials
+
+    folder = out.parent
+    stale = stale_partials(folder)
+    if stale:
+        names = ", ".join(str(p) for p in stale[:3]) + (
+            f" and {len(stale) - 3:,} more" if len(stale) > 3 else "")
+        typer.echo(shown(f"warning: {len(stale):,} unfinished output folder(s) of processes "
+                         f"that have ended: {names}; remove them with: scoresim clean "
+                         f"{folder}"), err=True)
 
 
 def parse_sets(items: list[str]) -> dict[str, Any]:
@@ -158,8 +175,9 @@ def run(
             sim = Sim.from_state(from_, sets, engine=engine)
             sc = sim.scenario
         out = _new_folder(out, f"{sc.name}-seed{sc.seed}")
+        _name_stale_partials(out)
         claimed = OutputFolder(out)  # (created and checked before any work)
-        with claimed:
+        with claimed, _stopped_at_once(claimed):
             if from_ is None:
                 sim = Sim(sc, base_dir=base, trace=trace, trace_ids=ids, engine=engine)
             checkpoints = {d: claimed.tmp / f"checkpoint-{d}" for d in dates}
@@ -277,8 +295,9 @@ def compare(
                        f"differ in {', '.join(differ)}): the effects mix the policy with the "
                        "society.", err=True)
         out = _new_folder(out, f"compare-{sa.name}-vs-{sb.name}")
+        _name_stale_partials(out)
         claimed = OutputFolder(out)  # (created and checked before any work)
-        with claimed:
+        with claimed, _stopped_at_once(claimed):
             typer.echo(f"comparing {sb.name} against {sa.name}: {replicates} seeds ...",
                        err=True)
             result = run_compare(sa, sb, replicates, people, days, seed, workers,
@@ -316,9 +335,14 @@ def query(
     format_: Annotated[str, typer.Option("--format", help="table, csv or json")] = "table",
     limit: Annotated[int, typer.Option(help="print at most this many rows (0: all)")]
     = 1000,
+    timeout: Annotated[float, typer.Option(help="stop the query after this many seconds")]
+    = 60.0,
+    memory_limit: Annotated[str, typer.Option(
+        help="DuckDB's memory for the query, e.g. 500MB or 4GB (nothing spills to disk)")]
+    = "2GB",
 ) -> None:
-    """Query a run folder with SQL (DuckDB reads its parquet files in place; read-only).
-    docs/query.md has examples."""
+    """Query a run folder with SQL (DuckDB reads its parquet files in place; it can write
+    nothing and read nothing else). docs/query.md has examples."""
     import csv
     import json
 
@@ -329,7 +353,8 @@ def query(
             raise ScenarioError(f"--format: expected table, csv or json, got {format_!r}.")
         if limit < 0:
             raise ScenarioError(f"--limit: expected 0 or more, got {limit}.")
-        answer = run_query(folder, sql, limit or None)
+        answer = run_query(folder, sql, limit or None, timeout=timeout,
+                           memory_limit=memory_limit)
     except ScenarioError as exc:
         _fail(str(exc))
         return
@@ -343,11 +368,14 @@ def query(
     else:
         from rich.console import Console
         from rich.table import Table
+        from rich.text import Text
 
-        table = Table(*answer.columns)
+        table = Table()  # (cells as Text: a value such as '[/x]' is shown, not markup)
+        for name in answer.columns:
+            table.add_column(Text(name))
         for row in answer.rows:
-            table.add_row(*("" if x is None else f"{x:.6g}" if isinstance(x, float) else str(x)
-                            for x in row))
+            table.add_row(*(Text("" if x is None else f"{x:.6g}" if isinstance(x, float)
+                                 else str(x)) for x in row))
         Console(width=200).print(table)
     if answer.more:
         typer.echo(f"(first {limit:,} rows; --limit 0 prints all)", err=True)
@@ -476,6 +504,30 @@ def app_(
 
 
 @app.command()
+def clean(
+    folder: Annotated[Path, typer.Argument(help="the folder of run folders (default: runs)")]
+    = Path("runs"),
+    dry_run: Annotated[bool, typer.Option(help="list them; remove nothing")] = False,
+) -> None:
+    """Remove the partial folders (NAME.partial-PID) that killed runs, comparisons and
+    sweeps left in FOLDER and below: only those whose process has ended on this machine."""
+    from scoresim.results.outdir import remove_partial, stale_partials
+
+    if not folder.is_dir():
+        _fail(f"{folder}: no such folder.")
+    stale = stale_partials(folder, recursive=True)
+    for path in stale:
+        if not dry_run:
+            try:
+                remove_partial(path)
+            except OSError as exc:
+                _fail(f"{path}: cannot be removed: {exc.strerror or exc}.")
+        typer.echo(shown(f"{'would remove' if dry_run else 'removed'} {path}"))
+    if not stale:
+        typer.echo(shown(f"{folder}: no partial folders of ended processes."))
+
+
+@app.command()
 def scenarios() -> None:
     """List the shipped presets."""
     from scoresim.scenario.loading import load_scenario, preset_names
@@ -513,7 +565,7 @@ def validate(
             typer.echo(f"ok: {name}")
         except ScenarioError as exc:
             bad += 1
-            typer.echo(f"error: {exc}", err=True)
+            typer.echo(f"error: {shown(str(exc))}", err=True)
     if bad:
         raise typer.Exit(code=2)
 
@@ -571,20 +623,150 @@ def odd(
         typer.echo(f"wrote {out}")
 
 
+class Stopped(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, raised where Ctrl-C's KeyboardInterrupt would be: the same paths
+    remove partial folders and stop workers; the exit status is 128 + the signal."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _stop(signum: int, frame) -> None:
+    if _state.get("signal") is not None:  # (a second signal does not cut the clean-up short)
+        return
+    _state["signal"] = signum  # (typer turns the exception into exit status 130)
+    if _state.get("at_once") is not None:
+        _stop_at_once(signum, _state["at_once"])
+    raise Stopped(signum)
+
+
+def _stop_at_once(signum: int, clean_up) -> None:
+    """Remove the partial output folder, say so and exit, from the signal handler itself:
+    no exception is sent unwinding through compiled code, the compiler and the thread
+    pool (one raised there crashed or hung the process now and then)."""
+    import os
+    import signal
+
+    try:
+        kept = clean_up()
+        by = "" if signum == signal.SIGINT else f" by {signal.Signals(signum).name}"
+        if sys.stdout.isatty():  # (the progress bar hid the cursor)
+            sys.stdout.write("\x1b[?25h\n")
+        sys.stdout.flush()
+        sys.stderr.write(f"interrupted{by}: {shown(kept)}\n")
+        sys.stderr.flush()
+    except BaseException:  # noqa: BLE001  (a closed terminal: exit all the same)
+        pass
+    finally:
+        os._exit(128 + signum)
+
+
+@contextlib.contextmanager
+def _stopped_at_once(claimed) -> Iterator[None]:
+    """Within: Ctrl-C, SIGTERM and SIGHUP remove the claimed partial folder
+    (``outdir.OutputFolder``) and end the process at once, exit 128 + the signal."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def clean_up() -> str:
+        if claimed.committed:
+            return f"{claimed.out} was written"
+        claimed.discard()
+        return "nothing was written"
+
+    _state["at_once"] = clean_up
+    before = signal.signal(signal.SIGINT, _stop)
+    try:
+        yield
+    finally:
+        _state["at_once"] = None
+        signal.signal(signal.SIGINT, before)
+
+
+def _signal_handlers() -> dict:
+    """SIGTERM and SIGHUP handled like Ctrl-C while a command runs (main thread only)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    before = {}
+    for name in ("SIGTERM", "SIGHUP"):
+        sig = getattr(signal, name, None)
+        if sig is not None:
+            before[sig] = signal.signal(sig, _stop)
+    return before
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """``exc`` and the exceptions it was raised from or during (at most 20)."""
+    out, todo = [], [exc]
+    while todo and len(out) < 20:
+        e = todo.pop(0)
+        if e is not None and all(e is not o for o in out):
+            out.append(e)
+            todo += [e.__cause__, e.__context__]
+    return out
+
+
+def _interruption(exc: BaseException) -> int | None:
+    """The signal that stopped the command, if ``exc`` came of one: a Stopped or Ctrl-C's
+    KeyboardInterrupt (130), perhaps wrapped by the parser in an Abort or by a compiled
+    function in a SystemError ("returned a result with an exception set")."""
+    import signal
+
+    chain = _chain(exc)
+    for e in chain:
+        if isinstance(e, Stopped):
+            return e.signum
+    if any(isinstance(e, KeyboardInterrupt) for e in chain) or isinstance(exc, typer.Abort):
+        return int(signal.SIGINT)
+    return None
+
+
 def main(argv: list[str] | None = None) -> None:
     """The edge: run the command line and turn every error into one line and an exit
-    status (2 for input, 130 for Ctrl-C, 1 for a fault of scoresim's own)."""
+    status (2 for input, 130 for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP, 1 for a fault
+    of scoresim's own)."""
+    import signal
+
+    before = _signal_handlers()
+    try:
+        _main(argv)
+    finally:
+        for sig, handler in before.items():
+            signal.signal(sig, handler)
+
+
+def _main(argv: list[str] | None) -> None:
+    import signal
 
     from scoresim.errors import one_line
 
     args = list(sys.argv[1:] if argv is None else argv)
-    _state.update(debug="--debug" in args, interrupted="nothing was written")
+    _state.update(debug="--debug" in args, interrupted="nothing was written", signal=None,
+                  at_once=None)
+    stopped_by = None
     try:
         code = app(args=args, prog_name="scoresim", standalone_mode=False)
-    except (KeyboardInterrupt, typer.Abort):
-        code = 130
+    except (KeyboardInterrupt, typer.Abort, SystemError) as exc:
+        stopped_by = _state["signal"] or _interruption(exc)
+        if stopped_by is None:  # (a SystemError of its own)
+            _report(exc, f"internal error: {one_line(exc)} (run with --debug for the "
+                         "traceback; please report it)")
+            sys.exit(1)
+        code = 128 + stopped_by
     except _usage_errors() as exc:
-        exc.show()
+        import io
+
+        text = io.StringIO()  # (the parser's message repeats arguments: shown escaped)
+        exc.show(file=text)
+        sys.stderr.write(shown(text.getvalue()))
         sys.exit(exc.exit_code)
     except ScenarioError as exc:
         _report(exc, str(exc))
@@ -595,8 +777,14 @@ def main(argv: list[str] | None = None) -> None:
                 f"internal error: {one_line(exc)} (run with --debug for the traceback; "
                 "please report it)")
         sys.exit(2 if known else 1)
+    stopped_by = _state["signal"] or stopped_by
+    if stopped_by is not None:
+        code = 128 + stopped_by
     if code == 130:
-        typer.echo(f"interrupted: {_state['interrupted']}", err=True)
+        typer.echo(f"interrupted: {shown(_state['interrupted'])}", err=True)
+    elif stopped_by is not None:
+        typer.echo(f"interrupted by {signal.Signals(stopped_by).name}: "
+                   f"{shown(_state['interrupted'])}", err=True)
     sys.exit(code if isinstance(code, int) else 0)
 
 
@@ -630,7 +818,7 @@ def _report(exc: BaseException, line: str) -> None:
         import traceback
 
         traceback.print_exception(exc)
-    typer.echo(f"error: {line}", err=True)
+    typer.echo(f"error: {shown(line)}", err=True)
 
 
 if __name__ == "__main__":

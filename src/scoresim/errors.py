@@ -8,21 +8,61 @@ into such a message too.
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 #: The longest piece of user input an error message repeats.
 CUT = 80
+#: The longest run of characters without a space a message shows (a path, a value).
+WORD = 200
 
 
 class ScenarioError(ValueError):
     """A scenario (file, preset name, override or option) that cannot be run, explained."""
 
 
+def _escape_char(c: str) -> str:
+    n = ord(c)
+    return f"\\x{n:02x}" if n < 0x100 else f"\\u{n:04x}" if n < 0x10000 else f"\\U{n:08x}"
+
+
+def _unsafe(c: str) -> bool:
+    """Characters a terminal may act on instead of showing: C0 and C1 controls (ESC starts
+    escape sequences, OSC 52 writes the clipboard), DEL, format characters (bidirectional
+    overrides) and line or paragraph separators."""
+    return unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp")
+
+
+def escape(text: str, keep: str = "") -> str:
+    """``text`` with every control or format character (but those in ``keep``) written as
+    an escape, ``\\x1b``: input echoed in a message can move no cursor and write no
+    clipboard."""
+    if text.isprintable() and not any(_unsafe(c) for c in text if not c.isascii()):
+        return text
+    return "".join(_escape_char(c) if c not in keep and _unsafe(c) else c for c in text)
+
+
 def cut(text: object, limit: int = CUT) -> str:
     """``text`` (or its repr for non-strings) cut to ``limit`` characters, with the length
-    of what was left out: error messages never echo long input."""
+    of what was left out, and its control characters escaped (:func:`escape`): error
+    messages never echo long input, nor input a terminal would act on."""
     s = text if isinstance(text, str) else repr(text)
     if len(s) <= limit:
-        return s
-    return f"{s[:limit]}... ({len(s) - limit:,} more characters)"
+        return escape(s)
+    return f"{escape(s[:limit])}... ({len(s) - limit:,} more characters)"
+
+
+_LONG_WORD = re.compile(rf"\S{{{WORD + 1},}}")
+
+
+def shown(message: str) -> str:
+    """A message as the edge prints it (the command line, the app's page): control
+    characters escaped, line breaks kept, and every run of more than :data:`WORD`
+    characters without a space (a long path, a value not cut where it was put into the
+    message) cut to :data:`WORD`, whatever part of the code wrote it."""
+    message = escape(message, keep="\n\t")
+    return _LONG_WORD.sub(lambda m: f"{m[0][:WORD]}... ({len(m[0]) - WORD:,} more characters)",
+                          message)
 
 
 def one_line(exc: BaseException) -> str:

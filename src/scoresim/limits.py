@@ -33,6 +33,8 @@ META_MAX_BYTES = 16 << 20
 MAX_KEY_PARTS = 32
 #: Arrays and inline tables inside one another.
 MAX_NESTING = 32
+#: Characters of one number (a 30,000-digit integer takes the parser seconds).
+MAX_NUMBER_CHARS = 64
 #: Person ids are 32-bit.
 MAX_PEOPLE = 2**31 - 1
 #: A century of days: the outcome table has a row per day.
@@ -55,10 +57,11 @@ def _size(n: int) -> str:
     return f"{n} bytes"
 
 
-def read_bytes(path: Path | str, what: str, max_bytes: int) -> bytes:
-    """The bytes of ``path`` if it is a regular file of at most ``max_bytes``; a
-    :class:`ScenarioError` naming the file and the reason otherwise. Never blocks on a pipe
-    and never reads more than ``max_bytes + 1`` bytes."""
+def open_regular(path: Path | str, what: str, max_bytes: int) -> int:
+    """A file descriptor of ``path`` (read-only) if it is a regular file of at most
+    ``max_bytes``; a :class:`ScenarioError` naming the file and the reason otherwise. Opened
+    non-blocking and checked with ``fstat`` on the descriptor itself: a pipe, a device or a
+    folder is refused at once, and the file checked is the file read."""
     path = Path(path)
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
@@ -72,6 +75,19 @@ def read_bytes(path: Path | str, what: str, max_bytes: int) -> bytes:
         if st.st_size > max_bytes:
             raise ScenarioError(f"{path}: the {what} is {_size(st.st_size)}; at most "
                                 f"{_size(max_bytes)} is read.")
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def read_bytes(path: Path | str, what: str, max_bytes: int) -> bytes:
+    """The bytes of ``path`` if it is a regular file of at most ``max_bytes``; a
+    :class:`ScenarioError` naming the file and the reason otherwise. Never blocks on a pipe
+    and never reads more than ``max_bytes + 1`` bytes."""
+    path = Path(path)
+    fd = open_regular(path, what, max_bytes)
+    try:
         chunks, total = [], 0
         while True:
             try:
@@ -117,9 +133,13 @@ _STRINGS = {  # (a multi-line string may end in up to two quotes before its clos
 }
 
 
+_LONG_WORD = re.compile(rf"[0-9A-Za-z_]{{{MAX_NUMBER_CHARS + 1},}}")
+
+
 def check_toml_shape(text: str, where: str) -> None:
-    """Refuse TOML whose keys have more than :data:`MAX_KEY_PARTS` dotted parts or whose
-    arrays and inline tables nest deeper than :data:`MAX_NESTING`, before it is parsed.
+    """Refuse TOML whose keys have more than :data:`MAX_KEY_PARTS` dotted parts, whose
+    arrays and inline tables nest deeper than :data:`MAX_NESTING`, or that holds a number
+    of more than :data:`MAX_NUMBER_CHARS` characters, before it is parsed.
 
     A scan of the text, not a parser: strings and comments are skipped, brackets counted,
     dots counted only where a key stands. Text it cannot follow (an unclosed string) is
@@ -128,6 +148,14 @@ def check_toml_shape(text: str, where: str) -> None:
     key, parts, i, n = True, 1, 0, len(text)
     while i < n:
         m = _SPECIAL.search(text, i)
+        end = n if m is None else m.start()
+        if not key and end - i > MAX_NUMBER_CHARS:  # (a value outside strings: a number)
+            w = _LONG_WORD.search(text, i, end)
+            if w is not None:
+                line = text.count("\n", 0, w.start()) + 1
+                raise ScenarioError(f"{where}, line {line}: a number of more than "
+                                    f"{MAX_NUMBER_CHARS} characters "
+                                    f"({len(w.group()):,}); numbers of a scenario have a few.")
         if m is None:
             return
         j, c = m.start(), m.group()
@@ -348,6 +376,31 @@ def scenario_memory(scenario, trace: int = 0, state_bytes: float | None = None) 
         total += run_memory(people, degree, 0, people_table=False, network_table=False) - (
             run_memory(0, degree, 0, people_table=False, network_table=False)) + people * logs
     return total
+
+
+#: A checkpoint's arrays (state.npz unpacked), bounded before they are allocated: a
+#: scheme's state a person beyond what :func:`scenario_memory` counts (measured: 290-750
+#: bytes a person for the presets' one or two schemes, 2 to 4 times below the estimate),
+#: and a day's outcome row a scheme.
+STATE_SCHEME_BYTES = 256
+STATE_DAY_SCHEME_BYTES = 1024
+STATE_SLACK_BYTES = 64 << 20
+
+
+def checkpoint_state_bytes(scenario, people: int) -> int:
+    """The most bytes a checkpoint of ``people`` people of ``scenario`` may hold in its
+    arrays: twice the run's estimated peak at that size (:func:`scenario_memory`) less the
+    interpreter's and libraries' share, a scheme's state a person and its outcome columns a
+    day more. A state.npz whose arrays would need more is refused before any is read (it
+    cannot be a checkpoint of that run)."""
+    people = max(int(people), int(scenario.people.count))
+    sized = scenario.model_copy(update={"people": scenario.people.model_copy(
+        update={"count": people})})
+    base = run_memory(0, 0.0, 0, people_table=sized.output.people_table,
+                      network_table=sized.output.network)
+    schemes = len(scenario.schemes) + 1
+    return int(2 * (scenario_memory(sized) - base) + people * schemes * STATE_SCHEME_BYTES
+               + scenario.days * schemes * STATE_DAY_SCHEME_BYTES + STATE_SLACK_BYTES)
 
 
 def available_memory() -> int:

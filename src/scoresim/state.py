@@ -39,8 +39,9 @@ from scoresim.version import __version__
 if TYPE_CHECKING:
     from scoresim.sim import Sim
 
-#: Checkpoint format: 4 since the components declare their state (keys by component).
-#: A checkpoint of another format is refused.
+#: Checkpoint format: 4 since the components declare their state (keys by component) and
+#: checkpoint.json records the SHA-256 of state.npz and scenario.toml. A checkpoint of
+#: another format is refused.
 FORMAT = 4
 #: Top-level scenario keys that define the society: a fork cannot change them.
 SOCIETY_KEYS = ("seed", "start", "people", "network", "sources", "demography",
@@ -148,6 +149,7 @@ def restore(sim: Sim, state: State) -> None:
 def save(sim: Sim, folder: Path | str) -> Path:
     """Write a checkpoint of ``sim`` (between steps) to ``folder`` (created; must not
     exist), atomically: written under a temporary name, then renamed."""
+    from scoresim.results.integrity import checkpoint_digests
     from scoresim.results.run_folder import scenario_toml
 
     if sim.tracer is not None:
@@ -166,6 +168,7 @@ def save(sim: Sim, folder: Path | str) -> Path:
     with open(tmp / "state.npz", "wb") as fh:
         np.savez(fh, **state.arrays)
     (tmp / "scenario.toml").write_text(scenario_toml(sim.scenario), encoding="utf-8")
+    meta["sha256"] = checkpoint_digests(tmp)
     (tmp / "checkpoint.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
     os.replace(tmp, folder)
     return folder
@@ -174,12 +177,12 @@ def save(sim: Sim, folder: Path | str) -> Path:
 def read(folder: Path | str) -> tuple[dict[str, Any], State, str]:
     """(metadata, state, scenario TOML text) of a checkpoint folder; a clear error if it
     is not one, is damaged, or was written by another version of scoresim."""
+    from scoresim.results.integrity import open_checkpoint, read_checkpoint_meta
+
     folder = Path(folder)
     meta_path = folder / "checkpoint.json"
-    if not meta_path.is_file():
-        raise ScenarioError(f"{folder}: not a checkpoint folder (no checkpoint.json).")
+    meta = read_checkpoint_meta(folder)  # (files read as run folders' are: integrity.py)
     try:
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
         version, fmt = meta["scoresim_version"], meta["format"]
     except (ValueError, KeyError, TypeError) as exc:
         raise ScenarioError(f"{meta_path}: not a readable checkpoint ({exc}).") from None
@@ -191,10 +194,10 @@ def read(folder: Path | str) -> tuple[dict[str, Any], State, str]:
             and isinstance(meta.get("values"), dict)):
         raise ScenarioError(f"{meta_path}: not a readable checkpoint (step, people or values "
                             "missing or of the wrong type).")
+    text, npz = open_checkpoint(folder, meta)  # (hashes and unpacked size checked)
     try:
-        with np.load(folder / "state.npz", allow_pickle=False) as data:
+        with npz, np.load(npz, allow_pickle=False) as data:
             arrays = {k: data[k] for k in data.files}
-        text = (folder / "scenario.toml").read_text(encoding="utf-8")
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
         raise ScenarioError(f"{folder}: damaged checkpoint ({exc}).") from None
     # Arrays come back writable and owned (np.load gives fresh arrays).

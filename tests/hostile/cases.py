@@ -36,6 +36,8 @@ class Case:
     max_chars: int = 2000
     no_out: str | None = None
     """A path (with placeholders) that must not exist afterwards: nothing was written."""
+    after: Callable[[Path], None] | None = None
+    """Checks after the case (given the case's folder), e.g. that a file is unchanged."""
 
 
 # ------------------------------------------------------------------------- helpers
@@ -82,6 +84,148 @@ def _hold_lock(tmp: Path) -> None:
 
 
 _held: list[int] = []
+
+
+def _run_folder_intact(tmp: Path) -> None:
+    """The run folder's files are those its metadata lists, unchanged, and nothing was
+    written beside it or into a DuckDB temporary folder (./.tmp)."""
+    from scoresim.results.integrity import verify
+
+    run = tmp / "run"
+    verify(run, json.loads((run / "metadata.json").read_text(encoding="utf-8"))["sha256"])
+    extra = sorted(p.name for p in run.iterdir())
+    assert extra == sorted([*json.loads((run / "metadata.json").read_text())["sha256"],
+                            "metadata.json"]), extra
+    assert sorted(p.name for p in tmp.iterdir()) == ["run"], list(tmp.iterdir())
+
+
+_checkpoints: list[Path] = []
+
+
+def _checkpoint(change: Callable[[Path], None] | None = None) -> Callable[[Path], None]:
+    """A setup: a small checkpoint copied to ``{tmp}/ck`` (made once, 200 people of seed at
+    its third day), then changed."""
+
+    def setup(tmp: Path) -> None:
+        import datetime as dt
+        import shutil
+        import tempfile
+
+        if not _checkpoints:
+            from scoresim import Sim, load_scenario
+
+            sc = load_scenario("seed")
+            folder = Path(tempfile.mkdtemp(prefix="hostile-ck-")) / "ck"
+            Sim(sc, seed=1, people=200, days=6).run(
+                checkpoints={sc.start + dt.timedelta(days=2): folder})
+            _checkpoints.append(folder)
+        shutil.copytree(_checkpoints[0], tmp / "ck")
+        if change is not None:
+            change(tmp / "ck")
+
+    return setup
+
+
+def _resign(ck: Path, name: str = "state.npz") -> None:
+    """Record a file's new SHA-256 in checkpoint.json (a checkpoint made to deceive, not
+    one damaged by accident)."""
+    import hashlib
+
+    digest = hashlib.sha256((ck / name).read_bytes()).hexdigest()
+    _edit_json(ck / "checkpoint.json", lambda m: m["sha256"].update({name: digest}))
+
+
+def _inflated_state(ck: Path) -> None:
+    """state.npz: one deflated array of 256 MiB of zeros (a few hundred KB on disk), its
+    hash recorded: larger than 200 people's checkpoint can be."""
+    import zipfile
+
+    from numpy.lib import format as npy
+
+    (ck / "state.npz").unlink()
+    n = (256 << 20) // 8
+    with zipfile.ZipFile(ck / "state.npz", "w", zipfile.ZIP_DEFLATED) as z, \
+            z.open("people.age_days.npy", "w", force_zip64=True) as f:
+        npy.write_array_header_1_0(f, {"descr": "<f8", "fortran_order": False, "shape": (n,)})
+        block = bytes(16 << 20)
+        for _ in range(n * 8 // len(block)):
+            f.write(block)
+    _resign(ck)
+
+
+def _lying_header(ck: Path) -> None:
+    """state.npz: an array whose header claims 10^12 values, its hash recorded."""
+    import zipfile
+
+    from numpy.lib import format as npy
+
+    (ck / "state.npz").unlink()
+    with zipfile.ZipFile(ck / "state.npz", "w") as z, z.open("x.npy", "w") as f:
+        npy.write_array_header_1_0(f, {"descr": "<f8", "fortran_order": False,
+                                       "shape": (10**12,)})
+        f.write(bytes(64))
+    _resign(ck)
+
+
+def _flip_a_byte(ck: Path) -> None:
+    """One byte of an array's values in state.npz changed (the zip stays readable)."""
+    data = bytearray((ck / "state.npz").read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    (ck / "state.npz").write_bytes(bytes(data))
+
+
+def _sparse(name: str, size: int) -> Callable[[Path], None]:
+    def change(ck: Path) -> None:
+        with open(ck / name, "r+b") as f:
+            f.truncate(size)
+
+    return change
+
+
+def _replace_with_fifo(name: str) -> Callable[[Path], None]:
+    def change(ck: Path) -> None:
+        (ck / name).unlink()
+        os.mkfifo(ck / name)
+
+    return change
+
+
+def _dead_pid() -> int:
+    """The id of a process that has ended (reused only after the kernel's pid_max)."""
+    import subprocess
+
+    proc = subprocess.Popen(["true"])
+    proc.wait()
+    return proc.pid
+
+
+def _partials(tmp: Path) -> None:
+    """A partial folder of an ended process, one of a live one (this process), and a
+    sweep's partial file of an ended process two folders down."""
+    dead = _dead_pid()
+    (tmp / f"old.partial-{dead}").mkdir()
+    (tmp / f"old.partial-{dead}" / "outcomes.parquet").write_bytes(b"half")
+    (tmp / f"busy.partial-{os.getpid()}").mkdir()
+    (tmp / "sw" / "runs").mkdir(parents=True)
+    (tmp / "sw" / "runs" / f"k.parquet.partial-{dead}").write_bytes(b"half")
+
+
+def _cleaned(tmp: Path) -> None:
+    assert not list(tmp.glob("old.partial-*")) and not list(tmp.glob("sw/runs/*.partial-*"))
+    assert (tmp / f"busy.partial-{os.getpid()}").is_dir(), "a live process's folder went"
+
+
+def _kept(tmp: Path) -> None:
+    assert len(list(tmp.glob("old.partial-*"))) == 1
+    assert len(list(tmp.glob("sw/runs/*.partial-*"))) == 1
+    assert (tmp / f"busy.partial-{os.getpid()}").is_dir()
+
+
+def _link_table_outside(tmp: Path) -> None:
+    """people.parquet made a link to a table outside the run folder."""
+    (tmp / "outside.parquet").write_bytes((tmp / "run" / "people.parquet").read_bytes())
+    (tmp / "run" / "people.parquet").unlink()
+    (tmp / "run" / "people.parquet").symlink_to(tmp / "outside.parquet")
 
 SWEEP = """base = "{base}"
 people = 200
@@ -140,7 +284,7 @@ CASES = [
          {"s.toml": "a = " + "[" * 50_000 + "]" * 50_000 + "\n"}),
     Case("deep_inline_tables", ["validate", "s.toml"], 2, "nested more than 32 deep",
          {"s.toml": "a = " + "{b = " * 200 + "1" + "}" * 200 + "\n"}),
-    Case("integer_of_5000_digits", ["validate", "s.toml"], 2, "not valid TOML",
+    Case("integer_of_5000_digits", ["validate", "s.toml"], 2, "a number of more than 64",
          {"s.toml": SEED + "seed = " + "9" * 5000 + "\n"}),
     Case("file_over_the_cap", ["validate", "s.toml"], 2, "at most 1.0 MiB is read",
          {"s.toml": SEED + "# " + "x" * (1 << 20) + "\n"}),
@@ -350,4 +494,96 @@ CASES = [
          "damaged sweep folder", {"o/sweep.json": "{}", "o/results.parquet": "not parquet"}),
     Case("sensitivity_not_a_sweep", ["sensitivity", "{run}", "--outcome", "x"], 2,
          "not a finished sweep folder"),
+    # ---- checkpoints: read under the rules of run folders
+    Case("checkpoint_state_fifo", ["run", "--from", "ck", "--out", "o", "--quiet"], 2,
+         "state must be a regular file, not a pipe",
+         setup=_checkpoint(_replace_with_fifo("state.npz")), no_out="{tmp}/o"),
+    Case("checkpoint_scenario_fifo", ["run", "--from", "ck", "--out", "o", "--quiet"], 2,
+         "scenario must be a regular file, not a pipe",
+         setup=_checkpoint(_replace_with_fifo("scenario.toml")), no_out="{tmp}/o"),
+    Case("checkpoint_json_fifo", ["run", "--from", "ck", "--out", "o", "--quiet"], 2,
+         "checkpoint file must be a regular file, not a pipe",
+         setup=_checkpoint(_replace_with_fifo("checkpoint.json")), no_out="{tmp}/o"),
+    Case("checkpoint_json_sparse_1gib", ["run", "--from", "ck", "--out", "o", "--quiet"], 2,
+         "checkpoint file is 1.0 GiB; at most 16.0 MiB is read",
+         setup=_checkpoint(_sparse("checkpoint.json", GIB)), no_out="{tmp}/o"),
+    Case("checkpoint_state_sparse_1gib", ["run", "--from", "ck", "--out", "o", "--quiet"], 2,
+         "checkpoint's state is 1.0 GiB; at most",
+         setup=_checkpoint(_sparse("state.npz", GIB)), no_out="{tmp}/o"),
+    Case("checkpoint_state_inflated", ["run", "--from", "ck", "--out", "o", "--quiet"], 2,
+         "arrays take more than 64.7 MiB once unpacked",
+         setup=_checkpoint(_inflated_state), no_out="{tmp}/o"),
+    Case("checkpoint_state_header_lies", ["run", "--from", "ck", "--out", "o", "--quiet"], 2,
+         "its header does not match its size", setup=_checkpoint(_lying_header),
+         no_out="{tmp}/o"),
+    Case("checkpoint_state_changed", ["run", "--from", "ck", "--out", "o", "--quiet"], 2,
+         "state.npz: damaged checkpoint: changed since it was written",
+         setup=_checkpoint(_flip_a_byte), no_out="{tmp}/o"),
+    Case("checkpoint_scenario_changed", ["run", "--from", "ck", "--out", "o", "--quiet"], 2,
+         "scenario.toml: damaged checkpoint: changed since it was written",
+         setup=_checkpoint(lambda ck: (ck / "scenario.toml").write_text(
+             (ck / "scenario.toml").read_text().replace("friend_weight = 0.2",
+                                                        "friend_weight = 0.3"))),
+         no_out="{tmp}/o"),
+    Case("checkpoint_without_hashes", ["run", "--from", "ck", "--out", "o", "--quiet"], 2,
+         "expected the SHA-256 of state.npz and scenario.toml",
+         setup=_checkpoint(lambda ck: _edit_json(ck / "checkpoint.json",
+                                                 lambda m: m.pop("sha256"))),
+         no_out="{tmp}/o"),
+    Case("checkpoint_ok", ["run", "--from", "ck", "--out", "o", "--quiet"], 0, "wrote o",
+         setup=_checkpoint()),
+    # ---- partial folders of processes that ended: named, cleaned
+    Case("run_names_stale_partials", ["run", "seed", "--people", "50", "--days", "2",
+                                      "--quiet", "--out", "o"], 0,
+         "of processes that have ended: old.partial-", setup=_partials, after=_kept),
+    Case("run_names_stale_partials_and_the_command", ["run", "seed", "--people", "50",
+                                                      "--days", "2", "--quiet", "--out",
+                                                      "o"], 0,
+         "; remove them with: scoresim clean .", setup=_partials, absent="busy.partial"),
+    Case("clean_removes_only_those_of_ended_processes", ["clean", "."], 0,
+         "removed old.partial-", setup=_partials, after=_cleaned, absent="busy.partial"),
+    Case("clean_dry_run_removes_nothing", ["clean", ".", "--dry-run"], 0,
+         "would remove sw/runs/k.parquet.partial-", setup=_partials, after=_kept),
+    Case("clean_missing_folder", ["clean", "nowhere"], 2, "nowhere: no such folder"),
+    # ---- control characters and long paths in messages
+    Case("osc52_in_a_value", ["validate", "s.toml"], 2, "got \\x1b]52;c;aGVsbG8=\\x07.",
+         {"s.toml": SEED + '[people]\ncount = "\\u001b]52;c;aGVsbG8=\\u0007"\n'},
+         absent="\x1b"),
+    Case("escape_in_a_file_name", ["validate", "\x1b[2J\x1b]0;x\x07.toml"], 2,
+         "\\x1b[2J\\x1b]0;x\\x07.toml: no such preset", absent="\x1b"),
+    Case("escape_in_a_set_key", ["show", "seed", "--set", "x\x1b[31m\u202e=1"], 2,
+         "unknown key `x\\x1b[31m\\u202e`", absent="\x1b"),
+    Case("escape_in_an_option", ["run", "seed", "--people", "\x1b]52;c;x\x07"], 2,
+         "Invalid value for '--people'", absent="\x1b"),
+    Case("long_path_is_cut", ["report", "x" * 250 + "/" + "y" * 250], 2,
+         "(302 more characters) no such run or comparison folder", absent="y" * 100),
+    # ---- query: a connection that can open no file, bounded in time and memory
+    Case("query_explain_analyze_copy_over_a_table",
+         ["query", "{run}", "EXPLAIN ANALYZE COPY (SELECT 42 AS x) TO "
+                            "'{run}/outcomes.parquet' (FORMAT parquet)"], 2,
+         "file system operations are disabled", after=_run_folder_intact),
+    Case("query_copy_into_the_folder_and_tmp",
+         ["query", "{run}", "EXPLAIN ANALYZE COPY (SELECT 1 AS x) TO '.tmp/x.csv'"], 2,
+         "file system operations are disabled", after=_run_folder_intact),
+    Case("query_reads_etc_passwd", ["query", "{run}", "SELECT * FROM read_csv('/etc/passwd')"],
+         2, "file system operations are disabled", absent="root:", after=_run_folder_intact),
+    Case("query_reads_a_file_of_the_folder_by_path",
+         ["query", "{run}", "SELECT count(*) FROM read_parquet('{run}/people.parquet')"], 2,
+         "file system operations are disabled"),
+    Case("query_table_linked_outside", ["query", "{run}", "SELECT count(*) FROM people"], 2,
+         "people", setup=_link_table_outside),
+    Case("query_set_external_access", ["query", "{run}", "SET enable_external_access = true"],
+         2, "one SELECT statement"),
+    Case("query_unbounded_time", ["query", "{run}", "SELECT count(*) FROM range(1000000000000) "
+                                  "t1", "--timeout", "1"], 2, "stopped after 1 s (--timeout 1)"),
+    Case("query_unbounded_memory", ["query", "{run}", "SELECT list(range) FROM "
+                                    "range(2000000000)", "--memory-limit", "200MB"], 2,
+         "needs more memory than --memory-limit 200MB", after=_run_folder_intact),
+    Case("query_sort_spills_nothing", ["query", "{run}", "SELECT * FROM range(100000000) "
+                                       "ORDER BY random()", "--memory-limit", "100MB"], 2,
+         "needs more memory", after=_run_folder_intact),
+    Case("query_bad_memory_limit", ["query", "{run}", "SELECT 1", "--memory-limit", "lots"], 2,
+         "--memory-limit 'lots': expected a size"),
+    Case("query_rich_markup_in_a_value", ["query", "{run}", "SELECT '[/x]' AS \"[b]v\""], 0,
+         "[/x]"),
 ]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import io
+import logging
 import os
 import shutil
 import tempfile
@@ -49,9 +50,11 @@ from scoresim.app.scenarios import (
     resolved,
     resolved_toml,
 )
-from scoresim.errors import ScenarioError
+from scoresim.errors import ScenarioError, one_line, shown
 from scoresim.results.outcomes import columns_for
 from scoresim.scenario.loading import preset_names
+
+log = logging.getLogger(__name__)
 
 TICK_MS = int(os.environ.get("SCORESIM_APP_TICK_MS", "500"))  # (page updates: ms apart)
 SPEEDS = {"as fast as it goes": None, "100 days/s": 100.0, "50 days/s": 50.0,
@@ -159,15 +162,23 @@ class RegimeChooser:
         try:
             base = Base.of_upload(event.new, self.upload.filename or "upload.toml")
         except ScenarioError as exc:
-            problems = "\n\n".join(html.escape(line) for line in str(exc).splitlines())
-            self.error.object = f"**{self.label}: scenario refused.**\n\n{problems}"
-            self.error.visible = True
+            self._refuse(str(exc))
+            return
+        except Exception as exc:  # noqa: BLE001  (every refusal in the page, not the log)
+            log.exception("upload refused")
+            self._refuse(f"the file could not be read: {one_line(exc)}")
             return
         self.error.visible = False
         self.base = base
         self.preset.options = [*preset_names(), UPLOAD]
         self.preset.value = UPLOAD
         self._show_base()
+
+    def _refuse(self, message: str) -> None:
+        """The refusal in the chooser's error area (escaped; the old scenario stays)."""
+        problems = "\n\n".join(html.escape(line) for line in shown(message).splitlines())
+        self.error.object = f"**{self.label}: scenario refused.**\n\n{problems}"
+        self.error.visible = True
 
     def overrides(self) -> dict[str, Any]:
         assert self.base.scenario is not None
@@ -336,7 +347,7 @@ class AppSession:
     # ---------------------------------------------------------------- the run's life
 
     def _show_message(self, text: str) -> None:
-        self.message.object = "\n\n".join(html.escape(line) for line in text.splitlines())
+        self.message.object = "\n\n".join(html.escape(line) for line in shown(text).splitlines())
         self.message.visible = bool(text)
 
     def _settings(self):

@@ -16,9 +16,12 @@ PR_SET_PDEATHSIG = 1
 def worker_init(parent: int) -> None:
     """Initializer of pool processes: ``ProcessPoolExecutor(initializer=worker_init,
     initargs=(os.getpid(),))``. Workers ignore Ctrl-C: the driver decides (and stops them,
-    :func:`stop_pool`)."""
+    :func:`stop_pool`); SIGHUP too, and SIGTERM (which stops them) ends them at once."""
     single_thread()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "SIGHUP"):  # (a closed terminal: the driver decides, as for Ctrl-C)
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # (the driver's handler, forked: not ours)
     die_with_parent(parent)
 
 

@@ -6,11 +6,15 @@ permission is found in a second, not after an hour of work. When the work is don
 :meth:`OutputFolder.commit` renames it to ``<out>``; if another process created ``<out>``
 meanwhile, the results are kept in the partial folder and the error says where. An
 interrupted or failed run removes its partial folder: nothing half-written looks complete.
+A process killed outright (``kill -9``) cannot: :func:`stale_partials` finds the partial
+folders of processes that have ended (``scoresim run`` names them, ``scoresim clean``
+removes them).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -111,3 +115,59 @@ class FolderLock:
         if self.fd is not None:
             os.close(self.fd)  # (releases the lock; the file stays, harmless)
             self.fd = None
+
+
+# ------------------------------------------------------------- partial folders left over
+
+#: ``NAME.partial-PID``: a folder (or a sweep's file) being written by process PID.
+_PARTIAL = re.compile(r"^(?P<name>.+)\.partial-(?P<pid>\d{1,10})$")
+#: Linux's largest process id (``/proc/sys/kernel/pid_max`` is at most 2^22).
+_PID_MAX = 1 << 22
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process ``pid`` exists on this machine (one of another user counts)."""
+    if pid == os.getpid():
+        return True
+    if not 0 < pid <= _PID_MAX:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError:
+        return True  # (unknown: kept)
+    return True
+
+
+def stale_partials(folder: Path, recursive: bool = False) -> list[Path]:
+    """``NAME.partial-PID`` entries of ``folder`` (and, ``recursive``, of its subfolders,
+    links not followed) whose process has ended: left by a run, comparison or sweep that
+    was killed (``kill -9``, a crash of the machine). Those of a live process are not
+    listed."""
+    found: list[Path] = []
+    todo = [Path(folder)]
+    while todo:
+        here = todo.pop()
+        try:
+            entries = sorted(os.scandir(here), key=lambda e: e.name)
+        except OSError:
+            continue
+        for entry in entries:
+            m = _PARTIAL.match(entry.name)
+            if m is not None:
+                if not pid_alive(int(m["pid"])):
+                    found.append(Path(entry.path))
+            elif recursive and entry.is_dir(follow_symlinks=False):
+                todo.append(Path(entry.path))
+    return sorted(found)
+
+
+def remove_partial(path: Path) -> None:
+    """Remove a partial folder or file (a link itself, never what it points to)."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink()
