@@ -122,6 +122,23 @@ def sweep(base: str = "seed", outcomes: str = 'critical_statements = ["mean"]') 
     return SWEEP.format(base=base, outcomes=outcomes)
 
 
+
+def _many_regions(n: int = 32_800) -> str:
+    """More regions than int16 codes hold; everyone in the last one (codes above 32,767)."""
+    return (SEED + "[people.regions]\n" + "".join(
+        f"{r} = 0.0\n" for r in ("beijing", "shanghai", "suqian", "rongcheng", "other"))
+        + "".join(f"r{i} = 0.0\n" for i in range(n - 1)) + f"r{n - 1} = 1.0\n")
+
+
+def _other_sqlite(tmp: Path) -> None:
+    import sqlite3
+
+    con = sqlite3.connect(tmp / "mine.db")
+    con.execute("CREATE TABLE notes (x TEXT)")
+    con.commit()
+    con.close()
+
+
 # --------------------------------------------------------------------------- cases
 
 CASES = [
@@ -350,4 +367,31 @@ CASES = [
          "damaged sweep folder", {"o/sweep.json": "{}", "o/results.parquet": "not parquet"}),
     Case("sensitivity_not_a_sweep", ["sensitivity", "{run}", "--outcome", "x"], 2,
          "not a finished sweep folder"),
+    # ---- second round (issue 31): the smaller defects
+    Case("regions_beyond_int16", ["run", "s.toml", "--people", "300", "--days", "2", "--quiet",
+                                  "--set", "output.figures=false", "--set",
+                                  "output.report=false", "--out", "o"], 0, "wrote o",
+         {"s.toml": _many_regions()}),
+    Case("calibrate_integer_without_integers", ["calibrate", "c.toml", "--out", "o"], 2,
+         "no whole number lies between low = 0.5 and high = 0.7",
+         {"c.toml": calibration(key="people.count", low=0.5, high=0.7).replace(
+             "high = 0.7\n", "high = 0.7\ninteger = true\n")}, no_out="{tmp}/o"),
+    Case("calibrate_storage_not_sqlite", ["calibrate", "c.toml", "--out", "o", "--storage",
+                                          "sqlite:///{tmp}/passwd"], 2,
+         "passwd is not an SQLite database", {"c.toml": calibration(), "passwd": "root:x:0:0\n"},
+         no_out="{tmp}/passwd.lock"),
+    Case("calibrate_storage_etc_passwd", ["calibrate", "c.toml", "--out", "o", "--storage",
+                                          "sqlite:////etc/passwd"], 2,
+         "is not an SQLite database", {"c.toml": calibration()}, no_out="/etc/passwd.lock"),
+    Case("calibrate_storage_in_memory", ["calibrate", "c.toml", "--out", "o", "--storage",
+                                         "sqlite:///:memory:"], 2,
+         "an in-memory SQLite database ends with the process", {"c.toml": calibration()},
+         no_out="{tmp}/o"),
+    Case("calibrate_storage_other_sqlite_database", ["calibrate", "c.toml", "--out", "o",
+                                                     "--storage", "sqlite:///{tmp}/mine.db"], 2,
+         "is an SQLite database of something else (it holds the table 'notes')",
+         {"c.toml": calibration()}, setup=_other_sqlite, no_out="{tmp}/mine.db.lock"),
+    Case("calibrate_storage_fifo", ["calibrate", "c.toml", "--out", "o", "--storage",
+                                    "sqlite:///{tmp}/f.db"], 2, "f.db is not a regular file",
+         {"c.toml": calibration()}, setup=_fifo("f.db"), no_out="{tmp}/o"),
 ]
