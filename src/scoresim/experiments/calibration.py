@@ -437,7 +437,7 @@ def storage_for(url: str):
         lock = Path(str(path) + ".lock")
     try:
         if lock is None:
-            return _rdb_storage(url, kwargs)
+            return _shared_rdb_storage(url, kwargs)
         import fcntl
 
         with open(lock, "a") as fd:
@@ -447,6 +447,31 @@ def storage_for(url: str):
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ScenarioError(f"--storage {cut(url, 120)}: cannot be used: "
                             f"{cut(first, 200)}.") from None
+
+
+#: Tries at making the tables of a new study in a database server, and the seconds between
+#: them (:func:`_shared_rdb_storage`).
+SCHEMA_TRIES, SCHEMA_WAIT_S = 10, 0.5
+
+
+def _shared_rdb_storage(url: str, engine_kwargs: dict[str, Any]):
+    """The storage in a database server several processes or machines may open at once: two
+    that make a new database's tables at the same moment collide (PostgreSQL: a unique
+    violation on a table's type, or a table that exists already); the one that lost tries
+    again and finds the tables made (the schema is made in one transaction)."""
+    import time
+
+    from sqlalchemy.exc import IntegrityError, ProgrammingError
+
+    for attempt in range(SCHEMA_TRIES):
+        try:
+            return _rdb_storage(url, engine_kwargs)
+        except (IntegrityError, ProgrammingError) as exc:
+            text = str(exc).lower()
+            if attempt + 1 == SCHEMA_TRIES or not ("duplicate" in text or "exists" in text):
+                raise
+            time.sleep(SCHEMA_WAIT_S * (1 + attempt))
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _rdb_storage(url: str, engine_kwargs: dict[str, Any]):
