@@ -43,7 +43,7 @@ from pydantic import Field, ValidationError, model_validator
 from scoresim.errors import ScenarioError, cut
 from scoresim.experiments.experiment_files import RunsOfABase, Strict, read_base
 from scoresim.experiments.likelihood import log_likelihood
-from scoresim.experiments.workers import stop_pool, worker_init
+from scoresim.experiments.workers import completed, stop_pool, worker_init
 from scoresim.scenario.loading import (
     apply_overrides,
     explain_validation,
@@ -721,7 +721,7 @@ def calibrate(calib: Calibration, out: Path | str, *, workers: int = 1,
             try:
                 jobs = [pool.submit(_work_in_worker, str(calib.path), trials, url, w, shared)
                         for w in range(workers)]
-                for job in jobs:
+                for job in completed(jobs):  # (Ctrl-C: raised within POLL_S)
                     job.result()
             except BaseException:
                 stop_pool(pool)

@@ -20,7 +20,7 @@ import json
 import os
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,7 +34,7 @@ from pydantic import Field, ValidationError, model_validator
 
 from scoresim.errors import ScenarioError, cut
 from scoresim.experiments.experiment_files import RunsOfABase, Strict, read_base
-from scoresim.experiments.workers import stop_pool, worker_init
+from scoresim.experiments.workers import completed, stop_pool, worker_init
 from scoresim.scenario.loading import (
     apply_overrides,
     check_edgelist_path,
@@ -447,7 +447,7 @@ def _run_local(todo, args, cfg, workers, finished, failed) -> None:
             # Looked up at call time, so that a test can stand in for run_point.
             futures = {pool.submit(_run_point_in_worker, *args, j.overrides, j.seed,
                                    cfg.people, cfg.days, cfg.outcomes): j for j in batch}
-            for fut in as_completed(futures):
+            for fut in completed(futures):  # (Ctrl-C: raised within POLL_S)
                 job = futures[fut]
                 try:
                     row = fut.result()
