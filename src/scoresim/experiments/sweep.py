@@ -296,11 +296,14 @@ class Sweep:
         every :data:`PROGRESS_EVERY_S` seconds."""
         from scoresim.results.outcomes import columns_for
 
-        last = time.monotonic()
+        start = last = time.monotonic()
         for i, point in enumerate(self.points):
             if say is not None and time.monotonic() - last >= PROGRESS_EVERY_S:
                 last = time.monotonic()
-                say(f"  checked {i:,} of {len(self.points):,} design points")
+                left = (last - start) / max(i, 1) * (len(self.points) - i)
+                say(f"  checked {i:,} of {len(self.points):,} design points (about "
+                    f"{left / 60:,.0f} min left)" if left >= 60 else
+                    f"  checked {i:,} of {len(self.points):,} design points")
             try:
                 scenario = validate_scenario(apply_overrides(self.base_raw, point),
                                              self.base_path, point)
