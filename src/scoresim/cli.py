@@ -29,6 +29,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 _state: dict[str, Any] = {"debug": False, "interrupted": "nothing was written"}
 #: The longest --set item read.
 MAX_SET_CHARS = 10_000
+#: The most folders of an --out path (Path.mkdir makes them one call deep each).
+MAX_OUT_PARTS = 256
 
 
 @app.callback()
@@ -39,8 +41,32 @@ def _options(
     _state["debug"] = debug
 
 
+#: A run of this many characters without a space in an error message is input (a path, a
+#: URL, a value) that no message cut: it is cut at the edge (:func:`_uncut_words`).
+LONG_WORD = 100
+
+
+def _uncut_words(message: str) -> str:
+    """The message with every run of more than :data:`LONG_WORD` non-space characters cut
+    to :data:`scoresim.errors.CUT` (a safety net for paths and values echoed by messages
+    that did not cut them: a file name of 4,000 characters, an OS error's path)."""
+    import re
+
+    def shorter(m: re.Match) -> str:
+        word = m.group()
+        body = word.rstrip(":;,.'\")")
+        return cut(body) + word[len(body):]
+
+    return re.sub(rf"\S{{{LONG_WORD + 1},}}", shorter, message)
+
+
+def _error(message: str) -> None:
+    """An error as the edge prints it: long words cut, control characters escaped."""
+    typer.echo(f"error: {shown(_uncut_words(message))}", err=True)
+
+
 def _fail(message: str) -> None:
-    typer.echo(f"error: {shown(message)}", err=True)
+    _error(message)
     raise typer.Exit(code=2)
 
 
@@ -48,9 +74,12 @@ def _new_folder(out: Path | None, name: str) -> Path:
     """The output folder: as given, or runs/NAME-TIMESTAMP; never an existing one."""
     if out is None:
         out = Path("runs") / f"{name}-{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}"
+    if len(out.parts) > MAX_OUT_PARTS:
+        raise ScenarioError(f"--out {cut(str(out))}: a path of {len(out.parts):,} folders; at "
+                            f"most {MAX_OUT_PARTS} are made.")
     if out.exists():
-        raise ScenarioError(f"{out}: the output folder exists already; choose another --out "
-                            "or remove it.")
+        raise ScenarioError(f"{cut(str(out))}: the output folder exists already; choose "
+                            "another --out or remove it.")
     return out
 
 
@@ -399,7 +428,8 @@ def sweep(
     try:
         if workers is not None and workers < 1:
             raise ScenarioError(f"--workers: expected a number >= 1, got {workers}.")
-        sw = Sweep.load(sweep_file, force=force, workers=workers, local=scheduler is None)
+        sw = Sweep.load(sweep_file, force=force, workers=workers, local=scheduler is None,
+                        say=None if quiet else lambda line: typer.echo(line, err=True))
         out = out or Path("runs") / f"sweep-{sweep_file.stem}"
         _state["interrupted"] = (f"the runs finished so far are kept in {out / 'runs'}; the "
                                  "same command resumes the sweep")
@@ -482,7 +512,7 @@ def sensitivity(
 def app_(
     host: Annotated[str, typer.Option(help="address to bind (default: this machine only)")]
     = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="port")] = 5006,
+    port: Annotated[int, typer.Option(help="port (1 to 65535)", min=1, max=65535)] = 5006,
     max_runs: Annotated[int, typer.Option(help="simulations at once, over all sessions")] = 2,
     max_people: Annotated[int, typer.Option(
         help="people per session (people x replicates x regimes)")] = 1_000_000,
@@ -565,7 +595,7 @@ def validate(
             typer.echo(f"ok: {name}")
         except ScenarioError as exc:
             bad += 1
-            typer.echo(f"error: {shown(str(exc))}", err=True)
+            _error(str(exc))
     if bad:
         raise typer.Exit(code=2)
 
@@ -607,20 +637,81 @@ def validation(
 @app.command()
 def odd(
     scenario: Annotated[str, typer.Argument(help="preset name or scenario TOML file")],
-    out: Annotated[Path | None, typer.Option(help="file to write (default: print)")] = None,
+    out: Annotated[Path | None, typer.Option(
+        help="file to write, a new one (default: print)")] = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help="override a key")] = None,
+    force: Annotated[bool, typer.Option(help="replace an existing --out file")] = False,
 ) -> None:
     """Write the ODD protocol (Grimm et al. 2020) of a scenario: the model's declarations,
     step order and every parameter with its value and unit."""
     from scoresim.experiments.odd import odd_protocol
     from scoresim.scenario.loading import load_scenario
 
-    text = odd_protocol(load_scenario(scenario, parse_sets(set_ or [])))
+    try:
+        if out is not None:
+            check_new_file(out, force)
+        text = odd_protocol(load_scenario(scenario, parse_sets(set_ or [])))
+        if out is not None:
+            write_new_file(out, text, force)
+    except ScenarioError as exc:
+        _fail(str(exc))
+        return
     if out is None:
         typer.echo(text, nl=False)
     else:
-        out.write_text(text, encoding="utf-8")
-        typer.echo(f"wrote {out}")
+        typer.echo(f"wrote {cut(str(out))}")
+
+
+def check_new_file(out: Path, force: bool) -> None:
+    """An --out file: a new one, or with --force a regular file to replace; never a pipe,
+    device or folder (a write into a FIFO would wait for a reader for ever)."""
+    import os
+    import stat
+
+    from scoresim.limits import _kind
+
+    try:
+        st = os.stat(out)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise ScenarioError(f"{cut(str(out))}: --out cannot be written: {exc.strerror}.") \
+            from None
+    if not stat.S_ISREG(st.st_mode):
+        raise ScenarioError(f"{cut(str(out))}: --out must be a regular file (or a new "
+                            f"file's name), not {_kind(st.st_mode)}.")
+    if not force:
+        raise ScenarioError(f"{cut(str(out))}: --out exists already; choose another file, "
+                            "or pass --force to replace it.")
+
+
+def write_new_file(out: Path, text: str, force: bool) -> None:
+    """Write ``text`` to ``out`` atomically (a temporary file beside it, then a rename):
+    never a half-written file, never over a file that appeared meanwhile unless --force."""
+    import os
+
+    check_new_file(out, force)
+    tmp = out.with_name(f".{out.name}.partial-{os.getpid()}")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0),
+                     0o644)
+        try:
+            os.write(fd, text.encode("utf-8"))
+        finally:
+            os.close(fd)
+        if force:
+            os.replace(tmp, out)
+        else:
+            os.link(tmp, out)  # (fails if out appeared meanwhile: nothing is overwritten)
+    except FileExistsError:
+        raise ScenarioError(f"{cut(str(out))}: --out was created by someone else meanwhile; "
+                            "choose another file, or pass --force to replace it.") from None
+    except OSError as exc:
+        raise ScenarioError(f"{cut(str(out))}: --out cannot be written: "
+                            f"{exc.strerror or exc}.") from None
+    finally:
+        if tmp.exists():
+            tmp.unlink()
 
 
 class Stopped(KeyboardInterrupt):
@@ -772,6 +863,9 @@ def _main(argv: list[str] | None) -> None:
         _report(exc, str(exc))
         sys.exit(2)
     except Exception as exc:  # noqa: BLE001  (the edge: one line, not a traceback)
+        if _interrupted(exc):
+            typer.echo(f"interrupted: {_state['interrupted']}", err=True)
+            sys.exit(130)
         known = _input_error(exc)
         _report(exc, one_line(exc) if known else
                 f"internal error: {one_line(exc)} (run with --debug for the traceback; "
@@ -801,6 +895,25 @@ def _usage_errors() -> tuple[type[BaseException], ...]:
     return tuple(kinds)
 
 
+def _interrupted(exc: BaseException) -> bool:
+    """A Ctrl-C that reached compiled code: numba (and other extensions) can end with a
+    ``SystemError`` ("returned a result with an exception set") whose cause or context is
+    the ``KeyboardInterrupt``."""
+    if not isinstance(exc, SystemError):
+        return False
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [exc.__cause__, exc.__context__]
+    while todo:
+        link = todo.pop()
+        if link is None or id(link) in seen:
+            continue
+        if isinstance(link, KeyboardInterrupt):
+            return True
+        seen.add(id(link))
+        todo += [link.__cause__, link.__context__]
+    return False
+
+
 def _input_error(exc: BaseException) -> bool:
     """Errors that bad input (not a fault of scoresim) can cause."""
     import json
@@ -818,7 +931,7 @@ def _report(exc: BaseException, line: str) -> None:
         import traceback
 
         traceback.print_exception(exc)
-    typer.echo(f"error: {shown(line)}", err=True)
+    _error(line)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import os
 import re
@@ -39,6 +40,11 @@ MAX_NUMBER_CHARS = 64
 MAX_PEOPLE = 2**31 - 1
 #: A century of days: the outcome table has a row per day.
 MAX_DAYS = 36_525
+#: The days a run may cover: a century and more of calendar on either side for the
+#: burn-in before ``start`` (at most MAX_DAYS), records lapsing after ``end`` (at most a
+#: century) and the figures' axes (matplotlib's dates end with year 9999).
+FIRST_DATE = dt.date(1000, 1, 1)
+LAST_DATE = dt.date(8999, 12, 31)
 
 
 def _kind(mode: int) -> str:
@@ -66,14 +72,14 @@ def open_regular(path: Path | str, what: str, max_bytes: int) -> int:
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
-        raise ScenarioError(f"{path}: cannot read the {what}: {exc.strerror}.") from None
+        raise ScenarioError(f"{cut(str(path))}: cannot read the {what}: {exc.strerror}.") from None
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
-            raise ScenarioError(f"{path}: the {what} must be a regular file, not "
+            raise ScenarioError(f"{cut(str(path))}: the {what} must be a regular file, not "
                                 f"{_kind(st.st_mode)}.")
         if st.st_size > max_bytes:
-            raise ScenarioError(f"{path}: the {what} is {_size(st.st_size)}; at most "
+            raise ScenarioError(f"{cut(str(path))}: the {what} is {_size(st.st_size)}; at most "
                                 f"{_size(max_bytes)} is read.")
     except BaseException:
         os.close(fd)
@@ -93,14 +99,14 @@ def read_bytes(path: Path | str, what: str, max_bytes: int) -> bytes:
             try:
                 block = os.read(fd, min(1 << 20, max_bytes + 1 - total))
             except OSError as exc:
-                raise ScenarioError(f"{path}: cannot read the {what}: {exc.strerror}.") \
+                raise ScenarioError(f"{cut(str(path))}: cannot read the {what}: {exc.strerror}.") \
                     from None
             if not block:
                 break
             chunks.append(block)
             total += len(block)
             if total > max_bytes:
-                raise ScenarioError(f"{path}: the {what} is larger than "
+                raise ScenarioError(f"{cut(str(path))}: the {what} is larger than "
                                     f"{_size(max_bytes)}; at most that is read.")
         return b"".join(chunks)
     finally:
@@ -113,7 +119,7 @@ def decode(data: bytes, path: Path | str, what: str) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise ScenarioError(f"{path}, line {line}: the {what} is not UTF-8 text (byte "
+        raise ScenarioError(f"{cut(str(path))}, line {line}: the {what} is not UTF-8 text (byte "
                             f"0x{data[exc.start]:02x}); save it as UTF-8.") from None
 
 
@@ -204,6 +210,10 @@ def parse_toml(text: str, where: str) -> dict:
     :class:`ScenarioError` naming ``where``."""
     import tomllib
 
+    if text.startswith("\ufeff"):
+        raise ScenarioError(f"{where}: the file starts with a byte order mark (BOM: the bytes "
+                            "EF BB BF), which TOML does not allow; save it as UTF-8 without "
+                            "BOM.")
     check_toml_shape(text, where)
     try:
         return tomllib.loads(text)
@@ -214,7 +224,7 @@ def parse_toml(text: str, where: str) -> dict:
 
 
 def read_toml(path: Path | str, what: str = "scenario file") -> dict:
-    return parse_toml(read_text(path, what), str(path))
+    return parse_toml(read_text(path, what), cut(str(path)))
 
 
 # -------------------------------------------------------------------------- memory
@@ -351,30 +361,44 @@ def record_log_bytes_one(scheme) -> int:
 #: the fit above) less ``seed``'s declared state (959 bytes a person:
 #: :func:`scoresim.sim.state_bytes`).
 WORK_PERSON_BYTES = 57
+#: The schemes' own per-person arrays (scores, stages, enrolment, knowledge, scratch and
+#: the observer's per-scheme columns) and per-scheme fixed costs (rule tables, compiled
+#: kernels' specialisations, figures): PERSON_BYTES and BASE_BYTES were fitted to seed's
+#: two schemes; each scheme more (or fewer) adds (takes) these. Fitted to `scoresim run`
+#: of seed with 58 copies of its government scheme (60 schemes, 30 days): measured peaks
+#: 722, 1,442 and 2,381 MiB at 30,000, 100,000 and 200,000 people (docs/reliability.md).
+SCHEMES_FITTED = 2
+SCHEME_PERSON_BYTES = 48
+SCHEME_BYTES = 2 << 20
 
 
 def scenario_memory(scenario, trace: int = 0, state_bytes: float | None = None) -> int:
     """:func:`run_memory` of a scenario (for an edge list, the file's size stands in for
-    the degree: about 10 bytes a tie), with the schemes' record logs; at the largest
+    the degree: about 10 bytes a tie), with the schemes' record logs and each scheme's
+    arrays beyond seed's two (:data:`SCHEME_PERSON_BYTES`); at the largest
     population the run reaches (:func:`peak_people`), and where its size changes, with a
     second copy of the per-person state (a resize holds the old and the new arrays).
     ``state_bytes``: the bytes a person costs in the state the components declare
     (:func:`scoresim.sim.state_bytes`); then the estimate counts exactly those arrays
-    (plus :data:`WORK_PERSON_BYTES`) instead of :data:`PERSON_BYTES` and the record logs'
-    estimate, so that a component added to the simulation is counted."""
+    (plus :data:`WORK_PERSON_BYTES`) instead of :data:`PERSON_BYTES`, the record logs'
+    and the schemes' per-person estimates, so that a component added to the simulation
+    is counted."""
     net = scenario.network
     degree = net.mean_degree if net.kind != "edgelist" else 10.0
     logs = sum(record_log_bytes(s) for s in scenario.schemes.values())
-    if state_bytes is not None:  # (the declared state, the logs within it)
-        logs = int(round(state_bytes + WORK_PERSON_BYTES)) - PERSON_BYTES
+    more = len(scenario.schemes) - SCHEMES_FITTED
+    schemes = more * SCHEME_PERSON_BYTES
+    if state_bytes is not None:  # (the declared state: every scheme's arrays, the logs)
+        logs, schemes = int(round(state_bytes + WORK_PERSON_BYTES)) - PERSON_BYTES, 0
     people = peak_people(scenario)
     total = (run_memory(people, degree, scenario.days,
                         people_table=scenario.output.people_table,
                         network_table=scenario.output.network, trace=trace)
-             + people * logs)
+             + people * (logs + schemes) + more * SCHEME_BYTES)
     if resizes(scenario):
         total += run_memory(people, degree, 0, people_table=False, network_table=False) - (
-            run_memory(0, degree, 0, people_table=False, network_table=False)) + people * logs
+            run_memory(0, degree, 0, people_table=False, network_table=False)) + people * (
+            logs + schemes)
     return total
 
 

@@ -70,7 +70,7 @@ from scoresim.scenario.schema import Scenario
 def resize(scenario: Scenario, people: int | None = None, days: int | None = None,
            seed: int | None = None) -> Scenario:
     """The scenario with another population size, length (days from start) or seed."""
-    from scoresim.limits import check_size
+    from scoresim.limits import LAST_DATE, check_size
 
     check_size(people, days)
     update: dict = {}
@@ -81,7 +81,12 @@ def resize(scenario: Scenario, people: int | None = None, days: int | None = Non
     if days is not None:
         if days < 1:
             raise ScenarioError(f"--days: expected a whole number >= 1, got {days}.")
-        update["end"] = scenario.start + dt.timedelta(days=int(days) - 1)
+        end = scenario.start + dt.timedelta(days=int(days) - 1)  # (days <= MAX_DAYS)
+        if end > LAST_DATE:
+            raise ScenarioError(f"days {days:,}: from `start` ({scenario.start}) the run would "
+                                f"end on {end}, after {LAST_DATE}, the last day a run may "
+                                "have; use fewer days or an earlier `start`.")
+        update["end"] = end
     if seed is not None:
         if seed < 0:
             raise ScenarioError(f"--seed: expected a whole number >= 0, got {seed}.")

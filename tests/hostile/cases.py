@@ -266,6 +266,33 @@ def sweep(base: str = "seed", outcomes: str = 'critical_statements = ["mean"]') 
     return SWEEP.format(base=base, outcomes=outcomes)
 
 
+
+def _many_regions(n: int = 32_800) -> str:
+    """More regions than int16 codes hold; everyone in the last one (codes above 32,767)."""
+    return (SEED + "[people.regions]\n" + "".join(
+        f"{r} = 0.0\n" for r in ("beijing", "shanghai", "suqian", "rongcheng", "other"))
+        + "".join(f"r{i} = 0.0\n" for i in range(n - 1)) + f"r{n - 1} = 1.0\n")
+
+
+def _other_sqlite(tmp: Path) -> None:
+    import sqlite3
+
+    con = sqlite3.connect(tmp / "mine.db")
+    con.execute("CREATE TABLE notes (x TEXT)")
+    con.commit()
+    con.close()
+
+
+
+def _interrupted_in_compiled_code(*args, **kwargs):
+    """What numba leaves when Ctrl-C lands inside a compiled function: a SystemError whose
+    cause is the KeyboardInterrupt."""
+    try:
+        raise KeyboardInterrupt
+    except KeyboardInterrupt as exc:
+        raise SystemError("<numba function> returned a result with an exception set") from exc
+
+
 # --------------------------------------------------------------------------- cases
 
 CASES = [
@@ -586,4 +613,67 @@ CASES = [
          "--memory-limit 'lots': expected a size"),
     Case("query_rich_markup_in_a_value", ["query", "{run}", "SELECT '[/x]' AS \"[b]v\""], 0,
          "[/x]"),
+    # ---- second round (issue 31): the smaller defects
+    Case("regions_beyond_int16", ["run", "s.toml", "--people", "300", "--days", "2", "--quiet",
+                                  "--set", "output.figures=false", "--set",
+                                  "output.report=false", "--out", "o"], 0, "wrote o",
+         {"s.toml": _many_regions()}),
+    Case("calibrate_integer_without_integers", ["calibrate", "c.toml", "--out", "o"], 2,
+         "no whole number lies between low = 0.5 and high = 0.7",
+         {"c.toml": calibration(key="people.count", low=0.5, high=0.7).replace(
+             "high = 0.7\n", "high = 0.7\ninteger = true\n")}, no_out="{tmp}/o"),
+    Case("calibrate_storage_not_sqlite", ["calibrate", "c.toml", "--out", "o", "--storage",
+                                          "sqlite:///{tmp}/passwd"], 2,
+         "passwd is not an SQLite database", {"c.toml": calibration(), "passwd": "root:x:0:0\n"},
+         no_out="{tmp}/passwd.lock"),
+    Case("calibrate_storage_etc_passwd", ["calibrate", "c.toml", "--out", "o", "--storage",
+                                          "sqlite:////etc/passwd"], 2,
+         "is not an SQLite database", {"c.toml": calibration()}, no_out="/etc/passwd.lock"),
+    Case("calibrate_storage_in_memory", ["calibrate", "c.toml", "--out", "o", "--storage",
+                                         "sqlite:///:memory:"], 2,
+         "an in-memory SQLite database ends with the process", {"c.toml": calibration()},
+         no_out="{tmp}/o"),
+    Case("calibrate_storage_other_sqlite_database", ["calibrate", "c.toml", "--out", "o",
+                                                     "--storage", "sqlite:///{tmp}/mine.db"], 2,
+         "is an SQLite database of something else (it holds the table 'notes')",
+         {"c.toml": calibration()}, setup=_other_sqlite, no_out="{tmp}/mine.db.lock"),
+    Case("calibrate_storage_fifo", ["calibrate", "c.toml", "--out", "o", "--storage",
+                                    "sqlite:///{tmp}/f.db"], 2, "f.db is not a regular file",
+         {"c.toml": calibration()}, setup=_fifo("f.db"), no_out="{tmp}/o"),
+    Case("resolved_scenario_unreadable_again", ["validate", "s.toml"], 2,
+         "the resolved scenario (the scenario.toml a run writes) would be 1.7 MiB",
+         {"s.toml": SEED + "[people]\ncount = 200000\n[people.thresholds]\ndistribution = "
+                    '"list"\nvalues = [' + ",".join(["0"] * 200_000) + "]\n"}),
+    Case("app_port_out_of_range", ["app", "--port", "99999"], 2, "Invalid value for '--port'"),
+    Case("ctrl_c_inside_compiled_code", ["show", "seed"], 130, "interrupted: nothing was written",
+         patch={"scoresim.scenario.loading:load_scenario": _interrupted_in_compiled_code}),
+    Case("odd_out_exists", ["odd", "seed", "--out", "o.md"], 2,
+         "o.md: --out exists already; choose another file, or pass --force", {"o.md": "mine"}),
+    Case("odd_out_fifo", ["odd", "seed", "--out", "o.md", "--force"], 2,
+         "--out must be a regular file (or a new file's name), not a pipe",
+         setup=_fifo("o.md")),
+    Case("sweep_plan_said_at_once", ["sweep", "w.toml", "--out", "o"], 2,
+         "w.toml: 3 design points x 1 seeds = 3 runs; checking every point's scenario",
+         {"w.toml": sweep().replace("[0.0, 0.4]", '[0.0, 0.4, "x"]')}, no_out="{tmp}/o"),
+    Case("sweep_check_progress", ["sweep", "w.toml", "--out", "o"], 2,
+         "checked 2 of 3 design points",
+         {"w.toml": sweep().replace("[0.0, 0.4]", '[0.0, 0.4, "x"]')},
+         patch={"scoresim.experiments.sweep:PROGRESS_EVERY_S": 0.0}, no_out="{tmp}/o"),
+    Case("bom_is_named", ["validate", "s.toml"], 2,
+         "starts with a byte order mark (BOM", {"s.toml": SEED.encode("utf-8-sig")}),
+    Case("date_beyond_the_calendar", ["validate", "s.toml"], 2,
+         "`start` (9999-12-01): a run's days lie between 1000-01-01 and 8999-12-31",
+         {"s.toml": SEED + "start = 9999-12-01\nend = 9999-12-31\n"}),
+    Case("days_past_the_calendar", ["run", "s.toml", "--days", "36000", "--out", "o"], 2,
+         "days 36,000: from `start` (8999-01-01) the run would end on 9097-07-25",
+         {"s.toml": SEED + "start = 8999-01-01\nend = 8999-01-31\n[phases]\n"
+                    "voluntary = 2018-01-01\n"}, no_out="{tmp}/o"),
+    Case("set_named_in_a_whole_scenario_error", ["show", "seed", "--set", "end=2017-01-01"], 2,
+         "with --set end=2017-01-01: key `(top level)`: `end` (2017-01-01) is before"),
+    Case("long_path_is_cut", ["validate", "/tmp/" + "y/" * 300 + "a.toml"], 2,
+         "(531 more characters): no such preset or scenario file"),
+    Case("long_os_error_path_is_cut", ["report", "{tmp}/" + "y" * 300], 2,
+         "more characters): File name too long", max_chars=400),
+    Case("out_too_deep", ["run", "seed", "--out", "y/" * 1500], 2,
+         "a path of 1,500 folders; at most 256 are made", no_out="{tmp}/y"),
 ]

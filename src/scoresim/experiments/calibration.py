@@ -44,7 +44,7 @@ from scoresim.errors import ScenarioError, cut
 from scoresim.experiments.calibration_summary import CalibrationReport, convergence, summary
 from scoresim.experiments.experiment_files import RunsOfABase, Strict, read_base
 from scoresim.experiments.likelihood import log_likelihood
-from scoresim.experiments.workers import stop_pool, worker_init
+from scoresim.experiments.workers import completed, stop_pool, worker_init
 from scoresim.scenario.loading import (
     apply_overrides,
     explain_validation,
@@ -83,6 +83,10 @@ class FitParameter(Strict):
                              f"high = {self.high}")
         if self.log and self.low <= 0:
             raise ValueError(f"a log-scale parameter needs low > 0, got {self.low}")
+        if self.integer and math.ceil(self.low) > math.floor(self.high):
+            raise ValueError(f"{cut(self.key)} is an integer parameter (integer = true), but "
+                             f"no whole number lies between low = {self.low} and high = "
+                             f"{self.high}; widen the bounds or drop `integer`")
         return self
 
 
@@ -338,18 +342,103 @@ def fit(targets: list[Target], simulated: list[float]) -> list[float]:
 # ----------------------------------------------------------------------- the study
 
 
+#: The tables of an Optuna study database (Optuna 4-5, with alembic's version table): an
+#: SQLite file holding any other table is not a study and is left alone.
+OPTUNA_TABLES = frozenset({
+    "studies", "study_directions", "study_user_attributes", "study_system_attributes",
+    "trials", "trial_user_attributes", "trial_system_attributes", "trial_params",
+    "trial_values", "trial_intermediate_values", "trial_heartbeats", "version_info",
+    "alembic_version"})
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of an ``sqlite://`` storage URL (None: another database). An in-memory
+    database is refused: it ends with the process, so no worker, no other machine and no
+    later run could see its trials."""
+    if not url.startswith("sqlite:"):
+        return None
+    from sqlalchemy.engine import make_url
+
+    try:
+        database = make_url(url).database or ""
+    except Exception:  # noqa: BLE001 - sqlalchemy's ArgumentError and friends
+        raise ScenarioError(f"--storage {cut(url)}: not a database URL; expected e.g. "
+                            "sqlite:///path/study.db or postgresql://user@host/db.") from None
+    if database in ("", ":memory:") or database.startswith("file::memory:") or (
+            "mode=memory" in url):
+        raise ScenarioError(f"--storage {cut(url)}: an in-memory SQLite database ends with "
+                            "the process that made it, so its trials could be neither shared "
+                            "nor continued; give a file, e.g. sqlite:///runs/study.db, or "
+                            "leave out --storage (OUT/study.db).")
+    return Path(database)
+
+
+def check_sqlite_file(path: Path, url: str) -> None:
+    """Refuse, before anything is created or locked, an SQLite storage file that is not
+    an Optuna study: a file of another kind (``/etc/passwd``), a special file, or an SQLite
+    database holding other tables. A missing or empty file is a new study."""
+    import sqlite3
+    import stat
+
+    where = f"--storage {cut(url)}"
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        if not path.parent.is_dir():
+            raise ScenarioError(f"{where}: the folder {cut(str(path.parent))} does not "
+                                "exist.") from None
+        return
+    except OSError as exc:
+        raise ScenarioError(f"{where}: cannot be used: {exc.strerror}.") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise ScenarioError(f"{where}: cannot be used: {cut(str(path))} is not a regular "
+                            "file; expected an SQLite study file (or a new file's name).")
+    if st.st_size == 0:
+        return
+    try:
+        with open(path, "rb") as f:
+            head = f.read(len(SQLITE_MAGIC))
+    except OSError as exc:
+        raise ScenarioError(f"{where}: cannot be read: {exc.strerror}.") from None
+    if head != SQLITE_MAGIC:
+        raise ScenarioError(f"{where}: cannot be used: {cut(str(path))} is not an SQLite "
+                            "database (it exists and holds something else); give a new "
+                            "file's name or an Optuna study file.")
+    try:
+        uri = f"file:{path.resolve().as_posix()}?mode=ro"
+        con = sqlite3.connect(uri, uri=True, timeout=60)
+        try:
+            tables = {row[0] for row in con.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' "
+                "AND name NOT LIKE 'sqlite_%'")}
+        finally:
+            con.close()
+    except sqlite3.Error as exc:
+        raise ScenarioError(f"{where}: cannot be used: {cut(str(exc), 200)}.") from None
+    other = sorted(tables - OPTUNA_TABLES)
+    if other:
+        raise ScenarioError(f"{where}: cannot be used: {cut(str(path))} is an SQLite "
+                            f"database of something else (it holds the table {cut(other[0], 40)!r}"
+                            f"{f' and {len(other) - 1} more' if len(other) > 1 else ''}), not "
+                            "an Optuna study; nothing was added to it. Give a new file's name.")
+
+
 def storage_for(url: str):
-    """Optuna's storage at ``url``, checked now (an unreachable one fails before any trial)."""
+    """Optuna's storage at ``url``, checked now (an unreachable one fails before any trial;
+    an SQLite file that is not a study is refused before anything is written)."""
     kwargs: dict[str, Any] = {}
     lock = None
-    if url.startswith("sqlite:///"):
+    path = sqlite_path(url)
+    if path is not None:
+        check_sqlite_file(path, url)
         kwargs["connect_args"] = {"timeout": 60}  # (several processes on one file)
         # Two processes creating a new file's tables at once collide (a table or the schema
         # version made twice): the first to come makes them while the other waits.
-        lock = Path(url[len("sqlite:///"):] + ".lock")
+        lock = Path(str(path) + ".lock")
     try:
         if lock is None:
-            return _rdb_storage(url, kwargs)
+            return _shared_rdb_storage(url, kwargs)
         import fcntl
 
         with open(lock, "a") as fd:
@@ -359,6 +448,31 @@ def storage_for(url: str):
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ScenarioError(f"--storage {cut(url, 120)}: cannot be used: "
                             f"{cut(first, 200)}.") from None
+
+
+#: Tries at making the tables of a new study in a database server, and the seconds between
+#: them (:func:`_shared_rdb_storage`).
+SCHEMA_TRIES, SCHEMA_WAIT_S = 10, 0.5
+
+
+def _shared_rdb_storage(url: str, engine_kwargs: dict[str, Any]):
+    """The storage in a database server several processes or machines may open at once: two
+    that make a new database's tables at the same moment collide (PostgreSQL: a unique
+    violation on a table's type, or a table that exists already); the one that lost tries
+    again and finds the tables made (the schema is made in one transaction)."""
+    import time
+
+    from sqlalchemy.exc import IntegrityError, ProgrammingError
+
+    for attempt in range(SCHEMA_TRIES):
+        try:
+            return _rdb_storage(url, engine_kwargs)
+        except (IntegrityError, ProgrammingError) as exc:
+            text = str(exc).lower()
+            if attempt + 1 == SCHEMA_TRIES or not ("duplicate" in text or "exists" in text):
+                raise
+            time.sleep(SCHEMA_WAIT_S * (1 + attempt))
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _rdb_storage(url: str, engine_kwargs: dict[str, Any]):
@@ -496,6 +610,10 @@ def calibrate(calib: Calibration, out: Path | str, *, workers: int = 1,
     from scoresim.results.outdir import FolderLock, check_writable_folder
 
     out = Path(out)
+    if storage is not None:  # (an SQLite file that is not a study: refused before --out)
+        path = sqlite_path(storage)
+        if path is not None:
+            check_sqlite_file(path, storage)
     sc = calib.scenario({p.key: int(round(p.high)) if p.integer else p.high
                          for p in calib.config.parameters})
     sc = sc.model_copy(update={"output": sc.output.model_copy(
@@ -538,7 +656,7 @@ def calibrate(calib: Calibration, out: Path | str, *, workers: int = 1,
             try:
                 jobs = [pool.submit(_work_in_worker, str(calib.path), trials, url, w, shared)
                         for w in range(workers)]
-                for job in jobs:
+                for job in completed(jobs):  # (Ctrl-C: raised within POLL_S)
                     job.result()
             except BaseException:
                 stop_pool(pool)

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from scoresim.errors import ScenarioError
-from scoresim.experiments.workers import stop_pool, worker_init
+from scoresim.experiments.workers import completed, stop_pool, worker_init
 from scoresim.results.comparison import Comparison
 from scoresim.results.run_folder import Results
 from scoresim.scenario.schema import Scenario
@@ -166,7 +166,10 @@ def compare(a: Scenario, b: Scenario, replicates: int = 5, people: int | None = 
         with ProcessPoolExecutor(max_workers=workers, initializer=worker_init,
                                  initargs=(os.getpid(),)) as pool:
             try:
-                results = list(pool.map(replicate, jobs))
+                futures = [pool.submit(replicate, j) for j in jobs]
+                for fut in completed(futures):  # (Ctrl-C: raised within POLL_S)
+                    fut.result()
+                results = [fut.result() for fut in futures]
             except KeyboardInterrupt:
                 stop_pool(pool)  # (no waiting for the replicates in progress)
                 raise

@@ -20,7 +20,7 @@ import json
 import os
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,7 +34,7 @@ from pydantic import Field, ValidationError, model_validator
 
 from scoresim.errors import ScenarioError, cut
 from scoresim.experiments.experiment_files import RunsOfABase, Strict, read_base
-from scoresim.experiments.workers import stop_pool, worker_init
+from scoresim.experiments.workers import completed, stop_pool, worker_init
 from scoresim.scenario.loading import (
     apply_overrides,
     check_edgelist_path,
@@ -45,6 +45,8 @@ from scoresim.scenario.loading import validate as validate_scenario
 #: Memory of the driver per run (the design point, the job, the result row), for the
 #: estimate of a sweep's size before the design is drawn.
 DRIVER_BYTES_PER_RUN = 4096
+#: Seconds between the lines that tell how far the check of a large design has come.
+PROGRESS_EVERY_S = 5.0
 
 STATS = ("final", "mean", "mean_last_year", "sum", "min", "max")
 
@@ -258,11 +260,13 @@ class Sweep:
 
     @classmethod
     def load(cls, path: Path | str, force: bool = False, workers: int | None = None,
-             local: bool = True) -> Sweep:
+             local: bool = True, say: Callable[[str], None] | None = None) -> Sweep:
         """Read and check a sweep file: its base scenario (a preset, or a file inside the
         sweep file's folder), the design's size against the memory available (unless
         ``force``) and every design point, before any run starts. ``workers``, ``local``:
-        the processes the runs will use on this machine (none with a dask cluster)."""
+        the processes the runs will use on this machine (none with a dask cluster).
+        ``say``: told the plan at once, and the check's progress while it lasts (a design
+        of a million points takes minutes to check)."""
         from scoresim.limits import check_memory, read_toml
 
         path = Path(path)
@@ -276,18 +280,30 @@ class Sweep:
         what = f"{path}: this sweep ({runs:,} runs)"
         n_workers = 0 if not local else min(workers or os.cpu_count() or 1, runs)
         check_memory(estimate_sweep_memory(cfg, None, runs, 0), what, force)
+        if say is not None:
+            say(f"{cut(str(path))}: {design_size(cfg):,} design points x "
+                f"{cfg.replicates.count:,} seeds = {runs:,} runs; checking every point's "
+                "scenario before the first run ...")
         sweep = cls(path, cfg, base_path, base_raw, design_points(cfg))
-        sweep.check()
+        sweep.check(say)
         first = validate_scenario(apply_overrides(base_raw, sweep.points[0]), base_path)
         check_memory(estimate_sweep_memory(cfg, first, runs, n_workers), what, force)
         return sweep
 
-    def check(self) -> None:
+    def check(self, say: Callable[[str], None] | None = None) -> None:
         """Every design point must give a valid scenario whose outcome table has the
-        columns the sweep keeps: fail before any run starts."""
+        columns the sweep keeps: fail before any run starts. ``say``: told the progress
+        every :data:`PROGRESS_EVERY_S` seconds."""
         from scoresim.results.outcomes import columns_for
 
-        for point in self.points:
+        start = last = time.monotonic()
+        for i, point in enumerate(self.points):
+            if say is not None and time.monotonic() - last >= PROGRESS_EVERY_S:
+                last = time.monotonic()
+                left = (last - start) / max(i, 1) * (len(self.points) - i)
+                say(f"  checked {i:,} of {len(self.points):,} design points (about "
+                    f"{left / 60:,.0f} min left)" if left >= 60 else
+                    f"  checked {i:,} of {len(self.points):,} design points")
             try:
                 scenario = validate_scenario(apply_overrides(self.base_raw, point),
                                              self.base_path, point)
@@ -434,7 +450,7 @@ def _run_local(todo, args, cfg, workers, finished, failed) -> None:
             # Looked up at call time, so that a test can stand in for run_point.
             futures = {pool.submit(_run_point_in_worker, *args, j.overrides, j.seed,
                                    cfg.people, cfg.days, cfg.outcomes): j for j in batch}
-            for fut in as_completed(futures):
+            for fut in completed(futures):  # (Ctrl-C: raised within POLL_S)
                 job = futures[fut]
                 try:
                     row = fut.result()

@@ -1,5 +1,7 @@
 """Worker processes of sweeps and comparisons: one thread each, and they end when their
-driver dies (a SIGKILLed ``scoresim sweep`` leaves no process behind)."""
+driver dies (a SIGKILLed ``scoresim sweep`` leaves no process behind). The driver waits for
+them in short slices (:func:`completed`), so that a Ctrl-C is seen within a fraction of a
+second whichever of its threads the kernel hands the signal to."""
 
 from __future__ import annotations
 
@@ -53,3 +55,23 @@ def die_with_parent(parent: int) -> None:
                 os._exit(1)
 
     threading.Thread(target=watch, name="scoresim-watchdog", daemon=True).start()
+
+
+#: The longest the driver waits for its workers' results without running Python code.
+#: The kernel hands a Ctrl-C (SIGINT to the process) to any thread of the driver that does
+#: not block it, not always the main one; Python then only sets a flag, and the main
+#: thread raises KeyboardInterrupt when it next runs: a wait with no timeout (as_completed,
+#: Future.result, Executor.map) would first wait for a run in progress to finish, tens of
+#: seconds (tests/test_reliability.py, test_ctrl_c_on_any_thread_of_the_driver_...).
+POLL_S = 0.2
+
+
+def completed(futures):
+    """The futures as they finish (as ``concurrent.futures.as_completed``), waiting at most
+    :data:`POLL_S` at a time so that a pending Ctrl-C is raised at once."""
+    from concurrent.futures import FIRST_COMPLETED, wait
+
+    pending = set(futures)
+    while pending:
+        done, pending = wait(pending, timeout=POLL_S, return_when=FIRST_COMPLETED)
+        yield from done

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 @dataclass
 class People(Component):
-    region: np.ndarray  # int16, index into scenario.people.regions
+    region: np.ndarray  # index into scenario.people.regions (region_dtype: int16 or int32)
     age_band: np.ndarray  # int8: STUDENT, WORKING, RETIRED
     income_decile: np.ndarray  # int8, 0 (poorest) .. 9
     job: np.ndarray  # int8: NO_JOB, ORDINARY_JOB, GOOD_JOB
@@ -139,6 +139,11 @@ def draw_jobs(income: np.ndarray, u: np.ndarray, cfg: PeopleConfig) -> np.ndarra
     return np.where(u > 1.0 - cfg.no_job_share, NO_JOB, job).astype(np.int8)
 
 
+def region_dtype(regions: int) -> type[np.signedinteger]:
+    """The codes of ``regions`` regions: int16 up to 32,767 regions, int32 beyond."""
+    return np.int16 if regions <= np.iinfo(np.int16).max else np.int32
+
+
 def make_people(scenario: Scenario, streams: Streams, n: int | None = None, *,
                 prefix: str = "people", step: int = INIT_STEP,
                 base_dir: Path | None = None) -> People:
@@ -195,7 +200,7 @@ def make_people(scenario: Scenario, streams: Streams, n: int | None = None, *,
         threshold = np.full(n, np.nan, np.float32)
 
     return People(
-        region=region.astype(np.int16),
+        region=region.astype(region_dtype(len(shares))),
         age_band=age_band.astype(np.int8),
         income_decile=income.astype(np.int8),
         job=job.astype(np.int8),

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
-import tomli_w
 
 from scoresim.declarations.categories import AGE_BANDS, ENROLMENT_STATES, JOBS
 from scoresim.errors import ScenarioError, cut
@@ -35,8 +34,11 @@ OPTIONAL_TABLES = ("people", "ledger", "ledger_friends", "network")
 
 
 def scenario_toml(scenario: Scenario) -> str:
-    data = scenario.model_dump(mode="python", exclude_none=True)
-    return tomli_w.dumps(data)
+    """The resolved scenario (``scenario.toml``; checked to be readable again when it is
+    loaded: :func:`scoresim.scenario.loading.check_resolved_size`)."""
+    from scoresim.scenario.loading import resolved_toml
+
+    return resolved_toml(scenario)
 
 
 def scenario_hash(scenario: Scenario) -> str:

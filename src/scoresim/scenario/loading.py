@@ -64,12 +64,14 @@ def resolve_inside(ref: str, folder: Path, key: str, where: Path) -> Path:
         return _preset_path(ref)
     path = Path(ref)
     if path.is_absolute():
-        raise ScenarioError(f"{where}: key `{key}`: expected a preset name or a path relative "
-                            f"to the file's folder, got the absolute path {cut(ref)!r}.")
+        raise ScenarioError(f"{cut(str(where))}: key `{key}`: expected a preset name or a "
+                            "path relative to the file's folder, got the absolute path "
+                            f"{cut(ref)!r}.")
     target = (folder / path).resolve()
     if not target.is_relative_to(folder.resolve()):
-        raise ScenarioError(f"{where}: key `{key}`: {cut(ref)!r} leads outside the file's "
-                            f"folder ({folder}); keep shared files in that folder or below.")
+        raise ScenarioError(f"{cut(str(where))}: key `{key}`: {cut(ref)!r} leads outside the "
+                            f"file's folder ({cut(str(folder))}); keep shared files in that "
+                            "folder or below.")
     return target
 
 
@@ -99,28 +101,29 @@ def read_raw(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     path = path.resolve()
     if path in _seen:
         chain = " -> ".join(str(p) for p in (*_seen, path))
-        raise ScenarioError(f"{path}: `extends` forms a cycle: {chain}.")
+        raise ScenarioError(f"{cut(str(path))}: `extends` forms a cycle: {chain}.")
     raw = _read_toml(path)
     parent_ref = raw.pop("extends", None)
     replace = raw.pop("replace", [])
     if parent_ref is None:
         if replace:
-            raise ScenarioError(f"{path}: key `replace` needs `extends` (what to replace in).")
+            raise ScenarioError(f"{cut(str(path))}: key `replace` needs `extends` (what to "
+                                "replace in).")
         return raw
     if not isinstance(replace, list) or not all(isinstance(k, str) for k in replace):
         raise ScenarioError(
-            f"{path}: key `replace`: expected a list of dotted keys such as "
+            f"{cut(str(path))}: key `replace`: expected a list of dotted keys such as "
             f'["schemes", "sanctions"], got {replace!r}.'
         )
     if not isinstance(parent_ref, str):
         raise ScenarioError(
-            f"{path}: key `extends`: expected a preset name or a relative path (a string), "
-            f"got {cut(parent_ref)}."
+            f"{cut(str(path))}: key `extends`: expected a preset name or a relative path (a "
+            f"string), got {cut(parent_ref)}."
         )
     parent_path = resolve_inside(parent_ref, path.parent, "extends", path)
     if not parent_path.exists():
-        raise ScenarioError(f"{path}: key `extends`: {cut(parent_ref)}: no such preset or "
-                            f"scenario file in {path.parent}. Presets are: "
+        raise ScenarioError(f"{cut(str(path))}: key `extends`: {cut(parent_ref)}: no such "
+                            f"preset or scenario file in {cut(str(path.parent))}. Presets are: "
                             f"{', '.join(preset_names())}.")
     parent = read_raw(parent_path, (*_seen, path))
     for dotted in replace:
@@ -130,7 +133,8 @@ def read_raw(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
             node = node.get(part) if isinstance(node, dict) else None
         if not isinstance(node, dict) or last not in node:
             raise ScenarioError(
-                f"{path}: key `replace`: {cut(dotted)!r} is not a key of {parent_path.name}."
+                f"{cut(str(path))}: key `replace`: {cut(dotted)!r} is not a key of "
+                f"{cut(parent_path.name)}."
             )
         del node[last]
     return deep_merge(parent, raw)
@@ -181,7 +185,31 @@ def load_scenario(
     raw.setdefault("name", safe_name(path.stem))
     scenario = validate(raw, path, overrides)
     check_edgelist_path(scenario, path, overrides)
+    check_resolved_size(scenario, path)
     return scenario
+
+
+def resolved_toml(scenario: Scenario) -> str:
+    """The fully resolved scenario as TOML: what a run folder's ``scenario.toml`` holds and
+    ``scoresim show`` prints."""
+    import tomli_w
+
+    return tomli_w.dumps(scenario.model_dump(mode="python", exclude_none=True))
+
+
+def check_resolved_size(scenario: Scenario, path: Path | str) -> None:
+    """Refuse a scenario whose resolved form (a run folder's ``scenario.toml``) would be
+    larger than a scenario file may be: it could be written, but never read back to run
+    again (a short list of numbers in the file is written one per line)."""
+    from scoresim.limits import TOML_MAX_BYTES, _size
+
+    size = len(resolved_toml(scenario).encode("utf-8"))
+    if size > TOML_MAX_BYTES:
+        raise ScenarioError(
+            f"{cut(str(path))}: the resolved scenario (the scenario.toml a run writes) would "
+            f"be {_size(size)}, but at most {_size(TOML_MAX_BYTES)} of a scenario file is "
+            "read, so the run could not be repeated from it; give long per-person lists as a "
+            "file (people.thresholds.distribution = \"file\") and fewer regions or rules.")
 
 
 def check_edgelist_path(scenario: Scenario, path: Path, overrides: dict[str, Any] | None
@@ -239,6 +267,17 @@ def _line_of(path: Path, key: str) -> int | None:
     return None
 
 
+def _as_given(value: Any) -> str:
+    """An override's value as it was written on the command line (TOML), cut."""
+    import datetime as dt
+
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    return cut(value)
+
+
 def explain_validation(exc: ValidationError, path: Path, overrides: dict[str, Any] | None = None,
                        root: type[BaseModel] = Scenario) -> str:
     """One paragraph per problem: file, line, dotted key, what was given and expected."""
@@ -249,13 +288,18 @@ def explain_validation(exc: ValidationError, path: Path, overrides: dict[str, An
         loc = tuple(p for p in err["loc"]
                     if not str(p).startswith("function-after") and p != "[key]")
         dotted = ".".join(str(p) for p in loc) or "(top level)"
-        where = f"{path}"
+        where = cut(str(path))
         set_by = [k for k in overrides if k == dotted or k.startswith(dotted + ".")
                   or dotted.startswith(k + ".")]
         key_for_line = next((str(p) for p in reversed(loc) if isinstance(p, str)), None)
         line = _line_of(path, key_for_line) if key_for_line else None
+        if not set_by and not loc:  # (a check of the whole scenario: any override may count)
+            set_by = list(overrides)
         if set_by:
-            where += f" with --set {cut(set_by[0])}={cut(overrides[set_by[0]])}"
+            where += " with " + ", ".join(f"--set {cut(k)}={_as_given(overrides[k])}"
+                                          for k in set_by[:3])
+            if len(set_by) > 3:
+                where += f" (and {len(set_by) - 3:,} more)"
         elif line is not None:
             where += f", line {line}"
         msg = err["msg"]
@@ -281,5 +325,5 @@ def explain_validation(exc: ValidationError, path: Path, overrides: dict[str, An
             shown = "" if isinstance(given, dict) or repr(given) in msg else f", got {cut(given)}"
             parts.append(f"{where}: key `{cut(dotted)}`: {cut(msg, 300)}{shown}.")
     if len(errors) > MAX_PROBLEMS:
-        parts.append(f"{path}: ... and {len(errors) - MAX_PROBLEMS:,} more problems.")
+        parts.append(f"{cut(str(path))}: ... and {len(errors) - MAX_PROBLEMS:,} more problems.")
     return "\n".join(parts)

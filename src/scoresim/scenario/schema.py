@@ -884,6 +884,14 @@ class Scenario(Strict):
 
 
 def _check_timeline(sc: Scenario) -> None:
+    from scoresim.limits import FIRST_DATE, LAST_DATE
+
+    for key in ("start", "end"):
+        day = getattr(sc, key)
+        if not FIRST_DATE <= day <= LAST_DATE:
+            raise ValueError(f"`{key}` ({day}): a run's days lie between {FIRST_DATE} and "
+                             f"{LAST_DATE} (the burn-in before them, records lapsing after "
+                             "them and the figures' axes need the calendar around them)")
     if sc.end < sc.start:
         raise ValueError(f"`end` ({sc.end}) is before `start` ({sc.start})")
     if sc.days > 36_525:
