@@ -52,9 +52,11 @@ GLOBAL: tuple[OutcomeColumn, ...] = (
     _c("blacklisted_wrongful", "people on the blacklist through a misattributed record",
        "people"),
     _c("sanctions_total", "sanctions applied this step, all kinds", "sanctions per day"),
-    _c("sanctions_wrongful", "sanctions that only misattributed records caused",
-       "sanctions per day"),
-    _c("sanctions_association", "sanctions that friends' scores caused (own score clear)",
+    _c("sanctions_wrongful", "sanctions that only misattributed records caused (the "
+       "error-free score, pulled toward friends' error-free scores, clear): the person's "
+       "records or their friends'", "sanctions per day"),
+    _c("sanctions_association", "sanctions that friends' scores caused (the same scheme's "
+       "score without the friends' term, published on the same days, clear)",
        "sanctions per day"),
     _c("opted_out", "people opted out of at least one scheme", "people"),
     _c("good_job_share", "share of working people with a good job", "share"),
