@@ -474,3 +474,27 @@ def test_sanction_probability_thins_the_sanctioned():
     ratio = half.column("sanctions_job_denied").sum() / full.column("sanctions_job_denied").sum()
     assert 0.35 < ratio < 0.65
 
+
+# ------------------------------------------------------- outcomes: score inequality
+
+
+def exact_gini(x: np.ndarray) -> float:
+    xs = np.sort(x.astype(np.float64))
+    n = xs.size
+    return float((2 * np.arange(1, n + 1) - n - 1).dot(xs) / (n * xs.sum()))
+
+
+def test_score_gini_measures_the_spread_above_the_minimum():
+    """Scores spread evenly over 350-400 of Sesame's 350-950: the Gini of raw scores (as
+    before issue 28) is 0.022, mostly the range's base of 350; the Gini of the score above
+    the minimum is that of an even spread from 0, 1/3."""
+    from scoresim.results.outcomes import histogram_stats
+
+    x = np.linspace(350, 400, 20_001).astype(np.float32)
+    assert exact_gini(x) == pytest.approx(0.022, abs=1e-3)  # (the old measure)
+    assert histogram_stats(x, 350, 950)["score_gini"] == pytest.approx(1 / 3, abs=0.01)
+    # In a run: each scheme's Gini is that of its counted scores above its minimum.
+    sim, res = run(people=2000, days=61)
+    for name, sch in sim.schemes.items():
+        above = sch.s[sch.scored] - sch.cfg.min_score
+        assert res.final(f"{name}_score_gini") == pytest.approx(exact_gini(above), abs=2e-3)

@@ -80,7 +80,8 @@ PER_SCHEME: tuple[OutcomeColumn, ...] = (
     _c("score_p10", "10th percentile of published scores", "points"),
     _c("score_p50", "median published score", "points"),
     _c("score_p90", "90th percentile of published scores", "points"),
-    _c("score_gini", "Gini coefficient of published scores", "index (0-1)"),
+    _c("score_gini", "Gini coefficient of published scores above the scheme's minimum "
+       "(score - min_score; 0: everyone equal)", "index (0-1)"),
     _c("score_assortativity", "correlation of published scores across ties",
        "correlation"),
     _c("enrolled_share", "share of all people enrolled", "share"),
