@@ -39,9 +39,11 @@ from scoresim.version import __version__
 if TYPE_CHECKING:
     from scoresim.sim import Sim
 
-#: Checkpoint format: 4 since the components declare their state (keys by component).
+#: Checkpoint format: 4 since the components declare their state (keys by component); 5
+#: since each scheme's publishing keeps ``s_own`` and pulls ``s_clean`` toward friends'
+#: ``s_clean`` (a checkpoint of 4 lacks the one and holds the other with friends' errors).
 #: A checkpoint of another format is refused.
-FORMAT = 4
+FORMAT = 5
 #: Top-level scenario keys that define the society: a fork cannot change them.
 SOCIETY_KEYS = ("seed", "start", "people", "network", "sources", "demography",
                 "burn_in_days")
