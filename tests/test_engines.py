@@ -57,10 +57,10 @@ def bools(n):
 @FAST
 @given(data=st.data(), n=sizes)
 def test_pull_to_friends(data, n):
-    b, b_clean, sums = (data.draw(f32(n, 0, 1000)) for _ in range(3))
+    b, b_clean, sums, sums_clean = (data.draw(f32(n, 0, 1000)) for _ in range(4))
     friends = data.draw(hnp.arrays(np.float32, n, elements=st.integers(0, 9).map(float)))
     scored = data.draw(bools(n))
-    args = (b, b_clean, sums, friends, scored, np.float32(0.7), np.float32(0.3),
+    args = (b, b_clean, sums, sums_clean, friends, scored, np.float32(0.7), np.float32(0.3),
             np.float32(0), np.float32(1000))
     for got, want in zip(sg.pull_to_friends(*args), ks._pull_to_friends(*args), strict=True):
         np.testing.assert_array_equal(got, want)

@@ -7,6 +7,7 @@ from conftest import run, scenario
 from scoresim import Sim
 from scoresim.declarations.categories import ENROLLED, GOOD_JOB, OPTED_OUT, ORDINARY_JOB
 from scoresim.declarations.events import KIND_INDEX
+from scoresim.model.life import LifeEvents
 from scoresim.model.network import Network
 from scoresim.model.sources import Records
 
@@ -329,22 +330,60 @@ def test_court_listing_blacklists_and_bans_travel():
     assert res.column("sanctions_travel_ban").sum() > 0
 
 
+ASSOCIATION = dict(people=3000, days=200, seed=6, schemes__government__initial_score=961,
+                   life__job_search_rate_per_day=0.02, **EARLY_MANDATE)
+
+
 def test_association_sanctions_come_from_friends():
-    """Under the presets' levels, measured on seeds 6, 0, 1, 2: 490, 595, 575, 616
-    sanctions by association with the friends' pull, 0 without it (0 by construction: no
-    friend weight in any scheme, recomputed daily), so the test cannot fail by chance."""
-    # (recomputed daily: between monthly recomputations ``s`` keeps the last published
-    # score while ``b`` moves, and a sanction read from ``s`` while ``b`` has risen above
-    # the bound would count as by association without any friend; the mechanism tested
-    # here is the friends' pull)
-    common = dict(people=3000, days=200, seed=6, schemes__government__initial_score=961,
-                  life__job_search_rate_per_day=0.02, schemes__government__recompute_every_days=1,
-                  schemes__sesame__recompute_every_days=1, **EARLY_MANDATE)
-    _, pulled = run(schemes__government__friend_weight=0.5, **common)
-    _, alone = run(schemes__government__friend_weight=0.0, schemes__sesame__friend_weight=0.0,
-                   **common)  # (Sesame's loan denial is pulled by friends too)
+    """With the friends' pull (government 0.5) there are sanctions by association at the
+    presets' monthly recomputation (seed 6: 143); without it, see the next test."""
+    _, pulled = run(schemes__government__friend_weight=0.5, **ASSOCIATION)
     assert pulled.column("sanctions_association").sum() > 0
+
+
+@pytest.mark.parametrize("every", [1, 30, 90])
+def test_no_friends_weight_no_association_whatever_the_recomputation(every):
+    """Without friends' weight in any scheme there is no sanction by association, however
+    stale the published score is between recomputations: association is read against the
+    score without the friends' term published on the same days (``s_own``), not against
+    today's own score ``b``. Before issue 28 (against ``b``) this run counted 21 of them
+    with monthly and 16 with quarterly recomputation (0 with daily): staleness, not
+    friends. 0 by construction now, so the test cannot fail by chance."""
+    _, alone = run(schemes__government__friend_weight=0.0, schemes__sesame__friend_weight=0.0,
+                   schemes__government__recompute_every_days=every,
+                   schemes__sesame__recompute_every_days=every, **ASSOCIATION)
+    assert alone.column("sanctions_total").sum() > 0
     assert alone.column("sanctions_association").sum() == 0
+
+
+def test_friends_errors_make_wrongful_sanctions():
+    """Person 0's records are clean; their three friends' own scores are down 500 points
+    by misattributed records (``b`` 500, ``b_clean`` 1000). Their pull puts 0's published
+    score below the bound; their error-free scores would not: 0's sanction is wrongful (and
+    by association). Before issue 28 the error-free score was pulled toward friends'
+    published scores, errors and all, and 0's sanction was not counted as wrongful."""
+    rule = {"throttled": {"effect": "internet_throttled", "scheme": "government",
+                          "below": 950, "factor": 0.5}}
+    sim = Sim(scenario("seed", sanctions=rule), people=4, days=60)
+    gov = sim.schemes["government"]
+    sim.network = Network(4, np.array([0, 0, 0]), np.array([1, 2, 3]))
+    sim.network.use(sim.kernels)
+    gov.set_state(np.arange(4), ENROLLED)
+    gov.b[:] = [1000, 500, 500, 500]
+    gov.b_clean[:] = 1000
+    every = sim.scenario.schemes["government"].recompute_every_days
+    for step in (0, every):  # (friends' scores of the first publication pull 0's down)
+        gov.publish(sim.network, step)
+    assert gov.s[0] < 950 <= gov.s_clean[0]
+    none = np.zeros(0, np.int32)
+    life = LifeEvents(job_applicants=none, hire_u=none, university_applicants=none,
+                      admit_u=none, housing_seekers=none, travellers=none,
+                      loan_applicants=none, separations=none)
+    out = sim.sanctions.apply(sim.people, life, "mandatory", every, sim.streams)
+    assert out.applied["internet_throttled"] == 4
+    assert out.wrongful == 4  # 0 through friends' errors, 1-3 through their own
+    assert sim.sanctions.received_wrongful.tolist() == [1, 1, 1, 1]
+    assert sim.sanctions.received_association.tolist() == [1, 0, 0, 0]
 
 
 # -------------------------------------------------------- M12: real-name linkage
@@ -435,3 +474,28 @@ def test_sanction_probability_thins_the_sanctioned():
     _, half = run(sanctions__job_denied__probability_per_day=0.5, **common)
     ratio = half.column("sanctions_job_denied").sum() / full.column("sanctions_job_denied").sum()
     assert 0.35 < ratio < 0.65
+
+
+# ------------------------------------------------------- outcomes: score inequality
+
+
+def exact_gini(x: np.ndarray) -> float:
+    xs = np.sort(x.astype(np.float64))
+    n = xs.size
+    return float((2 * np.arange(1, n + 1) - n - 1).dot(xs) / (n * xs.sum()))
+
+
+def test_score_gini_measures_the_spread_above_the_minimum():
+    """Scores spread evenly over 350-400 of Sesame's 350-950: the Gini of raw scores (as
+    before issue 28) is 0.022, mostly the range's base of 350; the Gini of the score above
+    the minimum is that of an even spread from 0, 1/3."""
+    from scoresim.results.outcomes import histogram_stats
+
+    x = np.linspace(350, 400, 20_001).astype(np.float32)
+    assert exact_gini(x) == pytest.approx(0.022, abs=1e-3)  # (the old measure)
+    assert histogram_stats(x, 350, 950)["score_gini"] == pytest.approx(1 / 3, abs=0.01)
+    # In a run: each scheme's Gini is that of its counted scores above its minimum.
+    sim, res = run(people=2000, days=61)
+    for name, sch in sim.schemes.items():
+        above = sch.s[sch.scored] - sch.cfg.min_score
+        assert res.final(f"{name}_score_gini") == pytest.approx(exact_gini(above), abs=2e-3)

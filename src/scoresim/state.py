@@ -39,9 +39,10 @@ from scoresim.version import __version__
 if TYPE_CHECKING:
     from scoresim.sim import Sim
 
-#: Checkpoint format: 4 since the components declare their state (keys by component) and
-#: checkpoint.json records the SHA-256 of state.npz and scenario.toml. A checkpoint of
-#: another format is refused.
+#: Checkpoint format: 4 since the components declare their state (keys by component),
+#: checkpoint.json records the SHA-256 of state.npz and scenario.toml, and each scheme's
+#: publishing keeps ``s_own`` and pulls ``s_clean`` toward friends' ``s_clean``. A
+#: checkpoint of another format is refused.
 FORMAT = 4
 #: Top-level scenario keys that define the society: a fork cannot change them.
 SOCIETY_KEYS = ("seed", "start", "people", "network", "sources", "demography",

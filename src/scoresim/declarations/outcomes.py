@@ -52,9 +52,11 @@ GLOBAL: tuple[OutcomeColumn, ...] = (
     _c("blacklisted_wrongful", "people on the blacklist through a misattributed record",
        "people"),
     _c("sanctions_total", "sanctions applied this step, all kinds", "sanctions per day"),
-    _c("sanctions_wrongful", "sanctions that only misattributed records caused",
-       "sanctions per day"),
-    _c("sanctions_association", "sanctions that friends' scores caused (own score clear)",
+    _c("sanctions_wrongful", "sanctions that only misattributed records caused (the "
+       "error-free score, pulled toward friends' error-free scores, clear): the person's "
+       "records or their friends'", "sanctions per day"),
+    _c("sanctions_association", "sanctions that friends' scores caused (the same scheme's "
+       "score without the friends' term, published on the same days, clear)",
        "sanctions per day"),
     _c("opted_out", "people opted out of at least one scheme", "people"),
     _c("good_job_share", "share of working people with a good job", "share"),
@@ -78,7 +80,8 @@ PER_SCHEME: tuple[OutcomeColumn, ...] = (
     _c("score_p10", "10th percentile of published scores", "points"),
     _c("score_p50", "median published score", "points"),
     _c("score_p90", "90th percentile of published scores", "points"),
-    _c("score_gini", "Gini coefficient of published scores", "index (0-1)"),
+    _c("score_gini", "Gini coefficient of published scores above the scheme's minimum "
+       "(score - min_score; 0: everyone equal)", "index (0-1)"),
     _c("score_assortativity", "correlation of published scores across ties",
        "correlation"),
     _c("enrolled_share", "share of all people enrolled", "share"),

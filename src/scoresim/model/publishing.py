@@ -3,7 +3,17 @@ scheme's recomputation days, and the tiers it falls in.
 
 ``s = clip((1 - w) * b + w * mean(s of scored friends, previous publication))``; no scored
 friends: ``s = b``; recomputed every ``recompute_every_days`` (Suqian: monthly), unchanged
-in between. ``s_clean`` does the same from ``b_clean``.
+in between.
+
+Two counterfactual scores are published beside ``s``, on the same days (so that they are
+exactly as stale as ``s`` between recomputations):
+
+- ``s_clean``, the error-free score: ``b_clean`` pulled toward friends' ``s_clean`` (a world
+  without misattributed records has none in friends' scores either); a sanction that
+  ``s_clean`` would not have triggered is wrongful;
+- ``s_own``, the score without friends: what publishing gives with the friends' term
+  removed (``w = 0``: ``s_own = b`` as of the recomputation day); a sanction that ``s_own``
+  would not have triggered is by association.
 """
 
 from __future__ import annotations
@@ -37,9 +47,11 @@ def _initial(pub: Publishing, who: np.ndarray, step: int, key) -> float:
 
 
 class Publishing(Component):
-    """The published score ``s`` (and ``s_clean``) of one scheme, and its tiers."""
+    """The published score ``s`` (with ``s_clean`` and ``s_own``: see the module's
+    docstring) of one scheme, and its tiers."""
 
-    STATE = (Array("s", newcomer=_initial), Array("s_clean", newcomer=_initial))
+    STATE = (Array("s", newcomer=_initial), Array("s_clean", newcomer=_initial),
+             Array("s_own", newcomer=_initial))
     CACHES = ("friend_sums",)
     CONSTANTS = ("tier_mins",)
 
@@ -47,6 +59,7 @@ class Publishing(Component):
         self.key, self.cfg, self.n, self.k = key, cfg, n, kernels
         self.s = np.full(n, cfg.initial_score, np.float32)
         self.s_clean = self.s.copy()
+        self.s_own = self.s.copy()
         tiers = sorted(cfg.tiers.items(), key=lambda kv: kv[1].min)
         self.tier_names = [t for t, _ in tiers]
         self.tier_mins = np.array([b.min for _, b in tiers], dtype=np.float32)
@@ -62,19 +75,24 @@ class Publishing(Component):
         """Published score: own score pulled toward scored friends' previous scores (M4),
         on the scheme's recomputation days (every ``recompute_every_days`` from the run's
         first); in between it stays as published. ``scored_friends()``: how many scored
-        friends each person has."""
+        friends each person has. The error-free score ``s_clean`` is pulled toward
+        friends' error-free scores; ``s_own`` is the own score of the day, without
+        friends."""
         if step % self.cfg.recompute_every_days:
             return
+        self.s_own = b.copy()
         w = self.cfg.friend_weight
         if w == 0.0 or network.n_edges == 0:
             self.s, self.s_clean = b.copy(), b_clean.copy()
             return
         n_friends = scored_friends()
         friends_sum = network.neighbour_sum(self.s, where=scored)
+        friends_sum_clean = network.neighbour_sum(self.s_clean, where=scored)
         self.friend_sums = FriendSums(network.version, self.s, scored, friends_sum)
         self.s, self.s_clean = self.k.pull_to_friends(
-            b, b_clean, friends_sum, n_friends, scored, np.float32(1.0 - w),
-            np.float32(w), np.float32(self.cfg.min_score), np.float32(self.cfg.max_score))
+            b, b_clean, friends_sum, friends_sum_clean, n_friends, scored,
+            np.float32(1.0 - w), np.float32(w), np.float32(self.cfg.min_score),
+            np.float32(self.cfg.max_score))
 
     def tier_index(self, scores: np.ndarray | None = None) -> np.ndarray:
         scores = self.s if scores is None else scores
@@ -88,14 +106,17 @@ class Publishing(Component):
 # ------------------------------------------------------------------ the rules, plainly
 
 
-def pull_to_friends(b, b_clean, friends_sum, n_friends, scored, own, pull, lo, hi):
+def pull_to_friends(b, b_clean, friends_sum, friends_sum_clean, n_friends, scored, own,
+                    pull, lo, hi):
     """M4: ``s = clip(own * b + pull * mean of scored friends' s, lo, hi)`` (own = 1 - w,
     pull = w) for the scored with scored friends; ``s = b`` for everyone else. The same
-    for the clean scores. float32 throughout."""
+    for the clean scores, from friends' clean scores (``friends_sum_clean``). float32
+    throughout."""
     with np.errstate(divide="ignore", invalid="ignore"):
         mean = friends_sum / n_friends
+        mean_clean = friends_sum_clean / n_friends
     pulled = scored & (n_friends > 0)
     s = np.where(pulled, np.clip(own * b + pull * mean, lo, hi), b).astype(np.float32)
-    s_clean = np.where(pulled, np.clip(own * b_clean + pull * mean, lo, hi),
+    s_clean = np.where(pulled, np.clip(own * b_clean + pull * mean_clean, lo, hi),
                        b_clean).astype(np.float32)
     return s, s_clean

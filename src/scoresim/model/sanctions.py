@@ -30,8 +30,11 @@ listed debtors who "fulfilled their obligations under the pressure", about 0.15 
 purchase (an upper bound on the effect of one refusal; the seed preset's value).
 
 Every sanction applied is counted; it is *wrongful* when the person would not meet the
-condition without misattributed records, and by *association* when their own score ``b``
-does not meet it but the published score ``s``, pulled down by friends, does.
+condition without misattributed records (the error-free score ``s_clean``, pulled toward
+friends' error-free scores, does not meet it), and by *association* when they would not
+meet it had friends' scores not entered theirs (the scheme's score without the friends' term,
+``s_own``, published on the same days as ``s``, does not meet it: a score left stale between
+recomputations is stale in both, so staleness is not counted as association).
 """
 
 from __future__ import annotations
@@ -129,8 +132,10 @@ class Sanctions(Component):
 
     def _condition(self, cfg: SanctionConfig, people: People, step: int,
                    ids: np.ndarray | None = None, only_meets: bool = False):
-        """(meets, meets_without_errors, meets_by_own_score) masks over ``ids`` (over
-        everyone when None); with ``only_meets``, the first alone."""
+        """(meets, meets_without_errors, meets_without_friends) masks over ``ids`` (over
+        everyone when None): the condition on the published score ``s``, on the error-free
+        ``s_clean`` and on ``s_own`` (no friends' term); with ``only_meets``, the first
+        alone."""
         pick = slice(None) if ids is None else ids
         if cfg.blacklisted:
             listed = people.blacklisted_until[pick] >= step
@@ -152,7 +157,7 @@ class Sanctions(Component):
         if only_meets:
             return scored & meets(scheme.s)
         return scored & meets(scheme.s), scored & meets(scheme.s_clean), scored & meets(
-            scheme.b
+            scheme.s_own
         )
 
     def apply(
@@ -192,9 +197,9 @@ class Sanctions(Component):
             out.applied[cfg.effect] += int(hit.size)
             out.hits[name] = hit
             if cfg.effect in SANCTION_EFFECTS and hit.size:
-                _, clean, own = self._condition(cfg, people, step, hit)
+                _, clean, alone = self._condition(cfg, people, step, hit)
                 wrongful = hit[~clean]
-                assoc = hit[~own]
+                assoc = hit[~alone]
                 out.wrongful += int(wrongful.size)
                 out.association += int(assoc.size)
                 self.k.count_hits(self.received, hit)

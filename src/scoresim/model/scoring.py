@@ -13,8 +13,11 @@ A scheme is made of four components, each in its own module:
    scored friends, previous step))``; no scored friends: ``s = b`` (M4); recomputed every
    ``recompute_every_days`` (Suqian: monthly), unchanged in between; tiers (M5).
 
-A parallel ``b_clean`` / ``s_clean`` leaves out misattributed records: a sanction that the
-clean score would not have triggered is counted as wrongful.
+A parallel ``b_clean`` / ``s_clean`` leaves out misattributed records (the person's and,
+through friends' ``s_clean``, their friends'): a sanction that the clean score would not have
+triggered is counted as wrongful. ``s_own``, published on the same days as ``s`` without the
+friends' term, is the score had friends' scores not entered it: a sanction that it would not
+have triggered is by association.
 """
 
 from __future__ import annotations
@@ -111,6 +114,10 @@ class Scheme(Component):
     @property
     def s_clean(self) -> np.ndarray:
         return self.publishing.s_clean
+
+    @property
+    def s_own(self) -> np.ndarray:
+        return self.publishing.s_own
 
     @property
     def friend_sums(self) -> FriendSums | None:

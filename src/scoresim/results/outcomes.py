@@ -1,7 +1,10 @@
 """Outcomes: one row per step, columns declared up front (MODEL.md: Outcomes).
 
 Score quantiles and the Gini coefficient are computed from a one-point-wide histogram over
-the scheme's range (exact to one point, O(n) per step instead of a sort).
+the scheme's range (exact to one point, O(n) per step instead of a sort). The Gini is that of
+the score above the scheme's minimum (``s - min_score``): on raw scores it would mostly
+measure how far the range starts from zero (a scheme starting everyone at 1000 of 350-1200
+would read near 0 whatever the spread).
 """
 
 from __future__ import annotations
@@ -136,7 +139,8 @@ class OutcomeTable(Component):
 
 
 def histogram_stats(scores: np.ndarray, lo: float, hi: float) -> dict[str, float]:
-    """Mean, p10/p50/p90 and Gini of scores in [lo, hi], from 1-point bins."""
+    """Mean, p10/p50/p90 of scores in [lo, hi] and the Gini of ``scores - lo`` (the score
+    above the minimum), from 1-point bins."""
     nbins = max(int(np.ceil(hi - lo)) + 1, 1)
     idx = np.clip((scores - lo).astype(np.int64), 0, nbins - 1)
     counts = np.bincount(idx, minlength=nbins)
@@ -156,7 +160,7 @@ def stats_from_histogram(counts: np.ndarray, lo: float, hi: float,
     values[-1] = min(values[-1], hi)
     q = {f"score_p{p}": float(values[np.searchsorted(cum, total * p / 100.0)])
          for p in (10, 50, 90)}
-    wealth = counts * values
+    wealth = counts * (values - lo)  # (the Gini of the score above the minimum)
     cum_w = np.cumsum(wealth)
     sw = cum_w[-1]
     gini = np.nan

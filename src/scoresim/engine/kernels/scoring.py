@@ -11,15 +11,18 @@ import numpy as np
 
 
 @numba.njit(cache=True, nogil=True)
-def _pull_to_friends(b, b_clean, friends_sum, n_friends, scored, own, pull, lo, hi):
+def _pull_to_friends(b, b_clean, friends_sum, friends_sum_clean, n_friends, scored, own,
+                     pull, lo, hi):
     """``s = clip(own * b + pull * mean of scored friends' s)`` for the scored with scored
-    friends, ``s = b`` for the rest; the same for the clean scores (float32, as numpy)."""
+    friends, ``s = b`` for the rest; the same for the clean scores from friends' clean
+    scores (float32, as numpy)."""
     s = np.empty_like(b)
     s_clean = np.empty_like(b_clean)
     for i in range(b.shape[0]):
         if scored[i] and n_friends[i] > 0:
             mean = friends_sum[i] / n_friends[i]
             s[i] = min(max(own * b[i] + pull * mean, lo), hi)
+            mean = friends_sum_clean[i] / n_friends[i]
             s_clean[i] = min(max(own * b_clean[i] + pull * mean, lo), hi)
         else:
             s[i] = b[i]

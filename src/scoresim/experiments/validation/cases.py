@@ -255,7 +255,8 @@ def friedkin_johnsen(quick: bool = True, figure: Path | None = None,
         s = b.copy()
         errors = []
         for _ in range(500):
-            new, _ = pull_to_friends(b, b, net.neighbour_sum(s), deg, scored,
+            sums = net.neighbour_sum(s)
+            new, _ = pull_to_friends(b, b, sums, sums, deg, scored,
                                      np.float32(1 - wm), np.float32(wm), np.float32(350),
                                      np.float32(950))
             errors.append(float(np.abs(new - exact).max()))
