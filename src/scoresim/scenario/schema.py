@@ -119,6 +119,16 @@ class PeopleConfig(Strict):
     """People whose private opinion is below this count as critics in the outcomes."""
     boldness_mean: Annotated[float, Field(gt=0)] = 0.5
     """Mean boldness beta of the strategic dissent rule; boldness falls with risk aversion."""
+    boldness_distribution: Literal["risk_aversion", "exponential"] = "risk_aversion"
+    """risk_aversion: boldness falls linearly with risk aversion, `boldness_mean * 2 * (1 -
+    risk aversion)`; exponential: drawn apart from it, exponential with mean
+    `boldness_mean` (Daymude, Axelrod and Forrest 2025, their hill-climbing setting)."""
+    desired_dissent_mean: Annotated[float, Field(gt=0, lt=0.5)] | None = None
+    """Where set: everyone's desired dissent is drawn from an exponential distribution
+    truncated to [0, 1] with this mean (Daymude, Axelrod and Forrest 2025), and their
+    private opinion is minus it; none (the default): private opinions from
+    `opinion_beta_a` and `opinion_beta_b`. A mean of 0.5 or more is no truncated
+    exponential."""
     commerce_account_share: Share = 0.6
     """Share with an account on the commerce platform (shop and payment app)."""
     social_account_share: Share = 0.8
