@@ -163,3 +163,23 @@ def test_every_array_the_authority_holds_is_declared():
             known = {s.name for s in component.declared()} | set(component.CACHES) | set(
                 component.CONSTANTS)
             assert set(held_arrays(component)) <= known, type(component).__name__
+
+
+def test_the_gallery_s_port_of_their_code_acts_as_the_model_s_rule():
+    """The reference of case daymude_authority (a port of their rmhc_trial) computes
+    actions as scoresim's strategic rule does, on the shipped grid of their opt_action."""
+    from scoresim.experiments.validation.cases import daymude_grid
+    from scoresim.experiments.validation.daymude_reference import opt_actions
+    from scoresim.model.adaptation import strategic_dissent_plain
+
+    g = daymude_grid()
+    for policy in ("uniform", "proportional"):
+        for tau in np.unique(g["tau"]):
+            for psi in np.unique(g["psi"]):
+                for nu in np.unique(g["nu"]):
+                    at = ((g["policy"] == policy) & (g["tau"] == tau) & (g["psi"] == psi)
+                          & (g["nu"] == nu))
+                    d, beta = g["delta"][at], g["beta"][at]
+                    np.testing.assert_array_equal(
+                        opt_actions(d, beta, nu, policy, tau, psi),
+                        strategic_dissent_plain(d, beta, nu, tau, psi, policy))
