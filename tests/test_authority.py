@@ -183,3 +183,42 @@ def test_the_gallery_s_port_of_their_code_acts_as_the_model_s_rule():
                     np.testing.assert_array_equal(
                         opt_actions(d, beta, nu, policy, tau, psi),
                         strategic_dissent_plain(d, beta, nu, tau, psi, policy))
+
+
+def test_the_report_shows_the_authority_s_parameters_over_time(tmp_path):
+    from scoresim.results.report import report_charts
+    from scoresim.results.run_folder import Results
+
+    Sim("daymude-2025", people=400, days=40).run().save(tmp_path / "run")
+    charts = {c.name: c for c in report_charts(Results.load(tmp_path / "run"))}
+    assert "authority.png" in charts and "Tolerance 0.25 on the first day" in charts[
+        "authority.png"].alt
+    from test_reports_read import _allowed, _rgb, colours_used
+
+    allowed = _allowed()  # (the colour-blind safe palette of every report figure)
+    for art, colour in colours_used(charts["authority.png"].figure):
+        if not (isinstance(colour, str) and colour == "none"):
+            assert _rgb(colour) is None or _rgb(colour) in allowed, (art, colour)
+    html = (tmp_path / "run" / "report.html").read_text(encoding="utf-8")
+    assert "The adaptive authority" in html and 'id="fig-authority"' in html
+    Sim("seed", people=300, days=5).run().save(tmp_path / "plain")
+    assert "The adaptive authority" not in (tmp_path / "plain" / "report.html").read_text(
+        encoding="utf-8")
+
+
+def test_no_authority_acts_in_the_burn_in(monkeypatch):
+    """The burn-in runs the society without schemes or sanctions, and without the
+    authority: one authority is built (the run's), and it judges the run's days alone."""
+    built = []
+    init = Authority.__init__
+
+    def counting(self, sim):
+        built.append(sim.scenario.start)
+        init(self, sim)
+
+    monkeypatch.setattr(Authority, "__init__", counting)
+    sc = load_scenario("daymude-2025", {"burn_in_days": 6})
+    sim = Sim(sc, people=300, days=5)
+    sim.run()
+    assert built == [sc.start]
+    assert _authority(sim).rounds == 4  # (days 1 to 4; day 0 judges nothing)
