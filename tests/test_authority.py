@@ -222,3 +222,23 @@ def test_no_authority_acts_in_the_burn_in(monkeypatch):
     sim.run()
     assert built == [sc.start]
     assert _authority(sim).rounds == 4  # (days 1 to 4; day 0 judges nothing)
+
+
+def test_a_resize_keeps_what_the_authority_set():
+    """A population resized (growth): the components are built afresh and the state put
+    back; the authority's parameters, the scheme's points and the tolerance people go by
+    are those before."""
+    sc = load_scenario("seed", {"authority.enabled": True, "authority.scheme": "government",
+                                "authority.initial_surveillance": 1.0})
+    sim = Sim(sc, seed=4, people=600, days=60)
+    for _ in range(30):
+        sim.step()
+    before = _authority(sim).values()
+    points = [r.points for r in sim.schemes["government"].rules]
+    tolerance = sim.adaptation.tolerance
+    assert before["rounds"] == 29  # (days 1 to 29 judged)
+    sim.resize_people(np.arange(0, sim.people.n, 2), 40)
+    assert _authority(sim).values() == before
+    assert [r.points for r in sim.schemes["government"].rules] == points
+    assert sim.adaptation.tolerance == tolerance
+    sim.step()
