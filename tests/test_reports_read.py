@@ -76,9 +76,10 @@ def test_no_text_overlaps_in_any_report_figure(charts):
         assert text_overlaps(chart.figure) == [], chart.name
 
 
-@pytest.mark.parametrize("preset", ["government-pilot", "sesame", "baseline"])
+@pytest.mark.parametrize("preset", ["government-pilot", "sesame", "baseline", "daymude-2025"])
 def test_no_text_overlaps_in_other_presets_figures(tmp_path, preset):
-    """One scheme, another tier set, no scheme at all: the layout holds for each."""
+    """One scheme, another tier set, no scheme at all, an adaptive authority: the layout
+    holds for each."""
     out = tmp_path / preset
     Sim(preset, seed=1, people=500, days=60).run().save(out, report=False)
     charts = report_charts(Results.load(out))

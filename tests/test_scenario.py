@@ -17,7 +17,8 @@ def error_of(path_or_name, overrides=None) -> str:
 
 
 def test_presets_all_load_and_cite_their_sources():
-    assert set(preset_names()) == {"baseline", "sesame", "government-pilot", "seed"}
+    assert set(preset_names()) == {"baseline", "sesame", "government-pilot", "seed",
+                                   "daymude-2025"}
     for name in preset_names():
         sc = load_scenario(name)
         assert sc.name == name

@@ -183,14 +183,17 @@ def _cell(text: str) -> str:
 # ---------------------------------------------------------------------- declarations
 
 
-def step_order() -> list[str]:
+def step_order(scenario: Scenario | None = None) -> list[str]:
     """The steps of a day, in order, as the simulation runs them (:data:`scoresim.sim.DAY`,
-    with the steps of the components registered to the day)."""
+    with the steps of the components registered to the day: those ``scenario`` wants,
+    where one is given)."""
     from scoresim.model.component import REGISTRY
     from scoresim.sim import DAY
 
     out = [f"**{stage.name}**: {stage.does}" for stage in DAY]
     for cls in REGISTRY:
+        if scenario is not None and not cls.wanted(scenario):
+            continue
         at = [s.split("**")[1] for s in out].index(cls.STAGE) + 1
         out.insert(at, f"**{cls.KEY}** (added component): {(cls.__doc__ or '').strip()}")
     return out
@@ -355,7 +358,7 @@ def odd_protocol(sc: Scenario) -> str:
         "updated together (synchronously) within each part, from the state the earlier "
         "parts left:")
     add("")
-    for i, step in enumerate(step_order(), 1):
+    for i, step in enumerate(step_order(sc), 1):
         add(f"{i}. {step}")
     add("")
     add(f"Ties are dropped and formed every {ad.rewire_every_days} days (part of "

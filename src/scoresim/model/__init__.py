@@ -1,0 +1,7 @@
+"""The model's components (:mod:`scoresim.model.component`).
+
+Importing the package registers the components that plug into every simulation whose
+scenario wants them (:func:`scoresim.model.component.register`): the adaptive authority
+(:mod:`scoresim.model.authority`, ``authority.*``)."""
+
+from scoresim.model import authority as _authority  # noqa: F401  (registers it)

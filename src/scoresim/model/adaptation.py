@@ -147,6 +147,27 @@ class Adaptation(Component):
         #: of the kinds people game (none: no one games)
         self.expressed_dissent = people.desired_dissent
         self.multipliers: dict[str, np.ndarray] = {}
+        #: What an authority that governs dissent sets (:mod:`scoresim.model.authority`,
+        #: which carries them in its checkpoint values and sets them again at a restore):
+        #: the tolerance people go by (the scenario's `adaptation.tolerance` until then);
+        #: a share of the sources' recording chance that counts (the authority's
+        #: surveillance of the scheme it governs); or, where it punishes dissent itself,
+        #: the surveillance and severity everyone goes by.
+        self.tolerance = float(cfg.tolerance)
+        self.surveillance_share = 1.0
+        self.surveillance: float | None = None
+        self.severity_known: float | None = None
+
+    def govern(self, tolerance: float, surveillance_share: float = 1.0,
+               surveillance: float | None = None, severity: float | None = None) -> None:
+        """Set what an authority decides (see ``__init__``): from the next decision on,
+        people go by tolerance ``tolerance`` and count only ``surveillance_share`` of the
+        sources' recording chance; with ``surveillance`` and ``severity`` given, they go by
+        these two instead of the sources and the schemes (an authority of its own)."""
+        self.tolerance = float(tolerance)
+        self.surveillance_share = float(surveillance_share)
+        self.surveillance = None if surveillance is None else float(surveillance)
+        self.severity_known = None if severity is None else float(severity)
 
     def parts(self) -> list[Component]:
         return [] if self.beliefs is None else [self.beliefs]
@@ -229,7 +250,16 @@ class Adaptation(Component):
         (:mod:`scoresim.model.risk`). ``nu``: the sources' true recording chance of a
         critical statement; ``day``: what the day did (its events, records and sanctions:
         what people learn from). Nothing punishes an act that is not recorded: whoever
-        cannot be recorded (``nu`` = 0) has severity 0."""
+        cannot be recorded (``nu`` = 0) has severity 0. Where an authority punishes dissent
+        itself (:meth:`govern`), everyone goes by its surveillance and severity; its
+        punishment reaches an unrecorded act too (with chance the act's size)."""
+        if self.surveillance is not None:
+            n = people.n
+            self.risk_gap = 0.0
+            return (np.full(n, self.surveillance, np.float32),
+                    np.full(n, self.severity_known, np.float32))
+        if self.surveillance_share != 1.0:  # (the share of records the authority follows)
+            nu = (nu * np.float32(self.surveillance_share)).astype(np.float32)
         phase = day.phase
         if self.beliefs is None:
             psi = self.severity(people, phase, sanctions.active_per_scheme(phase))
@@ -263,10 +293,10 @@ class Adaptation(Component):
             return d
         d = people.desired_dissent
         if rule == "threshold":
-            a = threshold_dissent(d, people.threshold, psi, self.cfg.tolerance,
+            a = threshold_dissent(d, people.threshold, psi, self.tolerance,
                                   network, people.expressed_dissent)
         else:
-            a = self.k.strategic_dissent(d, people.boldness, nu, self.cfg.tolerance, psi,
+            a = self.k.strategic_dissent(d, people.boldness, nu, self.tolerance, psi,
                                          self.cfg.punishment)
         if self._fixed is None:
             self._fixed = people.fixed_opinion.any()
@@ -280,7 +310,7 @@ class Adaptation(Component):
         """The share of people whose decision to self-censor (to express less dissent
         than they hold, beyond the tolerance) differs from yesterday's."""
         eps = np.float32(1e-9)
-        free = desired > self.cfg.tolerance
+        free = desired > self.tolerance
         was = free & (np.asarray(before) < desired - eps)
         now = free & (np.asarray(after) < desired - eps)
         self.changed_share = float(np.count_nonzero(was != now)) / max(desired.shape[0], 1)

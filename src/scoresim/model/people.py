@@ -130,6 +130,39 @@ def make_thresholds(cfg: ThresholdConfig, n: int, risk_aversion: np.ndarray,
     return x.astype(np.float32)
 
 
+def truncated_exponential_scale(mean: float) -> float:
+    """The scale ``y`` of the exponential distribution that, cut to [0, 1], has mean
+    ``mean`` (in (0, 0.5)): the root of ``y - 1 / (exp(1 / y) - 1) = mean``, by bisection
+    (the mean rises with ``y`` from 0 toward 0.5)."""
+    if not 0.0 < mean < 0.5:
+        raise ValueError(f"a truncated exponential on [0, 1] has a mean in (0, 0.5), not "
+                         f"{mean:g}")
+
+    def mean_of(y: float) -> float:
+        return y - 1.0 / np.expm1(1.0 / y)
+
+    lo, hi = mean / 2.0, mean
+    while mean_of(hi) < mean:
+        lo, hi = hi, 2.0 * hi
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        if mean_of(mid) < mean:
+            lo = mid
+        else:
+            hi = mid
+        if hi - lo <= 1e-15 * hi:
+            break
+    return 0.5 * (lo + hi)
+
+
+def truncated_exponential(u: np.ndarray, mean: float) -> np.ndarray:
+    """Draws on [0, 1] of an exponential distribution truncated to [0, 1] with mean
+    ``mean``, from uniforms ``u`` by the inverse of its distribution function (the same
+    distribution as the rejection sampling of Daymude et al.'s ``texponential``)."""
+    y = truncated_exponential_scale(mean)
+    return -y * np.log1p(-np.asarray(u, np.float64) * -np.expm1(-1.0 / y))
+
+
 def draw_jobs(income: np.ndarray, u: np.ndarray, cfg: PeopleConfig) -> np.ndarray:
     """The job of working people from their income decile and a uniform each: good with
     chance ``good_job_base_share + good_job_share_per_decile * decile``, none for the top
@@ -172,11 +205,17 @@ def make_people(scenario: Scenario, streams: Streams, n: int | None = None, *,
     job = draw_jobs(income, gen("job").random(n), cfg)
     job = np.where(age_band == WORKING, job, NO_JOB)
 
-    opinion = 2.0 * gen("opinion").beta(cfg.opinion_beta_a, cfg.opinion_beta_b, n)
-    opinion = (opinion - 1.0).astype(np.float32)
+    if cfg.desired_dissent_mean is None:
+        opinion = 2.0 * gen("opinion").beta(cfg.opinion_beta_a, cfg.opinion_beta_b, n)
+        opinion = (opinion - 1.0).astype(np.float32)
+    else:  # (Daymude et al. 2025: desired dissent d, a truncated exponential; opinion -d)
+        d = truncated_exponential(gen("desired_dissent").random(n), cfg.desired_dissent_mean)
+        opinion = (-d).astype(np.float32)
     risk = gen("risk_aversion").beta(2.0, 2.0, n).astype(np.float32)
-    # Boldness falls with risk aversion; its mean over the population is boldness_mean.
-    boldness = (cfg.boldness_mean * 2.0 * (1.0 - risk) + 1e-3).astype(np.float32)
+    if cfg.boldness_distribution == "exponential":
+        boldness = gen("boldness").exponential(cfg.boldness_mean, n).astype(np.float32)
+    else:  # Boldness falls with risk aversion; its mean over the population is boldness_mean.
+        boldness = (cfg.boldness_mean * 2.0 * (1.0 - risk) + 1e-3).astype(np.float32)
 
     fixed = np.zeros(n, bool)
     if cfg.fixed_opinion_share > 0:

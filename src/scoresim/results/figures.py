@@ -154,6 +154,54 @@ def _sanction_kinds(results: Results) -> list[str]:
             and c not in ("sanctions_total", "sanctions_wrongful", "sanctions_association")]
 
 
+#: The adaptive authority's columns (:mod:`scoresim.model.authority`).
+AUTHORITY_COLUMNS = ("authority_tolerance", "authority_severity", "authority_surveillance",
+                     "dissent_total", "punishment_total")
+
+
+@in_style
+def authority_chart(results: Results) -> Chart | None:
+    """The adaptive authority's parameters over time (left) and its two costs (right):
+    None where the run has no authority."""
+    if not set(AUTHORITY_COLUMNS) <= set(results.outcomes.column_names):
+        return None
+    dates, col = _dates(results), results.column
+    fig, axes = subplots(1, 2, height=3.1)
+    ax = axes[0, 0]
+    tau, psi, nu = (col(c) for c in AUTHORITY_COLUMNS[:3])
+    ax.plot(dates, tau, label="tolerance tau", color=PALETTE[0])
+    ax.plot(dates, nu, label="surveillance nu", color=PALETTE[2])
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_title("the authority's tolerance, surveillance (0-1) and severity")
+    right = ax.twinx()
+    right.plot(dates, psi, label="severity psi (right)", color=PALETTE[1])
+    right.set_ylim(bottom=0)
+    date_axis(ax)
+    _phases(ax, results)
+    lines = ax.get_legend_handles_labels()
+    more = right.get_legend_handles_labels()
+    ax.legend(lines[0] + more[0], lines[1] + more[1], fontsize=7, loc="upper center",
+              bbox_to_anchor=(0.5, -0.18), ncol=3, frameon=False)
+    ax = axes[0, 1]
+    dissent, punished = col("dissent_total"), col("punishment_total")
+    ax.plot(dates, rolling_mean(dissent), label="dissent expressed (political cost)",
+            color=PALETTE[0])
+    ax.plot(dates, rolling_mean(punished), label="punishment dealt", color=PALETTE[1])
+    ax.set_yscale("symlog", linthresh=1)
+    ax.set_ylim(bottom=0)
+    ax.set_title("its costs, 30-day means")
+    date_axis(ax)
+    _phases(ax, results)
+    legend_below(ax, ncol=2)
+    alt = (f"The adaptive authority over time. Tolerance {number(tau[0])} on the first day "
+           f"and {number(tau[-1])} on the last; severity {number(psi[0])} and "
+           f"{number(psi[-1])}; surveillance {number(nu[0])} and {number(nu[-1])}. The "
+           f"dissent people expressed summed to {number(rolling_mean(dissent)[-1])} a day "
+           f"over the last 30 days, the punishment dealt to "
+           f"{number(rolling_mean(punished)[-1])}.")
+    return Chart("authority.png", fig, alt)
+
+
 @in_style
 def sanctions_chart(results: Results) -> Chart | None:
     kinds = _sanction_kinds(results)

@@ -311,6 +311,7 @@ class Observer(Component):
         self.sim = sim
         self._degree: dict[str, float] = {}
         self._pending: dict[str, _PendingAssortativity] = {}
+        self._tolerance = np.nan  # (the tolerance the caches were made for)
         self.refresh()
         # M14: each scheme's scores at the start of the current year (NaN: not scored),
         # who defaulted since, and the AUC of the last full year
@@ -377,12 +378,15 @@ class Observer(Component):
         entered or changed stage, :mod:`scoresim.model.demography`): for the slots ``who``
         only, or for everyone (None)."""
         p, sc = self.sim.people, self.sim.scenario
-        if who is None or getattr(self, "critics", None) is None or self.critics.size != p.n:
+        tolerance = self.sim.adaptation.tolerance  # (an authority may move it)
+        if (who is None or getattr(self, "critics", None) is None or self.critics.size != p.n
+                or tolerance != self._tolerance):
+            self._tolerance = tolerance
             self.critics = p.private_opinion < sc.people.critic_below
             self.working = p.age_band == WORKING
             d = p.desired_dissent
             self.desired = d
-            self.above_tolerance = d > sc.adaptation.tolerance
+            self.above_tolerance = d > tolerance
             self._compliant = int(np.count_nonzero(~self.above_tolerance))
         else:  # (the same values, made for the changed slots alone)
             self.working[who] = p.age_band[who] == WORKING
@@ -394,7 +398,7 @@ class Observer(Component):
             self.critics[who] = critics
             self.desired[who] = d
             self._compliant -= int(np.count_nonzero(~self.above_tolerance[who]))
-            self.above_tolerance[who] = d > sc.adaptation.tolerance
+            self.above_tolerance[who] = d > tolerance
             self._compliant += int(np.count_nonzero(~self.above_tolerance[who]))
         self.compliant_share = float(self._compliant) / p.n
         self._degree_version = -1
@@ -521,6 +525,8 @@ class Observer(Component):
             sanc: SanctionStep, settled: dict[str, int], ties: dict[str, int]) -> dict:
         """The step's outcome row: one compiled pass over people, one per scheme."""
         sim = self.sim
+        if sim.adaptation.tolerance != self._tolerance:  # (moved by an authority)
+            self.refresh()
         p = sim.people
         n = p.n
         n_regions = len(sim.scenario.people.regions)

@@ -46,6 +46,10 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("adaptation", sc.AdaptationConfig),
     ("output", sc.OutputConfig),
 ]
+#: The scenario's other sections (a component's own, e.g. ``authority``), after the rest.
+SECTIONS += [(name, field.annotation) for name, field in sc.Scenario.model_fields.items()
+             if isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel)
+             and field.annotation not in {model for _, model in SECTIONS}]
 
 
 def _with_bounds(text: str, metadata: list) -> str:

@@ -119,6 +119,16 @@ class PeopleConfig(Strict):
     """People whose private opinion is below this count as critics in the outcomes."""
     boldness_mean: Annotated[float, Field(gt=0)] = 0.5
     """Mean boldness beta of the strategic dissent rule; boldness falls with risk aversion."""
+    boldness_distribution: Literal["risk_aversion", "exponential"] = "risk_aversion"
+    """risk_aversion: boldness falls linearly with risk aversion, `boldness_mean * 2 * (1 -
+    risk aversion)`; exponential: drawn apart from it, exponential with mean
+    `boldness_mean` (Daymude, Axelrod and Forrest 2025, their hill-climbing setting)."""
+    desired_dissent_mean: Annotated[float, Field(gt=0, lt=0.5)] | None = None
+    """Where set: everyone's desired dissent is drawn from an exponential distribution
+    truncated to [0, 1] with this mean (Daymude, Axelrod and Forrest 2025), and their
+    private opinion is minus it; none (the default): private opinions from
+    `opinion_beta_a` and `opinion_beta_b`. A mean of 0.5 or more is no truncated
+    exponential."""
     commerce_account_share: Share = 0.6
     """Share with an account on the commerce platform (shop and payment app)."""
     social_account_share: Share = 0.8
@@ -800,6 +810,69 @@ class AdaptationConfig(Strict):
     cannot reach the person (another region, stage of life or account) count nothing."""
 
 
+# ------------------------------------------------------------------------------ authority
+
+AUTHORITY_PARAMETERS = ("tolerance", "severity", "surveillance")
+
+
+class AuthorityConfig(Strict):
+    """An authority that adapts its tolerance, severity and surveillance of dissent day by
+    day by random mutation hill climbing, as the authority of Daymude, Axelrod and Forrest
+    (2025, `rmhc_trial` in their code/hillclimbing.py): each day it moves one of the three
+    by a uniform step within its bounds and keeps the move unless its cost (adamancy times
+    the dissent people express, plus the punishment it deals) rose
+    (`src/scoresim/model/authority.py`, docs/authority.md). Off unless `enabled`."""
+
+    enabled: bool = False
+    """Whether the authority acts (false: rules and risk stay as the scenario sets them)."""
+    scheme: Name | None = None
+    """The scheme it governs: its tolerance is the tolerance people go by and the dissent
+    it overlooks, its severity scales that scheme's points for critical statements and
+    protests, its surveillance is the share of those acts the scheme's sources record.
+    None: it punishes dissent itself, as in their setting (people go by its tolerance,
+    severity and surveillance; it punishes an act above its tolerance with chance
+    surveillance + (1 - surveillance) * act)."""
+    initial_tolerance: Share = 0.25
+    """tau on the first day: dissent that is not punished (their default 0.25)."""
+    initial_severity: Annotated[float, Field(gt=0, le=1e6)] = 0.1
+    """psi on the first day (their default 0.1). Governing a scheme: its rules' points for
+    dissent are the points at this severity (they scale with psi / initial_severity)."""
+    initial_surveillance: Share = 0.1
+    """nu on the first day (their default 0.1). Governing a scheme: the share of the
+    recorded acts of dissent it follows up (1: all the sources record)."""
+    adamancy: Annotated[float, Field(gt=0, le=1e6)] = 1.0
+    """alpha: the weight of the dissent people express against the punishment it deals,
+    in its cost (their default 1)."""
+    step: Annotated[float, Field(gt=0, le=1e6)] = 0.05
+    """The largest move of a parameter in a day: the new value is uniform within this
+    distance of the old, cut to its bounds (their epsilon, 0.05)."""
+    tolerance_min: Share = 0.0
+    """The lowest tolerance it may choose."""
+    tolerance_max: Share = 1.0
+    """The highest tolerance it may choose."""
+    severity_min: Annotated[float, Field(gt=0, le=1e6)] = 1e-9
+    """The lowest severity it may choose (theirs: 1e-9)."""
+    severity_max: Annotated[float, Field(gt=0, le=1e6)] = 1e6
+    """The highest severity it may choose (theirs: no bound)."""
+    surveillance_min: Share = 0.0
+    """The lowest surveillance it may choose."""
+    surveillance_max: Share = 1.0
+    """The highest surveillance it may choose."""
+
+    @model_validator(mode="after")
+    def _bounds_hold(self) -> AuthorityConfig:
+        for name in AUTHORITY_PARAMETERS:
+            lo, hi = getattr(self, f"{name}_min"), getattr(self, f"{name}_max")
+            start = getattr(self, f"initial_{name}")
+            if lo > hi:
+                raise ValueError(f"{name}_min ({lo:g}) exceeds {name}_max ({hi:g}): no "
+                                 f"{name} is left to choose")
+            if not lo <= start <= hi:
+                raise ValueError(f"initial_{name} ({start:g}) lies outside its bounds "
+                                 f"[{name}_min, {name}_max] = [{lo:g}, {hi:g}]")
+        return self
+
+
 class OutputConfig(Strict):
     figures: bool = True
     """Write PNG figures into the run folder."""
@@ -863,6 +936,8 @@ class Scenario(Strict):
     """The court blacklist."""
     adaptation: AdaptationConfig = Field(default_factory=AdaptationConfig)
     """How people respond."""
+    authority: AuthorityConfig = Field(default_factory=AuthorityConfig)
+    """An authority that adapts its rules for dissent (off by default)."""
     output: OutputConfig = Field(default_factory=OutputConfig)
     """What the run folder holds."""
 
@@ -964,9 +1039,24 @@ def _check_references(sc: Scenario) -> None:
                                    f"{where}.when", has_scheme=sanc.scheme is not None)
         if sanc.blacklisted and not sc.blacklist.sources:
             raise ValueError(f"{where}: `blacklisted = true` but blacklist.sources is empty")
+    _check_authority(sc)
     for src in sc.blacklist.sources:
         if src not in sources:
             raise _unknown("source", src, sources, "blacklist.sources")
         if "court_listing" not in sc.sources[src].kinds:
             raise ValueError(f"blacklist.sources: source {src!r} does not see court_listing")
 
+
+def _check_authority(sc: Scenario) -> None:
+    """The scheme an authority governs exists and has rules for dissent to act on."""
+    auth = sc.authority
+    if not auth.enabled or auth.scheme is None:
+        return
+    if auth.scheme not in sc.schemes:
+        raise _unknown("scheme", auth.scheme, set(sc.schemes), "authority.scheme")
+    political = {k.name for k in EVENT_KINDS if k.political}
+    if not any(r.kind in political for r in sc.schemes[auth.scheme].rules):
+        raise ValueError(
+            f"authority.scheme: scheme {auth.scheme!r} has no rule for "
+            f"{' or '.join(sorted(political))}, so the authority's severity would act on "
+            "nothing")

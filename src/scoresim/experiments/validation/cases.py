@@ -122,6 +122,156 @@ def _daymude_figure(path: Path, g, plain, shift: float) -> None:
     save_figure(fig, path)
 
 
+# ------------------------------------------------- Daymude et al. 2025: the authority
+
+#: Their published settings (README of their repository): mean desired dissent 0.25;
+#: boldness 2 and 8 under uniform punishment, 1 and 3 under proportional; the authority
+#: starts at tau 0.25, psi 0.1, nu 0.1, with adamancy 1 and step 0.05.
+AUTHORITY_SETTINGS = (("uniform", 2.0), ("uniform", 8.0), ("proportional", 1.0),
+                      ("proportional", 3.0))
+#: The settings where, in their paper, the authority suppresses dissent.
+SUPPRESSING = (("uniform", 2.0), ("proportional", 1.0))
+#: Suppressed: the dissent expressed over the last 100 rounds below a quarter of the
+#: desired (their threshold in plot_suppression_times); given up: a final tolerance above
+#: 0.75 (the authority tolerates nearly all dissent).
+SUPPRESSED_BELOW, GIVEN_UP_ABOVE, LAST_ROUNDS = 0.25, 0.75, 100
+#: Tolerances, fixed from their code alone before scoresim was measured: for 60 trials
+#: of their rmhc_trial per setting (10,000 people, 1,500 rounds), the 99th percentile of
+#: the difference between the medians of two disjoint sets of 4 trials (the quick form's
+#: number) was at most 0.48 for the final tolerance, 0.49 for the share of dissent left,
+#: 0.37 for the surveillance and 1.07 for log severity, over the four settings; the
+#: tolerances round these up (suppression takes 1,000 to 1,500 rounds and some trials
+#: end otherwise, so medians of a few trials scatter). Severity and surveillance are
+#: compared where their authority suppresses: where it gives up, no act exceeds its
+#: tolerance, its cost no longer depends on them and they wander.
+AUTHORITY_TOLERANCE = {"tau": 0.5, "left": 0.5, "nu": 0.4, "psi_factor": 3.0,
+                       "outcome_share": 0.5}
+
+
+def _authority_summary(params: np.ndarray, dissent: np.ndarray, desired: float) -> dict:
+    """A trial's end: final tau, psi, nu; share of dissent left; its trajectories."""
+    left = float(dissent[-LAST_ROUNDS:].mean() / desired)
+    return {"tau": float(params[0, -1]), "psi": float(params[1, -1]),
+            "nu": float(params[2, -1]), "left": left, "params": params,
+            "dissent": dissent / desired}
+
+
+def _reference_authority(pi: str, beta: float, people: int, rounds: int, seed: int) -> dict:
+    from scoresim.experiments.validation.daymude_reference import rmhc_trial
+
+    params, pol, _, deltas, _ = rmhc_trial(people, rounds, 0.25, beta, pi, 0.25, 0.1, 0.1,
+                                           1.0, 0.05, seed)
+    return _authority_summary(params, pol, float(deltas.sum()))
+
+
+def _scoresim_authority(pi: str, beta: float, people: int, rounds: int, seed: int) -> dict:
+    """A run of preset daymude-2025 (the authority component in a simulation): day 0,
+    then one round a day (day t >= 1 is their round t - 1)."""
+    from scoresim.scenario.loading import load_scenario
+    from scoresim.sim import Sim
+
+    sc = load_scenario("daymude-2025", {"people.boldness_mean": beta,
+                                        "adaptation.punishment": pi})
+    sim = Sim(sc, seed=seed, people=people, days=rounds + 1)
+    while sim.t < sim.n_steps:
+        sim.step()
+    o = sim.outcomes.data
+    params = np.stack([o[c][1:] for c in ("authority_tolerance", "authority_severity",
+                                          "authority_surveillance")])
+    return _authority_summary(params, o["dissent_total"][1:],
+                              float(sim.people.desired_dissent.astype(np.float64).sum()))
+
+
+def _outcome(trials: list[dict]) -> tuple[float, float]:
+    """Shares of trials that end suppressed and that end with the authority given up."""
+    return (float(np.mean([t["left"] < SUPPRESSED_BELOW for t in trials])),
+            float(np.mean([t["tau"] > GIVEN_UP_ABOVE for t in trials])))
+
+
+def daymude_authority(quick: bool = True, figure: Path | None = None,
+                      boldness_factor: float = 1.0) -> tuple[list[Check], list[str]]:
+    """scoresim's adaptive authority (preset daymude-2025) against their rmhc_trial, trial
+    by trial on their four published settings, compared as distributions. ``boldness_factor``:
+    multiplies the mean boldness given to scoresim (wrong input)."""
+    people, rounds = 10_000, 1_500
+    trials = 4 if quick else 6
+    tol = AUTHORITY_TOLERANCE
+    checks, runs = [], {}
+    for pi, beta in AUTHORITY_SETTINGS:
+        ref = [_reference_authority(pi, beta, people, rounds, 458734673 + k)
+               for k in range(trials)]
+        ours = [_scoresim_authority(pi, beta * boldness_factor, people, rounds, k + 1)
+                for k in range(trials)]
+        runs[(pi, beta)] = ref, ours
+        label = f"{pi}, boldness {beta:g}"
+        (rs, rg), (os_, og) = _outcome(ref), _outcome(ours)
+        checks.append(Check(
+            f"{label}: trials that end suppressed / with the authority given up",
+            f"{rs:.0%} / {rg:.0%} of {trials}", f"{os_:.0%} / {og:.0%} of {trials}",
+            f"each share +-{tol['outcome_share']:.0%}",
+            abs(os_ - rs) <= tol["outcome_share"] and abs(og - rg) <= tol["outcome_share"]))
+        for key, what in (("tau", "final tolerance"), ("left", "share of dissent left")):
+            r, m = (float(np.median([t[key] for t in x])) for x in (ref, ours))
+            checks.append(Check(f"{label}: median {what}", _fmt(r), _fmt(m),
+                                f"+-{tol[key]:g}", within(m, r, tol[key])))
+        if (pi, beta) in SUPPRESSING:
+            r, m = (float(np.median([t["nu"] for t in x])) for x in (ref, ours))
+            checks.append(Check(f"{label}: median final surveillance", _fmt(r), _fmt(m),
+                                f"+-{tol['nu']:g}", within(m, r, tol["nu"])))
+            r, m = (float(np.median([t["psi"] for t in x])) for x in (ref, ours))
+            f = tol["psi_factor"]
+            checks.append(Check(f"{label}: median final severity", _fmt(r), _fmt(m),
+                                f"within a factor {f:g}", r / f <= m <= r * f))
+    notes = [
+        f"{trials} trials per setting on each side, {people:,} people, {rounds:,} rounds "
+        "(theirs: 100,000 people, 5,000 rounds; the pattern is the same and sharper with "
+        "more people). Reference: a port of their rmhc_trial "
+        "(scoresim/experiments/validation/daymude_reference.py, bit for bit their output "
+        "on the same seed), seeds 458734673 + k; scoresim: preset daymude-2025 with "
+        "people.boldness_mean and adaptation.punishment set, seeds 1 to "
+        f"{trials}, its own draws.",
+        f"Suppressed: dissent over the last {LAST_ROUNDS} rounds below "
+        f"{SUPPRESSED_BELOW:.0%} of the desired; given up: final tolerance above "
+        f"{GIVEN_UP_ABOVE:g}. Tolerances from their code alone (cases.AUTHORITY_TOLERANCE).",
+    ]
+    if figure is not None:
+        _authority_figure(figure, runs, rounds)
+    return checks, notes
+
+
+def _authority_figure(path: Path, runs: dict, rounds: int) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(2, len(runs), figsize=(3.2 * len(runs), 5.4), sharex=True,
+                             squeeze=False)
+    x = np.arange(rounds)
+    lines = (("tolerance", 0, "#1f77b4"), ("surveillance", 2, "#2ca02c"))
+    for col, ((pi, beta), (ref, ours)) in enumerate(runs.items()):
+        top, bottom = axes[0][col], axes[1][col]
+        for trials, style, width in ((ref, "--", 0.9), (ours, "-", 0.9)):
+            for i, t in enumerate(trials):
+                first = i == 0 and style == "-"
+                for name, row, color in lines:
+                    top.plot(x, t["params"][row], style, color=color, lw=width, alpha=0.7,
+                             label=name if first else None)
+                top.plot(x, t["dissent"], style, color="black", lw=width, alpha=0.6,
+                         label="dissent left" if first else None)
+                bottom.plot(x, t["params"][1], style, color="#d62728", lw=width,
+                            alpha=0.7)
+        top.set(title=f"{pi}, boldness {beta:g}", ylim=(-0.02, 1.02))
+        top.title.set_fontsize(9)
+        bottom.set(xlabel="round", yscale="log", ylim=(1e-3, 20))
+    axes[0][0].set_ylabel("tau, nu, share of dissent")
+    axes[1][0].set_ylabel("severity psi")
+    axes[0][0].legend(fontsize=7, loc="center right")
+    fig.suptitle("their rmhc_trial (dashed) and scoresim's authority (solid), one line per "
+                 "trial", fontsize=9)
+    save_figure(fig, path)
+
+
 # --------------------------------------------------------------------- Granovetter 1978
 
 
@@ -531,6 +681,19 @@ CASES: list[Case] = [
          "model.adaptation.strategic_dissent_plain and the compiled kernel behind "
          "strategic_dissent, row by row against the shipped table.",
          daymude, {"tolerance_shift": 0.05}),
+    Case("daymude_authority", "An adaptive authority: hill climbing against strategic dissent",
+         "Daymude, Axelrod and Forrest (2025), arXiv:2509.03731, Figs. 4-5 and S1-S3; "
+         "reference code DaymudeLab/DissentSelfCensorship, code/hillclimbing.py, "
+         "rmhc_trial (MIT)",
+         "Their rmhc_trial on the settings of their figures (mean desired dissent 0.25): "
+         "against boldness 2 (uniform punishment) and 1 (proportional) the authority "
+         "suppresses dissent (tolerance to 0, surveillance near 1, severity rising); against "
+         "boldness 8 (uniform) and 3 (proportional) it gives up (tolerance near 1, dissent "
+         "left as desired).",
+         "model.authority.Authority in runs of preset daymude-2025 against a port of "
+         "their rmhc_trial, several trials each, compared as distributions of the final "
+         "parameters, the share of dissent left and the outcome.",
+         daymude_authority, {"boldness_factor": 4.0}),
     Case("granovetter", "Threshold cascades: Granovetter's riot",
          "Granovetter (1978), Threshold models of collective behavior, AJS 83(6)",
          "Thresholds 0..99 of 100: all 100 riot; the threshold-1 person moved to 2: 1 "
