@@ -557,13 +557,17 @@ def odd(
     scenario: Annotated[str, typer.Argument(help="preset name or scenario TOML file")],
     out: Annotated[Path | None, typer.Option(help="file to write (default: print)")] = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help="override a key")] = None,
+    parameters: Annotated[bool, typer.Option(
+        "--parameters", help="only the parameter table, with each value's provenance")] = False,
 ) -> None:
     """Write the ODD protocol (Grimm et al. 2020) of a scenario: the model's declarations,
-    step order and every parameter with its value and unit."""
-    from scoresim.experiments.odd import odd_protocol
+    step order and every parameter with its value, unit and provenance (fact or
+    assumption)."""
+    from scoresim.experiments.odd import odd_protocol, parameter_table
     from scoresim.scenario.loading import load_scenario
 
-    text = odd_protocol(load_scenario(scenario, parse_sets(set_ or [])))
+    sc = load_scenario(scenario, parse_sets(set_ or []))
+    text = ("\n".join(parameter_table(sc)) + "\n") if parameters else odd_protocol(sc)
     if out is None:
         typer.echo(text, nl=False)
     else:
