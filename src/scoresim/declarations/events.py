@@ -52,7 +52,9 @@ EVENT_KINDS: tuple[EventKind, ...] = (
           "spending", "gameable", "platform"),
     _kind("bill_paid", "a bill paid on time", 0.05, "reliability"),
     _kind("bill_default", "a bill not paid (M2, M11 debtor database)", 0.01, "hardship"),
-    _kind("loan_default", "a loan not repaid (M14)", 0.0004, "hardship"),
+    # 0.00006: fitted with behaviour.court_listing_per_loan_default to the court list's
+    # stock (docs/calibration.md); about 1% of people a year with the mean hardship factor
+    _kind("loan_default", "a loan not repaid (M14)", 0.00006, "hardship"),
     _kind("court_listing", "listed as a dishonest judgment defaulter (M11); follows loan "
           "defaults (behaviour.court_listing_per_loan_default)", 0.0, None, "derived"),
     _kind("view_conforming", "viewing a regime-conforming link (M2)", 0.3,
