@@ -330,7 +330,7 @@ def unused(scenario: Scenario) -> dict[str, str]:
             out.pop(f"{p}.repair.apply_rate_per_day", None)
         if not e.opt_out_rate_per_day:
             mark(f"{p}.shadow_score", "nobody opts out")
-        if s.lasts_days is None:
+        if s.lasts_days is None and not any(r.lasts_days for r in s.rules):
             mark(f"{p}.decay_shape", "points never lapse (no lasts_days)")
         ruled = {r.factor for r in s.rules}
         for fname in s.factors:
@@ -354,9 +354,6 @@ def unused(scenario: Scenario) -> dict[str, str]:
             mark(f"{p}.settles_probability", "only a travel ban can be settled")
         if not sanc.blacklisted:
             mark(f"{p}.blacklisted", "the condition is a score or a tier")
-    if not any(s.blacklisted for s in sc.sanctions.values()) and not any(
-            r.kind == "court_listing" for s in schemes for r in s.rules):
-        mark("blacklist.days", "no sanction or rule reads the blacklist")
     return out
 
 
