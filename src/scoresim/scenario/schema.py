@@ -693,7 +693,7 @@ class BlacklistConfig(Strict):
 
     sources: list[Name] = Field(default_factory=list)
     """Sources whose court_listing records put a person on the blacklist (M11)."""
-    days: PositiveInt = 180
+    days: PositiveInt = 730
     """Days a listing lasts (unless the person settles first). The Supreme People's Court
     lists a debtor for 2 years (Fa Shi [2017] No. 7, art. 2, for obstruction, evasion and the
     like) or until they perform (art. 1 item 1, able but refusing; art. 10); 180 days is the
