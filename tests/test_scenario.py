@@ -18,7 +18,7 @@ def error_of(path_or_name, overrides=None) -> str:
 
 def test_presets_all_load_and_cite_their_sources():
     assert set(preset_names()) == {"baseline", "sesame", "government-pilot", "seed",
-                                   "daymude-2025"}
+                                   "daymude-2025", "documented-practice"}
     for name in preset_names():
         sc = load_scenario(name)
         assert sc.name == name
@@ -37,6 +37,32 @@ def test_baseline_is_seed_without_scoring():
     assert base.schemes == {} and base.sanctions == {}
     assert base.people == seed.people and base.network == seed.network
     assert base.sources == seed.sources and base.behaviour == seed.behaviour
+
+
+def test_documented_practice_is_seed_with_the_documented_government_side():
+    """Issue 28, item 6: the same society, sources and Sesame as seed; the government side
+    as documented: court-list sanctions, city points by consent fed by punishments, no
+    sanction read from a low score, no political points, no friends' scores."""
+    from scoresim.declarations.events import POLITICAL_KINDS
+    from scoresim.declarations.sanctions import PRIVILEGE_EFFECTS
+    from scoresim.experiments.compare import society_differences
+
+    seed, doc = load_scenario("seed"), load_scenario("documented-practice")
+    assert society_differences(seed, doc) == []
+    assert doc.sources == seed.sources and doc.blacklist == seed.blacklist
+    assert doc.schemes["sesame"] == seed.schemes["sesame"]
+    assert "government" not in doc.schemes
+    points = doc.schemes["city_points"]
+    assert points.enrolment.mode == "voluntary" and points.enrolment.mandatory_from_phase is None
+    assert points.friend_weight == 0 and "social" not in points.sources
+    assert not {r.kind for r in points.rules} & set(POLITICAL_KINDS)
+    assert {r.kind for r in points.rules if r.points < 0} >= {"court_listing", "bill_default"}
+    for name, sanc in doc.sanctions.items():
+        if sanc.effect in PRIVILEGE_EFFECTS:
+            continue
+        # a penalty follows the court list or the commercial score, never the city points
+        assert sanc.blacklisted or sanc.scheme == "sesame", name
+    assert {"travel_ban", "blacklist_loans", "blacklist_posts"} <= set(doc.sanctions)
 
 
 def test_extends_with_relative_path_and_override(tmp_path):

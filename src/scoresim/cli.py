@@ -302,8 +302,16 @@ def compare(
     fork_at: Annotated[str | None, typer.Option(
         help="B shares A's history up to the end of this day; its policy applies from the "
              "next")] = None,
+    uncertainty: Annotated[int, typer.Option(
+        help="also draw this many parameter sets over the assumptions' ranges (Latin "
+             "hypercube; docs/parameters.md) and report each effect's interval over them and "
+             "the seeds, with a sensitivity of each effect to each assumption")] = 0,
+    uncertainty_groups: Annotated[str | None, typer.Option(
+        help="with --uncertainty: draw only the assumptions of these groups (comma-"
+             "separated, e.g. dissent,learning)")] = None,
 ) -> None:
-    """Effect of B against A with common random numbers, over replicate seeds."""
+    """Effect of B against A with common random numbers, over replicate seeds (and with
+    --uncertainty, over what the assumptions leave open)."""
     from scoresim.experiments.compare import compare as run_compare
     from scoresim.experiments.compare import compare_memory, society_differences
     from scoresim.limits import check_memory
@@ -316,6 +324,14 @@ def compare(
             raise ScenarioError(f"--replicates: expected a number >= 1, got {replicates}.")
         if workers is not None and workers < 1:
             raise ScenarioError(f"--workers: expected a number >= 1, got {workers}.")
+        if uncertainty < 0 or uncertainty == 1:
+            raise ScenarioError(f"--uncertainty: expected 0 (off) or at least 2 parameter "
+                                f"sets, got {uncertainty}.")
+        if uncertainty and fork_at is not None:
+            raise ScenarioError("--uncertainty and --fork-at cannot be combined: a drawn "
+                                "parameter set changes the shared history.")
+        groups = ([g.strip() for g in uncertainty_groups.split(",") if g.strip()]
+                  if uncertainty_groups else None)
         fork = None if fork_at is None else parse_date(fork_at, "--fork-at")
         sa, sb = load_scenario(a), load_scenario(b)
         ra, rb = resize(sa, people, days), resize(sb, people, days)
@@ -334,10 +350,19 @@ def compare(
         _name_stale_partials(out)
         claimed = OutputFolder(out)  # (created and checked before any work)
         with claimed, _stopped_at_once(claimed):
-            typer.echo(f"comparing {sb.name} against {sa.name}: {replicates} seeds ...",
-                       err=True)
-            result = run_compare(sa, sb, replicates, people, days, seed, workers,
-                                 base_dirs=(_source_dir(a), _source_dir(b)), fork_at=fork)
+            typer.echo(f"comparing {sb.name} against {sa.name}: {replicates} seeds"
+                       + (f", and {uncertainty} parameter sets times {replicates} seeds over "
+                          "the assumptions" if uncertainty else "") + " ...", err=True)
+            if uncertainty:
+                from scoresim.experiments.uncertainty import uncertain_compare
+
+                result = uncertain_compare(sa, sb, uncertainty, replicates, people, days,
+                                           seed, workers, groups,
+                                           base_dirs=(_source_dir(a), _source_dir(b)))
+            else:
+                result = run_compare(sa, sb, replicates, people, days, seed, workers,
+                                     base_dirs=(_source_dir(a), _source_dir(b)),
+                                     fork_at=fork)
             result.save(out, folder=claimed)
     except ScenarioError as exc:
         _fail(str(exc))
@@ -346,6 +371,23 @@ def compare(
     for row in result.effects.itertuples():
         typer.echo(f"  {row.label:36s} {row.a_mean:12.4g} -> {row.b_mean:12.4g}  effect "
                    f"{row.effect:+.4g} [{row.ci_low:+.4g}, {row.ci_high:+.4g}]")
+    if result.uncertainty is not None:
+        from scoresim.experiments.uncertainty import clear
+
+        typer.echo(f"effects over {uncertainty} parameter sets x {replicates} seeds "
+                   "(2.5%-97.5%), beside the seeds-only 95% interval:")
+        for row in result.uncertainty.itertuples():
+            typer.echo(f"  {row.label:36s} seeds [{row.seeds_low:+.4g}, {row.seeds_high:+.4g}]"
+                       f"  assumptions+seeds [{row.uncertain_low:+.4g}, "
+                       f"{row.uncertain_high:+.4g}]")
+        drivers = clear(result.sensitivity)
+        typer.echo("assumptions whose first-order index (RBD-FAST) is clear of its noise, "
+                   "largest first (sensitivity.csv has all):")
+        for outcome in result.uncertainty.outcome:
+            d = drivers[drivers.outcome == outcome].head(3)
+            top = ", ".join(f"{p} {s:.2f}±{c:.2f}" for p, s, c in
+                            zip(d.parameter, d.S1, d.S1_conf, strict=True)) or "none"
+            typer.echo(f"  {outcome}: {top}")
 
 
 @app.command()
@@ -648,16 +690,20 @@ def odd(
         help="file to write, a new one (default: print)")] = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help="override a key")] = None,
     force: Annotated[bool, typer.Option(help="replace an existing --out file")] = False,
+    parameters: Annotated[bool, typer.Option(
+        "--parameters", help="only the parameter table, with each value's provenance")] = False,
 ) -> None:
     """Write the ODD protocol (Grimm et al. 2020) of a scenario: the model's declarations,
-    step order and every parameter with its value and unit."""
-    from scoresim.experiments.odd import odd_protocol
+    step order and every parameter with its value, unit and provenance (fact or
+    assumption)."""
+    from scoresim.experiments.odd import odd_protocol, parameter_table
     from scoresim.scenario.loading import load_scenario
 
     try:
         if out is not None:
             check_new_file(out, force)
-        text = odd_protocol(load_scenario(scenario, parse_sets(set_ or [])))
+        sc = load_scenario(scenario, parse_sets(set_ or []))
+        text = ("\n".join(parameter_table(sc)) + "\n") if parameters else odd_protocol(sc)
         if out is not None:
             write_new_file(out, text, force)
     except ScenarioError as exc:

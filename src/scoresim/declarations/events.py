@@ -52,7 +52,9 @@ EVENT_KINDS: tuple[EventKind, ...] = (
           "spending", "gameable", "platform"),
     _kind("bill_paid", "a bill paid on time", 0.05, "reliability"),
     _kind("bill_default", "a bill not paid (M2, M11 debtor database)", 0.01, "hardship"),
-    _kind("loan_default", "a loan not repaid (M14)", 0.0004, "hardship"),
+    # 0.00006: fitted with behaviour.court_listing_per_loan_default to the court list's
+    # stock (docs/calibration.md); about 1% of people a year with the mean hardship factor
+    _kind("loan_default", "a loan not repaid (M14)", 0.00006, "hardship"),
     _kind("court_listing", "listed as a dishonest judgment defaulter (M11); follows loan "
           "defaults (behaviour.court_listing_per_loan_default)", 0.0, None, "derived"),
     _kind("view_conforming", "viewing a regime-conforming link (M2)", 0.3,
@@ -68,7 +70,9 @@ EVENT_KINDS: tuple[EventKind, ...] = (
           "dissent", "platform", "political"),
     _kind("traffic_offence", "a minor traffic offence (M2)", 0.001),
     _kind("protest", "attending a protest (M3: Beijing rule)", 0.002, "dissent", "political"),
-    _kind("blood_donation", "a blood donation (Suqian: +10 points)", 0.0008, None, "gameable"),
+    # 3.07e-5: China's National Health Commission, 14.99 million donations in 2018, "nearly
+    # 11.2 ... in every 1,000 people" a year (Xinhua, 25 May 2019): 11.2 / 1000 / 365.
+    _kind("blood_donation", "a blood donation (Suqian: +10 points)", 3.07e-5, None, "gameable"),
 )
 
 KIND_NAMES: tuple[str, ...] = tuple(k.name for k in EVENT_KINDS)

@@ -9,11 +9,13 @@ model grows:
 - the random streams from the names the package's sources draw from;
 - observation from :mod:`scoresim.declarations.outcomes`, event kinds and sanction effects
   from :mod:`scoresim.declarations`;
-- every parameter, with the scenario's value, a unit and the schema's description, by
-  walking the scenario's pydantic models (a key added to the schema appears by itself).
+- every parameter, with the scenario's value, a unit, the schema's description and its
+  provenance (a fact or an assumption, :mod:`scoresim.scenario.provenance`), by walking the
+  scenario's pydantic models (a key added to the schema appears by itself).
 
-``scoresim odd SCENARIO [--out FILE]``; ``docs/odd-seed.md`` is this for ``seed`` (a test
-checks it fresh: ``python -m scoresim.experiments.odd seed docs/odd-seed.md``).
+``scoresim odd SCENARIO [--out FILE]``, or only the parameter table with ``--parameters``;
+``docs/odd-seed.md`` is this for ``seed`` (a test checks it fresh: ``python -m
+scoresim.experiments.odd seed docs/odd-seed.md``).
 """
 
 from __future__ import annotations
@@ -160,6 +162,40 @@ def parameters(scenario: Scenario) -> list[tuple[str, str, str, str]]:
 
     walk(scenario, "")
     return rows
+
+
+def provenance_column(scenario: Scenario) -> dict[str, str]:
+    """{dotted key as :func:`parameters` writes it: the provenance shown in the table}."""
+    from scoresim.scenario import provenance as prov
+
+    entries = prov.provenance(scenario)
+    skip = prov.unused(scenario)
+    out = {}
+    for leaf in prov.leaves(scenario):
+        key = re.sub(r"\.(\d+)\.", r"[\1].", leaf.key)
+        entry = entries.get(leaf.key)
+        option = prov.run_option(leaf.name)
+        if option:
+            out[key] = f"not a parameter: {option}"
+        elif leaf.name in skip:
+            out[key] = f"no effect here: {skip[leaf.name]}"
+        elif entry is None:
+            out[key] = "none (no fact or assumption in provenance.toml)"
+        elif not prov.documents(entry, leaf.value):
+            out[key] = f"set here (documented: {prov.show(entry.value)}, {entry.short()})"
+        else:
+            out[key] = entry.short()
+    return out
+
+
+def parameter_table(scenario: Scenario) -> list[str]:
+    """The Markdown table of every parameter: value, unit, provenance, meaning."""
+    column = provenance_column(scenario)
+    lines = ["| parameter | value | unit | provenance | meaning |", "|---|---|---|---|---|"]
+    for key, value, u, meaning in parameters(scenario):
+        lines.append(f"| `{key}` | {_cell(value)} | {u} | {_cell(column.get(key, '-'))} | "
+                     f"{_cell(meaning)} |")
+    return lines
 
 
 def _show(value) -> str:
@@ -496,13 +532,12 @@ def odd_protocol(sc: Scenario) -> str:
     add("")
     add("### Parameters")
     add("")
-    add("Every key of the scenario, with its value here, its unit and its meaning (the "
-        "schema's description; docs/scenarios.md has types, bounds and defaults).")
+    add("Every key of the scenario, with its value here, its unit, its provenance (a fact "
+        "with its source, or an assumption with its range: docs/parameters.md gives the "
+        "figures, transformations and reasons) and its meaning (the schema's description; "
+        "docs/scenarios.md has types, bounds and defaults).")
     add("")
-    add("| parameter | value | unit | meaning |")
-    add("|---|---|---|---|")
-    for key, value, u, meaning in parameters(sc):
-        add(f"| `{key}` | {_cell(value)} | {u} | {_cell(meaning)} |")
+    L.extend(parameter_table(sc))
     add("")
     return "\n".join(L)
 

@@ -33,6 +33,14 @@ class Comparison:
     #: One row per (seed, day): the SERIES of both scenarios per replicate (for the bands
     #: over time); None for folders written before it was kept.
     replicate_series: pd.DataFrame | None = None
+    #: With ``--uncertainty N`` (:mod:`scoresim.experiments.uncertainty`): each effect's
+    #: seeds-only interval beside its intervals over the assumptions and seeds; the drawn
+    #: parameter sets (one row each); the effects of every set and seed; the first-order
+    #: sensitivity of each effect to each assumption. None otherwise.
+    uncertainty: pd.DataFrame | None = None
+    draws: pd.DataFrame | None = None
+    draw_effects: pd.DataFrame | None = None
+    sensitivity: pd.DataFrame | None = None
 
     def save(self, out: Path, folder: OutputFolder | None = None) -> Path:
         """Write the comparison folder atomically (``folder``: claimed before the runs)."""
@@ -48,6 +56,12 @@ class Comparison:
                 pq.write_table(pa.Table.from_pandas(self.replicate_series,
                                                     preserve_index=False),
                                tmp / "replicate_series.parquet")
+            for name in UNCERTAINTY_TABLES:
+                table = getattr(self, name)
+                if table is not None:
+                    pq.write_table(pa.Table.from_pandas(table, preserve_index=False),
+                                   tmp / f"{name}.parquet")
+                    table.to_csv(tmp / f"{name}.csv", index=False)
             figures = write_comparison_figures(self, tmp)
             from scoresim.results.integrity import folder_digests
 
@@ -83,6 +97,9 @@ class Comparison:
                 series=pd.read_parquet(folder / "series.parquet"),
                 metadata=meta,
                 replicate_series=pd.read_parquet(per_seed) if per_seed.is_file() else None,
+                **{name: pd.read_parquet(folder / f"{name}.parquet")
+                   for name in UNCERTAINTY_TABLES
+                   if (folder / f"{name}.parquet").is_file()},
             )
         except (ValueError, KeyError, TypeError, RecursionError, OSError, pa.ArrowException,
                 ValidationError) as exc:
@@ -91,6 +108,10 @@ class Comparison:
             raise ScenarioError(f"{folder}: a damaged comparison folder ({type(exc).__name__}: "
                                 f"{cut(str(exc), 120)}); run `scoresim compare` again.") \
                 from None
+
+
+#: The tables of a comparison with ``--uncertainty`` (files NAME.parquet and NAME.csv).
+UNCERTAINTY_TABLES = ("uncertainty", "draws", "draw_effects", "sensitivity")
 
 
 def write_comparison_figures(cmp: Comparison, folder: Path) -> list[str]:
@@ -126,8 +147,32 @@ def comparison_report(folder: Path) -> str:
         _society_warning(cmp.metadata.get("different_societies")),
         "<h2>Effects</h2>", _figure(effects_fig), _table(eff, 4),
         "<h2>Over time (mean over replicates, 95% interval bands)</h2>", _figure(series_fig),
+        *_uncertainty_section(cmp, _table),
     ]
     return _page(f"scoresim: {cmp.b.name} vs {cmp.a.name}", body)
+
+
+def _uncertainty_section(cmp: Comparison, table) -> list[str]:
+    if cmp.uncertainty is None:
+        return []
+    meta = cmp.metadata.get("uncertainty", {})
+    u = cmp.uncertainty[["label", "effect", "seeds_low", "seeds_high", "uncertain_low",
+                         "uncertain_high", "parameters_low", "parameters_high"]].rename(
+        columns={"seeds_low": "seeds 95% low", "seeds_high": "seeds 95% high",
+                 "uncertain_low": "assumptions+seeds 2.5%",
+                 "uncertain_high": "assumptions+seeds 97.5%",
+                 "parameters_low": "assumptions 2.5%", "parameters_high": "assumptions 97.5%"})
+    out = ["<h2>What we do not know: intervals over the assumptions</h2>",
+           f"<p>{meta.get('parameter_sets', '?')} parameter sets drawn by Latin hypercube over "
+           f"the ranges of {len(meta.get('ranges', {}))} assumptions (docs/parameters.md), "
+           "each run with every replicate seed: the effect's interval over both beside the "
+           "seeds-only interval at the documented values.</p>", table(u, 4)]
+    if cmp.sensitivity is not None and not cmp.sensitivity.empty:
+        top = (cmp.sensitivity.sort_values("S1", ascending=False).groupby("outcome")
+               .head(3))
+        out += ["<h3>Which assumptions drive each effect (first-order RBD-FAST indices, the "
+                "three largest)</h3>", table(top, 3)]
+    return out
 
 
 def _society_warning(keys) -> str:

@@ -177,9 +177,10 @@ class LifeConfig(Strict):
     """Income deciles lost with a good job, or gained with one."""
     good_job_separation_rate_per_day: Rate = 0.00122
     """Daily chance that a good job ends without any sanction (quit, layoff, contract end):
-    the holder moves to an ordinary job and loses income as with a lost job. Default: US
-    BLS JOLTS 2018, 66.1 million total separations in the year over about 149 million
-    nonfarm jobs, 44% a year (0.44 / 365 a day); with the default job searches and hires
+    the holder moves to an ordinary job and loses income as with a lost job. Default: an
+    assumption transferred from the US (no Chinese figure found): BLS JOLTS 2018, 66.1
+    million total separations in the year over about 149 million nonfarm jobs, 44% a year
+    (0.44 / 365 a day); with the default job searches and hires
     it keeps the share of workers in a good job near the share drawn at the start (about
     a third). 0: good jobs end only through sanctions, retirement or death (the society
     drifts towards good jobs for all)."""
@@ -228,8 +229,9 @@ class DemographyConfig(Strict):
     """Years in the student stage after entry (a four-year bachelor); then the working
     stage starts and a first job is drawn as at the start."""
     retirement_age_years: Annotated[int, Field(ge=20, le=100)] = 60
-    """Age at which the working stage ends (China's statutory retirement age for men,
-    60, in force 2018-2024); retirees leave their job."""
+    """Age at which the working stage ends; retirees leave their job. China's statutory
+    retirement ages in force 2018-2024 were 60 for men, 55 for women cadres and 50 for women
+    workers (the presets take 56, a mix: see docs/parameters.md)."""
     death_rate_per_year_working: Annotated[float, Field(ge=0.0, le=1.0)] = 0.002
     """Yearly death rate before retirement (students and workers): about 8% die between
     18 and 60 (WHO Global Health Observatory, adult mortality 45q15 for China, 2016:
@@ -657,9 +659,9 @@ class SanctionConfig(Strict):
     housing_denied: days a person refused a flat cannot take a good job (their job
     applications fail: no flat in the city, no job there)."""
     settles_probability: Share = 0.0
-    """travel_ban: chance a stopped traveller pays what they owe and leaves the blacklist
-    (NDRC 2019: 3.51 million of the listed paid against 22.9 million blocked ticket
-    purchases in 2018, about 0.15 per purchase)."""
+    """travel_ban: chance a stopped traveller pays what they owe and leaves the blacklist.
+    No source gives it per refused ticket (the presets' 0.04 is an assumption, derived in
+    docs/parameters.md: the payments reported are owed to all the punishments together)."""
 
     _parse_when = field_validator("when")(_valid_condition)
 
@@ -701,8 +703,11 @@ class BlacklistConfig(Strict):
 
     sources: list[Name] = Field(default_factory=list)
     """Sources whose court_listing records put a person on the blacklist (M11)."""
-    days: PositiveInt = 180
-    """Days a listing lasts."""
+    days: PositiveInt = 730
+    """Days a listing lasts (unless the person settles first). The Supreme People's Court
+    lists a debtor for 2 years (Fa Shi [2017] No. 7, art. 2, for obstruction, evasion and the
+    like) or until they perform (art. 1 item 1, able but refusing; art. 10); 180 days is the
+    rail blacklist's ban for misconduct on trains, not the court list."""
 
 
 # ----------------------------------------------------------------------------- adaptation
