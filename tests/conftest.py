@@ -21,6 +21,19 @@ def run(name: str = "seed", people: int = 2000, days: int = 120, seed: int = 1, 
     return sim, results
 
 
+@pytest.fixture(autouse=True)
+def _close_figures():
+    """Figures a test draws and does not close are closed after it (scoresim's own code
+    closes every chart it writes; a test that inspects charts may leave them open, and
+    more than 20 open figures warn, which fails a later test)."""
+    import sys
+
+    yield
+    plt = sys.modules.get("matplotlib.pyplot")
+    if plt is not None:
+        plt.close("all")
+
+
 @pytest.fixture(params=[0, 1, 2])
 def any_seed(request):
     """Statistical tests must hold for several seeds, not one that happened to work."""

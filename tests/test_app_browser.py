@@ -254,6 +254,9 @@ def test_side_by_side_shows_both_and_their_difference(app):
     a.set("knob-critical_points-b", -40)
     a.click("play")
     a.wait_day(60)
+    # (the status and the plotted series are pushed apart: wait for the series too)
+    a.page.wait_for_function("n => { const s = Bokeh.documents[0].get_model_by_name("
+                             "'series'); return s && s.data.x.length >= n }", arg=60)
     a.click("pause")
     names = a.renderer_names()
     for key in ("score_mean", "self_censoring", "sanctions_total"):

@@ -223,7 +223,10 @@ def test_sesame_ledger_rows_are_the_score_points_records_moved():
     paid = rules[rules.rule.str.contains("bill_paid")]
     assert (defaults.points < 0).all() and (paid.points > 0).all()
     # a record is worth less than its rule points: 600 * weight * level * (1 - level) / scale
-    assert (paid.points / paid.records).max() < 600 * 0.35 * 0.25 / 15 * 1.0 * 1.01
+    # (bill_paid is a credit-history rule; level * (1 - level) is at most 1/4)
+    credit = sim.scenario.schemes["sesame"].factors["credit_history"]
+    assert (paid.points / paid.records).max() < (
+        600 * credit.weight * 0.25 / credit.scale_points * 1.0 * 1.01)
     end = ses.groupby("person_id").tail(1).set_index("person_id").score
     total = ses.groupby("person_id").points.sum()
     np.testing.assert_allclose(total[end.index], end, atol=1e-3)

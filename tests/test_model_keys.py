@@ -146,7 +146,7 @@ def test_repair_needs_records_that_lapse():
 
 @pytest.mark.parametrize("override,message", [
     ({"schemes.sesame.factors.credit_history.weight": 0.5},
-     r"schemes.sesame.*factors: the weights must add up to 1, they add up to 1.15"),
+     r"schemes.sesame.*factors: the weights must add up to 1, they add up to 1.13"),
     ({"schemes.sesame.factors.credit_history.weight": -0.1},
      r"schemes.sesame.factors.credit_history.weight"),
     ({"schemes.sesame.factors.credit_history.scale_points": 0},
