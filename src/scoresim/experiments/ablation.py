@@ -158,17 +158,21 @@ class Ablation:
     effects: pd.DataFrame
     skipped: list[tuple[str, str]]
     metadata: dict[str, Any]
+    #: One row per mechanism, seed and outcome: full, ablated and their difference.
+    replicates: pd.DataFrame
 
 
 def ablate(sc: Scenario, replicates: int = 3, people: int | None = None,
            days: int | None = None, first_seed: int = 0, workers: int | None = None,
            only: list[str] | None = None, base_dir: Path | None = None,
-           progress: Callable[[str], None] | None = None) -> Ablation:
-    """Each mechanism's effect (full minus ablated) over the same replicate seeds."""
+           progress: Callable[[str], None] | None = None,
+           mechanisms: list[Mechanism] | None = None) -> Ablation:
+    """Each mechanism's effect (full minus ablated) over the same replicate seeds.
+    ``only``: names from :data:`MECHANISMS`; ``mechanisms``: others (tests)."""
     from scoresim.experiments.compare import compare
 
-    rows, skipped, switched = [], [], {}
-    for mech in pick(only):
+    rows, skipped, switched, reps = [], [], {}, []
+    for mech in mechanisms if mechanisms is not None else pick(only):
         off, overrides = ablated(sc, mech)
         if off is None:
             skipped.append((mech.name, str(overrides)))
@@ -179,7 +183,10 @@ def ablate(sc: Scenario, replicates: int = 3, people: int | None = None,
             progress(f"  {mech.name} ({mech.model_id}): {mech.how} ...")
         result = compare(off, sc, replicates, people, days, first_seed, workers,
                          base_dirs=(base_dir, base_dir))
-        switched[mech.name] = overrides
+        switched[mech.name] = {"model_id": mech.model_id, "label": mech.label,
+                               "how": mech.how, "overrides": overrides}
+        reps.append(result.replicates.rename(columns={"a": "ablated", "b": "full"})
+                    .assign(mechanism=mech.name))
         for row in result.effects.itertuples():
             rows.append({"mechanism": mech.name, "model_id": mech.model_id,
                          "mechanism_label": mech.label, "outcome": row.outcome,
@@ -193,8 +200,12 @@ def ablate(sc: Scenario, replicates: int = 3, people: int | None = None,
     r = resize(sc, people, days)
     meta = {"scenario": sc.name, "people": r.people.count, "days": r.days,
             "seeds": list(range(first_seed, first_seed + replicates)),
-            "overrides": switched, "skipped": dict(skipped)}
-    return Ablation(sc.name, pd.DataFrame(rows), skipped, meta)
+            "switched_off": switched, "skipped": dict(skipped)}
+    per_seed = (pd.concat(reps, ignore_index=True)[
+        ["mechanism", "seed", "outcome", "full", "ablated", "effect"]] if reps
+        else pd.DataFrame(columns=["mechanism", "seed", "outcome", "full", "ablated",
+                                   "effect"]))
+    return Ablation(sc.name, pd.DataFrame(rows), skipped, meta, per_seed)
 
 
 def _fmt(x: float) -> str:
@@ -248,10 +259,9 @@ def page(ab: Ablation) -> str:
            "(common random numbers). Effect = full - ablated: what the mechanism adds; "
            "95% t-intervals over the seeds. 'clear': the interval excludes 0.", "",
            "![effects](ablation.png)", "", "## Switched off", ""]
-    for name, overrides in m["overrides"].items():
-        mech = BY_NAME[name]
-        out.append(f"- {mech.model_id} {mech.label} (`{name}`): {mech.how} "
-                   f"(keys: {', '.join(f'`{k}`' for k in overrides)})")
+    for name, w in m["switched_off"].items():
+        out.append(f"- {w['model_id']} {w['label']} (`{name}`): {w['how']} "
+                   f"(keys: {', '.join(f'`{k}`' for k in w['overrides'])})")
     if ab.skipped:
         out += ["", "## Skipped", ""]
         out += [f"- `{name}`: {why}" for name, why in ab.skipped]
@@ -273,6 +283,7 @@ def save(ab: Ablation, out: Path, folder) -> Path:
 
     with atomic_folder(out, folder) as tmp:
         ab.effects.to_csv(tmp / "ablation.csv", index=False)
+        ab.replicates.to_csv(tmp / "replicates.csv", index=False)
         (tmp / "ablation.md").write_text(markdown_table(ab.effects) if len(ab.effects)
                                          else "no mechanism was switched off\n",
                                          encoding="utf-8")
