@@ -99,3 +99,16 @@ def test_cli_refuses_an_unknown_mechanism(tmp_path, only):
     bad = only.split(",")[-1]
     assert repr(bad) in res.output and "friends_pull" in res.output
     assert not out.exists() and not list(tmp_path.glob("abl.partial-*"))
+
+
+def test_nothing_to_switch_off_writes_the_reasons(tmp_path):
+    """A scenario without the feature: the mechanism is skipped, the folder says why."""
+    out = tmp_path / "abl"
+    res = runner.invoke(app, ["ablate", "baseline", "--replicates", "1", "--people", "100",
+                              "--days", "10", "--workers", "1", "--out", str(out),
+                              "--only", "opacity"])
+    assert res.exit_code == 0, res.output
+    assert "skipped opacity" in res.output
+    page = (out / "index.md").read_text()
+    assert "## Skipped" in page and "ablation.png" not in page
+    assert not (out / "ablation.png").exists()

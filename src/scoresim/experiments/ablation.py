@@ -258,7 +258,8 @@ def page(ab: Ablation) -> str:
            "is switched off alone; the full and the ablated scenario run on the same seeds "
            "(common random numbers). Effect = full - ablated: what the mechanism adds; "
            "95% t-intervals over the seeds. 'clear': the interval excludes 0.", "",
-           "![effects](ablation.png)", "", "## Switched off", ""]
+           *(["![effects](ablation.png)", ""] if len(ab.effects) else []),
+           "## Switched off", ""]
     for name, w in m["switched_off"].items():
         out.append(f"- {w['model_id']} {w['label']} (`{name}`): {w['how']} "
                    f"(keys: {', '.join(f'`{k}`' for k in w['overrides'])})")
