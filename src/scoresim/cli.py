@@ -1,4 +1,4 @@
-"""Command line: ``scoresim run | compare | sweep | calibrate | report | query | explain |
+"""Command line: ``scoresim run | compare | ablate | sweep | calibrate | report | query | explain |
 sensitivity | clean | scenarios | show | validate | validation | odd | app``.
 
 The edge (:func:`main`): bad input ends with one paragraph on stderr naming the file or
@@ -388,6 +388,62 @@ def compare(
             top = ", ".join(f"{p} {s:.2f}±{c:.2f}" for p, s, c in
                             zip(d.parameter, d.S1, d.S1_conf, strict=True)) or "none"
             typer.echo(f"  {outcome}: {top}")
+
+
+@app.command()
+def ablate(
+    scenario: Annotated[str, typer.Argument(help="a preset name or scenario file")],
+    replicates: Annotated[int, typer.Option(help="replicate seeds")] = 3,
+    people: Annotated[int | None, typer.Option(help="number of people")] = None,
+    days: Annotated[int | None, typer.Option(help="days to simulate, from the start")] = None,
+    seed: Annotated[int, typer.Option(help="first replicate seed")] = 0,
+    workers: Annotated[int | None, typer.Option(help="processes (default: all cores)")] = None,
+    out: Annotated[Path | None, typer.Option(help="ablation folder to write")] = None,
+    only: Annotated[str | None, typer.Option(
+        help="switch off only these mechanisms (comma-separated, e.g. friends_pull,opacity)")]
+    = None,
+    force: Annotated[bool, typer.Option(
+        help="run even if the memory estimate exceeds the memory available")] = False,
+) -> None:
+    """Each mechanism's effect: the scenario against itself with one mechanism switched off
+    at a time, common random numbers, over replicate seeds (effect = full - ablated)."""
+    from scoresim.experiments.ablation import ablate as run_ablate
+    from scoresim.experiments.ablation import pick, save
+    from scoresim.experiments.compare import compare_memory
+    from scoresim.limits import check_memory
+    from scoresim.results.outdir import OutputFolder
+    from scoresim.scenario.loading import load_scenario
+    from scoresim.sim import resize
+
+    try:
+        if replicates < 1:
+            raise ScenarioError(f"--replicates: expected a number >= 1, got {replicates}.")
+        if workers is not None and workers < 1:
+            raise ScenarioError(f"--workers: expected a number >= 1, got {workers}.")
+        names = [n.strip() for n in only.split(",") if n.strip()] if only else None
+        pick(names)  # (an unknown name refused before any work)
+        sc = load_scenario(scenario)
+        rs = resize(sc, people, days)
+        check_memory(compare_memory(rs, rs, replicates, workers),
+                     f"ablate ({replicates:,} replicates of {rs.people.count:,} people)", force)
+        out = _new_folder(out, f"ablate-{sc.name}")
+        _name_stale_partials(out)
+        claimed = OutputFolder(out)  # (created and checked before any work)
+        with claimed, _stopped_at_once(claimed):
+            typer.echo(f"ablating {sc.name}: {replicates} seeds per mechanism ...", err=True)
+            result = run_ablate(sc, replicates, people, days, seed, workers, names,
+                                base_dir=_source_dir(scenario),
+                                progress=lambda line: typer.echo(line, err=True))
+            save(result, out, claimed)
+    except ScenarioError as exc:
+        _fail(str(exc))
+        return
+    typer.echo(f"wrote {out}")
+    for row in result.effects.itertuples():
+        typer.echo(f"  {row.model_id:4s} {row.mechanism_label:26s} {row.label:36s} effect "
+                   f"{row.effect:+.4g} [{row.ci_low:+.4g}, {row.ci_high:+.4g}]")
+    for name, why in result.skipped:
+        typer.echo(f"  skipped {name}: {why}")
 
 
 @app.command()
