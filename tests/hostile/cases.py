@@ -676,4 +676,8 @@ CASES = [
          "more characters): File name too long", max_chars=400),
     Case("out_too_deep", ["run", "seed", "--out", "y/" * 1500], 2,
          "a path of 1,500 folders; at most 256 are made", no_out="{tmp}/y"),
+    # ---- commands of this round: ablate, clean
+    Case("ablate_no_replicates", ["ablate", "seed", "--replicates", "0", "--out", "o"], 2,
+         "--replicates: expected a number >= 1, got 0.", no_out="{tmp}/o"),
+    Case("clean_a_missing_folder", ["clean", "{tmp}/missing"], 2, "missing: no such folder"),
 ]

@@ -160,20 +160,25 @@ def compare(a: Scenario, b: Scenario, replicates: int = 5, people: int | None = 
     seeds = list(range(first_seed, first_seed + replicates))
     jobs = [(a, b, s, None, None, *base_dirs, fork_at) for s in seeds]
     workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
+    return assemble(a, b, run_replicates(jobs, workers), workers, fork_at)
+
+
+def run_replicates(jobs: list[tuple], workers: int) -> list[dict[str, Any]]:
+    """:func:`replicate` of every job, in order: in this process (one worker) or in a pool
+    of ``workers`` processes that Ctrl-C stops at once (the driver waits in slices,
+    :func:`scoresim.experiments.workers.completed`, whatever thread gets the signal)."""
     if workers == 1:
-        results = [replicate(j) for j in jobs]
-    else:
-        with ProcessPoolExecutor(max_workers=workers, initializer=worker_init,
-                                 initargs=(os.getpid(),)) as pool:
-            try:
-                futures = [pool.submit(replicate, j) for j in jobs]
-                for fut in completed(futures):  # (Ctrl-C: raised within POLL_S)
-                    fut.result()
-                results = [fut.result() for fut in futures]
-            except KeyboardInterrupt:
-                stop_pool(pool)  # (no waiting for the replicates in progress)
-                raise
-    return assemble(a, b, results, workers, fork_at)
+        return [replicate(j) for j in jobs]
+    with ProcessPoolExecutor(max_workers=workers, initializer=worker_init,
+                             initargs=(os.getpid(),)) as pool:
+        try:
+            futures = [pool.submit(replicate, j) for j in jobs]
+            for fut in completed(futures):  # (Ctrl-C: raised within POLL_S)
+                fut.result()
+            return [fut.result() for fut in futures]
+        except KeyboardInterrupt:
+            stop_pool(pool)  # (no waiting for the replicates in progress)
+            raise
 
 
 def assemble(a: Scenario, b: Scenario, results: list[dict[str, Any]],

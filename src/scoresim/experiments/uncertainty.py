@@ -26,15 +26,13 @@ from __future__ import annotations
 import os
 import warnings
 import zlib
-from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from scoresim.errors import ScenarioError
-from scoresim.experiments.compare import HEADLINES, replicate
-from scoresim.experiments.workers import stop_pool, worker_init
+from scoresim.experiments.compare import HEADLINES, run_replicates
 from scoresim.scenario.schema import Scenario
 
 #: The tag mixed into the scenario's seed for the draws (so they are not the runs' streams).
@@ -120,16 +118,7 @@ def run_draws(a: Scenario, b: Scenario, values: pd.DataFrame, seeds: list[int],
             for row in values.to_dict(orient="records")]
     jobs = [(sa, sb, s, None, None) for sa, sb in sets for s in seeds]
     workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
-    if workers == 1:
-        results = [replicate(j) for j in jobs]
-    else:
-        with ProcessPoolExecutor(max_workers=workers, initializer=worker_init,
-                                 initargs=(os.getpid(),)) as pool:
-            try:
-                results = list(pool.map(replicate, jobs))
-            except KeyboardInterrupt:
-                stop_pool(pool)
-                raise
+    results = run_replicates(jobs, workers)
     rows = []
     for i, r in enumerate(results):
         for col in HEADLINES:
