@@ -410,6 +410,14 @@ def odd_protocol(sc: Scenario) -> str:
             "threshold": "a threshold cascade (Granovetter 1978, Kuran): a person voices "
                          "punished dissent once the share of friends who did reaches "
                          "their threshold",
+            "falsification": "preference falsification (Kuran 1995): a person voices "
+                             "their dissent where its expressive utility (boldness times "
+                             "the dissent hidden) plus its reputational utility "
+                             f"({ad.falsification.reputation_weight:g} times the share of "
+                             f"{ad.falsification.observed} who voiced dissent, less the "
+                             "share who did not) outweighs the punishment they expect "
+                             f"({ad.punishment}), and otherwise keeps to the tolerance "
+                             f"{ad.tolerance:g}",
             "none": "none: everyone says what they think"}.get(ad.self_censorship,
                                                                ad.self_censorship)
     concepts = [

@@ -2,6 +2,8 @@
 
 Importing the package registers the components that plug into every simulation whose
 scenario wants them (:func:`scoresim.model.component.register`): the adaptive authority
-(:mod:`scoresim.model.authority`, ``authority.*``)."""
+(:mod:`scoresim.model.authority`, ``authority.*``) and the outcome columns of preference
+falsification (:mod:`scoresim.model.falsification`)."""
 
 from scoresim.model import authority as _authority  # noqa: F401  (registers it)
+from scoresim.model import falsification as _falsification  # noqa: F401  (registers it)

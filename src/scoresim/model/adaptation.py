@@ -8,7 +8,10 @@
   statement is recorded and attributed), tolerance ``tau`` and perceived severity ``psi``
   give the dissent a person expresses, ``a*``. ``private_opinion`` stays; the gap is
   preference falsification. Option ``threshold``: a cascade rule after Granovetter and
-  Kuran, where people voice punished dissent once enough of their friends do.
+  Kuran, where people voice punished dissent once enough of their friends do. Option
+  ``falsification``: Kuran's preference falsification, private and public preferences
+  weighed by expressive, reputational and punitive utility
+  (:mod:`scoresim.model.falsification`).
 - *Gaming*: known points raise the rates of rewarded acts and lower those of punished ones.
 - *Ties*: unfriending, ties dissolving and forming (:mod:`scoresim.model.rewiring`).
 """
@@ -28,6 +31,11 @@ from scoresim.engine.kernels.adaptation import (  # the compiled kernels
 from scoresim.engine.threads import map_threads, people_parts
 from scoresim.model.component import Array, Component
 from scoresim.model.day import Day
+from scoresim.model.falsification import (
+    falsification_dissent,
+    political_threshold,
+    seen_share,
+)
 from scoresim.model.network import Network
 from scoresim.model.people import People
 from scoresim.model.risk import RiskBeliefs, personal_severity
@@ -142,6 +150,7 @@ class Adaptation(Component):
         self.beliefs = RiskBeliefs(cfg, people.n) if cfg.risk_learning == "bayesian" else None
         self._fixed: bool | None = None  # anyone with a fixed opinion?
         self.changed_share = 0.0  # share whose self-censoring decision changed today
+        self.median_threshold = np.nan  # falsification: median political threshold today
         self.risk_gap = np.nan  # mean perceived minus actual recording chance
         #: the dissent each person expressed yesterday (a*), and today's rate multipliers
         #: of the kinds people game (none: no one games)
@@ -295,6 +304,8 @@ class Adaptation(Component):
         if rule == "threshold":
             a = threshold_dissent(d, people.threshold, psi, self.tolerance,
                                   network, people.expressed_dissent)
+        elif rule == "falsification":
+            a = self._falsify(people, nu, psi, network)
         else:
             a = self.k.strategic_dissent(d, people.boldness, nu, self.tolerance, psi,
                                          self.cfg.punishment)
@@ -303,6 +314,26 @@ class Adaptation(Component):
         if self._fixed:  # (a fixed opinion is always expressed)
             a = np.where(people.fixed_opinion, d, a)
         people.expressed_opinion = self._expressed(d, a, people.private_opinion)
+        return a
+
+    def _falsify(self, people: People, nu: np.ndarray, psi: np.ndarray, network: Network
+                 ) -> np.ndarray:
+        """Kuran's preference falsification (:mod:`scoresim.model.falsification`):
+        each person weighs what they see others voiced yesterday; the median political
+        threshold of those opposed in private is kept for the outcome table."""
+        f, tau = self.cfg.falsification, self.tolerance
+        d = people.desired_dissent
+        seen = seen_share(people.expressed_dissent, tau, network, f.observed)
+        a = falsification_dissent(d, people.boldness, nu, psi, tau, self.cfg.punishment,
+                                  seen, f.reputation_weight)
+        opposed = d > tau
+        if opposed.any():
+            theta = political_threshold(d[opposed], people.boldness[opposed], nu[opposed],
+                                        psi[opposed], tau, self.cfg.punishment,
+                                        f.reputation_weight)
+            self.median_threshold = float(np.median(np.clip(theta, 0.0, 1.0)))
+        else:
+            self.median_threshold = np.nan
         return a
 
     def note_decisions(self, before: np.ndarray, after: np.ndarray, desired: np.ndarray

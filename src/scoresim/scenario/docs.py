@@ -44,6 +44,7 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("sanctions.NAME", sc.SanctionConfig),
     ("blacklist", sc.BlacklistConfig),
     ("adaptation", sc.AdaptationConfig),
+    ("adaptation.falsification", sc.FalsificationConfig),
     ("output", sc.OutputConfig),
 ]
 #: The scenario's other sections (a component's own, e.g. ``authority``), after the rest.

@@ -267,8 +267,10 @@ def unused(scenario: Scenario) -> dict[str, str]:
 
     if ad.self_censorship != "threshold":
         mark("people.thresholds.*", "only the threshold rule of self-censorship reads it")
-    if ad.self_censorship != "strategic":
-        mark("adaptation.punishment", "only the strategic rule reads it")
+    if ad.self_censorship not in ("strategic", "falsification"):
+        mark("adaptation.punishment", "only the strategic and falsification rules read it")
+    if ad.self_censorship != "falsification":
+        mark("adaptation.falsification.*", "only the falsification rule reads it")
     if ad.self_censorship == "none":
         mark("adaptation.tolerance", "no self-censorship rule")
     if sc.people.fixed_opinion_share == 0:

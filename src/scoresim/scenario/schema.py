@@ -713,14 +713,41 @@ class BlacklistConfig(Strict):
 # ----------------------------------------------------------------------------- adaptation
 
 
+class FalsificationConfig(Strict):
+    """Preference falsification (``adaptation.self_censorship = "falsification"``), after
+    Kuran, *Private Truths, Public Lies* (1995): a person keeps a private opinion (their
+    desired dissent) and chooses a public one, the dissent they voice or the tolerance,
+    by weighing the expressive utility of saying what they think (their boldness times
+    the dissent they would hide), the punishment they expect for it (as the strategic rule
+    does), and the reputational utility of siding with those they see: the approval of
+    the side they join, in proportion to its share among those they see
+    (`src/scoresim/model/falsification.py`, docs/falsification.md)."""
+
+    reputation_weight: Annotated[float, Field(ge=0, le=1e6)] = 0.2
+    """Kuran's reputational utility: voicing dissent gains this times the share of those
+    one sees who voiced dissent the day before, and loses it times the share who did
+    not; 0 switches it off (everyone decides alone, as under uniform punishment in the
+    strategic rule). An assumption: Kuran gives the form, not a size; 0.2 is of the
+    order of the expressive utility at seed's boldness (mean 0.5 times the 0.4 of dissent a
+    typical critic would hide)."""
+    observed: Literal["friends", "everyone"] = "friends"
+    """Whose public opinion a person sees: friends (the share of their friends who voiced
+    dissent the day before; people without friends see everyone's) or everyone (Kuran's
+    society-wide public opinion)."""
+
+
 class AdaptationConfig(Strict):
     """How people respond to the system (M6): self-censorship, gaming, ties, opting out."""
 
-    self_censorship: Literal["strategic", "threshold", "none"] = "strategic"
+    self_censorship: Literal["strategic", "threshold", "falsification", "none"] = (
+        "strategic")
     """strategic (Daymude, Axelrod and Forrest), threshold (a Granovetter/Kuran cascade:
-    speak once enough friends do) or none."""
+    speak once enough friends do), falsification (Kuran's preference falsification:
+    expressive, reputational and punitive utility weighed against what friends say;
+    `adaptation.falsification`) or none."""
     punishment: Literal["uniform", "proportional"] = "proportional"
-    """Punishment form of the strategic rule: uniform or proportional."""
+    """Punishment form of the strategic rule (and of the falsification rule's expected
+    punishment): uniform or proportional."""
     tolerance: Share = 0.1
     """tau: dissent that costs nothing, in [0, 1]."""
     severity_per_point: Annotated[float, Field(ge=0, le=1000)] = 0.02
@@ -813,6 +840,8 @@ class AdaptationConfig(Strict):
     """bayesian: a sanction rule counts fully toward a person's severity when their score
     meets its condition, and by exp(-points short of it / this) otherwise; rules that
     cannot reach the person (another region, stage of life or account) count nothing."""
+    falsification: FalsificationConfig = Field(default_factory=FalsificationConfig)
+    """The falsification rule's utilities (used where `self_censorship = "falsification"`)."""
 
 
 # ------------------------------------------------------------------------------ authority
