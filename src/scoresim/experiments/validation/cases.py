@@ -240,35 +240,48 @@ def daymude_authority(quick: bool = True, figure: Path | None = None,
 
 
 def _authority_figure(path: Path, runs: dict, rounds: int) -> None:
+    """Side by side, one row per setting: their rmhc_trial's trials (left) and scoresim's
+    (right) on the same axes: tolerance, surveillance and the share of dissent left (0-1),
+    and the severity on a log scale (right axis); one line per trial."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(2, len(runs), figsize=(3.2 * len(runs), 5.4), sharex=True,
+    fig, axes = plt.subplots(len(runs), 2, figsize=(9.0, 2.5 * len(runs)), sharex=True,
                              squeeze=False)
     x = np.arange(rounds)
-    lines = (("tolerance", 0, "#1f77b4"), ("surveillance", 2, "#2ca02c"))
-    for col, ((pi, beta), (ref, ours)) in enumerate(runs.items()):
-        top, bottom = axes[0][col], axes[1][col]
-        for trials, style, width in ((ref, "--", 0.9), (ours, "-", 0.9)):
+    lines = (("tolerance tau", 0, "#1f77b4"), ("surveillance nu", 2, "#2ca02c"))
+    for row, ((pi, beta), (ref, ours)) in enumerate(runs.items()):
+        for col, (who, trials) in enumerate((("their rmhc_trial", ref),
+                                             ("scoresim's authority", ours))):
+            ax = axes[row][col]
+            right = ax.twinx()
             for i, t in enumerate(trials):
-                first = i == 0 and style == "-"
-                for name, row, color in lines:
-                    top.plot(x, t["params"][row], style, color=color, lw=width, alpha=0.7,
-                             label=name if first else None)
-                top.plot(x, t["dissent"], style, color="black", lw=width, alpha=0.6,
-                         label="dissent left" if first else None)
-                bottom.plot(x, t["params"][1], style, color="#d62728", lw=width,
-                            alpha=0.7)
-        top.set(title=f"{pi}, boldness {beta:g}", ylim=(-0.02, 1.02))
-        top.title.set_fontsize(9)
-        bottom.set(xlabel="round", yscale="log", ylim=(1e-3, 20))
-    axes[0][0].set_ylabel("tau, nu, share of dissent")
-    axes[1][0].set_ylabel("severity psi")
-    axes[0][0].legend(fontsize=7, loc="center right")
-    fig.suptitle("their rmhc_trial (dashed) and scoresim's authority (solid), one line per "
-                 "trial", fontsize=9)
+                first = i == 0
+                for name, k, color in lines:
+                    ax.plot(x, t["params"][k], color=color, lw=0.8, alpha=0.6,
+                            label=name if first else None)
+                ax.plot(x, t["dissent"], color="black", lw=0.8, alpha=0.6,
+                        label="dissent left" if first else None)
+                right.plot(x, t["params"][1], color="#d62728", lw=0.8, alpha=0.6,
+                           label="severity psi (right)" if first else None)
+            ax.set_ylim(-0.02, 1.02)
+            right.set(yscale="log", ylim=(1e-3, 20))
+            ax.set_title(f"{who}: {pi}, boldness {beta:g} ({len(trials)} trials)",
+                         fontsize=9)
+            if col == 0:
+                ax.set_ylabel("tau, nu, share of dissent", fontsize=8)
+            else:
+                right.set_ylabel("severity psi", fontsize=8)
+            if row == len(runs) - 1:
+                ax.set_xlabel("round")
+            if row == 0 and col == 0:
+                handles = [h for a_ in (ax, right) for h in a_.get_legend_handles_labels()[0]]
+                labels = [h for a_ in (ax, right) for h in a_.get_legend_handles_labels()[1]]
+                ax.legend(handles, labels, fontsize=7, loc="center right")
+    fig.suptitle("the authority's parameters over the rounds: their rmhc_trial (left) beside "
+                 "scoresim's (right), one line per trial", fontsize=9)
     save_figure(fig, path)
 
 
