@@ -401,6 +401,10 @@ CASES = [
     Case("set_too_long", ["show", "seed", "--set", "description=" + "x" * 20_000], 2,
          "longer than 10,000 characters"),
     Case("set_into_a_value", ["show", "seed", "--set", "seed.x=1"], 2, "key `seed`"),
+    Case("set_falsification_weight_negative",
+         ["run", "seed", "--set", "adaptation.self_censorship=falsification",
+          "adaptation.falsification.reputation_weight=-0.5", "--out", "o"], 2,
+         "adaptation.falsification.reputation_weight", no_out="{tmp}/o"),
     Case("trace_ids_bad", ["run", "seed", "--trace-ids", "3,x", "--out", "o"], 2,
          "--trace-ids"),
     # ---- --out: checked before the work
