@@ -18,6 +18,7 @@ published score. The mean score change of each group on day 1 (the outcome colum
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import numpy as np
@@ -36,12 +37,12 @@ TOL_SE = 4.0
 
 
 def _scenario(people: int, thresholds: dict[str, float], seed: int,
-              default_points: float):
+              default_points: float, days: int = 2, lending: dict | None = None):
     from scoresim.scenario.schema import Scenario
 
+    end = (dt.date(2020, 1, 1) + dt.timedelta(days=days - 1)).isoformat()
     return Scenario.model_validate({
-        "name": "liu-delayed-impact", "start": "2020-01-01", "end": "2020-01-02",
-        "seed": seed,
+        "name": "liu-delayed-impact", "start": "2020-01-01", "end": end, "seed": seed,
         "people": {"count": people, "regions": {g: data_share(g) for g in ref.GROUPS}},
         "demography": {"enabled": False}, "network": {"mean_degree": 0},
         "behaviour": {"rates_per_day": {k.name: 0.0 for k in EVENT_KINDS}},
@@ -62,7 +63,32 @@ def _scenario(people: int, thresholds: dict[str, float], seed: int,
                     "apply_factor_richest": 1.0, "apply_factor_jobless": 1.0,
                     "term_days": 1, "repay_chance_least_reliable": 0.0,
                     "repay_chance_most_reliable": 1.0, "gain_per_repayment": ref.GAIN,
-                    "loss_per_default": ref.LOSS}})
+                    "loss_per_default": ref.LOSS, **(lending or {})}})
+
+
+def fico_society(people: int, thresholds: dict[str, float], seed: int,
+                 default_points: float = ref.DEFAULT_POINTS, days: int = 2,
+                 lending: dict | None = None, engine: str = "compiled"):
+    """A simulation (not yet run) of the case's society (see the module's docstring):
+    ``thresholds`` per group, ``days`` long, ``lending`` keys over the case's;
+    each person's score and bill reliability drawn from their group's FICO table."""
+    from scoresim.sim import Sim
+
+    d = data()
+    sim = Sim(_scenario(people, thresholds, seed, default_points, days, lending),
+              engine=engine)
+    rng = np.random.default_rng([seed, 2018])
+    region = sim.people.region
+    scheme = sim.schemes["fico"]
+    for code, g in enumerate(sim.scenario.people.regions):
+        at = np.flatnonzero(region == code)
+        pmf = d.pmf[g] / d.pmf[g].sum()
+        k = np.minimum(np.searchsorted(np.cumsum(pmf), rng.random(at.size), side="right"),
+                       pmf.size - 1)
+        scheme.accumulation.b[at] = d.scores[k]
+        scheme.accumulation.b_clean[at] = d.scores[k]
+        sim.people.bill_reliability[at] = d.repay[g][k]
+    return sim
 
 
 _DATA: ref.Fico | None = None
@@ -84,22 +110,10 @@ def scoresim_one_step(people: int, ks: dict[str, int], seed: int,
     """One round of scoresim's lender at the grid thresholds ``ks`` (per group): per
     group, the selection rate, Delta mu (the outcome column), the group's size, and the
     lender's AUC and profit of the round."""
-    from scoresim.sim import Sim
-
     d = data()
-    thresholds = {g: ref.midpoint_threshold(d, k) for g, k in ks.items()}
-    sim = Sim(_scenario(people, thresholds, seed, default_points))
-    rng = np.random.default_rng([seed, 2018])
+    sim = fico_society(people, {g: ref.midpoint_threshold(d, k) for g, k in ks.items()},
+                       seed, default_points)
     region = sim.people.region
-    scheme = sim.schemes["fico"]
-    for code, g in enumerate(sim.scenario.people.regions):
-        at = np.flatnonzero(region == code)
-        pmf = d.pmf[g] / d.pmf[g].sum()
-        k = np.minimum(np.searchsorted(np.cumsum(pmf), rng.random(at.size), side="right"),
-                       pmf.size - 1)
-        scheme.accumulation.b[at] = d.scores[k]
-        scheme.accumulation.b_clean[at] = d.scores[k]
-        sim.people.bill_reliability[at] = d.repay[g][k]
     sim.step()
     approved = np.isfinite(next(c for c in sim.added
                                 if c.key == "lending").score_at_approval)
