@@ -16,7 +16,7 @@ change of a group against its selection rate is their outcome curve. Here:
 2. **Approval** (:func:`approve`): where the applicant is scored by the lender's scheme,
    the published score is at least the threshold of the applicant's group
    (``threshold``, ``thresholds``, ``group_by``) and no sanction refuses them loans
-   (the ``loan_refused`` effect). The score at approval is kept with the loan.
+   (the ``loan_denied`` effect). The score at approval is kept with the loan.
 3. **Repayment** (:func:`repayment_chance`): on the due day (``term_days`` later) the
    borrower repays with chance ``repay_chance_least_reliable`` at bill reliability 0
    rising linearly to ``repay_chance_most_reliable`` at 1: the chance follows the
