@@ -220,3 +220,24 @@ def test_bad_lending_keys_are_refused_with_the_key_named(overrides, expected):
     with pytest.raises(ScenarioError) as info:
         load_scenario(EXAMPLE, overrides)
     assert expected in str(info.value)
+
+
+def test_the_report_shows_the_lender(tmp_path):
+    from scoresim.results.report import report_charts
+    from scoresim.results.run_folder import Results
+
+    Sim(load_scenario(EXAMPLE), people=400, days=90, seed=1).run().save(tmp_path / "run")
+    charts = {c.name: c for c in report_charts(Results.load(tmp_path / "run"))}
+    assert "lending.png" in charts and "applications" in charts["lending.png"].alt
+    assert "decile_0" in charts["lending.png"].alt and "decile_9" in charts["lending.png"].alt
+    from test_reports_read import _allowed, _rgb, colours_used
+
+    allowed = _allowed()  # (the colour-blind safe palette of every report figure)
+    for art, colour in colours_used(charts["lending.png"].figure):
+        if not (isinstance(colour, str) and colour == "none"):
+            assert _rgb(colour) is None or _rgb(colour) in allowed, (art, colour)
+    html = (tmp_path / "run" / "report.html").read_text(encoding="utf-8")
+    assert "Loans decided by scores" in html and 'id="fig-lending"' in html
+    Sim("seed", people=300, days=5).run().save(tmp_path / "plain")
+    assert "Loans decided by scores" not in (tmp_path / "plain" / "report.html").read_text(
+        encoding="utf-8")
