@@ -149,7 +149,8 @@ def test_the_memory_estimate_counts_the_component(lottery):
 # ------------------------------------------------------------ the contract, for all
 
 
-@pytest.mark.parametrize("preset", ["seed", "sesame", "government-pilot", "baseline"])
+@pytest.mark.parametrize("preset", ["seed", "sesame", "government-pilot", "baseline",
+                                    str(ROOT / "examples" / "seed-lending.toml")])
 def test_every_array_a_component_holds_is_declared(preset):
     """State, caches, constants or stores: nothing else (so that nothing is left out of
     checkpoints, resizes and resets)."""

@@ -10,6 +10,8 @@ reorders a floating-point sum could break that; the whole-run test then names th
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -590,3 +592,12 @@ def test_a_growing_or_shrinking_population_is_the_same_on_both_engines(growth):
 def test_an_unknown_engine_is_refused():
     with pytest.raises(ScenarioError, match="engine: expected one of compiled, reference"):
         Sim("seed", people=10, days=2, engine="fast")
+
+
+def test_the_lender_is_the_same_on_both_engines():
+    """seed with the lender (examples/seed-lending.toml): applications, approvals on the
+    Sesame score, reports scored by the rules, with deaths and newcomers (a loan of
+    someone who leaves is dropped); the two engines agree bit for bit."""
+    example = str(Path(__file__).parent.parent / "examples" / "seed-lending.toml")
+    _compare_runs(example, 500, 240, 5, {"demography.death_rate_per_year_working": 0.2,
+                                         "lending.apply_chance_per_day": 0.01})

@@ -405,6 +405,15 @@ CASES = [
          ["run", "seed", "--set", "adaptation.self_censorship=falsification",
           "adaptation.falsification.reputation_weight=-0.5", "--out", "o"], 2,
          "adaptation.falsification.reputation_weight", no_out="{tmp}/o"),
+    Case("set_lending_threshold_outside", ["run", "l.toml", "--set",
+                                           "lending.threshold=5000", "--out", "o"], 2,
+         "lending.threshold: 5000 lies outside the range of scheme 'sesame', [350, 950]",
+         {"l.toml": SEED + '[lending]\nenabled = true\nscheme = "sesame"\n'
+          'source = "commerce"\n[sources.commerce]\nkinds = ["purchase_domestic", '
+          '"purchase_foreign", "foreign_book_order", "mobile_payment", "bill_paid", '
+          '"bill_default", "loan_default", "lender_repayment", "lender_default"]\n'
+          '[[schemes.sesame.rules]]\nkind = "lender_default"\n'
+          'factor = "credit_history"\npoints = -40\n'}, no_out="{tmp}/o"),
     Case("trace_ids_bad", ["run", "seed", "--trace-ids", "3,x", "--out", "o"], 2,
          "--trace-ids"),
     # ---- --out: checked before the work

@@ -73,6 +73,12 @@ EVENT_KINDS: tuple[EventKind, ...] = (
     # 3.07e-5: China's National Health Commission, 14.99 million donations in 2018, "nearly
     # 11.2 ... in every 1,000 people" a year (Xinhua, 25 May 2019): 11.2 / 1000 / 365.
     _kind("blood_donation", "a blood donation (Suqian: +10 points)", 3.07e-5, None, "gameable"),
+    # The lender's reports (lending.*, src/scoresim/model/lending.py): a loan it made comes
+    # due and is repaid or not; not the background loan_default above
+    _kind("lender_repayment", "a loan the lender made (lending.*) repaid on its due day",
+          0.0, None, "derived"),
+    _kind("lender_default", "a loan the lender made (lending.*) not repaid on its due day",
+          0.0, None, "derived"),
 )
 
 KIND_NAMES: tuple[str, ...] = tuple(k.name for k in EVENT_KINDS)

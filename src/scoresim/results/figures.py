@@ -202,6 +202,54 @@ def authority_chart(results: Results) -> Chart | None:
     return Chart("authority.png", fig, alt)
 
 
+#: The lender's columns (:mod:`scoresim.model.lending`); one score change per group.
+LENDING_COLUMNS = ("lending_applications", "lending_approvals", "lending_defaults",
+                   "lending_auc")
+
+
+@in_style
+def lending_chart(results: Results) -> Chart | None:
+    """The lender (left: applications, approvals and defaults, 30-day means) and the mean
+    score change of its groups (right; at most seven shown, spread over the groups):
+    None where the run has no lender."""
+    names = results.outcomes.column_names
+    if not set(LENDING_COLUMNS) <= set(names):
+        return None
+    groups = [c.removeprefix("lending_score_change_") for c in names
+              if c.startswith("lending_score_change_")]
+    shown = groups if len(groups) <= 7 else [groups[round(i * (len(groups) - 1) / 6)]
+                                             for i in range(7)]
+    dates, col = _dates(results), results.column
+    fig, axes = subplots(1, 2, height=3.1)
+    ax = axes[0, 0]
+    for i, (c, label) in enumerate((("lending_applications", "applications"),
+                                    ("lending_approvals", "approvals"),
+                                    ("lending_defaults", "defaults"))):
+        ax.plot(dates, rolling_mean(col(c)), label=label, color=PALETTE[i])
+    ax.set_ylim(bottom=0)
+    ax.set_title("the lender's loans a day, 30-day means")
+    date_axis(ax)
+    _phases(ax, results)
+    legend_below(ax, ncol=3)
+    ax = axes[0, 1]
+    for i, g in enumerate(shown):
+        ax.plot(dates, col(f"lending_score_change_{g}"), label=g, color=PALETTE[i])
+    ax.axhline(0, color=GREYS[1], lw=0.6)
+    ax.set_title("mean change of the lender's score since its first day")
+    date_axis(ax)
+    _phases(ax, results)
+    legend_below(ax, ncol=4)
+    auc = col("lending_auc")
+    last_auc = auc[~np.isnan(auc)][-1] if (~np.isnan(auc)).any() else np.nan
+    alt = (f"The lender over time: {number(np.nansum(col('lending_applications')))} "
+           f"applications, {number(np.nansum(col('lending_approvals')))} approved, "
+           f"{number(np.nansum(col('lending_defaults')))} defaults in the run; the AUC of "
+           f"the score on the loans made {number(last_auc)} at the end. Mean score change "
+           "since the lender's first day at the end: " + ", ".join(
+               f"{g} {number(col(f'lending_score_change_{g}')[-1])}" for g in shown) + ".")
+    return Chart("lending.png", fig, alt)
+
+
 @in_style
 def sanctions_chart(results: Results) -> Chart | None:
     kinds = _sanction_kinds(results)

@@ -213,6 +213,7 @@ def report_charts(results, skip: frozenset[str] = frozenset()) -> list[Chart]:
                 ("opinions.png", figures.opinions_chart),
                 ("isolation.png", figures.isolation_chart),
                 ("authority.png", figures.authority_chart),
+                ("lending.png", figures.lending_chart),
                 ("sanctions.png", figures.sanctions_chart),
                 ("neighbourhood.png", figures.neighbourhood_chart)]
     charts = [build(results) for name, build in builders if name not in skip]
@@ -245,6 +246,8 @@ def run_report(res) -> str:
         "<h2>Isolation of critics</h2>", _figure(charts.get("isolation.png")),
         *(["<h2>The adaptive authority</h2>", _figure(charts["authority.png"])]
           if "authority.png" in charts else []),
+        *(["<h2>Loans decided by scores</h2>", _figure(charts["lending.png"])]
+          if "lending.png" in charts else []),
         "<h2>Sanctions</h2>",
         _figure(charts.get("sanctions.png")) or "<p>No sanction rules in this run.</p>",
         _by_group(res),

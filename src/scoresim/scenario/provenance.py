@@ -289,6 +289,11 @@ def unused(scenario: Scenario) -> dict[str, str]:
     if net == "edgelist":
         mark("network.mean_degree", "the ties are read from a file")
     mark("behaviour.rates_per_day.court_listing", "derived: follows loan defaults")
+    for kind in ("lender_repayment", "lender_default"):
+        mark(f"behaviour.rates_per_day.{kind}", "derived: the lender's reports (lending.*)")
+    if not sc.lending.enabled:
+        mark("lending.*", "no lender (lending.enabled false)")
+        out.pop("lending.enabled", None)
     for name, src in sc.sources.items():
         if src.real_name_from is None:
             mark(f"sources.{name}.foreigner_linked_share", "no real-name registration date")

@@ -907,6 +907,85 @@ class AuthorityConfig(Strict):
         return self
 
 
+# -------------------------------------------------------------------------------- lending
+
+LENDING_GROUPS = ("none", "region", "income_decile")
+
+
+class LendingConfig(Strict):
+    """A lender whose loans are decided by a scheme's published score, and whose reports of
+    repayment and default enter that scheme as records (M14; the one-step feedback model
+    of Liu, Dean, Rolf, Simchowitz and Hardt 2018, "Delayed impact of fair machine
+    learning"): people without a loan apply with a daily chance that depends on their
+    income and need; the lender approves where the published score clears its threshold;
+    on the due day the loan is repaid with a chance that follows the borrower's bill
+    reliability (so the score matters only through what it measures), and the lender
+    reports the repayment (kind `lender_repayment`) or default (`lender_default`) through
+    its source, whose records the scheme's rules score like any other
+    (`src/scoresim/model/lending.py`, docs/lending.md). Off unless `enabled`."""
+
+    enabled: bool = False
+    """Whether the lender lends (false: nobody applies, nothing is reported)."""
+    scheme: Name | None = None
+    """The scheme whose published score the lender reads and to which it reports (the
+    scheme must have a rule for `lender_repayment` or `lender_default`)."""
+    source: Name | None = None
+    """The data source that carries the lender's reports to the scheme (one of the
+    scheme's sources that sees `lender_repayment` and `lender_default`; its coverage,
+    linkage and error rate apply to the reports as to any record)."""
+    threshold: Points = 600.0
+    """Approve an application where the applicant's published score is at least this
+    (within the scheme's range)."""
+    group_by: Literal["none", "region", "income_decile"] = "none"
+    """The groups the lender may set thresholds for (`thresholds`) and by which the mean
+    score change is reported: none (everyone one group, `all`), region (the region's
+    name) or income_decile (`decile_0`, poorest, to `decile_9`)."""
+    thresholds: dict[str, Points] = Field(default_factory=dict)
+    """Thresholds per group of `group_by` (a group not listed has `threshold`), each
+    within the scheme's range."""
+    apply_chance_per_day: Share = 0.002
+    """Daily chance that a person without a loan applies, before the income and need
+    factors (their product is cut at 1)."""
+    apply_factor_poorest: Annotated[float, Field(ge=0, le=1e3)] = 1.5
+    """Factor on the chance to apply of the poorest income decile, falling (or rising)
+    linearly to `apply_factor_richest` for the richest: need for credit by income."""
+    apply_factor_richest: Annotated[float, Field(ge=0, le=1e3)] = 0.5
+    """Factor on the chance to apply of the richest income decile."""
+    apply_factor_jobless: Annotated[float, Field(ge=0, le=1e3)] = 2.0
+    """Factor on the chance to apply of people of working age without a job (need)."""
+    term_days: Annotated[int, Field(ge=1, le=36500)] = 30
+    """Days from approval to the due day, when the loan is repaid or not."""
+    repay_chance_least_reliable: Share = 0.5
+    """Chance of repaying of a borrower with bill reliability 0; it rises linearly to
+    `repay_chance_most_reliable` at reliability 1."""
+    repay_chance_most_reliable: Share = 0.99
+    """Chance of repaying of a borrower with bill reliability 1."""
+    gain_per_repayment: Annotated[float, Field(ge=0, le=1e6)] = 1.0
+    """The lender's profit from a repaid loan (Liu et al.'s u+; whynot's 1)."""
+    loss_per_default: Annotated[float, Field(ge=0, le=1e6)] = 4.0
+    """The lender's loss from a default, as a positive number (Liu et al.'s -u-; whynot's
+    4)."""
+
+    @model_validator(mode="after")
+    def _repay_chances(self) -> LendingConfig:
+        if self.repay_chance_least_reliable > self.repay_chance_most_reliable:
+            raise ValueError(
+                f"repay_chance_least_reliable ({self.repay_chance_least_reliable:g}) "
+                f"exceeds repay_chance_most_reliable ({self.repay_chance_most_reliable:g}): "
+                "the more reliable would repay less often")
+        return self
+
+
+def lending_groups(sc: Scenario) -> list[str]:
+    """The names of the lender's groups (:attr:`LendingConfig.group_by`), in code order."""
+    by = sc.lending.group_by
+    if by == "region":
+        return list(sc.people.regions)
+    if by == "income_decile":
+        return [f"decile_{d}" for d in range(10)]
+    return ["all"]
+
+
 class OutputConfig(Strict):
     figures: bool = True
     """Write PNG figures into the run folder."""
@@ -972,6 +1051,8 @@ class Scenario(Strict):
     """How people respond."""
     authority: AuthorityConfig = Field(default_factory=AuthorityConfig)
     """An authority that adapts its rules for dissent (off by default)."""
+    lending: LendingConfig = Field(default_factory=LendingConfig)
+    """A lender that decides loans by a scheme's score and reports to it (off by default)."""
     output: OutputConfig = Field(default_factory=OutputConfig)
     """What the run folder holds."""
 
@@ -1074,6 +1155,7 @@ def _check_references(sc: Scenario) -> None:
         if sanc.blacklisted and not sc.blacklist.sources:
             raise ValueError(f"{where}: `blacklisted = true` but blacklist.sources is empty")
     _check_authority(sc)
+    _check_lending(sc)
     for src in sc.blacklist.sources:
         if src not in sources:
             raise _unknown("source", src, sources, "blacklist.sources")
@@ -1094,3 +1176,41 @@ def _check_authority(sc: Scenario) -> None:
             f"authority.scheme: scheme {auth.scheme!r} has no rule for "
             f"{' or '.join(sorted(political))}, so the authority's severity would act on "
             "nothing")
+
+
+LENDER_KINDS = ("lender_repayment", "lender_default")
+
+
+def _check_lending(sc: Scenario) -> None:
+    """The lender's scheme and source exist and fit, and its thresholds lie in the
+    scheme's range."""
+    lend = sc.lending
+    if not lend.enabled:
+        return
+    if lend.scheme is None:
+        raise ValueError("lending.scheme: the lender needs a scheme whose score it reads; "
+                         f"defined are: {', '.join(sorted(sc.schemes)) or '(none defined)'}")
+    if lend.scheme not in sc.schemes:
+        raise _unknown("scheme", lend.scheme, set(sc.schemes), "lending.scheme")
+    scheme = sc.schemes[lend.scheme]
+    if lend.source is None or lend.source not in scheme.sources:
+        raise _unknown("source", str(lend.source), scheme.sources, "lending.source")
+    missing = [k for k in LENDER_KINDS if k not in sc.sources[lend.source].kinds]
+    if missing:
+        raise ValueError(f"lending.source: source {lend.source!r} does not see "
+                         f"{' or '.join(missing)}; add them to sources.{lend.source}.kinds")
+    if not any(r.kind in LENDER_KINDS for r in scheme.rules):
+        raise ValueError(f"lending.scheme: scheme {lend.scheme!r} has no rule for "
+                         f"{' or '.join(LENDER_KINDS)}, so repayments and defaults would "
+                         "not move its score")
+    lo, hi = scheme.min_score, scheme.max_score
+    groups = lending_groups(sc)
+    for name, value in (("threshold", lend.threshold),
+                        *((f"thresholds.{g}", v) for g, v in lend.thresholds.items())):
+        if not lo <= value <= hi:
+            raise ValueError(f"lending.{name}: {value:g} lies outside the range of scheme "
+                             f"{lend.scheme!r}, [{lo:g}, {hi:g}]")
+    for g in lend.thresholds:
+        if g not in groups:
+            raise _unknown(f"group (lending.group_by = {lend.group_by!r})", g, groups,
+                           "lending.thresholds")

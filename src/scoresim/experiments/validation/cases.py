@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from scoresim.experiments.validation.core import Case, Check, new_figure, save_figure, within
+from scoresim.experiments.validation.liu import liu_delayed_impact
 
 DATA = "scoresim.experiments.validation"
 
@@ -707,6 +708,20 @@ CASES: list[Case] = [
          "their rmhc_trial, several trials each, compared as distributions of the final "
          "parameters, the share of dissent left and the outcome.",
          daymude_authority, {"boldness_factor": 4.0}),
+    Case("liu_delayed_impact", "Loans decided by scores: the delayed impact of a threshold",
+         "Liu, Dean, Rolf, Simchowitz and Hardt (2018), Delayed impact of fair machine "
+         "learning, ICML; the FICO tables and simulator of their reproduction in whynot "
+         "(zykls/whynot, whynot/simulators/delayed_impact, MIT)",
+         "The one-step outcome curve: a group's mean score change Delta mu against its "
+         "selection rate, repayment +75 and default -150 on the FICO data; a fairness "
+         "constraint can harm the group it aims to protect where the profit-maximising "
+         "lender would not (on these tables: the black group gains under MaxUtil and "
+         "EqOpt and loses under DemParity).",
+         "model.lending.Lending in runs of a two-group society whose scores and repayment "
+         "chances are drawn from the FICO tables, against the closed form and a port of "
+         "whynot's simulator; the MaxUtil, DemParity and EqOpt thresholds and each "
+         "group's Delta mu under them; the lender's AUC on the loans it made.",
+         liu_delayed_impact, {"default_points": -75.0}),
     Case("granovetter", "Threshold cascades: Granovetter's riot",
          "Granovetter (1978), Threshold models of collective behavior, AJS 83(6)",
          "Thresholds 0..99 of 100: all 100 riot; the threshold-1 person moved to 2: 1 "
