@@ -2,16 +2,10 @@
 
 Importing the package registers the components that plug into every simulation whose
 scenario wants them (:func:`scoresim.model.component.register`): the adaptive authority
-<<<<<<< HEAD
-(:mod:`scoresim.model.authority`, ``authority.*``) and the outcome columns of preference
-falsification (:mod:`scoresim.model.falsification`)."""
+(:mod:`scoresim.model.authority`, ``authority.*``), the lender whose loans follow a
+scheme's score (:mod:`scoresim.model.lending`, ``lending.*``) and the outcome columns of
+preference falsification (:mod:`scoresim.model.falsification`)."""
 
 from scoresim.model import authority as _authority  # noqa: F401  (registers it)
 from scoresim.model import falsification as _falsification  # noqa: F401  (registers it)
-=======
-(:mod:`scoresim.model.authority`, ``authority.*``) and the lender whose loans follow a
-scheme's score (:mod:`scoresim.model.lending`, ``lending.*``)."""
-
-from scoresim.model import authority as _authority  # noqa: F401  (registers it)
 from scoresim.model import lending as _lending  # noqa: F401  (registers it)
->>>>>>> issue-27-lend
