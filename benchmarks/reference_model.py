@@ -106,9 +106,8 @@ class Scoresim:
     def run(self) -> None:
         self.sim.run()
 
-    def check(self) -> tuple[float, float]:
-        s = self.sim.schemes["score"].s
-        return float(s.mean(dtype=np.float64)), float(np.mean(s < THRESHOLD))
+    def scores(self) -> np.ndarray:
+        return self.sim.schemes["score"].s
 
     @staticmethod
     def version() -> str:
@@ -216,9 +215,8 @@ class Laser:
             for component in self.components:
                 component(tick)
 
-    def check(self) -> tuple[float, float]:
-        s = self.people.score[: self.people.count]
-        return float(s.mean()), float(np.mean(s < THRESHOLD))
+    def scores(self) -> np.ndarray:
+        return self.people.score[: self.people.count]
 
     @staticmethod
     def version() -> str:
@@ -318,10 +316,9 @@ class Starsim:
         if self.sim.t.npts != self.steps:
             raise RuntimeError(f"Starsim ran {self.sim.t.npts} steps, not {self.steps}")
 
-    def check(self) -> tuple[float, float]:
+    def scores(self) -> np.ndarray:
         (scoring,) = [m for m in self.sim.modules if m.name == "scoring"]
-        s = np.asarray(scoring.score.values)
-        return float(s.mean()), float(np.mean(s < THRESHOLD))
+        return np.asarray(scoring.score.values)
 
     @staticmethod
     def version() -> str:
@@ -394,9 +391,8 @@ class MesaFrames:
         for _ in range(self.steps):
             self.model.step()
 
-    def check(self) -> tuple[float, float]:
-        s = self.model.people.agents["score"].to_numpy()
-        return float(s.mean()), float(np.mean(s < THRESHOLD))
+    def scores(self) -> np.ndarray:
+        return self.model.people.agents["score"].to_numpy()
 
     @staticmethod
     def version() -> str:
@@ -472,9 +468,8 @@ class Mesa:
         for _ in range(self.steps):
             self.model.step()
 
-    def check(self) -> tuple[float, float]:
-        s = np.array([p.score for p in self.model.people])
-        return float(s.mean()), float(np.mean(s < THRESHOLD))
+    def scores(self) -> np.ndarray:
+        return np.array([p.score for p in self.model.people])
 
     @staticmethod
     def version() -> str:
@@ -496,7 +491,10 @@ def child(tool: str, n: int, steps: int, seed: int) -> dict:
     t1 = time.perf_counter()
     runner.run()
     t2 = time.perf_counter()
-    mean, below = runner.check()
+    s = np.asarray(runner.scores(), np.float64)
+    if s.shape[0] != n:
+        raise RuntimeError(f"{tool}: {s.shape[0]} scores for {n} people")
+    mean, below = float(s.mean()), float(np.mean(s < THRESHOLD))
     if tool.startswith("laser"):
         import numba
         tool_version = (f"{runner.version()} ({numba.threading_layer()}, "
@@ -505,7 +503,11 @@ def child(tool: str, n: int, steps: int, seed: int) -> dict:
         tool_version = runner.version()
     return {"tool": tool, "people": n, "steps": steps, "seed": seed, "setup_s": t1 - t0,
             "run_s": t2 - t1, "rate": n * steps / (t2 - t1), "mean_score": mean,
-            "share_below": below, "version": tool_version}
+            "share_below": below, "version": tool_version,
+            # (standard errors as if people were independent; ties make them a little
+            # larger)
+            "mean_se": float(s.std() / np.sqrt(n)),
+            "share_se": float(np.sqrt(below * (1 - below) / n))}
 
 
 def run_child(tool: str, n: int, steps: int, seed: int, timeout: float) -> dict | str:
@@ -550,7 +552,7 @@ def build_parser() -> argparse.ArgumentParser:
                          "the tools is reversed on every other pass")
     ap.add_argument("--tools", nargs="+", choices=TOOLS, default=list(TOOLS))
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--limit", type=float, default=300.0,
+    ap.add_argument("--limit", type=float, default=120.0,
                     help="skip a tool at a size where its run would take longer than this "
                          "(seconds, from its rate at the size below)")
     ap.add_argument("--json", type=Path, help="write every run's figures here")
@@ -616,15 +618,16 @@ def main() -> None:
                          ("-" if (tool, n) not in skipped else skipped[tool, n].split(":")[0]))
         print(f"| {tool} {versions.get(tool, '')} | " + " | ".join(cells) + " |")
     print()
-    print("| tool | people | mean score after the last day | share below 990 |")
-    print("|---|--:|--:|--:|")
+    print("| people | tool | mean score after the last day (+- 2 s.e.) | share below 990 "
+          "(+- 2 s.e.) |")
+    print("|--:|---|--:|--:|")
     for n in args.people:
         for tool in args.tools:
             got = [r for r in runs if r["tool"] == tool and r["people"] == n]
             if got:
-                means = [r["mean_score"] for r in got]
-                shares = [r["share_below"] for r in got]
-                print(f"| {tool} | {n:,} | {_span(means, 1, 3)} | {_span(shares, 1, 4)} |")
+                r = got[0]  # (every pass of a tool runs the same seed)
+                print(f"| {n:,} | {tool} | {r['mean_score']:.3f} +- {2 * r['mean_se']:.3f} | "
+                      f"{r['share_below']:.4f} +- {2 * r['share_se']:.4f} |")
     if args.json:
         args.json.write_text(json.dumps({"runs": runs, "skipped": {
             f"{t} {n}": why for (t, n), why in skipped.items()}}, indent=1))
