@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
+from scoresim.engine import threads
 from scoresim.engine.kernels.network import (  # the compiled kernels
     _changes,
     _csr,
@@ -37,7 +38,6 @@ from scoresim.engine.kernels.network import (  # the compiled kernels
     _update_rows,
     _updated_offsets,
 )
-from scoresim.engine import threads
 from scoresim.engine.threads import map_threads, people_parts, thread_count
 from scoresim.errors import ScenarioError
 from scoresim.model.component import DRAWN, ROW, Array, Component
