@@ -63,6 +63,28 @@ def test_the_population_turns_over_and_ids_stay_unique():
     assert table["person_id"].tolist() == p.person_id.tolist()
 
 
+def test_a_fixed_population_runs_no_demography(monkeypatch):
+    """With ``demography.enabled = false`` the day's demography stage runs nothing (the
+    plan holds its stand-in: nobody ages, leaves or enters) and the outcome table still
+    says so; with it on, the stage is the demography itself."""
+    from scoresim.model.demography import Demography
+
+    def never(*args, **kwargs):
+        raise AssertionError("the demography ran in a fixed population")
+
+    fixed = Sim(scenario("seed", demography__enabled=False), people=300, days=20)
+    assert dict(fixed.plan())["demography"] == fixed._steady_population
+    ages = fixed.people.age_days.copy()
+    for name in ("age", "leavers", "plan", "replace"):
+        monkeypatch.setattr(Demography, name, never)
+    df = fixed.run().outcomes_df()
+    assert (df["people_entered"] == 0).all() and (df["population"] == 300).all()
+    assert np.array_equal(fixed.people.age_days, ages)
+    monkeypatch.undo()
+    ageing = Sim(scenario("seed"), people=300, days=20)
+    assert dict(ageing.plan())["demography"] == ageing._demography_step
+
+
 def test_a_reused_slot_starts_afresh_in_every_component():
     sim = Sim("seed", seed=2, people=600, days=900)
     for _ in range(820):  # (into the mandatory phase: everyone enrolled, scores moved)

@@ -386,6 +386,47 @@ def test_friends_errors_make_wrongful_sanctions():
     assert sim.sanctions.received_association.tolist() == [1, 0, 0, 0]
 
 
+def test_the_clean_scores_are_summed_over_friends_only_where_they_differ(monkeypatch):
+    """Publishing sums friends' error-free scores ``s_clean`` apart only where they differ
+    from the scores ``s`` in some bit; where they are the same, the one sum serves both.
+    The scores come out the same to the bit as with both sums always made."""
+    from scoresim.model import publishing
+
+    sums = []
+    real = Network.neighbour_sum
+
+    def counted(net, x, where=None):
+        if where is not None:  # (scores of the scored; not the count of scored friends)
+            sums.append(x)
+        return real(net, x, where)
+
+    monkeypatch.setattr(Network, "neighbour_sum", counted)
+    published = {}
+    for skip in (True, False):
+        if not skip:
+            monkeypatch.setattr(publishing, "_same_bits", lambda a, b: False)
+        sim = Sim(scenario("seed"), people=400, days=60)
+        gov = sim.schemes["government"]
+        gov.set_state(np.arange(400), ENROLLED)
+        gov.b[:] = np.linspace(900, 1100, 400, dtype=np.float32)
+        gov.b_clean[:] = gov.b
+        every = sim.scenario.schemes["government"].recompute_every_days
+        sums.clear()
+        gov.publish(sim.network, 0)
+        counts = [len(sums)]
+        gov.b_clean[7] -= 100  # (a misattributed record)
+        gov.publish(sim.network, every)  # (yesterday's clean scores were still the scores)
+        counts.append(len(sums))
+        gov.publish(sim.network, 2 * every)  # (now they differ)
+        counts.append(len(sums))
+        published[skip] = (counts, gov.s.copy(), gov.s_clean.copy())
+    assert published[True][0] == [1, 2, 4]
+    assert published[False][0] == [2, 4, 6]
+    assert published[True][2][7] != published[True][1][7]
+    for one, other in zip(published[True][1:], published[False][1:], strict=True):
+        assert np.array_equal(one.view(np.uint32), other.view(np.uint32))
+
+
 # -------------------------------------------------------- M12: real-name linkage
 
 

@@ -206,6 +206,21 @@ def test_the_summary_does_not_depend_on_its_chunks(monkeypatch):
     assert chunked == whole
 
 
+def test_the_summary_histogram_counts_as_numpys():
+    """The summary's histograms (a binary search among the edges) count each value where
+    ``np.histogram`` does: bins closed on the left, the last closed on both sides, values
+    outside left out; on values at, between and beyond the edges, float32 and float64."""
+    from scoresim.results.summary import OPINION_EDGES, histogram
+
+    rng = np.random.default_rng(3)
+    for trial in range(60):
+        edges = (OPINION_EDGES, np.linspace(0.0, 1000.0, 21), np.linspace(-3.0, 7.0, 6))[trial % 3]
+        pool = np.concatenate([edges, rng.uniform(edges[0] - 1, edges[-1] + 1, 40)])
+        values = rng.choice(pool, int(rng.integers(0, 2000))).astype(
+            (np.float32, np.float64)[trial % 2])
+        np.testing.assert_array_equal(histogram(values, edges), np.histogram(values, edges)[0])
+
+
 def test_every_example_of_the_query_docs_runs(folder):
     """docs/query.md's SQL, each block run on a small folder (with a ledger)."""
     import re

@@ -386,14 +386,30 @@ class Sim:
 
     def plan(self) -> list[tuple[str, Callable[[Day], None]]]:
         """The day's steps in order: :data:`DAY`'s, each added component's after the step
-        it names (its ``STAGE``)."""
-        out = [(stage.name, getattr(self, f"_{stage.name}_step")) for stage in DAY]
+        it names (its ``STAGE``). A stage that the scenario switched off runs nothing
+        (:meth:`_switched_off`): it only hands on what it would have made."""
+        off = self._switched_off()
+        out = [(stage.name, off.get(stage.name) or getattr(self, f"_{stage.name}_step"))
+               for stage in DAY]
         for component in self.added:
             at = [name for name, _ in out].index(component.STAGE) + 1
             while at < len(out) and out[at][0] not in DAY_NAMES:
                 at += 1  # (after the components already added there)
             out.insert(at, (component.key, component.step))
         return out
+
+    def _switched_off(self) -> dict[str, Callable[[Day], None]]:
+        """The stages that have nothing to do in this scenario, each with what it hands on
+        instead: the demography where ``demography.enabled`` is false (nobody ages, leaves
+        or enters, and the size never changes: ``growth_per_year`` acts only with it)."""
+        if self.demography.cfg.enabled:
+            return {}
+        return {"demography": self._steady_population}
+
+    def _steady_population(self, day: Day) -> None:
+        """The demography step of a fixed population: nobody entered."""
+        day.demographic = {"people_entered": 0, "population": self.people.n}
+        day.entered = self.entered
 
     def step(self) -> None:
         """One day: each step of :meth:`plan` in turn, handing on the :class:`Day`. A day's

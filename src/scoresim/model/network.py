@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
+from scoresim.engine import threads
 from scoresim.engine.kernels.network import (  # the compiled kernels
     _changes,
     _csr,
@@ -425,7 +426,9 @@ def _slice_sums(ptr: np.ndarray, cols: np.ndarray, order: np.ndarray,
     n = order.shape[0]
     out = np.empty(n, padded.dtype)
     slices = ptr.shape[0] - 1
-    parts = 4 * thread_count()  # (a thread that starts late takes fewer)
+    # (a thread that starts late takes fewer; below PARALLEL_FROM people one thread sums
+    # every row, in one call: the rows are the same however they are cut)
+    parts = 4 * thread_count() if n >= threads.PARALLEL_FROM else 1
     bounds = np.searchsorted(ptr, np.arange(parts + 1) * (ptr[-1] / parts)).clip(0, slices)
     bounds[0], bounds[-1] = 0, slices
     map_threads(lambda c: _slice_sums_part(ptr, cols, order, padded, out, bounds[c],

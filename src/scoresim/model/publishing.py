@@ -87,7 +87,10 @@ class Publishing(Component):
             return
         n_friends = scored_friends()
         friends_sum = network.neighbour_sum(self.s, where=scored)
-        friends_sum_clean = network.neighbour_sum(self.s_clean, where=scored)
+        # Where no error has ever reached a score, the clean scores are the scores, bit for
+        # bit, and so is their sum over friends: not summed twice.
+        friends_sum_clean = friends_sum if _same_bits(self.s_clean, self.s) else \
+            network.neighbour_sum(self.s_clean, where=scored)
         self.friend_sums = FriendSums(network.version, self.s, scored, friends_sum)
         self.s, self.s_clean = self.k.pull_to_friends(
             b, b_clean, friends_sum, friends_sum_clean, n_friends, scored,
@@ -101,6 +104,16 @@ class Publishing(Component):
         return (np.searchsorted(self.tier_mins, scores, side="right") - 1).clip(0).astype(
             np.int16
         )
+
+
+def _same_bits(a: np.ndarray, b: np.ndarray) -> bool:
+    """``a`` and ``b`` hold the same bits (so any sum of them is the same, to the bit)."""
+    if a is b:
+        return True
+    if a.dtype != b.dtype or a.shape != b.shape or not (a.flags.c_contiguous
+                                                       and b.flags.c_contiguous):
+        return False
+    return np.array_equal(a.reshape(-1).view(np.uint8), b.reshape(-1).view(np.uint8))
 
 
 # ------------------------------------------------------------------ the rules, plainly
