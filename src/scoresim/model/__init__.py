@@ -2,6 +2,8 @@
 
 Importing the package registers the components that plug into every simulation whose
 scenario wants them (:func:`scoresim.model.component.register`): the adaptive authority
-(:mod:`scoresim.model.authority`, ``authority.*``)."""
+(:mod:`scoresim.model.authority`, ``authority.*``) and the impact tracker
+(:mod:`scoresim.model.impact`, ``impact.track``)."""
 
 from scoresim.model import authority as _authority  # noqa: F401  (registers it)
+from scoresim.model import impact as _impact  # noqa: F401  (registers it)
