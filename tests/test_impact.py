@@ -304,3 +304,25 @@ def test_impact_html_in_chromium_fits_the_screen_and_a4(card_folder, tmp_path):
              re.findall(rb"/MediaBox \[\s*([\d.]+) ([\d.]+) ([\d.]+) ([\d.]+)\s*\]", pdf)]
     assert len(boxes) >= 2 and all(abs(x1 - 595.9) < 1 and abs(y1 - 842.9) < 1
                                    for _, _, x1, y1 in boxes)
+
+
+def test_a_tracked_run_continued_from_a_checkpoint_measures_the_same(tmp_path):
+    """The tracker's state (lapse days, exposure, events, episodes) is declared and
+    carried by a checkpoint: stopping half way and continuing changes nothing."""
+    import datetime as dt
+
+    sc = tracking(_scenario(tmp_path, SAME_CONTEXT + CROSS_RULE))
+    whole = Sim(sc, seed=2, people=500, days=120)
+    whole.run(checkpoints={dt.date(2020, 2, 20): tmp_path / "half"})
+    later = Sim.from_state(tmp_path / "half")
+    later.run()
+    a, b = (next(c for c in s.added if isinstance(c, ImpactTracker)).summary()
+            for s in (whole, later))
+    assert a["events"] is not None and a["events"]["day"].size > 10
+    assert a["person_days"] == b["person_days"]
+    for k in a["events"]:
+        np.testing.assert_array_equal(a["events"][k], b["events"][k], err_msg=k)
+    for k in a["episodes"]:
+        np.testing.assert_array_equal(a["episodes"][k], b["episodes"][k], err_msg=k)
+    for g in a["exposure"]:
+        np.testing.assert_array_equal(a["exposure"][g], b["exposure"][g])

@@ -37,7 +37,7 @@ from scoresim.declarations.categories import AGE_BANDS
 from scoresim.declarations.contexts import EFFECT_CONTEXT, KIND_CONTEXT
 from scoresim.declarations.events import KIND_INDEX
 from scoresim.declarations.sanctions import SANCTION_EFFECTS
-from scoresim.model.component import Array, Component, register
+from scoresim.model.component import OTHER, ROW, Array, Component, like, register
 
 if TYPE_CHECKING:
     from scoresim.model.day import Day
@@ -52,6 +52,16 @@ AGE_EDGES = (30, 45, 60)
 AGE_LABELS = ("under 30", "30-44", "45-59", "60 and over")
 #: Episodes reach "a year after" at this many days.
 YEAR = 365
+#: The group codes kept with each event (:func:`groups_of`).
+GROUPS = ("income_decile", "region", "age_band", "stage_of_life", "critic")
+EVENT_COLUMNS = ("day", "rule", "person", "person_id", "slots", "wrongful", "association",
+                 "score", *GROUPS)
+OPEN_COLUMNS = ("rule", "person", "person_id", "start", "wrongful", "association", "left",
+                "repaired")
+CLOSED_COLUMNS = (*OPEN_COLUMNS, "days", "censored")
+_DTYPES = {"day": np.int32, "person": np.int64, "person_id": np.int64, "slots": np.int64,
+           "wrongful": bool, "association": bool, "score": np.float64, "start": np.int32,
+           "left": bool, "repaired": bool, "days": np.int32, "censored": bool}
 
 
 @dataclass(frozen=True)
@@ -102,8 +112,19 @@ class ImpactTracker(Component):
 
     KEY = "impact"
     STAGE = "sanctions"  # (the day's records are scored and its sanctions applied)
-    STATE = (Array("until", mapping=True, newcomer=-1),)
-    CONSTANTS = ("slots", "feeds", "tracked", "labels")
+    STATE = (
+        Array("until", mapping=True, newcomer=-1),
+        Array("exposure", axis=OTHER, mapping=True),
+        # the sanction events and the episodes, as rows (held day by day in ``events``,
+        # ``closed`` and ``open``): an event's and a closed episode's person is history
+        # (identified by person_id); an open episode's is a slot, renumbered at a resize
+        *(Array(f"event_{c}", axis=ROW, table="events") for c in EVENT_COLUMNS),
+        *(Array(f"closed_{c}", axis=ROW, table="closed") for c in CLOSED_COLUMNS),
+        *(Array(f"open_{c}", axis=ROW, table="open", slots=c == "person")
+          for c in OPEN_COLUMNS),
+    )
+    STORES = ("events", "closed", "open")
+    CONSTANTS = ("slots", "feeds", "tracked", "labels", "related")
     OUTPUTS = ()
 
     def __init__(self, sim):
@@ -173,6 +194,22 @@ class ImpactTracker(Component):
         self.events: list[dict[str, np.ndarray]] = []
         self.closed: list[dict[str, np.ndarray]] = []
         self.open = _no_episodes()
+
+    # ------------------------------------------------------------------ its state
+
+    def values(self) -> dict[str, Any]:
+        return {"person_days": self.person_days}
+
+    def set_values(self, values: dict[str, Any]) -> None:
+        self.person_days = float(values.get("person_days", self.person_days))
+
+    def collect(self) -> dict[str, tuple[np.ndarray, Array]]:
+        """The state as declared: the person arrays, the exposure, and the events and
+        episodes as rows."""
+        return _collect(self)
+
+    def restore(self, saved: dict[str, np.ndarray]) -> None:
+        _restore(self, saved)
 
     @classmethod
     def wanted(cls, scenario: Scenario) -> bool:
@@ -309,30 +346,7 @@ class ImpactTracker(Component):
 
     def summary(self) -> dict[str, Any]:
         """Everything the card computes from (plain arrays and lists: picklable)."""
-        n_steps = self.sim.t
-        events = ({k: np.concatenate([e[k] for e in self.events]) for k in self.events[0]}
-                  if self.events else None)
-        op = dict(self.open)
-        op["days"] = (n_steps - op["start"]).astype(np.int32)
-        op["censored"] = np.ones(op["rule"].size, bool)
-        parts = [*self.closed, op]
-        episodes = {k: np.concatenate([p[k] for p in parts]) for k in op}
-        return {
-            "days": n_steps,
-            "person_days": self.person_days,
-            "exposure": {g: v.copy() for g, v in self.exposure.items()},
-            "labels": self.labels,
-            "levels": self.levels,
-            "tracked": [{"name": name, "effect": effect, "basis": basis, "context": ctx,
-                         "weight": weight,
-                         "related": [self.related[(name, i)]
-                                     for i in range(len(self.slots[basis]))]}
-                        for name, effect, basis, ctx, weight in self.tracked],
-            "slots": {b: [(s.kind, s.context, s.gravity) for s in slots]
-                      for b, slots in self.slots.items()},
-            "events": events,
-            "episodes": episodes,
-        }
+        return summary(self)
 
 
 _NONE = np.zeros(0, np.int64)
@@ -343,3 +357,59 @@ def _no_episodes() -> dict[str, np.ndarray]:
             "person_id": np.zeros(0, np.int64), "start": np.zeros(0, np.int32),
             "wrongful": np.zeros(0, bool), "association": np.zeros(0, bool),
             "left": np.zeros(0, bool), "repaired": np.zeros(0, bool)}
+
+
+def _collect(self: ImpactTracker) -> dict[str, tuple[np.ndarray, Array]]:
+    """The state as declared: the person arrays, the exposure, and the events and
+    episodes as rows."""
+    specs = {spec.name: spec for spec in self.declared()}
+    out = {name: (x, spec) for name, spec, x in self.arrays(
+        (specs["until"], specs["exposure"]))}
+    for table, parts, columns in (("event", self.events, EVENT_COLUMNS),
+                                  ("closed", self.closed, CLOSED_COLUMNS),
+                                  ("open", [self.open], OPEN_COLUMNS)):
+        for c in columns:
+            x = (np.concatenate([p[c] for p in parts]) if parts
+                 else np.zeros(0, _DTYPES.get(c, np.int16)))
+            out[f"{table}_{c}"] = (x, specs[f"{table}_{c}"])
+    return out
+
+def _restore(self: ImpactTracker, saved: dict[str, np.ndarray]) -> None:
+    for name in ("until", "exposure"):
+        current = getattr(self, name)
+        for k in current:
+            if f"{name}.{k}" in saved:
+                current[k] = like(f"{self.key}.{name}.{k}", saved[f"{name}.{k}"],
+                                  current[k])
+    if "event_day" in saved:
+        self.events = [{c: np.asarray(saved[f"event_{c}"]) for c in EVENT_COLUMNS}]
+        self.closed = [{c: np.asarray(saved[f"closed_{c}"]) for c in CLOSED_COLUMNS}]
+        self.open = {c: np.asarray(saved[f"open_{c}"]) for c in OPEN_COLUMNS}
+
+
+def summary(self: ImpactTracker) -> dict[str, Any]:
+    """Everything the card computes from a tracker (plain arrays and lists)."""
+    n_steps = self.sim.t
+    events = ({k: np.concatenate([e[k] for e in self.events]) for k in self.events[0]}
+              if self.events else None)
+    op = dict(self.open)
+    op["days"] = (n_steps - op["start"]).astype(np.int32)
+    op["censored"] = np.ones(op["rule"].size, bool)
+    parts = [*self.closed, op]
+    episodes = {k: np.concatenate([p[k] for p in parts]) for k in op}
+    return {
+        "days": n_steps,
+        "person_days": self.person_days,
+        "exposure": {g: v.copy() for g, v in self.exposure.items()},
+        "labels": self.labels,
+        "levels": self.levels,
+        "tracked": [{"name": name, "effect": effect, "basis": basis, "context": ctx,
+                     "weight": weight,
+                     "related": [self.related[(name, i)]
+                                 for i in range(len(self.slots[basis]))]}
+                    for name, effect, basis, ctx, weight in self.tracked],
+        "slots": {b: [(s.kind, s.context, s.gravity) for s in slots]
+                  for b, slots in self.slots.items()},
+        "events": events,
+        "episodes": episodes,
+    }

@@ -414,10 +414,12 @@ def summary(card: dict) -> list[str]:
                    "the card cannot say how long one takes to go; any sanction's condition "
                    f"went after a median of {link(_days(m['all_days_to_go']), fig)}.")
     else:
-        out.append(f"Redress: a wrongful sanction's condition went after a median of "
-                   f"{link(_days(wd), fig)}; "
-                   f"{link(_pct(ws['value']), fig)} still held a year after the error "
-                   f"{_ci(ws, _pct)}, and credit repair removed the records behind "
+        n = card["counts"].get("wrongful_episodes", 0)
+        out.append(f"Redress ({number(n)} wrongful sanctions a seed, few: wide intervals): "
+                   f"the condition of one went after a median of {link(_days(wd), fig)}; "
+                   f"{link(_pct(ws['value']), fig)} of those followed for a year still held "
+                   f"a year after the error {_ci(ws, _pct)}, and credit repair removed the "
+                   "records behind "
                    f"{link(_pct(m['wrongful_repaired_share']['value']), fig)}.")
     fig = "fig-chilling"
     c = m["chilling_self_censoring"]
