@@ -326,3 +326,14 @@ def test_a_tracked_run_continued_from_a_checkpoint_measures_the_same(tmp_path):
         np.testing.assert_array_equal(a["episodes"][k], b["episodes"][k], err_msg=k)
     for g in a["exposure"]:
         np.testing.assert_array_equal(a["exposure"][g], b["exposure"][g])
+
+
+def test_uncertainty_gives_each_measure_a_range_over_the_assumptions():
+    ov = {"phases.mandatory": "2018-01-10"}
+    card = impact(load_scenario("seed", ov), load_scenario("baseline", ov), replicates=2,
+                  people=200, days=40, workers=2, uncertainty=2)
+    impact_card.validate(card)
+    assert card["uncertainty"]["parameter_sets"] == 2 and card["uncertainty"]["runs"] == 4
+    m = card["measures"]["sanction_rate"]
+    assert m["low_assumptions"] is not None and m["low_assumptions"] <= m["high_assumptions"]
+    assert "parameter sets drawn" in impact_card.assumptions_note(card)

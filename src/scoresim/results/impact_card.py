@@ -397,7 +397,7 @@ def summary(card: dict) -> list[str]:
     fig = "fig-groups"
     if stated:
         top = sorted(stated, key=lambda r: -abs(math.log(max(r["ratio"]["value"], 1e-9))))[:4]
-        words = "; ".join(f"{r['name']} ({r['group'].replace('_', ' ')}) "
+        words = "; ".join(f"{_group_name(r)} "
                           f"{link(number(r['ratio']['value']), fig)} times the rest's "
                           f"{_ci(r['ratio'])}" for r in top)
         out.append(f"Who bears it: {words}"
@@ -438,6 +438,11 @@ def summary(card: dict) -> list[str]:
             out.append("What drives it (over the assumptions): " + ", ".join(
                 f"{d['group']} ({number(d['S1'])} of the variance)" for d in top) + ".")
     return out
+
+
+def _group_name(r: dict) -> str:
+    return r["name"] if r["group"] == "critic" else (
+        f"{r['name']} ({r['group'].replace('_', ' ')})")
 
 
 def assumptions_note(card: dict) -> str:
