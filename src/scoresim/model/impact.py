@@ -100,6 +100,7 @@ def groups_of(people, critic_below: float) -> dict[str, np.ndarray]:
 
 
 def group_labels(scenario: Scenario) -> dict[str, list[str]]:
+    """The name of each group code, by what the card breaks measures down by."""
     return {"income_decile": [f"decile {i + 1}" for i in range(10)],
             "region": list(scenario.people.regions), "age_band": list(AGE_LABELS),
             "stage_of_life": list(AGE_BANDS), "critic": ["others", "critics"]}
