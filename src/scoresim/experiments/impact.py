@@ -214,6 +214,17 @@ def measures_of(s: dict[str, Any], scenario: Scenario) -> dict[str, Any]:
     sc["wrongful_still_after_year"] = _share(days >= 365, wrong & known)
     sc["all_days_to_go"] = median(closed)
     sc["all_still_after_year"] = _share(days >= 365, known)
+    # what each number is of (a share's denominator, a rate's count), for its reader
+    out["n"] = {
+        "unrelated_context_share": rule.size, "unrelated_context_only_share": rule.size,
+        "unrelated_context_people_share": people.size, "no_own_record_share": rule.size,
+        "minor_only_share": rule.size, "disproportionate_share": rule.size,
+        "sanction_rate": rule.size, "wrongful_rate": int(e["wrongful"].sum()),
+        "association_rate": int(e["association"].sum()),
+        "wrongful_days_to_go": int((wrong & closed).sum()),
+        "wrongful_repaired_share": int(wrong.sum()),
+        "wrongful_still_after_year": int((wrong & known).sum()),
+        "all_days_to_go": int(closed.sum()), "all_still_after_year": int(known.sum())}
     sc["counts"] = {"sanctions": int(rule.size), "people_sanctioned": int(people.size),
                     "wrongful": int(e["wrongful"].sum()),
                     "association": int(e["association"].sum()),
@@ -345,6 +356,7 @@ def build_card(b: Scenario, a: Scenario, results: list[dict], cmp) -> dict[str, 
                              "baseline": _num(row.a_mean), "scenario": _num(row.b_mean)}
             continue
         measures[key] = interval([p["scalars"][key] for p in per_seed], unit, label, per)
+        measures[key]["n"] = float(np.mean([p["n"][key] for p in per_seed]))
     tracked = results[0]["impact"]["by_sanction"]
     by_sanction = []
     for name in tracked:

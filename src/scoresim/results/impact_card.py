@@ -42,6 +42,9 @@ class Measure(_Strict):
     unit: str
     per: str | None = None
     seeds: int
+    n: float | None = None
+    """What the number is of, a seed on average: a share's denominator (sanctions,
+    people, episodes), a rate's count of sanctions."""
     baseline: float | None = None
     scenario: float | None = None
     low_assumptions: float | None = None
@@ -417,7 +420,8 @@ def summary(card: dict) -> list[str]:
         n = card["counts"].get("wrongful_episodes", 0)
         out.append(f"Redress ({number(n)} wrongful sanctions a seed, few: wide intervals): "
                    f"the condition of one went after a median of {link(_days(wd), fig)}; "
-                   f"{link(_pct(ws['value']), fig)} of those followed for a year still held "
+                   f"{link(_pct(ws['value']), fig)} of those followed for a year "
+                   f"({number(ws.get('n') or 0)} a seed) still held "
                    f"a year after the error {_ci(ws, _pct)}, and credit repair removed the "
                    "records behind "
                    f"{link(_pct(m['wrongful_repaired_share']['value']), fig)}.")
@@ -477,9 +481,11 @@ def _measure_table(card: dict) -> str:
                     f"<td>{'-' if m['low'] is None else number(m['low'])} to "
                     f"{'-' if m['high'] is None else number(m['high'])}</td>"
                     f"<td>{extra or '-'}</td>"
-                    f"<td>{html.escape(m['unit'] + per)}</td></tr>")
+                    f"<td>{html.escape(m['unit'] + per)}</td>"
+                    f"<td>{'-' if m.get('n') is None else number(m['n'])}</td></tr>")
     return ("<table><thead><tr><th>measure</th><th>value</th><th>95% interval (seeds)</th>"
-            "<th>over assumptions</th><th>unit</th></tr></thead><tbody>" + "".join(rows)
+            "<th>over assumptions</th><th>unit</th><th>of (a seed)</th></tr></thead><tbody>"
+            + "".join(rows)
             + "</tbody></table>")
 
 
