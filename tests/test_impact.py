@@ -337,3 +337,25 @@ def test_uncertainty_gives_each_measure_a_range_over_the_assumptions():
     m = card["measures"]["sanction_rate"]
     assert m["low_assumptions"] is not None and m["low_assumptions"] <= m["high_assumptions"]
     assert "parameter sets drawn" in impact_card.assumptions_note(card)
+
+
+def test_credit_repair_takes_its_records_out_of_force(tmp_path):
+    """After a repair, none of the person's deducting records made before it counts as in
+    force: every slot's lapse day is unset or that of a record made on or after the
+    repair day (records last 365 days here)."""
+    text = SAME_CONTEXT.replace("initial_score = 500", """initial_score = 500
+    lasts_days = 365""") + """
+    [schemes.credit.repair]
+    apply_rate_per_day = 0.3
+    min_days_in_force = 0
+    waiting_days = 0
+    """
+    sim, m = _tracked(_scenario(tmp_path, text), seed=1, days=150)
+    tracker = next(c for c in sim.added if isinstance(c, ImpactTracker))
+    repaired_on = sim.schemes["credit"].logs[0].repaired_on
+    who = np.flatnonzero(repaired_on >= 0)
+    assert who.size > 50
+    for key, until in tracker.until.items():
+        u = until[who]
+        assert np.all((u == -1) | (u >= repaired_on[who] + 365)), key
+    assert m["scalars"]["counts"]["sanctions"] > 0

@@ -230,9 +230,11 @@ class ImpactTracker(Component):
         """Each deducting record counted today moves its slot's lapse day for its person."""
         sim, t, rec = self.sim, day.t, day.records
         if rec is None or rec.person.size == 0:
+            _clear_repaired(self, t)
             return
         order, starts = rec.by_kind()
         people = sim.people
+        _clear_repaired(self, day.t)
         for basis, feeds in self.feeds.items():
             scheme = sim.schemes.get(basis)
             for f in feeds:
@@ -414,3 +416,16 @@ def summary(self: ImpactTracker) -> dict[str, Any]:
         "events": events,
         "episodes": episodes,
     }
+
+
+def _clear_repaired(self: ImpactTracker, t: int) -> None:
+    """Credit repair granted today removed its people's deducting records in the
+    scheme (before today's entered): none of theirs is in force any more."""
+    for basis, slots in self.slots.items():
+        scheme = self.sim.schemes.get(basis)
+        for log in ([] if scheme is None else scheme.logs):
+            if log.repaired_on is None:
+                continue
+            who = np.flatnonzero(log.repaired_on == t)
+            for i in range(len(slots) if who.size else 0):
+                self.until[f"{basis}__{i}"][who] = -1
