@@ -379,6 +379,8 @@ def build_card(b: Scenario, a: Scenario, results: list[dict], cmp) -> dict[str, 
     for g, names in labels.items():
         for key, what in GROUP_MEASURES.items():
             for c, name in enumerate(names):
+                if g == "critic" and name == "others":
+                    continue  # (the mirror of critics against the rest: one ratio)
                 rate = [p["groups"][g][key]["rate"][c] for p in per_seed]
                 ratio = [p["groups"][g][key]["ratio"][c] for p in per_seed]
                 r = interval(ratio, "ratio to everyone else", f"{what}: {name} against the "
