@@ -380,3 +380,23 @@ def test_two_contexts_run_separate_simulations(app):
     assert three.day() >= 1
     for a in (two, three):
         assert a.errors == []
+
+
+def test_impact_card_of_the_regime_on_screen(app, tmp_path):
+    """Regime A's impact card against B (baseline), at the page's people and days: a
+    download of the one-page card, its figures inline; a regime without a scheme is
+    refused in the page at once."""
+    a = app()
+    a.set("people", 800)
+    a.set("days", 200)
+    a.click("impact")
+    a.page.locator(".download-impact button").first.wait_for(state="visible",
+                                                             timeout=180_000)
+    with a.page.expect_download() as got:
+        a.click("download-impact")
+    page = tmp_path / "impact.html"
+    got.value.save_as(page)
+    text = page.read_text(encoding="utf-8")
+    assert "Impact card: seed" in text and "against <strong>baseline</strong>" in text
+    assert text.count("<img alt=") == 6 and "In short" in text
+    assert a.errors == []

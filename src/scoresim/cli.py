@@ -391,6 +391,74 @@ def compare(
 
 
 @app.command()
+def impact(
+    scenario: Annotated[str, typer.Argument(help="a preset name or scenario file")],
+    baseline: Annotated[str, typer.Option(
+        help="the counterfactual: the same society without the scheme")] = "baseline",
+    replicates: Annotated[int, typer.Option(help="replicate seeds")] = 4,
+    uncertainty: Annotated[int, typer.Option(
+        help="also draw this many parameter sets over the assumptions' ranges and give "
+             "each measure's range over them and the seeds")] = 0,
+    people: Annotated[int | None, typer.Option(help="number of people")] = None,
+    days: Annotated[int | None, typer.Option(help="days to simulate, from the start")] = None,
+    seed: Annotated[int, typer.Option(help="first replicate seed")] = 0,
+    workers: Annotated[int | None, typer.Option(help="processes (default: all cores)")] = None,
+    out: Annotated[Path | None, typer.Option(help="folder to write the card into")] = None,
+    force: Annotated[bool, typer.Option(
+        help="run even if the memory estimate exceeds the memory available")] = False,
+) -> None:
+    """The impact card: harm in unrelated contexts, disproportion, wrongful sanctions, who
+    bears them, redress and the chilling effect, against a counterfactual (docs/impact.md)."""
+    from scoresim.experiments.compare import compare_memory
+    from scoresim.experiments.impact import MEASURES, check
+    from scoresim.experiments.impact import impact as run_impact
+    from scoresim.limits import check_memory
+    from scoresim.results.impact_card import write_card
+    from scoresim.results.outdir import OutputFolder
+    from scoresim.scenario.loading import load_scenario
+    from scoresim.sim import resize
+
+    try:
+        if replicates < 1:
+            raise ScenarioError(f"--replicates: expected a number >= 1, got {replicates}.")
+        if workers is not None and workers < 1:
+            raise ScenarioError(f"--workers: expected a number >= 1, got {workers}.")
+        if uncertainty < 0 or uncertainty == 1:
+            raise ScenarioError(f"--uncertainty: expected 0 (off) or at least 2 parameter "
+                                f"sets, got {uncertainty}.")
+        sb = load_scenario(scenario)
+        try:
+            sa = load_scenario(baseline)
+        except ScenarioError as exc:
+            raise ScenarioError(f"--baseline: {exc}") from None
+        check(sb, sa)
+        ra, rb = resize(sa, people, days), resize(sb, people, days)
+        check_memory(compare_memory(ra, rb, replicates, workers),
+                     f"impact ({replicates:,} replicates of {rb.people.count:,} people)", force)
+        out = _new_folder(out, f"impact-{sb.name}")
+        _name_stale_partials(out)
+        claimed = OutputFolder(out)  # (created and checked before any work)
+        with claimed, _stopped_at_once(claimed):
+            typer.echo(f"impact of {sb.name} against {sa.name}: {replicates} seeds"
+                       + (f", and {uncertainty} parameter sets times {replicates} seeds over "
+                          "the assumptions" if uncertainty else "") + " ...", err=True)
+            card = run_impact(sb, sa, replicates, people, days, seed, workers, uncertainty,
+                              base_dirs=(_source_dir(baseline), _source_dir(scenario)))
+            write_card(card, out, folder=claimed)
+    except ScenarioError as exc:
+        _fail(str(exc))
+        return
+    typer.echo(f"wrote {out}/impact.html and impact.json")
+    for key in MEASURES:
+        m = card["measures"][key]
+        value = "n/a" if m["value"] is None else f"{m['value']:.4g}"
+        ci = ("" if m["low"] is None or m["high"] is None
+              else f" [{m['low']:.4g}, {m['high']:.4g}]")
+        per = f" per {m['per']}" if m.get("per") else ""
+        typer.echo(f"  {m['label'][:60]:60s} {value}{ci} ({m['unit']}{per})")
+
+
+@app.command()
 def ablate(
     scenario: Annotated[str, typer.Argument(help="a preset name or scenario file")],
     replicates: Annotated[int, typer.Option(help="replicate seeds")] = 3,

@@ -298,6 +298,18 @@ class AppSession:
                                                     css_classes=["download-zip"])
         self.report_download = pn.widgets.FileDownload(label="report (html)", visible=False,
                                                        css_classes=["download-report"])
+        self.impact_button = pn.widgets.Button(
+            name="Impact card: A against B", css_classes=["impact"],
+            description="The impact card of regime A against regime B as its counterfactual "
+            "(B: baseline unless chosen), at these people, days, seed and replicates: harm "
+            "in unrelated contexts, disproportion, wrongful sanctions, who bears them, "
+            "redress (the method of `scoresim impact`, docs/impact.md).")
+        self.impact_button.on_click(lambda e: self.impact_card())
+        self.impact_download = pn.widgets.FileDownload(label="impact card (html)",
+                                                       visible=False,
+                                                       css_classes=["download-impact"])
+        self._impact: tuple[str, Any] | None = None
+        self._impact_pool = None
         self.series: ColumnDataSource | None = None
         self._make_network_figure()
         self.network_pane.objects = [pn.pane.Bokeh(self.network_figure,
@@ -339,6 +351,7 @@ class AppSession:
             pn.pane.Markdown("### Take it home"),
             pn.Row(self.toml_a, self.toml_b, self.prepare_button, self.zip_download,
                    self.report_download),
+            pn.Row(self.impact_button, self.impact_download),
             self.reproduce_box, sizing_mode="stretch_width")
         main = pn.Column(self.status, self.message, self.plots, network, take_home,
                          sizing_mode="stretch_width")
@@ -426,6 +439,54 @@ class AppSession:
         except Exception:  # (the session is gone already)
             pass
         self.close_run()
+        if self._impact_pool is not None:
+            self._impact_pool.shutdown(wait=False, cancel_futures=True)
+
+    # ------------------------------------------------------------------ impact card
+
+    def impact_card(self) -> None:
+        """Compute the impact card of regime A against B on a thread of its own (checked
+        first: a regime without scheme or sanction is refused at once, in the page)."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        from scoresim.experiments.impact import check
+
+        if self._impact is not None:
+            return
+        people, reps = int(self.people.value), int(self.replicates.value)
+        if people * reps * 2 > self.limits.max_people:
+            self._show_message(f"The impact card runs A and B for each of {reps} seeds: "
+                               f"{people * reps * 2:,} people, more than this server's "
+                               f"{self.limits.max_people:,}; fewer people or replicates.")
+            return
+        try:
+            a = resolved(self.a.scenario(), people, int(self.days.value),
+                         int(self.seed.value))
+            b = resolved(self.b.scenario(), people, int(self.days.value),
+                         int(self.seed.value))
+            check(a, b)
+        except ScenarioError as exc:
+            self._show_message(str(exc))
+            return
+        self.impact_button.name = "computing the impact card ..."
+        self.impact_button.disabled = True
+        self._impact_pool = self._impact_pool or ThreadPoolExecutor(1)
+        self._impact = (a.name, self._impact_pool.submit(impact_html, a, b, reps,
+                                                         int(self.seed.value)))
+
+    def _show_impact(self) -> None:
+        name, fut = self._impact
+        self._impact = None
+        self.impact_button.name = "Impact card: A against B"
+        self.impact_button.disabled = False
+        try:
+            page = fut.result()
+        except Exception as exc:
+            self._show_message(f"could not make the impact card: {exc}")
+            return
+        self.impact_download.file = io.BytesIO(page)
+        self.impact_download.filename = f"{name}-impact.html"
+        self.impact_download.visible = True
 
     # ---------------------------------------------------------------------- plots
 
@@ -655,6 +716,8 @@ class AppSession:
     # ------------------------------------------------------------------------ tick
 
     def _tick(self) -> None:
+        if self._impact is not None and self._impact[1].done():
+            self._show_impact()
         run = self.run
         if run is None:
             return
@@ -668,6 +731,7 @@ class AppSession:
             self._show_explanation()
         if self._preparing is not None and self._preparing[2].done():
             self._show_downloads()
+
         if self._streamed != self._shown_day or run.state != self._shown_state:
             self._shown_day, self._shown_state = self._streamed, run.state
             self.status.object = status_text(run, self._streamed)
@@ -675,6 +739,17 @@ class AppSession:
                 self._show_message(run.error)
             if not self.reproduce_box.object and run.sample is not None:
                 self.reproduce_box.object = self._reproduce()
+
+
+def impact_html(a, b, replicates: int, seed: int) -> bytes:
+    """impact.html (self-contained: its figures inline) of scenario ``a`` against ``b``
+    (both resolved: people, days and seed set), ``replicates`` seeds from ``seed``, run in
+    this process."""
+    from scoresim.experiments.impact import impact
+    from scoresim.results.impact_card import card_page
+
+    card = impact(a, b, replicates, first_seed=seed, workers=1)
+    return card_page(card).encode("utf-8")
 
 
 def status_text(run: LiveRun, t: int) -> str:

@@ -163,16 +163,18 @@ def compare(a: Scenario, b: Scenario, replicates: int = 5, people: int | None = 
     return assemble(a, b, run_replicates(jobs, workers), workers, fork_at)
 
 
-def run_replicates(jobs: list[tuple], workers: int) -> list[dict[str, Any]]:
-    """:func:`replicate` of every job, in order: in this process (one worker) or in a pool
-    of ``workers`` processes that Ctrl-C stops at once (the driver waits in slices,
-    :func:`scoresim.experiments.workers.completed`, whatever thread gets the signal)."""
+def run_replicates(jobs: list[tuple], workers: int, fn=None) -> list[dict[str, Any]]:
+    """:func:`replicate` (or ``fn``, a top-level function of one job) of every job, in
+    order: in this process (one worker) or in a pool of ``workers`` processes that Ctrl-C
+    stops at once (the driver waits in slices, :func:`scoresim.experiments.workers.completed`,
+    whatever thread gets the signal)."""
+    fn = fn or replicate
     if workers == 1:
-        return [replicate(j) for j in jobs]
+        return [fn(j) for j in jobs]
     with ProcessPoolExecutor(max_workers=workers, initializer=worker_init,
                              initargs=(os.getpid(),)) as pool:
         try:
-            futures = [pool.submit(replicate, j) for j in jobs]
+            futures = [pool.submit(fn, j) for j in jobs]
             for fut in completed(futures):  # (Ctrl-C: raised within POLL_S)
                 fut.result()
             return [fut.result() for fut in futures]

@@ -64,6 +64,10 @@ class SanctionStep:
 
     applied: dict[str, int] = field(default_factory=dict)  # effect -> count
     hits: dict[str, np.ndarray] = field(default_factory=dict)  # rule name -> ids hit
+    #: sanction rule name -> the ids of ``hits`` hit wrongfully (data errors), and by
+    #: association (friends' pull): what the counts below count
+    wrongful_ids: dict[str, np.ndarray] = field(default_factory=dict)
+    association_ids: dict[str, np.ndarray] = field(default_factory=dict)
     wrongful: int = 0
     association: int = 0
     job_blocked: np.ndarray | None = None
@@ -160,6 +164,15 @@ class Sanctions(Component):
             scheme.s_own
         )
 
+    def holds(self, name: str, people: People, step: int, ids: np.ndarray) -> np.ndarray:
+        """Whether rule ``name``'s condition holds today for each of ``ids`` (its score,
+        tier or blacklist condition and its regions and ``when``; not its phases)."""
+        cfg = dict(self.rules)[name]
+        meets = self._condition(cfg, people, step, ids, only_meets=True)
+        extra = self.conditions[name].person_mask(people, self.schemes.get(cfg.scheme),
+                                                  self.region_names)
+        return meets if extra is None else meets & extra[ids]
+
     def apply(
         self, people: People, life: LifeEvents, phase: str, step: int, streams: Streams
     ) -> SanctionStep:
@@ -202,6 +215,8 @@ class Sanctions(Component):
                 assoc = hit[~alone]
                 out.wrongful += int(wrongful.size)
                 out.association += int(assoc.size)
+                out.wrongful_ids[name] = wrongful
+                out.association_ids[name] = assoc
                 self.k.count_hits(self.received, hit)
                 self.k.count_hits(self.received_wrongful, wrongful)
                 self.k.count_hits(self.received_association, assoc)

@@ -63,6 +63,7 @@ RUN_OPTIONS: dict[str, str] = {
     "schemes.*.enrolment.mandatory_from_phase": "a name of a phase of the scenario",
     "sanctions.*.effect": "what the sanction does (its name says it)",
     "sanctions.*.scheme": "a name of a scheme of the scenario",
+    "impact.track": "a run option: record what the impact card measures (changes no result)",
 }
 
 

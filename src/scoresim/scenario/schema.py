@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 
+from scoresim.declarations import contexts as _ctx
 from scoresim.declarations.events import EVENT_KINDS, KIND_NAMES
 from scoresim.declarations.sanctions import (
     FACTOR_EFFECTS,
@@ -378,6 +379,9 @@ class SourceConfig(Strict):
     """After real-name registration: share of foreigners linked by passport checks."""
     error_rate: Share = 0.0
     """Chance a record is misattributed to a random other person."""
+    context: Name | None = None
+    """The data context of the source's records (one of ``impact.data_contexts``); default:
+    each record's event kind's (docs/impact.md). Describes; changes no result."""
 
 
 # -------------------------------------------------------------------------------- schemes
@@ -662,6 +666,10 @@ class SanctionConfig(Strict):
     """travel_ban: chance a stopped traveller pays what they owe and leaves the blacklist.
     No source gives it per refused ticket (the presets' 0.04 is an assumption, derived in
     docs/parameters.md: the payments reported are owed to all the punishments together)."""
+    context: Name | None = None
+    """The consequence context the sanction falls in (one of
+    ``impact.consequence_contexts``); default: its effect's (docs/impact.md). Describes;
+    changes no result."""
 
     _parse_when = field_validator("when")(_valid_condition)
 
@@ -708,6 +716,49 @@ class BlacklistConfig(Strict):
     lists a debtor for 2 years (Fa Shi [2017] No. 7, art. 2, for obstruction, evasion and the
     like) or until they perform (art. 1 item 1, able but refusing; art. 10); 180 days is the
     rail blacklist's ban for misconduct on trains, not the court list."""
+
+
+# -------------------------------------------------------------------------------- impact
+
+
+class ImpactConfig(Strict):
+    """Contexts and gravity for ``scoresim impact`` (docs/impact.md; defaults in
+    :mod:`scoresim.declarations.contexts`). They describe the regime for the impact card and
+    change no result of a run."""
+
+    track: bool = False
+    """Record, during the run, what the impact card measures (set by ``scoresim impact``)."""
+    data_contexts: list[Name] = Field(default_factory=lambda: list(_ctx.DATA_CONTEXTS),
+                                      min_length=1)
+    """The contexts data come from (a record's source)."""
+    consequence_contexts: list[Name] = Field(
+        default_factory=lambda: list(_ctx.CONSEQUENCE_CONTEXTS), min_length=1)
+    """The contexts a sanction's consequence falls in."""
+    related: dict[Name, list[Name]] = Field(
+        default_factory=lambda: {k: list(v) for k, v in _ctx.RELATED.items()})
+    """Per data context, the consequence contexts it belongs to (a sanction resting on a
+    record from a data context not related to its own context treats a person in an
+    unrelated context, AI Act Art. 5(1)(c)(i))."""
+    gravity_levels: list[Name] = Field(default_factory=lambda: list(_ctx.GRAVITY_LEVELS),
+                                       min_length=2)
+    """The gravity scale, lightest first (an assumption); the first level is "minor"."""
+    gravity: dict[EventKindName, Name] = Field(
+        default_factory=lambda: dict(_ctx.KIND_GRAVITY))
+    """The gravity of each event kind's behaviour on the scale (an assumption); every kind a
+    rule deducts points for needs one."""
+    weight: dict[Literal[SANCTION_EFFECTS + PRIVILEGE_EFFECTS], Name] = Field(  # type: ignore[valid-type]
+        default_factory=lambda: dict(_ctx.EFFECT_WEIGHT))
+    """The weight of each sanction's effect on the same scale (an assumption): a sanction
+    heavier than the gravest behaviour that triggered it is disproportionate."""
+
+    @model_validator(mode="after")
+    def _levels(self) -> ImpactConfig:
+        for key in ("data_contexts", "consequence_contexts", "gravity_levels"):
+            values = getattr(self, key)
+            twice = sorted({v for v in values if values.count(v) > 1})
+            if twice:
+                raise ValueError(f"impact.{key}: {', '.join(twice)} given twice")
+        return self
 
 
 # ----------------------------------------------------------------------------- adaptation
@@ -1053,6 +1104,8 @@ class Scenario(Strict):
     """An authority that adapts its rules for dissent (off by default)."""
     lending: LendingConfig = Field(default_factory=LendingConfig)
     """A lender that decides loans by a scheme's score and reports to it (off by default)."""
+    impact: ImpactConfig = Field(default_factory=ImpactConfig)
+    """Contexts and gravity, for ``scoresim impact`` (describe; change no result)."""
     output: OutputConfig = Field(default_factory=OutputConfig)
     """What the run folder holds."""
 
@@ -1156,6 +1209,7 @@ def _check_references(sc: Scenario) -> None:
             raise ValueError(f"{where}: `blacklisted = true` but blacklist.sources is empty")
     _check_authority(sc)
     _check_lending(sc)
+    _check_impact(sc)
     for src in sc.blacklist.sources:
         if src not in sources:
             raise _unknown("source", src, sources, "blacklist.sources")
@@ -1214,3 +1268,54 @@ def _check_lending(sc: Scenario) -> None:
         if g not in groups:
             raise _unknown(f"group (lending.group_by = {lend.group_by!r})", g, groups,
                            "lending.thresholds")
+def _check_impact(sc: Scenario) -> None:
+    """Every context named is declared, every record's and sanction's context is, and the
+    gravity scale has no gap: every kind a rule deducts points for (and court listings,
+    where the blacklist sanctions) has a gravity, every sanction's effect a weight, each
+    on a declared level."""
+    imp = sc.impact
+    data, cons, levels = set(imp.data_contexts), set(imp.consequence_contexts), set(
+        imp.gravity_levels)
+    for d, related in imp.related.items():
+        if d not in data:
+            raise _unknown("data context", d, data, "impact.related")
+        for c in related:
+            if c not in cons:
+                raise _unknown("consequence context", c, cons, f"impact.related.{d}")
+    for name, src in sc.sources.items():
+        if src.context is not None:
+            if src.context not in data:
+                raise _unknown("data context", src.context, data, f"sources.{name}.context")
+            continue
+        for kind in src.kinds:
+            if _ctx.KIND_CONTEXT.get(kind, "") not in data:
+                raise ValueError(
+                    f"sources.{name}: its {kind} records take the data context "
+                    f"{_ctx.KIND_CONTEXT.get(kind)!r} (declared for the kind), which "
+                    "impact.data_contexts does not declare; declare it there or give "
+                    f"sources.{name}.context")
+    for name, sanc in sc.sanctions.items():
+        ctx = sanc.context or _ctx.EFFECT_CONTEXT[sanc.effect]
+        if ctx not in cons:
+            raise _unknown("consequence context", ctx, cons, f"sanctions.{name}.context"
+                           + ("" if sanc.context else f" (the default of {sanc.effect})"))
+    for kind, level in imp.gravity.items():
+        if level not in levels:
+            raise _unknown("gravity level", level, levels, f"impact.gravity.{kind}")
+    for effect, level in imp.weight.items():
+        if level not in levels:
+            raise _unknown("gravity level", level, levels, f"impact.weight.{effect}")
+    graded = {r.kind for s in sc.schemes.values() for r in s.rules if r.points < 0}
+    if any(s.blacklisted for s in sc.sanctions.values()):
+        graded.add("court_listing")
+    gaps = sorted(graded - set(imp.gravity))
+    if gaps:
+        raise ValueError(f"impact.gravity: the scale has a gap: no gravity for "
+                         f"{', '.join(gaps)}, which the scenario's rules penalise; give each "
+                         f"one of {', '.join(imp.gravity_levels)}")
+    effects = sorted({s.effect for s in sc.sanctions.values()
+                      if s.effect in SANCTION_EFFECTS} - set(imp.weight))
+    if effects:
+        raise ValueError(f"impact.weight: the scale has a gap: no weight for "
+                         f"{', '.join(effects)}, which the scenario's sanctions have; give "
+                         f"each one of {', '.join(imp.gravity_levels)}")
