@@ -19,6 +19,7 @@ from scoresim.engine.kernels.scoring import (
     _set_level,
 )
 from scoresim.engine.kernels.sources import _record_source
+from scoresim.model.accumulation import set_factor_level
 from scoresim.model.adaptation import (
     add_known_threaded,
     gaming_exponents_threaded,
@@ -39,6 +40,7 @@ def compiled() -> SimpleNamespace:
         # scoring
         add_rule_points=_add_rule_points, rule_points_sparse=_rule_points_sparse,
         mark_active=_mark_active, advance_own=_advance_own, set_level=_set_level,
+        set_factor_level=set_factor_level,
         ring_add=ring_add, pull_to_friends=_pull_to_friends,
         # friends
         neighbour_sum=sliced_neighbour_sum, add_to_friends=scatter_to_friends,

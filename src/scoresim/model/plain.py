@@ -6,7 +6,12 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from scoresim.model.accumulation import advance_own, mark_active, set_level_plain
+from scoresim.model.accumulation import (
+    advance_own,
+    mark_active,
+    set_factor_level_plain,
+    set_level_plain,
+)
 from scoresim.model.adaptation import (
     add_known_all,
     expressed,
@@ -34,6 +39,7 @@ def plain() -> SimpleNamespace:
         # scoring
         add_rule_points=add_rule_points_plain, rule_points_sparse=rule_points_sparse_plain,
         mark_active=mark_active, advance_own=advance_own, set_level=set_level_plain,
+        set_factor_level=set_factor_level_plain,
         ring_add=ring_add_plain, pull_to_friends=pull_to_friends,
         # friends
         neighbour_sum=neighbour_sum_plain, add_to_friends=add_to_friends_plain,
