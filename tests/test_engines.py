@@ -305,6 +305,27 @@ def test_factor_level_kernels_equal_numpy(data, n, factors):
         np.testing.assert_array_equal(out.view(np.int32), expect.view(np.int32))
 
 
+@FAST
+@given(data=st.data(), n=sizes, slope=st.booleans())
+def test_move_level_kernel_equals_numpy(data, n, slope):
+    """A record log's level (and slope) moved by what ring entries moved, times the days
+    left: the compiled pass and numpy give the same float64 numbers."""
+    who = np.array(sorted(data.draw(st.sets(st.integers(0, n - 1), max_size=n))), np.int64)
+    level = data.draw(hnp.arrays(np.float64, (2, n), elements=st.floats(-1e3, 1e3)))
+    slopes = data.draw(hnp.arrays(np.float64, (2, n), elements=st.floats(-10, 10)))
+    before, after = (data.draw(hnp.arrays(np.float32, (2, who.size),
+                                          elements=st.floats(-500, 500, width=32)))
+                     .astype(np.float64) for _ in range(2))
+    left = float(data.draw(st.integers(1, 60))) if slope else 1.0
+    got = (level.copy(), slopes.copy() if slope else None)
+    want = (level.copy(), slopes.copy() if slope else None)
+    rl.move_level(*got, who, before, after, left)
+    PLAIN.move_level(*want, who, before, after, left)
+    np.testing.assert_array_equal(got[0], want[0])
+    if slope:
+        np.testing.assert_array_equal(got[1], want[1])
+
+
 @settings(max_examples=60, deadline=None)
 @given(data=st.data(), n=st.integers(1, 30), ops=st.integers(1, 25),
        kind=st.sampled_from(["numpy", "kernel", "sparse"]))

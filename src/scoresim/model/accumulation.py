@@ -128,7 +128,7 @@ class Level(Accumulation):
 
     def __init__(self, key: str, cfg: SchemeConfig, n: int, kernels: SimpleNamespace):
         super().__init__(key, cfg, n, kernels)
-        self.log = RecordLog(cfg, n, kernels.ring_add)
+        self.log = RecordLog(cfg, n, kernels.ring_add, kernels.move_level)
         self.log.key = f"{key}.log"
 
     def parts(self) -> list[Component]:
@@ -217,7 +217,8 @@ class FactorLevel(Level):
         super().__init__(key, cfg, n, kernels)
         names = list(cfg.factors)
         self.factor_names = [f for f in names if any(r.factor == f for r in cfg.rules)]
-        self.factor_logs = [RecordLog(cfg, n, kernels.ring_add) for _ in self.factor_names]
+        self.factor_logs = [RecordLog(cfg, n, kernels.ring_add, kernels.move_level)
+                            for _ in self.factor_names]
         for name, log in zip(self.factor_names, self.factor_logs, strict=True):
             log.key = f"{key}.factor.{name}.log"
         self.factor_of_rule = np.array([self.factor_names.index(r.factor)
@@ -267,13 +268,20 @@ class FactorLevel(Level):
                 self.factor_logs[f].add(who, points, clean, r, step)
             if keep_per_rule:
                 raw[f, who] += points
-        bonus_pts = np.where(scored, np.float64(bonus), 0.0)
+        bonus_pts = decay = None  # (made where needed)
+        if bonus or keep_per_rule:
+            bonus_pts = np.where(scored, np.float64(bonus), 0.0)
         if bonus:
             self.log.add_dense(bonus_pts, bonus_pts, BONUS, step)
-        idle = scored & (decay_after >= 0) & (step - self.last_active > decay_after)
-        decay = np.where(idle, np.float64(decay_points), 0.0)
-        if decay_after >= 0:
-            self.log.add_dense(-decay, -decay, DECAY, step)
+        if decay_after >= 0 or keep_per_rule:
+            idle = scored & (decay_after >= 0) & (step - self.last_active > decay_after)
+            if decay_after >= 0 and decay_points:  # (the idle lose the day's decay)
+                who = np.flatnonzero(idle)
+                if who.size:
+                    lost = np.full(who.size, -np.float64(decay_points))
+                    self.log.add(who, lost, lost, DECAY, step)
+            if keep_per_rule:
+                decay = np.where(idle, np.float64(decay_points), 0.0)
         self.set_level(scored)
         parts = {"points": None, "per_rule": per_rule, "bonus": None, "decay": None,
                  "lapsed": lapsed, "repaired": None}

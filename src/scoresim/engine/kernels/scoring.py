@@ -276,6 +276,21 @@ def _set_factor_level(main, factors, tanh, spread, initial, shift, lo, hi, who, 
 
 
 @numba.njit(cache=True, nogil=True)
+def _move_level(in_force, slope, who, before, after, left):
+    """:func:`~scoresim.model.record_log.move_level` in one pass: the level of each of the
+    distinct ``who`` moves by what its entry moved (``after - before``) times ``left``, its
+    slope (if ``slope`` has columns) by what the entry moved."""
+    has_slope = slope.shape[1] > 0
+    for i in range(who.shape[0]):
+        p = who[i]
+        for r in range(2):
+            moved = after[r, i] - before[r, i]
+            in_force[r, p] = in_force[r, p] + moved * left
+            if has_slope:
+                slope[r, p] = slope[r, p] + moved
+
+
+@numba.njit(cache=True, nogil=True)
 def _ring_add(row, people, values, who, amount):
     """:meth:`~scoresim.model.scoring.Ring.add` in one pass: ``amount`` ((2, m) float32)
     into a ring row with errors (``row``) and its sparse clean entries (``people`` sorted,
