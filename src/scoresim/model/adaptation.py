@@ -242,22 +242,16 @@ class Adaptation(Component):
         who = None
         if (g is not None and g.multipliers.shape[1] == people.n
                 and np.array_equal(g.tables, tables) and g.settings == settings):
-            who = self._gaming_changed(people)
+            who = _gaming_changed(self, people)
         if who is None or who.size > people.n // 8:
             g = self._gaming = self._gaming_all(people, tables, settings)
         elif who.size:
             self._gaming_again(g, people, who)
         return {self.gameable[r]: g.multipliers[r] for r in np.flatnonzero(g.knowers)}
 
-    def _known_inputs(self, who=None) -> tuple[np.ndarray, np.ndarray]:
-        """(knowledge, visible to self) per scheme and person (of ``who``: all if None)."""
-        pick = slice(None) if who is None else who
-        return (np.stack([self.knowledge[name][pick] for name in self.schemes]),
-                np.stack([sch.visible_to_self[pick] for sch in self.schemes.values()]))
-
     def _gaming_all(self, people: People, tables: np.ndarray, settings: tuple) -> _Gaming:
         """Every person's rate multipliers of the gamed kinds."""
-        knowledge, visible = self._known_inputs()
+        knowledge, visible = _known_inputs(self)
         multipliers = np.empty((tables.shape[2], people.n), np.float32)
         knowers = self.k.gaming_exponents(multipliers, knowledge, visible, tables,
                                           people.region, *settings)
@@ -265,25 +259,13 @@ class Adaptation(Component):
         return _Gaming(tables, settings, knowledge, visible, people.region.copy(),
                        multipliers, knowers)
 
-    def _gaming_changed(self, people: People) -> np.ndarray | None:
-        """The people whose knowledge, visibility or region differ from the last day's
-        (None: knowledge not float32, compared bit for bit; all made again)."""
-        g = self._gaming
-        if any(k.dtype != np.float32 for k in self.knowledge.values()):
-            return None
-        changed = people.region != g.region
-        for s, name in enumerate(self.schemes):
-            changed |= self.knowledge[name].view(np.int32) != g.knowledge[s].view(np.int32)
-            changed |= self.schemes[name].visible_to_self != g.visible[s]
-        return np.flatnonzero(changed)
-
     def _gaming_again(self, g: _Gaming, people: People, who: np.ndarray) -> None:
         """The multipliers of ``who`` made again from their inputs today (and how many
         people know points of each kind, from theirs before and now)."""
         scratch = np.empty((g.multipliers.shape[0], who.size), np.float32)
         before = self.k.gaming_exponents(scratch, g.knowledge[:, who], g.visible[:, who],
                                          g.tables, g.region[who], *g.settings)
-        knowledge, visible = self._known_inputs(who)
+        knowledge, visible = _known_inputs(self, who)
         region = people.region[who]
         now = self.k.gaming_exponents(scratch, knowledge, visible, g.tables, region,
                                       *g.settings)
@@ -381,6 +363,27 @@ class Adaptation(Component):
 
     def _expressed(self, desired, dissent, private) -> np.ndarray:
         return self.k.expressed(desired, dissent, private)
+
+def _known_inputs(ad: Adaptation, who=None) -> tuple[np.ndarray, np.ndarray]:
+    """(knowledge, visible to self) per scheme and person (of ``who``: all if None)."""
+    pick = slice(None) if who is None else who
+    return (np.stack([ad.knowledge[name][pick] for name in ad.schemes]),
+            np.stack([sch.visible_to_self[pick] for sch in ad.schemes.values()]))
+
+
+def _gaming_changed(ad: Adaptation, people: People) -> np.ndarray | None:
+    """The people whose knowledge, visibility or region differ from those the last day's
+    gaming multipliers were made from (None: knowledge not float32, which is compared bit
+    for bit; all are made again)."""
+    g = ad._gaming
+    if any(k.dtype != np.float32 for k in ad.knowledge.values()):
+        return None
+    changed = people.region != g.region
+    for s, name in enumerate(ad.schemes):
+        changed |= ad.knowledge[name].view(np.int32) != g.knowledge[s].view(np.int32)
+        changed |= ad.schemes[name].visible_to_self != g.visible[s]
+    return np.flatnonzero(changed)
+
 
 # ------------------------------------------------------------------ the rules, plainly
 # The reference engine runs these; the compiled kernels below compute the same numbers.
