@@ -92,3 +92,34 @@ def test_threshold_rule_in_a_run_censors_and_clusters():
     critics = p.desired_dissent > 0.1
     # Critics who speak have more outspoken friends than critics who keep quiet.
     assert share[critics & (voiced > 0)].mean() > share[critics & (voiced == 0)].mean()
+
+
+def test_gaming_multipliers_made_again_only_for_whom_something_changed(monkeypatch):
+    """The rate multipliers of gaming are made again each day only for the people whose
+    knowledge, visibility or region changed: every day they equal a fresh computation for
+    everyone to the bit (the same kinds gamed, the same values), through enrolment,
+    learning, publication and turnover; most days take the short way."""
+    from scoresim import Sim
+    from scoresim.model.adaptation import Adaptation
+
+    again = []
+    short_way = Adaptation._gaming_again
+
+    def counted(self, g, people, who):
+        again.append(who.size)
+        return short_way(self, g, people, who)
+
+    monkeypatch.setattr(Adaptation, "_gaming_again", counted)
+    sim = Sim("seed", people=3000, days=70, seed=6)
+    while sim.t < sim.n_steps:
+        sim.step()
+        ad = sim.adaptation
+        kept = ad.multipliers
+        ad._gaming = None
+        fresh = ad.rate_multipliers(sim.people, sim.phase_at(sim.dates[sim.t - 1])[1])
+        assert list(kept) == list(fresh)
+        for kind, values in fresh.items():
+            np.testing.assert_array_equal(kept[kind].view(np.int32), values.view(np.int32),
+                                          err_msg=f"{kind} on step {sim.t - 1}")
+        ad.multipliers = fresh  # (the run goes on from the fresh computation)
+    assert len(again) > 20

@@ -30,6 +30,7 @@ from scoresim.engine.sampling import (
     poisson_from_uniform,
     poisson_inverse_cdf,
 )
+from scoresim.model import accumulation as ac
 from scoresim.model import adaptation as ad
 from scoresim.model import record_log as rl
 from scoresim.model import rewiring as rw
@@ -263,6 +264,68 @@ def test_set_level_kernel_equals_numpy(data, n):
                   bc)
     np.testing.assert_array_equal(b, want)
     np.testing.assert_array_equal(bc, want_clean)
+
+
+@FAST
+@given(data=st.data(), n=st.integers(1, 80), factors=st.integers(1, 3))
+def test_factor_level_kernels_equal_numpy(data, n, factors):
+    """A weighted level of factors for the masked people, by the two passes of the compiled
+    engine (numpy's tanh over the masked people's arguments only, a clean one only where
+    the clean points differ) and by numpy over everyone: the same float32 scores; and the
+    same as the factors' level computed as :meth:`FactorLevel.unclipped` does."""
+    pts = st.floats(-400, 400) | st.sampled_from([0.0, -0.0])
+    main = data.draw(hnp.arrays(np.float64, (2, n), elements=st.floats(-300, 300)))
+    xs = []
+    for _ in range(factors):
+        x = data.draw(hnp.arrays(np.float64, (2, n), elements=pts))
+        same = data.draw(bools(n))
+        x[1, same] = x[0, same]  # (the clean points mostly equal: no misattribution)
+        xs.append(x)
+    xs = tuple(xs)
+    scales = np.array(data.draw(st.lists(st.floats(0.5, 30), min_size=factors,
+                                         max_size=factors)))
+    weights = np.array(data.draw(st.lists(st.floats(0.0, 1.0), min_size=factors,
+                                          max_size=factors)))
+    l0 = data.draw(st.floats(0.05, 0.95))
+    lo, hi, initial, fixed = 350.0, 950.0, 600.0, data.draw(st.floats(0, 100))
+    who = data.draw(bools(n))
+    b0, c0 = data.draw(f32(n, 0, 1000)), data.draw(f32(n, 0, 1000))
+    args = (main, xs, l0, scales, (hi - lo) * weights, np.float64(initial),
+            np.float64(lo - initial + fixed), np.float64(lo), np.float64(hi), who)
+    got, got_clean = b0.copy(), c0.copy()
+    ac.set_factor_level(*args, got, got_clean)
+    want, want_clean = b0.copy(), c0.copy()
+    PLAIN.set_factor_level(*args, want, want_clean)
+    np.testing.assert_array_equal(got.view(np.int32), want.view(np.int32))
+    np.testing.assert_array_equal(got_clean.view(np.int32), want_clean.view(np.int32))
+    # (as FactorLevel.unclipped computes it: levels of the stacked factor logs' levels)
+    x = np.stack([np.stack([0.0 + p[0], 0.0 + p[1]]) for p in xs])
+    terms = ((hi - lo) * weights[:, None, None] * ac.factor_levels(x, scales, l0)).sum(axis=0)
+    for row, out in ((0, got), (1, got_clean)):
+        level = initial + main[row] + (lo - initial + fixed) + terms[row]
+        expect = np.where(who, np.clip(level, lo, hi).astype(np.float32), out)
+        np.testing.assert_array_equal(out.view(np.int32), expect.view(np.int32))
+
+
+@FAST
+@given(data=st.data(), n=sizes, slope=st.booleans())
+def test_move_level_kernel_equals_numpy(data, n, slope):
+    """A record log's level (and slope) moved by what ring entries moved, times the days
+    left: the compiled pass and numpy give the same float64 numbers."""
+    who = np.array(sorted(data.draw(st.sets(st.integers(0, n - 1), max_size=n))), np.int64)
+    level = data.draw(hnp.arrays(np.float64, (2, n), elements=st.floats(-1e3, 1e3)))
+    slopes = data.draw(hnp.arrays(np.float64, (2, n), elements=st.floats(-10, 10)))
+    before, after = (data.draw(hnp.arrays(np.float32, (2, who.size),
+                                          elements=st.floats(-500, 500, width=32)))
+                     .astype(np.float64) for _ in range(2))
+    left = float(data.draw(st.integers(1, 60))) if slope else 1.0
+    got = (level.copy(), slopes.copy() if slope else None)
+    want = (level.copy(), slopes.copy() if slope else None)
+    rl.move_level(*got, who, before, after, left)
+    PLAIN.move_level(*want, who, before, after, left)
+    np.testing.assert_array_equal(got[0], want[0])
+    if slope:
+        np.testing.assert_array_equal(got[1], want[1])
 
 
 @settings(max_examples=60, deadline=None)

@@ -375,6 +375,40 @@ def test_assortativity_from_the_publishing_pass_matches_the_direct_one():
         np.testing.assert_allclose(got, direct[name], rtol=0, atol=1e-5, err_msg=name)
 
 
+def test_assortativity_counts_scored_friends_without_a_sum_over_every_tie(monkeypatch):
+    """A day's score assortativity takes each person's number of scored friends from the
+    scheme's count kept up to date, corrected for who enrolled or left since (whole
+    numbers): the column is the same to the bit as when they are counted over every tie,
+    through enrolment waves, turnover and rewiring, with fewer sums over every tie."""
+    from scoresim.model.network import Network
+    from scoresim.results.outcomes import Observer
+
+    sums = []
+    whole = Network.neighbour_sum
+
+    def counted(self, *args, **kwargs):
+        sums.append(1)
+        return whole(self, *args, **kwargs)
+
+    monkeypatch.setattr(Network, "neighbour_sum", counted)
+
+    def run():
+        sums.clear()
+        sim = Sim("seed", people=3000, days=75, seed=5)
+        sim.run()
+        return {k: v.copy() for k, v in sim.outcomes.data.items()
+                if k.endswith("_score_assortativity")}, len(sums)
+
+    kept, n_kept = run()
+    monkeypatch.setattr(Observer, "_scored_friends", staticmethod(lambda *a: None))
+    counted_again, n_again = run()
+    for name, column in counted_again.items():
+        assert np.isfinite(column).sum() > 40
+        np.testing.assert_array_equal(kept[name].view(np.int64), column.view(np.int64),
+                                      err_msg=name)
+    assert n_kept <= n_again - 30  # (one sum fewer a scheme and day between rewirings)
+
+
 @pytest.mark.parametrize("value", ["two", "0", "-1", "1.5"])
 def test_a_bad_thread_count_is_a_clear_error(monkeypatch, tmp_path, value):
     from typer.testing import CliRunner

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from scoresim.declarations.events import EVENT_KINDS
+from scoresim.engine.kernels.scoring import _factor_halves, _set_factor_level
 from scoresim.model.component import STEP, Array, Component
 from scoresim.model.record_log import (
     BONUS,
@@ -127,7 +128,7 @@ class Level(Accumulation):
 
     def __init__(self, key: str, cfg: SchemeConfig, n: int, kernels: SimpleNamespace):
         super().__init__(key, cfg, n, kernels)
-        self.log = RecordLog(cfg, n, kernels.ring_add)
+        self.log = RecordLog(cfg, n, kernels.ring_add, kernels.move_level)
         self.log.key = f"{key}.log"
 
     def parts(self) -> list[Component]:
@@ -216,7 +217,8 @@ class FactorLevel(Level):
         super().__init__(key, cfg, n, kernels)
         names = list(cfg.factors)
         self.factor_names = [f for f in names if any(r.factor == f for r in cfg.rules)]
-        self.factor_logs = [RecordLog(cfg, n, kernels.ring_add) for _ in self.factor_names]
+        self.factor_logs = [RecordLog(cfg, n, kernels.ring_add, kernels.move_level)
+                            for _ in self.factor_names]
         for name, log in zip(self.factor_names, self.factor_logs, strict=True):
             log.key = f"{key}.factor.{name}.log"
         self.factor_of_rule = np.array([self.factor_names.index(r.factor)
@@ -266,13 +268,20 @@ class FactorLevel(Level):
                 self.factor_logs[f].add(who, points, clean, r, step)
             if keep_per_rule:
                 raw[f, who] += points
-        bonus_pts = np.where(scored, np.float64(bonus), 0.0)
+        bonus_pts = decay = None  # (made where needed)
+        if bonus or keep_per_rule:
+            bonus_pts = np.where(scored, np.float64(bonus), 0.0)
         if bonus:
             self.log.add_dense(bonus_pts, bonus_pts, BONUS, step)
-        idle = scored & (decay_after >= 0) & (step - self.last_active > decay_after)
-        decay = np.where(idle, np.float64(decay_points), 0.0)
-        if decay_after >= 0:
-            self.log.add_dense(-decay, -decay, DECAY, step)
+        if decay_after >= 0 or keep_per_rule:
+            idle = scored & (decay_after >= 0) & (step - self.last_active > decay_after)
+            if decay_after >= 0 and decay_points:  # (the idle lose the day's decay)
+                who = np.flatnonzero(idle)
+                if who.size:
+                    lost = np.full(who.size, -np.float64(decay_points))
+                    self.log.add(who, lost, lost, DECAY, step)
+            if keep_per_rule:
+                decay = np.where(idle, np.float64(decay_points), 0.0)
         self.set_level(scored)
         parts = {"points": None, "per_rule": per_rule, "bonus": None, "decay": None,
                  "lapsed": lapsed, "repaired": None}
@@ -307,7 +316,22 @@ class FactorLevel(Level):
         return level + shift + terms[0], level_clean + shift + terms[1]
 
     def set_level(self, who: np.ndarray) -> None:
-        self._set_clipped(who)
+        """``b = clip(unclipped)`` for ``who``: for a mask, where no log holds points for
+        ever or fading, in two passes over the masked people (the engine's
+        ``set_factor_level``) instead of every person's level."""
+        logs = self.logs()
+        if (who.dtype != np.bool_ or not self.factor_logs
+                or any(log.for_ever is not None or log.fading for log in logs)):
+            self._set_clipped(who)
+            return
+        cfg = self.cfg
+        lo, hi = cfg.min_score, cfg.max_score
+        self.k.set_factor_level(
+            self.log.in_force, tuple(log.in_force for log in self.factor_logs),
+            (cfg.initial_score - lo) / (hi - lo), self.factor_scales,
+            (hi - lo) * self.factor_weights, np.float64(cfg.initial_score),
+            np.float64(cfg.min_score - cfg.initial_score + self.factor_fixed),
+            np.float64(lo), np.float64(hi), who, self.b, self.b_clean)
 
     def carry_over(self, before_b: np.ndarray, before_b_clean: np.ndarray) -> None:
         """At a fork that introduces the factors: what the score has beyond the empty
@@ -345,6 +369,30 @@ def factor_levels(points, scales, l0):
     ``scales``: per factor. Used by both engines (numpy)."""
     z = np.log(l0 / (1.0 - l0)) + points / scales.reshape((-1,) + (1,) * (points.ndim - 1))
     return 0.5 * (1.0 + np.tanh(0.5 * z))  # (the logistic function, without overflow)
+
+
+def set_factor_level_plain(main, factors, l0, scales, spread, initial, shift, lo, hi, who,
+                           b, b_clean):
+    """A weighted level of factors where ``who`` (a mask) is true: ``b = float32(clip(
+    initial + main + shift + sum over factors of spread * factor_levels(points), lo,
+    hi))`` (and the clean score from the second rows); ``main``: the scheme's other points
+    in force, ``factors``: each factor's, (2, n) float64; ``spread``: ``(max - min) *
+    weight`` per factor (numpy, every person)."""
+    x = np.stack([0.0 + points for points in factors])
+    terms = (spread[:, None, None] * factor_levels(x, scales, l0)).sum(axis=0)
+    level = initial + main
+    b[who] = np.clip((level[0] + shift + terms[0])[who], lo, hi).astype(np.float32)
+    b_clean[who] = np.clip((level[1] + shift + terms[1])[who], lo, hi).astype(np.float32)
+
+
+def set_factor_level(main, factors, l0, scales, spread, initial, shift, lo, hi, who, b,
+                     b_clean):
+    """:func:`set_factor_level_plain` by the compiled kernels: the arguments of ``tanh``
+    for the masked people only (and clean ones only where the clean points differ), numpy's
+    ``tanh`` over them, then the score in one pass (the same numbers)."""
+    half = _factor_halves(factors, np.log(l0 / (1.0 - l0)), scales, who)
+    np.tanh(half, out=half)
+    _set_factor_level(main, factors, half, spread, initial, shift, lo, hi, who, b, b_clean)
 
 
 def mark_active(idx, person, source, in_scheme, last_active, step):

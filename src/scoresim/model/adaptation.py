@@ -18,7 +18,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -120,6 +120,21 @@ def _desired(ad: Adaptation, who: np.ndarray, step: int, key) -> np.ndarray:
     return ad.people.desired_dissent[who]
 
 
+class _Gaming(NamedTuple):
+    """The rate multipliers of the gamed kinds (kind, person) and what they were made
+    from: the per-region points tables, (scale, strength, cap), and each person's
+    knowledge and visibility per scheme and region; ``knowers``: per kind, how many people
+    know points of it (a kind nobody knows is left out)."""
+
+    tables: np.ndarray
+    settings: tuple
+    knowledge: np.ndarray
+    visible: np.ndarray
+    region: np.ndarray
+    multipliers: np.ndarray
+    knowers: np.ndarray
+
+
 class Adaptation(Component):
     """How people respond (see the module's docstring): what each knows and believes, the
     dissent each expresses, the rates they change by gaming."""
@@ -131,7 +146,7 @@ class Adaptation(Component):
         Array("multipliers", mapping=True, newcomer=1.0, copy=True),
         Array("knowledge", mapping=True, newcomer=0.0),
     )
-    CACHES = ("_uncensored", "_knowledge_from")
+    CACHES = ("_uncensored", "_knowledge_from", "_gaming")
 
     def __init__(self, cfg: AdaptationConfig, people: People, schemes: dict[str, Scheme],
                  kernels: SimpleNamespace):
@@ -146,6 +161,7 @@ class Adaptation(Component):
         #: per scheme, the share of its rules each person knows (M13)
         self.knowledge = {name: np.zeros(people.n, np.float32) for name in schemes}
         self._knowledge_from: dict[str, np.ndarray] = {}  # who saw their score, by scheme
+        self._gaming: _Gaming | None = None  # the last day's rate multipliers from gaming
         # Learning about risk (model/risk.py): None where people go by the announced rules
         self.beliefs = RiskBeliefs(cfg, people.n) if cfg.risk_learning == "bayesian" else None
         self._fixed: bool | None = None  # anyone with a fixed opinion?
@@ -187,6 +203,7 @@ class Adaptation(Component):
     def drop_caches(self) -> None:
         """The caches of opinions and knowledge are made again."""
         self._uncensored = None
+        self._gaming = None
         self._knowledge_from = {}
 
     # -------------------------------------------------------------- learning the rules
@@ -224,19 +241,48 @@ class Adaptation(Component):
         cols = [KIND_INDEX[k] for k in self.gameable]
         tables = np.stack([sch.points_table(phase)[:, cols]
                            for sch in self.schemes.values()]).astype(np.float32)
-        knowledge = np.stack([self.knowledge[name] for name in self.schemes])
-        visible = np.stack([sch.visible_to_self for sch in self.schemes.values()])
         # strength * clip(known points / scale, -cap, cap) per kind, in float32, in one pass
-        # over people (the kinds' rows are written once); kinds nobody games: dropped
-        perceived = np.empty((len(cols), people.n), np.float32)
-        scale, strength = np.float32(cfg.gaming_points_scale), np.float32(cfg.gaming_strength)
-        cap = np.float32(cfg.gaming_cap)
-        moved = self.k.gaming_exponents(perceived, knowledge, visible, tables, people.region,
-                                        scale, strength, cap)
-        out = {}
-        for r in np.flatnonzero(moved):
-            out[self.gameable[r]] = np.exp(perceived[r], out=perceived[r])
-        return out
+        # over people (the kinds' rows are written once); kinds nobody games: dropped.
+        # Made again only for the people whose knowledge, visibility or region changed
+        # since the last day (the same numbers: each person's own inputs alone).
+        settings = tuple(np.float32(x) for x in (cfg.gaming_points_scale,
+                                                 cfg.gaming_strength, cfg.gaming_cap))
+        g = self._gaming
+        who = None
+        if (g is not None and g.multipliers.shape[1] == people.n
+                and np.array_equal(g.tables, tables) and g.settings == settings):
+            who = _gaming_changed(self, people)
+        if who is None or who.size > people.n // 8:
+            g = self._gaming = self._gaming_all(people, tables, settings)
+        elif who.size:
+            self._gaming_again(g, people, who)
+        return {self.gameable[r]: g.multipliers[r] for r in np.flatnonzero(g.knowers)}
+
+    def _gaming_all(self, people: People, tables: np.ndarray, settings: tuple) -> _Gaming:
+        """Every person's rate multipliers of the gamed kinds."""
+        knowledge, visible = _known_inputs(self)
+        multipliers = np.empty((tables.shape[2], people.n), np.float32)
+        knowers = self.k.gaming_exponents(multipliers, knowledge, visible, tables,
+                                          people.region, *settings)
+        np.exp(multipliers, out=multipliers)
+        return _Gaming(tables, settings, knowledge, visible, people.region.copy(),
+                       multipliers, knowers)
+
+    def _gaming_again(self, g: _Gaming, people: People, who: np.ndarray) -> None:
+        """The multipliers of ``who`` made again from their inputs today (and how many
+        people know points of each kind, from theirs before and now)."""
+        scratch = np.empty((g.multipliers.shape[0], who.size), np.float32)
+        before = self.k.gaming_exponents(scratch, g.knowledge[:, who], g.visible[:, who],
+                                         g.tables, g.region[who], *g.settings)
+        knowledge, visible = _known_inputs(self, who)
+        region = people.region[who]
+        now = self.k.gaming_exponents(scratch, knowledge, visible, g.tables, region,
+                                      *g.settings)
+        g.multipliers[:, who] = np.exp(scratch)
+        np.add(g.knowers, now - before, out=g.knowers)
+        g.knowledge[:, who] = knowledge
+        g.visible[:, who] = visible
+        g.region[who] = region
 
     def severity(self, people: People, phase: str, active_sanctions: dict[str, int]):
         """Perceived severity ``psi`` of dissent, per person."""
@@ -349,6 +395,27 @@ class Adaptation(Component):
     def _expressed(self, desired, dissent, private) -> np.ndarray:
         return self.k.expressed(desired, dissent, private)
 
+def _known_inputs(ad: Adaptation, who=None) -> tuple[np.ndarray, np.ndarray]:
+    """(knowledge, visible to self) per scheme and person (of ``who``: all if None)."""
+    pick = slice(None) if who is None else who
+    return (np.stack([ad.knowledge[name][pick] for name in ad.schemes]),
+            np.stack([sch.visible_to_self[pick] for sch in ad.schemes.values()]))
+
+
+def _gaming_changed(ad: Adaptation, people: People) -> np.ndarray | None:
+    """The people whose knowledge, visibility or region differ from those the last day's
+    gaming multipliers were made from (None: knowledge not float32, which is compared bit
+    for bit; all are made again)."""
+    g = ad._gaming
+    if any(k.dtype != np.float32 for k in ad.knowledge.values()):
+        return None
+    changed = people.region != g.region
+    for s, name in enumerate(ad.schemes):
+        changed |= ad.knowledge[name].view(np.int32) != g.knowledge[s].view(np.int32)
+        changed |= ad.schemes[name].visible_to_self != g.visible[s]
+    return np.flatnonzero(changed)
+
+
 # ------------------------------------------------------------------ the rules, plainly
 # The reference engine runs these; the compiled kernels below compute the same numbers.
 
@@ -372,13 +439,14 @@ def add_known(out, knowledge, visible, table, region):
 def gaming_exponents(out, knowledge, visible, tables, region, scale, strength, cap):
     """M6 gaming: per kind c and person, ``strength * clip(points / scale, -cap, cap)``
     where points sums, over schemes, what the person knows times the points the scheme's
-    rules give the kind in their region. Returns, per kind, whether anyone knew points."""
+    rules give the kind in their region. Returns, per kind, how many people knew points
+    (nonzero)."""
     points = np.zeros(out.shape, np.float32)
     for k in range(tables.shape[0]):
         points += (knowledge[k] * visible[k].astype(np.float32))[None, :] * tables[
             k][region].T
     out[:] = strength * np.clip(points / scale, -cap, cap)
-    return (points != 0).any(axis=1)
+    return np.count_nonzero(points, axis=1).astype(np.int64)
 
 
 def expressed(desired, dissent, private):
@@ -413,6 +481,6 @@ def add_known_threaded(out, entries, region):
 def gaming_exponents_threaded(out, knowledge, visible, tables, region, scale, strength, cap):
     """:func:`gaming_exponents` by the compiled kernel, people in parts side by side."""
     n = region.shape[0]
-    return np.logical_or.reduce(map_threads(
+    return np.sum(map_threads(
         lambda part: _gaming_exponents(out, knowledge, visible, tables, region, scale,
-                                       strength, cap, *part), people_parts(n), n))
+                                       strength, cap, *part), people_parts(n), n), axis=0)

@@ -19,6 +19,7 @@ from scoresim.engine.kernels.scoring import (
     _set_level,
 )
 from scoresim.engine.kernels.sources import _record_source
+from scoresim.model.accumulation import set_factor_level
 from scoresim.model.adaptation import (
     add_known_threaded,
     gaming_exponents_threaded,
@@ -27,7 +28,7 @@ from scoresim.model.adaptation import (
 from scoresim.model.behaviour import draw_events
 from scoresim.model.life import drawn_below
 from scoresim.model.network import scatter_to_friends, sliced_neighbour_sum
-from scoresim.model.record_log import ring_add
+from scoresim.model.record_log import move_level, ring_add
 from scoresim.model.rewiring import unfriend_ends
 
 
@@ -39,7 +40,8 @@ def compiled() -> SimpleNamespace:
         # scoring
         add_rule_points=_add_rule_points, rule_points_sparse=_rule_points_sparse,
         mark_active=_mark_active, advance_own=_advance_own, set_level=_set_level,
-        ring_add=ring_add, pull_to_friends=_pull_to_friends,
+        set_factor_level=set_factor_level,
+        ring_add=ring_add, move_level=move_level, pull_to_friends=_pull_to_friends,
         # friends
         neighbour_sum=sliced_neighbour_sum, add_to_friends=scatter_to_friends,
         # sanctions

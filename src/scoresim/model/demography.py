@@ -192,7 +192,9 @@ class Demography(Component):
         # The leavers' ties end; the newcomer keeps the slot's friendship capacity and, like
         # the leaver's friends, finds friends by the network's own formation rule
         # (model/network.py: those below capacity seek, meet and form ties at its rates).
-        gone = np.isin(network.u, who) | np.isin(network.v, who)
+        leaving = np.zeros(people.n, bool)
+        leaving[who] = True
+        gone = leaving[network.u] | leaving[network.v]
         network.update(gone, np.empty(0, np.int64), np.empty(0, np.int64), today=step)
 
 

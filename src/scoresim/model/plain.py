@@ -6,7 +6,12 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from scoresim.model.accumulation import advance_own, mark_active, set_level_plain
+from scoresim.model.accumulation import (
+    advance_own,
+    mark_active,
+    set_factor_level_plain,
+    set_level_plain,
+)
 from scoresim.model.adaptation import (
     add_known_all,
     expressed,
@@ -18,7 +23,7 @@ from scoresim.model.behaviour import draw_events_plain
 from scoresim.model.life import drawn_below_plain
 from scoresim.model.network import add_to_friends_plain, neighbour_sum_plain
 from scoresim.model.publishing import pull_to_friends
-from scoresim.model.record_log import ring_add_plain
+from scoresim.model.record_log import move_level_plain, ring_add_plain
 from scoresim.model.rewiring import unfriend_ends_plain
 from scoresim.model.rules import add_rule_points_plain, rule_points_sparse_plain
 from scoresim.model.sanctions import count_hits, ongoing_effect
@@ -34,7 +39,8 @@ def plain() -> SimpleNamespace:
         # scoring
         add_rule_points=add_rule_points_plain, rule_points_sparse=rule_points_sparse_plain,
         mark_active=mark_active, advance_own=advance_own, set_level=set_level_plain,
-        ring_add=ring_add_plain, pull_to_friends=pull_to_friends,
+        set_factor_level=set_factor_level_plain,
+        ring_add=ring_add_plain, move_level=move_level_plain, pull_to_friends=pull_to_friends,
         # friends
         neighbour_sum=neighbour_sum_plain, add_to_friends=add_to_friends_plain,
         # sanctions

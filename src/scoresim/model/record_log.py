@@ -48,7 +48,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from scoresim.engine.kernels.scoring import _ring_add
+from scoresim.engine.kernels.scoring import _move_level, _ring_add
 from scoresim.model.component import OTHER, PERSON, ROW, Array, Component
 from scoresim.scenario.schema import SchemeConfig
 
@@ -221,7 +221,24 @@ class SparseRing:
     def row_errors(self, j: int, who: np.ndarray) -> np.ndarray:
         return self.get(j, who)[0]
 
+def move_level_plain(in_force, slope, who, before, after, left):
+    """The level (and slope, unless None) of the distinct ``who`` moved by what their
+    entries moved, ``after - before`` ((2, m) float64), the level by that times ``left``
+    (numpy)."""
+    moved = after - before
+    in_force[:, who] += moved * left
+    if slope is not None:
+        slope[:, who] += moved
+
+
+def move_level(in_force, slope, who, before, after, left):
+    """:func:`move_level_plain` by the compiled kernel."""
+    _move_level(in_force, _NO_SLOPE if slope is None else slope, np.asarray(who, np.int64),
+                before, after, np.float64(left))
+
+
 _NO_PEOPLE = np.zeros(0, np.int64)
+_NO_SLOPE = np.zeros((2, 0), np.float64)
 _NO_VALUES = np.zeros(0, np.float32)
 _NO_PAIRS = np.zeros((2, 0), np.float32)
 
@@ -246,8 +263,11 @@ class RecordLog(Component):
     )
     STORES = ("ring", "ring_negative", "later", "later_negative")
 
-    def __init__(self, cfg: SchemeConfig, n: int, add=None):
+    def __init__(self, cfg: SchemeConfig, n: int, add=None, move=None):
         self.n = n
+        #: how a ring entry's change moves the level: :func:`move_level` (compiled, the
+        #: default) or :func:`move_level_plain`, the engine's
+        self._move = move or move_level
         self.shape = cfg.decay_shape
         self.default = cfg.lasts_days
         self.every = cfg.recompute_every_days
@@ -341,26 +361,26 @@ class RecordLog(Component):
             if negative:
                 self.n_negative[who[ring.row_errors(j, who) == 0]] += 1
             before, after = ring.add(j, who, amount.astype(np.float32))
-            moved = after - before  # (exactly what the entry moved)
+            # (the level moves by exactly what the entry moved)
+            self._move(self.in_force, self.slope, who, before, after, left)
+            return
+        store = self.later_negative if negative else self.later
+        old = store.get(day)
+        if negative:
+            fresh = who if old is None else who[~np.isin(who, old[0])]
+            self.n_negative[fresh] += 1
+        if old is not None:
+            who_all, inverse = np.unique(np.concatenate([old[0], who]), return_inverse=True)
+            both = np.concatenate([old[1], amount], axis=1)
+            merged = np.stack([np.bincount(inverse, both[i], minlength=who_all.size)
+                               for i in (0, 1)])
+            store[day] = (who_all.astype(np.int32), merged)
         else:
-            store = self.later_negative if negative else self.later
-            old = store.get(day)
-            if negative:
-                fresh = who if old is None else who[~np.isin(who, old[0])]
-                self.n_negative[fresh] += 1
-            if old is not None:
-                who_all, inverse = np.unique(np.concatenate([old[0], who]), return_inverse=True)
-                both = np.concatenate([old[1], amount], axis=1)
-                merged = np.stack([np.bincount(inverse, both[i], minlength=who_all.size)
-                                   for i in (0, 1)])
-                store[day] = (who_all.astype(np.int32), merged)
-            else:
-                order = np.argsort(who)
-                store[day] = (who[order].astype(np.int32), amount[:, order].copy())
-            moved = amount
-        self.in_force[:, who] += moved * left
+            order = np.argsort(who)
+            store[day] = (who[order].astype(np.int32), amount[:, order].copy())
+        self.in_force[:, who] += amount * left
         if self.slope is not None:
-            self.slope[:, who] += moved
+            self.slope[:, who] += amount
 
     def _origin(self, step: int) -> int:
         """The day a slope starts from: ``step``, or the day before where today's fading

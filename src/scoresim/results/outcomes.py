@@ -472,8 +472,28 @@ class Observer(Component):
             value = _assortativity(p.moments, _cross(p.scores, p.centre, p.scored, sums),
                                    p.centre)
         else:
-            value = assortativity(net, p.scores, p.scored, None, p.centre)
+            value = assortativity(net, p.scores, p.scored, self._scored_friends(sch, p, net),
+                                  p.centre)
         self.sim.outcomes.data[f"{name}_score_assortativity"][p.step] = value
+
+    @staticmethod
+    def _scored_friends(sch, p: _PendingAssortativity, net: Network) -> np.ndarray | None:
+        """Each person's number of friends scored on step ``p.step``: the scheme's count
+        kept up to date (:meth:`Enrolment.scored_friends`), less those who enrolled since
+        and plus those who left (whole numbers: the same as counting again); None where
+        the ties changed or too many people did (counted again over every tie)."""
+        if p.network_version != net.version:
+            return None
+        now = sch.scored
+        changed = np.flatnonzero(now != p.scored)
+        if changed.size > net.n // 16:
+            return None
+        friends = sch.scored_friends(net).copy()
+        if changed.size:
+            back = (p.scored[changed].astype(np.float32)
+                    - now[changed].astype(np.float32))
+            net.add_to_friends(friends, changed, back)
+        return friends
 
     def finish(self) -> None:
         """Finish what the last step left open (call once the run is over)."""

@@ -86,9 +86,9 @@ def _gaming_exponents(out, knowledge, visible, tables, region, scale, strength, 
     """For people ``lo..hi`` and each column c of the per-scheme, per-region ``tables``:
     ``out[c, i] = strength * clip(points / scale, -cap, cap)`` with points the sum over
     schemes (in order, float32) of knowledge where visible times the table's value for
-    the person's region; per column, whether any points were nonzero."""
+    the person's region; per column, how many of them have points (nonzero)."""
     schemes, _, columns = tables.shape
-    moved = np.zeros(columns, np.bool_)
+    moved = np.zeros(columns, np.int64)
     known = np.empty(schemes, np.float32)
     points = np.empty(columns, np.float32)
     low, high = -cap, cap
@@ -102,7 +102,8 @@ def _gaming_exponents(out, knowledge, visible, tables, region, scale, strength, 
                 points[c] += known[s] * tables[s, r, c]
         for c in range(columns):
             p = points[c]
-            moved[c] |= p != 0
+            if p != 0:
+                moved[c] += 1
             out[c, i] = strength * min(max(p / scale, low), high)
     return moved
 

@@ -213,6 +213,84 @@ def _set_level(in_force, initial, lo, hi, who, b, b_clean):
 
 
 @numba.njit(cache=True, nogil=True)
+def _factor_halves(factors, logit0, scales, who):
+    """The first pass of a weighted level of factors for the people of the mask ``who``:
+    per person and factor (``factors``: each factor's points in force, (2, n) float64), the
+    argument of ``tanh`` in :func:`~scoresim.model.accumulation.factor_levels`, ``0.5 *
+    (logit0 + (0.0 + points) / scale)``, with errors, then clean only where the clean
+    points differ (the same points give the same level). Returns them in that order,
+    contiguous (numpy's ``tanh`` runs over them next)."""
+    n_factors = len(factors)
+    count = 0
+    for i in range(who.shape[0]):
+        if who[i]:
+            count += 1
+    out = np.empty(2 * n_factors * count, np.float64)
+    m = 0
+    for i in range(who.shape[0]):
+        if not who[i]:
+            continue
+        for f in range(n_factors):
+            x = factors[f]
+            e = 0.0 + x[0, i]
+            c = 0.0 + x[1, i]
+            out[m] = 0.5 * (logit0 + e / scales[f])
+            m += 1
+            if c != e:
+                out[m] = 0.5 * (logit0 + c / scales[f])
+                m += 1
+    return out[:m]
+
+
+@numba.njit(cache=True, nogil=True)
+def _set_factor_level(main, factors, tanh, spread, initial, shift, lo, hi, who, b, b_clean):
+    """The second pass (``tanh``: of :func:`_factor_halves`' values, in its order): ``b =
+    float32(clip(initial + main points in force + shift + sum of spread * level, lo,
+    hi))``, the factors' terms added in order, ``level = 0.5 * (1 + tanh)``; the clean score
+    from the clean points (as numpy computes it: the same operations in the same order)."""
+    n_factors = len(factors)
+    m = 0
+    for i in range(who.shape[0]):
+        if not who[i]:
+            continue
+        te = 0.0
+        tc = 0.0
+        for f in range(n_factors):
+            x = factors[f]
+            le = 0.5 * (1.0 + tanh[m])
+            m += 1
+            lc = le
+            if 0.0 + x[1, i] != 0.0 + x[0, i]:
+                lc = 0.5 * (1.0 + tanh[m])
+                m += 1
+            if f == 0:
+                te = spread[f] * le
+                tc = spread[f] * lc
+            else:
+                te = te + spread[f] * le
+                tc = tc + spread[f] * lc
+        ve = (initial + main[0, i]) + shift + te
+        vc = (initial + main[1, i]) + shift + tc
+        b[i] = np.float32(min(max(ve, lo), hi))
+        b_clean[i] = np.float32(min(max(vc, lo), hi))
+
+
+@numba.njit(cache=True, nogil=True)
+def _move_level(in_force, slope, who, before, after, left):
+    """:func:`~scoresim.model.record_log.move_level` in one pass: the level of each of the
+    distinct ``who`` moves by what its entry moved (``after - before``) times ``left``, its
+    slope (if ``slope`` has columns) by what the entry moved."""
+    has_slope = slope.shape[1] > 0
+    for i in range(who.shape[0]):
+        p = who[i]
+        for r in range(2):
+            moved = after[r, i] - before[r, i]
+            in_force[r, p] = in_force[r, p] + moved * left
+            if has_slope:
+                slope[r, p] = slope[r, p] + moved
+
+
+@numba.njit(cache=True, nogil=True)
 def _ring_add(row, people, values, who, amount):
     """:meth:`~scoresim.model.scoring.Ring.add` in one pass: ``amount`` ((2, m) float32)
     into a ring row with errors (``row``) and its sparse clean entries (``people`` sorted,
