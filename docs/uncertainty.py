@@ -2,6 +2,7 @@
 interval beside the interval over the assumptions, and what drives the chilling effect.
 
     PYTHONPATH=src python docs/uncertainty.py   # 10 to 30 minutes on 2 cores, by their load
+    PYTHONPATH=src python docs/uncertainty.py --sets 16 --focus-sets 12   # fewer draws
 
 The same numbers, as comparison folders with their reports:
 
@@ -62,6 +63,9 @@ def main() -> None:
          "| effect | at the documented values | seeds only (95%) | assumptions and seeds "
          "| assumptions |", "|---|---|---|---|---|"]
     for r in u.itertuples():
+        if r.runs == 0:
+            L.append(f"| {r.label} | not defined: baseline scores no one | | | |")
+            continue
         L.append(f"| {r.label} | {r.effect:+.4g} | {r.seeds_low:+.4g} to {r.seeds_high:+.4g} "
                  f"| {r.uncertain_low:+.4g} to {r.uncertain_high:+.4g} "
                  f"| {r.parameters_low:+.4g} to {r.parameters_high:+.4g} |")
@@ -92,8 +96,9 @@ def main() -> None:
           "interval over the assumptions says how sure anyone can be, given what is not "
           "known. Where the second is many times the first, the headline number is a "
           "consequence of the assumptions' values, not a finding: the next step is a source "
-          "for the assumptions that drive it (issue 28, item 5: fit the conversion of "
-          "points into perceived severity to a published chilling effect). Over all the "
+          "for the assumptions that drive it. `docs/penney-calibration.md` fits one of them, "
+          "the conversion of points and sanctions into perceived severity, to a published "
+          "chilling effect (Penney 2016), with the transfer stated as an assumption. Over all the "
           "assumptions at once, tens of sets cannot say which of them matter: "
           "`--uncertainty 200` (about ten times the time) narrows the half-widths to about "
           "0.15.", ""]
@@ -143,4 +148,12 @@ def _sensitivity_tables(u, sens, groups, title: str) -> list[str]:
 
 if __name__ == "__main__":
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+    import argparse
+
+    parser = argparse.ArgumentParser(description="write docs/uncertainty.md")
+    parser.add_argument("--sets", type=int, default=SETS, help="parameter sets, all groups")
+    parser.add_argument("--focus-sets", type=int, default=FOCUS_SETS,
+                        help="parameter sets, the group 'dissent' alone")
+    args = parser.parse_args()
+    SETS, FOCUS_SETS = args.sets, args.focus_sets
     main()
