@@ -22,6 +22,7 @@ PEOPLE, DAYS, REPLICATES, SETS = 1000, 1096, 2, 32
 #: The focused analysis: only the assumptions that turn points and sanctions into the
 #: perceived risk of dissent (the group "dissent"), so that their indices can clear the noise.
 FOCUS, FOCUS_SETS = ["dissent"], 24
+DEFAULT_SETS = (SETS, FOCUS_SETS)
 OUT = Path(__file__).with_name("uncertainty.md")
 CHILL = ("self_censoring_share", "critical_statements", "expression_gap")
 
@@ -52,7 +53,12 @@ def main() -> None:
          f"drawn {SETS} times by Latin hypercube over their ranges (seeded from the "
          "scenario's seed through a numpy SeedSequence), and each drawn set was run with "
          "every replicate seed, baseline and seed with the same values wherever they share "
-         "a key.", "",
+         "a key."
+         + ("" if (SETS, FOCUS_SETS) == DEFAULT_SETS else
+            f" (Generated with `--sets {SETS} --focus-sets {FOCUS_SETS}`, fewer sets than "
+            f"the script's default {DEFAULT_SETS[0]} and {DEFAULT_SETS[1]}, to finish in time "
+            "on a busy machine: the intervals over the assumptions are rougher for it, and "
+            "the sensitivity indices noisier.)"), "",
          "- **seeds only**: the comparison at the documented values, a 95% t-interval over "
          "the replicate seeds (what `compare` reported before);",
          "- **assumptions and seeds**: the 2.5% and 97.5% quantiles of the effects of all "
