@@ -116,7 +116,10 @@ def _glance(u, fu, fsens) -> str:
     """The chilling effect in one paragraph."""
     r, f = u.set_index("outcome").loc["self_censoring_share"], \
         fu.set_index("outcome").loc["self_censoring_share"]
-    top = fsens[fsens.outcome == "self_censoring_share"].sort_values("S1").iloc[-1]
+    drivers = fsens[fsens.outcome == "self_censoring_share"].sort_values("S1")
+    top = (f"of these `{drivers.iloc[-1].parameter}` explains most (first-order index "
+           f"{drivers.iloc[-1].S1:.2f} ± {drivers.iloc[-1].S1_conf:.2f})" if len(drivers)
+           else "too few sets gave no sensitivity index")
     return (f"**At a glance.** `seed`'s chilling effect, the share of people who "
             f"self-censor at the end of 2020, is {100 * r.effect:.1f}% at the documented "
             f"values; over the replicate seeds alone its 95% interval is "
@@ -125,8 +128,7 @@ def _glance(u, fu, fsens) -> str:
             f"assumptions and seeds, {100 * r.uncertain_low:.1f}% to "
             f"{100 * r.uncertain_high:.1f}%. The four assumptions that turn points and "
             f"sanctions into perceived risk alone give {100 * f.uncertain_low:.1f}% to "
-            f"{100 * f.uncertain_high:.1f}%, and of these `{top.parameter}` explains most "
-            f"(first-order index {top.S1:.2f} ± {top.S1_conf:.2f}).")
+            f"{100 * f.uncertain_high:.1f}%, and {top}.")
 
 
 def _sensitivity_tables(u, sens, groups, title: str) -> list[str]:
