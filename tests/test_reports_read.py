@@ -102,6 +102,10 @@ def test_every_effect_row_is_on_its_own_scale_including_zero_baselines(cmp_folde
     assert len(axes) == len(HEADLINES)
     for ax, e in zip(axes, effects_of(cmp), strict=True):
         scale = 100 if e.kind == "share" else 1
+        if not e.defined:  # (the mean score: baseline scores no one)
+            assert e.outcome == "score_position"
+            assert [t.get_text() for t in ax.texts] == ["not defined in both scenarios"]
+            continue
         per_seed = cmp.replicates.loc[cmp.replicates.outcome == e.outcome, "effect"] * scale
         biggest = np.nanmax(np.abs([*per_seed, e.effect * scale, e.low * scale,
                                     e.high * scale]))

@@ -98,8 +98,11 @@ def test_trace_ids_out_of_range_are_refused():
 def test_compare_a_scenario_with_itself_gives_zero_effects():
     base = scenario("baseline")
     cmp = compare(base, base, replicates=2, people=800, days=60, workers=1)
-    assert (cmp.effects.effect == 0).all()
-    assert (cmp.effects.ci_low == 0).all() and (cmp.effects.ci_high == 0).all()
+    eff = cmp.effects.set_index("outcome")
+    assert eff.loc["score_position"].isna()[["a_mean", "effect"]].all()  # (no scheme)
+    eff = eff.drop("score_position")
+    assert (eff.effect == 0).all()
+    assert (eff.ci_low == 0).all() and (eff.ci_high == 0).all()
 
 
 def test_compare_seed_against_baseline_shows_chilling_and_isolation(tmp_path):

@@ -38,6 +38,7 @@ HEADLINES: dict[str, tuple[str, str]] = {
     "blacklisted": ("final", "people blacklisted"),
     "good_job_share": ("final", "share of workers with a good job"),
     "good_job_gap_income": ("final", "good-job gap, rich minus poor"),
+    "score_position": ("mean_last_year", "mean score, share of its range (schemes averaged)"),
 }
 SERIES = ("critical_statements", "self_censoring_share", "critic_degree_ratio",
           "sanctions_total")
@@ -57,6 +58,25 @@ def summarize(outcomes: pd.DataFrame) -> dict[str, float]:
         else:
             out[col] = float(np.nanmean(values[-365:]))
     return out
+
+
+def score_position(outcomes: pd.DataFrame, sc: Scenario) -> np.ndarray | None:
+    """Per day: each scheme's mean published score among the scored as a share of its range,
+    ``(mean - min_score) / (max_score - min_score)``, averaged over the scenario's schemes
+    (those with anyone scored that day); None without schemes. A headline on the scores
+    themselves, comparable between schemes of different scales: what gaming and opacity
+    move (issue 28: no other headline outcome reads a score)."""
+    shares = []
+    for name, cfg in sc.schemes.items():
+        col = f"{name}_score_mean"
+        if col in outcomes:
+            span = float(cfg.max_score - cfg.min_score)
+            shares.append((outcomes[col].to_numpy(dtype=float) - cfg.min_score) / span)
+    if not shares:
+        return None
+    stack = np.vstack(shares)
+    counted = np.isfinite(stack).sum(axis=0)
+    return np.where(counted > 0, np.nansum(stack, axis=0) / np.maximum(counted, 1), np.nan)
 
 
 def replicate(args: tuple) -> dict[str, Any]:
@@ -89,6 +109,9 @@ def replicate_of(seed: int, a: Results, b: Results) -> dict[str, Any]:
     out: dict[str, Any] = {"seed": seed}
     for label, res in (("a", a), ("b", b)):
         df = res.outcomes_df()
+        position = score_position(df, res.scenario)
+        if position is not None:
+            df["score_position"] = position
         out[label] = summarize(df)
         out[f"{label}_series"] = {c: df[c].to_numpy(dtype=float) for c in SERIES if c in df}
         out["dates"] = df["date"].to_numpy()

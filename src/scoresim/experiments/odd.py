@@ -438,8 +438,9 @@ def odd_protocol(sc: Scenario) -> str:
          "the punishment they expect (surveillance, tolerance and severity); other choices "
          "follow rules of thumb."),
         ("Learning", "Knowledge of a transparent scheme's rules is a share `awareness` at "
-         "enrolment; of an opaque scheme (M13) it grows only on days one sees one's own "
-         f"score move (rate {ad.learning_rate_per_day:g} per day)."),
+         "enrolment; of an opaque scheme (M13) it grows only when one sees one's own "
+         f"published score move, by what the days since the scheme's last recomputation "
+         f"teach (rate {ad.learning_rate_per_day:g} per day)."),
         ("Prediction", "Implicit: the strategic rule weighs the punishment a dissenting act "
          "would bring; no one forecasts beyond the day."),
         ("Sensing", "People see their own score and friends' scores where the scheme's "

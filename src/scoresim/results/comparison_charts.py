@@ -42,6 +42,8 @@ CLEAR, UNCLEAR = PALETTE[0], GREYS[1]
 
 def effect_text(e: Effect) -> str:
     """The raw effect and interval (and the relative change where it is defined)."""
+    if not e.defined:
+        return "not defined in both scenarios"
     if e.identical:
         return "identical in every replicate"
     if not e.has_interval:

@@ -93,6 +93,8 @@ PHRASES: dict[str, tuple[str, str]] = {
     "blacklisted": ("people blacklisted at the end", "count"),
     "good_job_share": ("the share of workers with a good job", "share"),
     "good_job_gap_income": ("the good-job gap between rich and poor", "share"),
+    "score_position": ("the mean score (as a share of its scheme's range, over the last "
+                       "year)", "share"),
 }
 
 FIG_EFFECTS = "fig-effects"
@@ -132,6 +134,11 @@ class Effect:
     @property
     def has_interval(self) -> bool:
         return math.isfinite(self.low) and math.isfinite(self.high)
+
+    @property
+    def defined(self) -> bool:
+        """Both scenarios have the outcome (a scenario without schemes has no score)."""
+        return math.isfinite(self.a) and math.isfinite(self.b)
 
     @property
     def clear(self) -> bool:
@@ -181,6 +188,9 @@ def _levels(e: Effect, anchor: str) -> str:
 def effect_sentence(e: Effect, a_name: str, b_name: str, anchor: str = FIG_EFFECTS) -> str:
     """One sentence on one outcome (HTML). Only a clear effect gets a direction."""
     phrase = html.escape(e.phrase)
+    if not e.defined:
+        return (f"{phrase[0].upper() + phrase[1:]}: not defined (a scenario without it, "
+                "e.g. one that scores no one).")
     if e.identical:
         return f"{phrase[0].upper() + phrase[1:]}: the same in every replicate."
     if not e.has_interval:

@@ -810,7 +810,9 @@ class AdaptationConfig(Strict):
     gaming_points_scale: Annotated[float, Field(gt=0, le=1e6)] = 10.0
     """Points that count as a strong incentive for gaming."""
     learning_rate_per_day: Share = 0.005
-    """Opaque schemes: knowledge gained per day one sees one's own score change."""
+    """Opaque schemes: the share of the gap to ``awareness`` closed per day of the scheme's
+    recomputation interval, when one sees one's own published score change (a monthly
+    change closes ``1 - (1 - rate) ** 30`` of it)."""
     rewire_every_days: PositiveInt = 7
     """Ties are dropped and formed every this many days."""
     unfriend_probability: Share = 0.02
