@@ -182,15 +182,16 @@ def test_low_scorers_lose_good_jobs_in_the_mandatory_phase():
 
 
 def test_unfriending_isolates_critics():
-    """Critics' degree ratio against the baseline's, on seeds 0-4. Measured on seeds 0-9
+    """Critics' degree ratio against the baseline's, on seeds 0-2. Measured on seeds 0-9
     under the presets' levels (record windows; before, with running sums, the difference
     ran from -0.19 to -0.02, mean -0.10): from -0.22 to -0.12, mean -0.18, sd 0.034.
-    Asked: at least four of the five seeds lower, and lower by 0.03 on average. False-
-    failure rate, from a normal fit: a seed at or above 0 about 1e-7; the mean of five
-    above -0.03 about 1e-22: negligible; the bounds are kept loose so that they test the
-    direction, not the size, which depends on the preset's points."""
+    Asked: all three seeds lower, and lower by 0.03 on average. False-failure rate, from
+    a normal fit: a seed at or above 0 about 1e-7, so one of three about 3e-7; the mean of
+    three above -0.03 (7.6 standard errors) about 1e-14: negligible; the bounds are kept
+    loose so that they test the direction, not the size, which depends on the preset's
+    points. (Five seeds until issue 30: three keep the test's power at a third less time.)"""
     diffs = []
-    for seed in range(5):
+    for seed in range(3):
         common = dict(people=2000, days=300, seed=seed, adaptation__unfriend_probability=0.2,
                       adaptation__unfriend_drag_points=0.5, demography__enabled=False,
                       **EARLY_MANDATE)  # (a fixed population: unfriending alone)
@@ -199,7 +200,7 @@ def test_unfriending_isolates_critics():
         diffs.append(scored.final("critic_degree_ratio") - base.final("critic_degree_ratio"))
         assert scored.column("ties_unfriended").sum() > 0
         assert base.column("ties_unfriended").sum() == 0
-    assert sum(d < 0 for d in diffs) >= 4, diffs
+    assert all(d < 0 for d in diffs), diffs
     assert np.mean(diffs) < -0.03, diffs
 
 

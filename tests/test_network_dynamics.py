@@ -1,8 +1,10 @@
 """Tie turnover (docs/network.md): the rules one by one, and the network settling.
 
-The stationarity tests run 2,000 people for 10 simulated years on 5 seeds each. Their bands
+The stationarity tests run 2,000 people for 10 simulated years on 3 seeds each. Their bands
 were set from runs of seeds 0-9 (the largest deviation seen, times about two), so a false
-failure on another seed is unlikely (none in the ten seeds looked at)."""
+failure on another seed is unlikely (none in the ten seeds looked at). Each seed's run tests
+the whole claim on its own (a drifting network drifts on every seed); three seeds instead of
+five (issue 30: the suite within 10 minutes) only lower the chance of a false failure."""
 
 from __future__ import annotations
 
@@ -27,7 +29,7 @@ from scoresim.model.network import (
     within_room,
 )
 
-SEEDS = [0, 1, 2, 3, 4]
+SEEDS = [0, 1, 2]
 YEARS = 10
 
 
