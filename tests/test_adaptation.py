@@ -100,16 +100,16 @@ def test_gaming_multipliers_made_again_only_for_whom_something_changed(monkeypat
     everyone to the bit (the same kinds gamed, the same values), through enrolment,
     learning, publication and turnover; most days take the short way."""
     from scoresim import Sim
-    from scoresim.model.adaptation import Adaptation
+    from scoresim.model import adaptation
 
     again = []
-    short_way = Adaptation._gaming_again
+    short_way = adaptation._gaming_again
 
-    def counted(self, g, people, who):
+    def counted(ad, g, people, who):
         again.append(who.size)
-        return short_way(self, g, people, who)
+        return short_way(ad, g, people, who)
 
-    monkeypatch.setattr(Adaptation, "_gaming_again", counted)
+    monkeypatch.setattr(adaptation, "_gaming_again", counted)
     sim = Sim("seed", people=3000, days=70, seed=6)
     while sim.t < sim.n_steps:
         sim.step()

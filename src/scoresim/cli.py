@@ -20,7 +20,7 @@ from typing import Annotated, Any
 
 import typer
 
-from scoresim.errors import ScenarioError, cut, shown
+from scoresim.errors import ScenarioError, cut, cut_path, shown
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Simulate social-scoring systems on synthetic societies.")
@@ -75,10 +75,10 @@ def _new_folder(out: Path | None, name: str) -> Path:
     if out is None:
         out = Path("runs") / f"{name}-{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}"
     if len(out.parts) > MAX_OUT_PARTS:
-        raise ScenarioError(f"--out {cut(str(out))}: a path of {len(out.parts):,} folders; at "
+        raise ScenarioError(f"--out {cut_path(out)}: a path of {len(out.parts):,} folders; at "
                             f"most {MAX_OUT_PARTS} are made.")
     if out.exists():
-        raise ScenarioError(f"{cut(str(out))}: the output folder exists already; choose "
+        raise ScenarioError(f"{cut_path(out)}: the output folder exists already; choose "
                             "another --out or remove it.")
     return out
 
@@ -836,7 +836,7 @@ def odd(
     if out is None:
         typer.echo(text, nl=False)
     else:
-        typer.echo(f"wrote {cut(str(out))}")
+        typer.echo(f"wrote {cut_path(out)}")
 
 
 def check_new_file(out: Path, force: bool) -> None:
@@ -852,13 +852,13 @@ def check_new_file(out: Path, force: bool) -> None:
     except FileNotFoundError:
         return
     except OSError as exc:
-        raise ScenarioError(f"{cut(str(out))}: --out cannot be written: {exc.strerror}.") \
+        raise ScenarioError(f"{cut_path(out)}: --out cannot be written: {exc.strerror}.") \
             from None
     if not stat.S_ISREG(st.st_mode):
-        raise ScenarioError(f"{cut(str(out))}: --out must be a regular file (or a new "
+        raise ScenarioError(f"{cut_path(out)}: --out must be a regular file (or a new "
                             f"file's name), not {_kind(st.st_mode)}.")
     if not force:
-        raise ScenarioError(f"{cut(str(out))}: --out exists already; choose another file, "
+        raise ScenarioError(f"{cut_path(out)}: --out exists already; choose another file, "
                             "or pass --force to replace it.")
 
 
@@ -881,10 +881,10 @@ def write_new_file(out: Path, text: str, force: bool) -> None:
         else:
             os.link(tmp, out)  # (fails if out appeared meanwhile: nothing is overwritten)
     except FileExistsError:
-        raise ScenarioError(f"{cut(str(out))}: --out was created by someone else meanwhile; "
+        raise ScenarioError(f"{cut_path(out)}: --out was created by someone else meanwhile; "
                             "choose another file, or pass --force to replace it.") from None
     except OSError as exc:
-        raise ScenarioError(f"{cut(str(out))}: --out cannot be written: "
+        raise ScenarioError(f"{cut_path(out)}: --out cannot be written: "
                             f"{exc.strerror or exc}.") from None
     finally:
         if tmp.exists():

@@ -52,6 +52,13 @@ def cut(text: object, limit: int = CUT) -> str:
     return f"{escape(s[:limit])}... ({len(s) - limit:,} more characters)"
 
 
+def cut_path(path: object) -> str:
+    """A file or folder name as an error message shows it: whole up to :data:`WORD`
+    characters (a message must name the file, and paths run longer than other input),
+    cut beyond, escaped as :func:`cut` does."""
+    return cut(str(path), WORD)
+
+
 _LONG_WORD = re.compile(rf"\S{{{WORD + 1},}}")
 
 

@@ -22,7 +22,7 @@ import re
 import stat
 from pathlib import Path
 
-from scoresim.errors import ScenarioError, cut
+from scoresim.errors import ScenarioError, cut, cut_path
 
 #: Largest scenario or sweep file (the shipped presets are 2-8 KB).
 TOML_MAX_BYTES = 1 << 20
@@ -72,14 +72,14 @@ def open_regular(path: Path | str, what: str, max_bytes: int) -> int:
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
-        raise ScenarioError(f"{cut(str(path))}: cannot read the {what}: {exc.strerror}.") from None
+        raise ScenarioError(f"{cut_path(path)}: cannot read the {what}: {exc.strerror}.") from None
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
-            raise ScenarioError(f"{cut(str(path))}: the {what} must be a regular file, not "
+            raise ScenarioError(f"{cut_path(path)}: the {what} must be a regular file, not "
                                 f"{_kind(st.st_mode)}.")
         if st.st_size > max_bytes:
-            raise ScenarioError(f"{cut(str(path))}: the {what} is {_size(st.st_size)}; at most "
+            raise ScenarioError(f"{cut_path(path)}: the {what} is {_size(st.st_size)}; at most "
                                 f"{_size(max_bytes)} is read.")
     except BaseException:
         os.close(fd)
@@ -99,14 +99,14 @@ def read_bytes(path: Path | str, what: str, max_bytes: int) -> bytes:
             try:
                 block = os.read(fd, min(1 << 20, max_bytes + 1 - total))
             except OSError as exc:
-                raise ScenarioError(f"{cut(str(path))}: cannot read the {what}: {exc.strerror}.") \
+                raise ScenarioError(f"{cut_path(path)}: cannot read the {what}: {exc.strerror}.") \
                     from None
             if not block:
                 break
             chunks.append(block)
             total += len(block)
             if total > max_bytes:
-                raise ScenarioError(f"{cut(str(path))}: the {what} is larger than "
+                raise ScenarioError(f"{cut_path(path)}: the {what} is larger than "
                                     f"{_size(max_bytes)}; at most that is read.")
         return b"".join(chunks)
     finally:
@@ -119,7 +119,7 @@ def decode(data: bytes, path: Path | str, what: str) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise ScenarioError(f"{cut(str(path))}, line {line}: the {what} is not UTF-8 text (byte "
+        raise ScenarioError(f"{cut_path(path)}, line {line}: the {what} is not UTF-8 text (byte "
                             f"0x{data[exc.start]:02x}); save it as UTF-8.") from None
 
 
@@ -224,7 +224,7 @@ def parse_toml(text: str, where: str) -> dict:
 
 
 def read_toml(path: Path | str, what: str = "scenario file") -> dict:
-    return parse_toml(read_text(path, what), cut(str(path)))
+    return parse_toml(read_text(path, what), cut_path(path))
 
 
 # -------------------------------------------------------------------------- memory

@@ -40,7 +40,7 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import Field, ValidationError, model_validator
 
-from scoresim.errors import ScenarioError, cut
+from scoresim.errors import ScenarioError, cut, cut_path
 from scoresim.experiments.calibration_summary import CalibrationReport, convergence, summary
 from scoresim.experiments.experiment_files import RunsOfABase, Strict, read_base
 from scoresim.experiments.likelihood import log_likelihood
@@ -386,13 +386,13 @@ def check_sqlite_file(path: Path, url: str) -> None:
         st = os.stat(path)
     except FileNotFoundError:
         if not path.parent.is_dir():
-            raise ScenarioError(f"{where}: the folder {cut(str(path.parent))} does not "
+            raise ScenarioError(f"{where}: the folder {cut_path(path.parent)} does not "
                                 "exist.") from None
         return
     except OSError as exc:
         raise ScenarioError(f"{where}: cannot be used: {exc.strerror}.") from None
     if not stat.S_ISREG(st.st_mode):
-        raise ScenarioError(f"{where}: cannot be used: {cut(str(path))} is not a regular "
+        raise ScenarioError(f"{where}: cannot be used: {cut_path(path)} is not a regular "
                             "file; expected an SQLite study file (or a new file's name).")
     if st.st_size == 0:
         return
@@ -402,7 +402,7 @@ def check_sqlite_file(path: Path, url: str) -> None:
     except OSError as exc:
         raise ScenarioError(f"{where}: cannot be read: {exc.strerror}.") from None
     if head != SQLITE_MAGIC:
-        raise ScenarioError(f"{where}: cannot be used: {cut(str(path))} is not an SQLite "
+        raise ScenarioError(f"{where}: cannot be used: {cut_path(path)} is not an SQLite "
                             "database (it exists and holds something else); give a new "
                             "file's name or an Optuna study file.")
     try:
@@ -418,7 +418,7 @@ def check_sqlite_file(path: Path, url: str) -> None:
         raise ScenarioError(f"{where}: cannot be used: {cut(str(exc), 200)}.") from None
     other = sorted(tables - OPTUNA_TABLES)
     if other:
-        raise ScenarioError(f"{where}: cannot be used: {cut(str(path))} is an SQLite "
+        raise ScenarioError(f"{where}: cannot be used: {cut_path(path)} is an SQLite "
                             f"database of something else (it holds the table {cut(other[0], 40)!r}"
                             f"{f' and {len(other) - 1} more' if len(other) > 1 else ''}), not "
                             "an Optuna study; nothing was added to it. Give a new file's name.")

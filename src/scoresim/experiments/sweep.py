@@ -32,7 +32,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pydantic import Field, ValidationError, model_validator
 
-from scoresim.errors import ScenarioError, cut
+from scoresim.errors import ScenarioError, cut, cut_path
 from scoresim.experiments.experiment_files import RunsOfABase, Strict, read_base
 from scoresim.experiments.workers import completed, stop_pool, worker_init
 from scoresim.scenario.loading import (
@@ -281,7 +281,7 @@ class Sweep:
         n_workers = 0 if not local else min(workers or os.cpu_count() or 1, runs)
         check_memory(estimate_sweep_memory(cfg, None, runs, 0), what, force)
         if say is not None:
-            say(f"{cut(str(path))}: {design_size(cfg):,} design points x "
+            say(f"{cut_path(path)}: {design_size(cfg):,} design points x "
                 f"{cfg.replicates.count:,} seeds = {runs:,} runs; checking every point's "
                 "scenario before the first run ...")
         sweep = cls(path, cfg, base_path, base_raw, design_points(cfg))

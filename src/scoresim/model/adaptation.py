@@ -260,7 +260,7 @@ class Adaptation(Component):
         if who is None or who.size > people.n // 8:
             g = self._gaming = self._gaming_all(people, tables, settings)
         elif who.size:
-            self._gaming_again(g, people, who)
+            _gaming_again(self, g, people, who)
         return {self.gameable[r]: g.multipliers[r] for r in np.flatnonzero(g.knowers)}
 
     def _gaming_all(self, people: People, tables: np.ndarray, settings: tuple) -> _Gaming:
@@ -272,22 +272,6 @@ class Adaptation(Component):
         np.exp(multipliers, out=multipliers)
         return _Gaming(tables, settings, knowledge, visible, people.region.copy(),
                        multipliers, knowers)
-
-    def _gaming_again(self, g: _Gaming, people: People, who: np.ndarray) -> None:
-        """The multipliers of ``who`` made again from their inputs today (and how many
-        people know points of each kind, from theirs before and now)."""
-        scratch = np.empty((g.multipliers.shape[0], who.size), np.float32)
-        before = self.k.gaming_exponents(scratch, g.knowledge[:, who], g.visible[:, who],
-                                         g.tables, g.region[who], *g.settings)
-        knowledge, visible = _known_inputs(self, who)
-        region = people.region[who]
-        now = self.k.gaming_exponents(scratch, knowledge, visible, g.tables, region,
-                                      *g.settings)
-        g.multipliers[:, who] = np.exp(scratch)
-        np.add(g.knowers, now - before, out=g.knowers)
-        g.knowledge[:, who] = knowledge
-        g.visible[:, who] = visible
-        g.region[who] = region
 
     def severity(self, people: People, phase: str, active_sanctions: dict[str, int]):
         """Perceived severity ``psi`` of dissent, per person."""
@@ -399,6 +383,24 @@ class Adaptation(Component):
 
     def _expressed(self, desired, dissent, private) -> np.ndarray:
         return self.k.expressed(desired, dissent, private)
+
+
+def _gaming_again(ad: Adaptation, g: _Gaming, people: People, who: np.ndarray) -> None:
+    """The multipliers of ``who`` made again from their inputs today (and how many
+    people know points of each kind, from theirs before and now)."""
+    scratch = np.empty((g.multipliers.shape[0], who.size), np.float32)
+    before = ad.k.gaming_exponents(scratch, g.knowledge[:, who], g.visible[:, who],
+                                     g.tables, g.region[who], *g.settings)
+    knowledge, visible = _known_inputs(ad, who)
+    region = people.region[who]
+    now = ad.k.gaming_exponents(scratch, knowledge, visible, g.tables, region,
+                                  *g.settings)
+    g.multipliers[:, who] = np.exp(scratch)
+    np.add(g.knowers, now - before, out=g.knowers)
+    g.knowledge[:, who] = knowledge
+    g.visible[:, who] = visible
+    g.region[who] = region
+
 
 def _known_inputs(ad: Adaptation, who=None) -> tuple[np.ndarray, np.ndarray]:
     """(knowledge, visible to self) per scheme and person (of ``who``: all if None)."""

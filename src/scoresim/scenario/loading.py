@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from scoresim.errors import ScenarioError, cut
+from scoresim.errors import ScenarioError, cut, cut_path
 from scoresim.limits import MAX_KEY_PARTS, read_toml
 from scoresim.scenario.schema import Scenario
 
@@ -64,13 +64,13 @@ def resolve_inside(ref: str, folder: Path, key: str, where: Path) -> Path:
         return _preset_path(ref)
     path = Path(ref)
     if path.is_absolute():
-        raise ScenarioError(f"{cut(str(where))}: key `{key}`: expected a preset name or a "
+        raise ScenarioError(f"{cut_path(where)}: key `{key}`: expected a preset name or a "
                             "path relative to the file's folder, got the absolute path "
                             f"{cut(ref)!r}.")
     target = (folder / path).resolve()
     if not target.is_relative_to(folder.resolve()):
-        raise ScenarioError(f"{cut(str(where))}: key `{key}`: {cut(ref)!r} leads outside the "
-                            f"file's folder ({cut(str(folder))}); keep shared files in that "
+        raise ScenarioError(f"{cut_path(where)}: key `{key}`: {cut(ref)!r} leads outside the "
+                            f"file's folder ({cut_path(folder)}); keep shared files in that "
                             "folder or below.")
     return target
 
@@ -101,29 +101,29 @@ def read_raw(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     path = path.resolve()
     if path in _seen:
         chain = " -> ".join(str(p) for p in (*_seen, path))
-        raise ScenarioError(f"{cut(str(path))}: `extends` forms a cycle: {chain}.")
+        raise ScenarioError(f"{cut_path(path)}: `extends` forms a cycle: {chain}.")
     raw = _read_toml(path)
     parent_ref = raw.pop("extends", None)
     replace = raw.pop("replace", [])
     if parent_ref is None:
         if replace:
-            raise ScenarioError(f"{cut(str(path))}: key `replace` needs `extends` (what to "
+            raise ScenarioError(f"{cut_path(path)}: key `replace` needs `extends` (what to "
                                 "replace in).")
         return raw
     if not isinstance(replace, list) or not all(isinstance(k, str) for k in replace):
         raise ScenarioError(
-            f"{cut(str(path))}: key `replace`: expected a list of dotted keys such as "
+            f"{cut_path(path)}: key `replace`: expected a list of dotted keys such as "
             f'["schemes", "sanctions"], got {replace!r}.'
         )
     if not isinstance(parent_ref, str):
         raise ScenarioError(
-            f"{cut(str(path))}: key `extends`: expected a preset name or a relative path (a "
+            f"{cut_path(path)}: key `extends`: expected a preset name or a relative path (a "
             f"string), got {cut(parent_ref)}."
         )
     parent_path = resolve_inside(parent_ref, path.parent, "extends", path)
     if not parent_path.exists():
-        raise ScenarioError(f"{cut(str(path))}: key `extends`: {cut(parent_ref)}: no such "
-                            f"preset or scenario file in {cut(str(path.parent))}. Presets are: "
+        raise ScenarioError(f"{cut_path(path)}: key `extends`: {cut(parent_ref)}: no such "
+                            f"preset or scenario file in {cut_path(path.parent)}. Presets are: "
                             f"{', '.join(preset_names())}.")
     parent = read_raw(parent_path, (*_seen, path))
     for dotted in replace:
@@ -133,7 +133,7 @@ def read_raw(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
             node = node.get(part) if isinstance(node, dict) else None
         if not isinstance(node, dict) or last not in node:
             raise ScenarioError(
-                f"{cut(str(path))}: key `replace`: {cut(dotted)!r} is not a key of "
+                f"{cut_path(path)}: key `replace`: {cut(dotted)!r} is not a key of "
                 f"{cut(parent_path.name)}."
             )
         del node[last]
@@ -206,7 +206,7 @@ def check_resolved_size(scenario: Scenario, path: Path | str) -> None:
     size = len(resolved_toml(scenario).encode("utf-8"))
     if size > TOML_MAX_BYTES:
         raise ScenarioError(
-            f"{cut(str(path))}: the resolved scenario (the scenario.toml a run writes) would "
+            f"{cut_path(path)}: the resolved scenario (the scenario.toml a run writes) would "
             f"be {_size(size)}, but at most {_size(TOML_MAX_BYTES)} of a scenario file is "
             "read, so the run could not be repeated from it; give long per-person lists as a "
             "file (people.thresholds.distribution = \"file\") and fewer regions or rules.")
@@ -288,7 +288,7 @@ def explain_validation(exc: ValidationError, path: Path, overrides: dict[str, An
         loc = tuple(p for p in err["loc"]
                     if not str(p).startswith("function-after") and p != "[key]")
         dotted = ".".join(str(p) for p in loc) or "(top level)"
-        where = cut(str(path))
+        where = cut_path(path)
         set_by = [k for k in overrides if k == dotted or k.startswith(dotted + ".")
                   or dotted.startswith(k + ".")]
         key_for_line = next((str(p) for p in reversed(loc) if isinstance(p, str)), None)
@@ -325,5 +325,5 @@ def explain_validation(exc: ValidationError, path: Path, overrides: dict[str, An
             shown = "" if isinstance(given, dict) or repr(given) in msg else f", got {cut(given)}"
             parts.append(f"{where}: key `{cut(dotted)}`: {cut(msg, 300)}{shown}.")
     if len(errors) > MAX_PROBLEMS:
-        parts.append(f"{cut(str(path))}: ... and {len(errors) - MAX_PROBLEMS:,} more problems.")
+        parts.append(f"{cut_path(path)}: ... and {len(errors) - MAX_PROBLEMS:,} more problems.")
     return "\n".join(parts)
