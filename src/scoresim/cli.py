@@ -70,6 +70,17 @@ def _fail(message: str) -> None:
     raise typer.Exit(code=2)
 
 
+def _check_replicate_options(replicates: int, workers: int | None, uncertainty: int) -> None:
+    """The options ``compare``, ``impact`` and ``ablate`` share, checked before any run."""
+    if replicates < 1:
+        raise ScenarioError(f"--replicates: expected a number >= 1, got {replicates}.")
+    if workers is not None and workers < 1:
+        raise ScenarioError(f"--workers: expected a number >= 1, got {workers}.")
+    if uncertainty < 0 or uncertainty == 1:
+        raise ScenarioError(f"--uncertainty: expected 0 (off) or at least 2 parameter "
+                            f"sets, got {uncertainty}.")
+
+
 def _new_folder(out: Path | None, name: str) -> Path:
     """The output folder: as given, or runs/NAME-TIMESTAMP; never an existing one."""
     if out is None:
@@ -320,13 +331,7 @@ def compare(
     from scoresim.sim import resize
 
     try:
-        if replicates < 1:
-            raise ScenarioError(f"--replicates: expected a number >= 1, got {replicates}.")
-        if workers is not None and workers < 1:
-            raise ScenarioError(f"--workers: expected a number >= 1, got {workers}.")
-        if uncertainty < 0 or uncertainty == 1:
-            raise ScenarioError(f"--uncertainty: expected 0 (off) or at least 2 parameter "
-                                f"sets, got {uncertainty}.")
+        _check_replicate_options(replicates, workers, uncertainty)
         if uncertainty and fork_at is not None:
             raise ScenarioError("--uncertainty and --fork-at cannot be combined: a drawn "
                                 "parameter set changes the shared history.")
@@ -419,13 +424,7 @@ def impact(
     from scoresim.sim import resize
 
     try:
-        if replicates < 1:
-            raise ScenarioError(f"--replicates: expected a number >= 1, got {replicates}.")
-        if workers is not None and workers < 1:
-            raise ScenarioError(f"--workers: expected a number >= 1, got {workers}.")
-        if uncertainty < 0 or uncertainty == 1:
-            raise ScenarioError(f"--uncertainty: expected 0 (off) or at least 2 parameter "
-                                f"sets, got {uncertainty}.")
+        _check_replicate_options(replicates, workers, uncertainty)
         sb = load_scenario(scenario)
         try:
             sa = load_scenario(baseline)
@@ -484,10 +483,7 @@ def ablate(
     from scoresim.sim import resize
 
     try:
-        if replicates < 1:
-            raise ScenarioError(f"--replicates: expected a number >= 1, got {replicates}.")
-        if workers is not None and workers < 1:
-            raise ScenarioError(f"--workers: expected a number >= 1, got {workers}.")
+        _check_replicate_options(replicates, workers, 0)
         names = [n.strip() for n in only.split(",") if n.strip()] if only else None
         pick(names)  # (an unknown name refused before any work)
         sc = load_scenario(scenario)

@@ -42,7 +42,6 @@ import numpy as np
 
 from scoresim.errors import ScenarioError
 from scoresim.experiments.compare import (
-    HEADLINES,
     assemble,
     replicate_of,
     run_replicates,
@@ -443,31 +442,21 @@ def add_uncertainty(card: dict, a: Scenario, b: Scenario, n: int, seeds: list[in
                     workers: int | None) -> None:
     """Every measure's range over ``n`` parameter sets (Latin hypercube over the
     assumptions) times the seeds, and what drives the chilling effect."""
-    import pandas as pd
 
     from scoresim.experiments.uncertainty import (
         by_group,
         draws,
+        effect_rows,
         integer_keys,
         ranges_of,
+        run_sets,
         sensitivity,
-        with_values,
     )
 
     ranges, group = ranges_of(a, b)
     values = draws(ranges, n, b.seed, integer_keys(a, b))
-    sets = [(with_values(a, row), tracking(with_values(b, row)))
-            for row in values.to_dict(orient="records")]
-    jobs = [(sa, sb, s, None, None) for sa, sb in sets for s in seeds]
-    n_workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
-    results = run_replicates(jobs, n_workers, fn=impact_replicate)
-    rows = []
-    for i, r in enumerate(results):
-        for col in HEADLINES:
-            rows.append({"set": i // len(seeds), "seed": r["seed"], "outcome": col,
-                         "a": r["a"][col], "b": r["b"][col],
-                         "effect": r["b"][col] - r["a"][col]})
-    runs = pd.DataFrame(rows)
+    results = run_sets(a, b, values, seeds, workers, fn=impact_replicate, prepare_b=tracking)
+    runs = effect_rows(results, seeds)
     for key, m in card["measures"].items():
         if key in CHILLING:
             x = runs[runs.outcome == CHILLING[key]].effect.to_numpy(float)

@@ -114,11 +114,23 @@ def run_draws(a: Scenario, b: Scenario, values: pd.DataFrame, seeds: list[int],
               workers: int | None = None) -> pd.DataFrame:
     """Every parameter set times every seed, A and B with common random numbers: one row per
     (set, seed, outcome) with A's and B's summary and the effect."""
-    sets = [(with_values(a, row), with_values(b, row))
+    return effect_rows(run_sets(a, b, values, seeds, workers), seeds)
+
+
+def run_sets(a: Scenario, b: Scenario, values: pd.DataFrame, seeds: list[int],
+             workers: int | None = None, fn=None, prepare_b=None) -> list[dict[str, Any]]:
+    """The replicates of every parameter set times every seed (``compare``'s, or ``fn``'s,
+    with B passed through ``prepare_b`` first: the impact card's tracker)."""
+    prepare_b = prepare_b or (lambda sc: sc)
+    sets = [(with_values(a, row), prepare_b(with_values(b, row)))
             for row in values.to_dict(orient="records")]
     jobs = [(sa, sb, s, None, None) for sa, sb in sets for s in seeds]
     workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
-    results = run_replicates(jobs, workers)
+    return run_replicates(jobs, workers, fn=fn)
+
+
+def effect_rows(results: list[dict[str, Any]], seeds: list[int]) -> pd.DataFrame:
+    """One row per (set, seed, headline outcome): A's and B's summary and the effect."""
     rows = []
     for i, r in enumerate(results):
         for col in HEADLINES:
