@@ -204,3 +204,18 @@ def test_bad_input_is_refused_with_the_key_named(key, value, expected):
     with pytest.raises(ScenarioError) as info:
         load_scenario("seed", {"adaptation.self_censorship": "falsification", key: value})
     assert key in str(info.value) and expected in str(info.value)
+
+
+
+@pytest.mark.parametrize("tau", [0.35, 0.7])
+def test_falsifiers_count_as_silent_whatever_the_tolerance(tau):
+    """The columns read who voiced dissent as the people keep it (float32): a falsifier
+    keeps to the tolerance and counts as silent, also for tolerances whose float32 rounds
+    below the float64 value (0.35, 0.7), so falsifying = private - public opposition."""
+    sc = load_scenario(THAW, {"adaptation.tolerance": tau})
+    sim = Sim(sc, seed=1, people=400, days=20)
+    sim.run()
+    out = sim.outcomes.data
+    private, public = out["private_opposition_share"], out["public_opposition_share"]
+    np.testing.assert_allclose(out["falsifying_share"], private - public, atol=1e-12)
+    assert out["falsifying_share"][-1] > 0.05

@@ -192,6 +192,37 @@ def test_measures_of_a_hand_made_summary():
                                         "related": False}]
 
 
+def test_a_sanction_held_a_year_before_its_person_left_counts_as_still_held():
+    """Redress follows an episode for a year where it closed, went on to the end, or held
+    365 days before the person left; a leaver's shorter episode says nothing of the year
+    after and is left out."""
+    from scoresim import load_scenario as load
+
+    sc = load("seed")
+    summary = {
+        "days": 2000, "person_days": 1000 * 2000.0,
+        "exposure": {"critic": np.array([700 * 2000.0, 300 * 2000.0])},
+        "labels": {"critic": ["others", "critics"]}, "levels": ["minor", "moderate", "serious"],
+        "tracked": [{"name": "no_loan", "effect": "loan_denied", "basis": "credit",
+                     "context": "credit", "weight": 1, "related": [True]}],
+        "slots": {"credit": [("bill_default", "finance", 1)]},
+        "events": {"day": np.zeros(1, np.int32), "rule": np.zeros(1, np.int16),
+                   "person_id": np.array([1]), "slots": np.array([1]),
+                   "wrongful": np.array([True]), "association": np.zeros(1, bool),
+                   "score": np.full(1, 400.0), "critic": np.array([0], np.int16)},
+        # closed after 100 days; left after 500 days (held a year); left after 100 days
+        "episodes": {"rule": np.zeros(3, np.int16), "start": np.array([0, 0, 0], np.int32),
+                     "days": np.array([100, 500, 100], np.int32),
+                     "censored": np.array([False, True, True]),
+                     "left": np.array([False, True, True]),
+                     "wrongful": np.array([True, True, True]),
+                     "association": np.zeros(3, bool), "repaired": np.zeros(3, bool)},
+    }
+    s = measures_of(summary, sc)["scalars"]
+    assert s["all_still_after_year"] == pytest.approx(1 / 2)
+    assert s["wrongful_still_after_year"] == pytest.approx(1 / 2)
+
+
 def test_the_pooled_ratio_interval_is_exact_and_covers_parity_for_equal_rates():
     lo, hi = pooled_ratio(50, 50, 10.0, 10.0)
     assert lo < 1 < hi

@@ -222,6 +222,19 @@ def test_bad_lending_keys_are_refused_with_the_key_named(overrides, expected):
     assert expected in str(info.value)
 
 
+def test_the_default_threshold_is_checked_only_where_a_group_uses_it():
+    """Every decile with a threshold of its own: the default is never used, so a value
+    outside the scheme's range is no error; one decile without: it is."""
+    own = {f"decile_{d}": 600.0 for d in range(10)}
+    sc = load_scenario(EXAMPLE, {"lending.group_by": "income_decile",
+                                 "lending.thresholds": own, "lending.threshold": 5000.0})
+    assert sc.lending.threshold == 5000.0
+    del own["decile_9"]
+    with pytest.raises(ScenarioError, match="lending.threshold: 5000 lies outside"):
+        load_scenario(EXAMPLE, {"lending.group_by": "income_decile",
+                                "lending.thresholds": own, "lending.threshold": 5000.0})
+
+
 def test_the_report_shows_the_lender(tmp_path):
     from scoresim.results.report import report_charts
     from scoresim.results.run_folder import Results

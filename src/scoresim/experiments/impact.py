@@ -74,12 +74,14 @@ MEASURES: dict[str, tuple[str, str, str | None]] = {
     "association_rate": ("sanctions by association (friends' pull)", "sanctions",
                          "100,000 people a year"),
     "wrongful_days_to_go": (
-        "median days until a wrongful sanction's condition goes", "days", None),
+        "median days until a wrongful sanction's condition goes (data errors or friends' "
+        "pull)", "days", None),
     "wrongful_repaired_share": (
-        "wrongful sanctions whose records credit repair removed", "share of episodes", None),
+        "wrongful sanctions (data errors or friends' pull) whose records credit repair "
+        "removed", "share of episodes", None),
     "wrongful_still_after_year": (
-        "wrongful sanctions whose condition still held a year after", "share of episodes",
-        None),
+        "wrongful sanctions (data errors or friends' pull) whose condition still held a "
+        "year after", "share of episodes", None),
     "all_days_to_go": ("median days until any sanction's condition goes", "days", None),
     "all_still_after_year": (
         "sanctions whose condition still held a year after", "share of episodes", None),
@@ -203,7 +205,9 @@ def measures_of(s: dict[str, Any], scenario: Scenario) -> dict[str, Any]:
     closed = ~ep["censored"]
     wrong = ep["wrongful"] | ep["association"]
     observable = ep["start"].astype(np.int64) <= s["days"] - 365
-    known = observable & (closed | ~ep["left"]) & ~(ep["left"] & (days < 365))
+    # followed for a year: closed, still going at the end, or held a year before the
+    # person left (a leaver's episode under a year says nothing of the year after)
+    known = observable & (closed | ~ep["left"] | (days >= 365))
 
     def median(sel):
         return float(np.median(days[sel])) if sel.any() else float("nan")

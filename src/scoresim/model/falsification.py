@@ -160,7 +160,7 @@ class Falsification(Component):
         n = max(people.n, 1)
         tau = ad.tolerance
         private = people.desired_dissent > np.float32(tau)
-        public = voiced(ad.expressed_dissent, tau)
+        public = voiced(people.expressed_dissent, tau)  # (float32, as people keep it)
         opposed = np.count_nonzero(public) / n
         day.outputs.update({
             "public_opposition_share": opposed,

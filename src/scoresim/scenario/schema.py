@@ -1261,7 +1261,9 @@ def _check_lending(sc: Scenario) -> None:
                          "not move its score")
     lo, hi = scheme.min_score, scheme.max_score
     groups = lending_groups(sc)
-    for name, value in (("threshold", lend.threshold),
+    # (the default threshold only where some group has none of its own)
+    default = [("threshold", lend.threshold)] if set(groups) - set(lend.thresholds) else []
+    for name, value in (*default,
                         *((f"thresholds.{g}", v) for g, v in lend.thresholds.items())):
         if not lo <= value <= hi:
             raise ValueError(f"lending.{name}: {value:g} lies outside the range of scheme "
